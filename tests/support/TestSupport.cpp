@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "TestSupport.h"
+
+#include <QDir>
+#include <QTcpServer>
+
+namespace greygate::test {
+
+QString binaryDir()
+{
+    const QByteArray dir = qgetenv("GREYGATE_BINARY_DIR");
+    return dir.isEmpty() ? QDir::currentPath() : QString::fromLocal8Bit(dir);
+}
+
+QString program(const QString &name)
+{
+    return binaryDir() + QStringLiteral("/bin/") + name;
+}
+
+quint16 freeTcpPort()
+{
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return probe.serverPort();
+}
+
+} // namespace greygate::test
