@@ -27,7 +27,9 @@ public:
 class ManualClock final : public Clock
 {
 public:
-    explicit ManualClock(Seconds start = 1'800'000'000) : m_now(start) {}
+    explicit ManualClock(Seconds start = 1'800'000'000)
+        : m_now(start)
+    {}
     Seconds now() const override { return m_now; }
     void set(Seconds t) { m_now = t; }
     void advanceSeconds(Seconds s) { m_now += s; }

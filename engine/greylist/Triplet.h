@@ -13,8 +13,8 @@ namespace greygate {
 // because the hot path never needs Unicode semantics and conversions cost.
 struct TripletKey
 {
-    QByteArray client;    // "192.0.2.0/24", "2001:db8::/64" or an exact address
-    QByteArray sender;    // "" for the null sender <>
+    QByteArray client; // "192.0.2.0/24", "2001:db8::/64" or an exact address
+    QByteArray sender; // "" for the null sender <>
     QByteArray recipient;
 
     // One flat key for hash maps and the store. Fields are joined by '\x1f' (unit
@@ -25,7 +25,8 @@ struct TripletKey
     friend bool operator==(const TripletKey &, const TripletKey &) = default;
 };
 
-enum class TripletStatus : quint8 {
+enum class TripletStatus : quint8
+{
     Deferred = 0, // seen, not yet retried successfully
     Passed = 1,   // retried after the delay within the window; lives for the passed lifetime
 };
@@ -50,7 +51,7 @@ struct TripletRecord
 // A client network learned by auto-whitelisting (postgrey's --auto-whitelist-clients).
 struct ClientRecord
 {
-    QByteArray client; // same form as TripletKey::client
+    QByteArray client;  // same form as TripletKey::client
     quint32 passes = 0; // triplets of this client that completed greylisting
     Seconds lastSeen = 0;
 };

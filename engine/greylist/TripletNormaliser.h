@@ -16,7 +16,9 @@ namespace greygate {
 class TripletNormaliser
 {
 public:
-    explicit TripletNormaliser(const GreylistConfig &config) : m_config(config) {}
+    explicit TripletNormaliser(const GreylistConfig &config)
+        : m_config(config)
+    {}
 
     std::optional<TripletKey> normalise(QByteArrayView clientAddress, QByteArrayView sender,
                                         QByteArrayView recipient) const;

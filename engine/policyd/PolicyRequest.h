@@ -17,7 +17,7 @@ struct PolicyRequest
     QByteArray heloName;
     QByteArray sender;
     QByteArray recipient;
-    QByteArray instance;      // one message, many recipients
+    QByteArray instance; // one message, many recipients
     QByteArray queueId;
     QByteArray saslUsername;
 };

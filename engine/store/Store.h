@@ -10,8 +10,8 @@ namespace greygate {
 
 struct RejectionQuery
 {
-    Seconds from = 0;                 // inclusive
-    Seconds to = 0;                   // exclusive; 0 = no upper bound
+    Seconds from = 0; // inclusive
+    Seconds to = 0;   // exclusive; 0 = no upper bound
     int offset = 0;
     int limit = 100;
 };

@@ -14,18 +14,18 @@ struct WriteBatch
     QList<TripletRecord> upsertTriplets;
     QList<QByteArray> removeTriplets; // TripletKey::joined()
     QList<ClientRecord> upsertClients;
-    QList<QByteArray> removeClients;  // ClientRecord::client
+    QList<QByteArray> removeClients; // ClientRecord::client
     QList<RejectionEntry> rejections;
 
     bool isEmpty() const
     {
-        return upsertTriplets.isEmpty() && removeTriplets.isEmpty() && upsertClients.isEmpty()
-            && removeClients.isEmpty() && rejections.isEmpty();
+        return upsertTriplets.isEmpty() && removeTriplets.isEmpty() && upsertClients.isEmpty() &&
+               removeClients.isEmpty() && rejections.isEmpty();
     }
     qsizetype size() const
     {
-        return upsertTriplets.size() + removeTriplets.size() + upsertClients.size()
-            + removeClients.size() + rejections.size();
+        return upsertTriplets.size() + removeTriplets.size() + upsertClients.size() +
+               removeClients.size() + rejections.size();
     }
     void clear() { *this = WriteBatch{}; }
 };
