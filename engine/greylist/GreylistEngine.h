@@ -3,12 +3,13 @@
 
 #include "Decision.h"
 #include "GreylistConfig.h"
+#include "KeyedSlotTable.h"
 #include "Triplet.h"
 #include "TripletNormaliser.h"
 #include "store/WriteBatch.h"
 
-#include <QHash>
 #include <optional>
+#include <vector>
 
 namespace greygate {
 
@@ -17,6 +18,16 @@ class Store;
 // The greylisting state machine. It decides from memory and records every state change in
 // the caller's WriteBatch; the caller commits the batch to the Store before it answers.
 // Not thread-safe: one engine lives on one thread.
+//
+// Timing (elapsed = now - firstSeen of a deferred triplet):
+//   first sight                         -> Defer, recorded
+//   elapsed < delay                      -> Defer again, attempt counted
+//   delay <= elapsed < retryWindow       -> PassedNow; the triplet is passed
+//   elapsed >= retryWindow (never passed) -> one "Sender Failed to Retry" rejection dated
+//                                           firstSeen + retryWindow, then greylisted afresh
+//   passed, now - lastSeen < lifetime    -> PassedKnown, lastSeen refreshed
+//   passed, now - lastSeen >= lifetime   -> expired, greylisted afresh
+// Times are kept in memory as 32-bit unsigned seconds since the epoch (good until 2106).
 class GreylistEngine
 {
 public:
@@ -25,43 +36,80 @@ public:
     const GreylistConfig &config() const { return m_config; }
     const TripletNormaliser &normaliser() const { return m_normaliser; }
 
-    // Fills memory from the store (start-up). Entries already expired are dropped.
+    // Fills memory from the store (start-up), replacing what the engine held. Entries that
+    // expired while the daemon was down are kept until the next sweep(), which handles them
+    // exactly as if the daemon had run: a closed window still yields its single "Sender
+    // Failed to Retry" rejection, expired entries are removed from the store.
     bool load(Store &store, QString *error);
 
     // One RCPT: normalises, decides, records the change. nullopt for input that cannot be
-    // a triplet (a malformed client address).
+    // a triplet (a malformed client address, an over-long or control-character field).
     std::optional<Decision> decide(QByteArrayView clientAddress, QByteArrayView sender,
                                    QByteArrayView recipient, WriteBatch &changes);
     Decision decide(const TripletKey &key, WriteBatch &changes);
 
-    // Expiry off the hot path: visits at most maxVisits entries from where the last call
-    // stopped, removes expired passed triplets and clients, and closes retry windows (one
-    // "Sender Failed to Retry" rejection per triplet that never passed). Returns the number
-    // of entries visited, so a caller can tell a full cycle.
+    // Expiry off the hot path: handles at most maxVisits entries whose deadline has come
+    // (earliest first, from a deadline heap, never a scan of all entries): closes retry
+    // windows (one "Sender Failed to Retry" rejection per triplet that never passed, and the
+    // triplet is removed), removes expired passed triplets and clients. Returns the number
+    // visited; less than maxVisits means nothing more is due now.
     int sweep(int maxVisits, WriteBatch &changes);
+    // When the next sweep() has something to do (the earliest queued deadline); nullopt when
+    // nothing is held. The daemon's timer can sleep until then.
+    std::optional<Seconds> nextDeadline() const;
 
     std::optional<TripletState> triplet(const TripletKey &key) const;
     std::optional<ClientRecord> client(const QByteArray &clientKey) const;
     qsizetype tripletCount() const { return m_triplets.size(); }
     qsizetype clientCount() const { return m_clients.size(); }
 
+    // Approximate bytes held for all entries (tables, key bytes, heap), for /metrics.
+    size_t memoryBytes() const;
+
 private:
-    struct ClientState
+    // 20 bytes; with the key pointer and hash a triplet slot is 32 bytes.
+    struct CompactTriplet
+    {
+        quint32 firstSeen = 0;
+        quint32 lastSeen = 0;
+        quint32 passedAt = 0;
+        quint32 attemptsAndStatus = 0; // bit 31: passed; the rest: attempts (saturating)
+        quint32 queued = 0;            // deadline of this entry's live item in m_due
+    };
+    struct CompactClient
     {
         quint32 passes = 0;
-        Seconds lastSeen = 0;
+        quint32 lastSeen = 0;    // last accepted delivery or whitelisted hit
+        quint32 lastCounted = 0; // last time passes was incremented (memory only)
+        quint32 queued = 0;
     };
+    struct Due
+    {
+        quint32 deadline;
+        quint32 ref; // a slot number; kClientRef set: a client slot
+    };
+    static constexpr quint32 kClientRef = 0x80000000u;
 
-    bool clientWhitelisted(const QByteArray &client, Seconds now) const;
+    static quint32 stored(Seconds t);
+    static TripletState expand(const CompactTriplet &c);
+    static CompactTriplet compact(const TripletState &s);
+    quint32 tripletDeadline(const CompactTriplet &c) const;
+    quint32 clientDeadline(const CompactClient &c) const;
+    void schedule(quint32 ref, quint32 deadline, quint32 &queued);
+    void record(quint32 slot, const TripletKey &key, WriteBatch &changes) const;
+    void recordClient(quint32 slot, WriteBatch &changes) const;
+    bool clientWhitelisted(const QByteArray &client, Seconds now, WriteBatch &changes);
     void notePass(const QByteArray &client, Seconds now, WriteBatch &changes);
-    void failedToRetry(const QByteArray &joined, const TripletState &state, WriteBatch &changes);
+    void failedToRetry(QByteArrayView joined, const CompactTriplet &state, WriteBatch &changes);
+    Decision startAfresh(quint32 slot, const TripletKey &key, Seconds now, WriteBatch &changes);
+    Decision decideKnown(quint32 slot, const TripletKey &key, Seconds now, WriteBatch &changes);
 
     GreylistConfig m_config;
     const Clock &m_clock;
     TripletNormaliser m_normaliser;
-    QHash<QByteArray, TripletState> m_triplets; // key: TripletKey::joined()
-    QHash<QByteArray, ClientState> m_clients;
-    qsizetype m_sweepPosition = 0; // where the next incremental sweep resumes
+    KeyedSlotTable<CompactTriplet> m_triplets; // key: TripletKey::joined()
+    KeyedSlotTable<CompactClient> m_clients;   // key: TripletKey::client
+    std::vector<Due> m_due;                    // min-heap on deadline, lazily re-validated
 };
 
 } // namespace greygate

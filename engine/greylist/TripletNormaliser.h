@@ -13,23 +13,39 @@ namespace greygate {
 // grouped by subnet (large senders retry from pools), the sender lower-cased with the
 // per-message parts of VERP, SRS, BATV and +tag addresses removed, the recipient
 // lower-cased. Returns nullopt for input that cannot be a triplet (a bad address).
+//
+// Hostile input: normalise() REJECTS (nullopt) any field longer than kMaxFieldBytes or
+// holding a control byte (0x00-0x1f, 0x7f; 0x1f is the key separator), so nothing of it can
+// reach a key or the store. The single-field helpers cannot say "no": they SANITISE instead
+// (control bytes become '?', the input is cut at kMaxFieldBytes), which is good for display
+// but means callers that build keys must go through normalise().
+// No QString, no regex: this runs once per RCPT on the hot path.
 class TripletNormaliser
 {
 public:
-    explicit TripletNormaliser(const GreylistConfig &config)
-        : m_config(config)
-    {}
+    static constexpr qsizetype kMaxFieldBytes = 512;
+
+    explicit TripletNormaliser(const GreylistConfig &config);
 
     std::optional<TripletKey> normalise(QByteArrayView clientAddress, QByteArrayView sender,
                                         QByteArrayView recipient) const;
 
-    // The network the client belongs to ("192.0.2.0/24"), or the exact address when
-    // lookup by subnet is off. nullopt for a malformed address.
+    // The network the client belongs to ("192.0.2.0/24", "2001:db8:1:2::/64"), or the exact
+    // canonical address when lookup by subnet is off. IPv4-mapped IPv6 (::ffff:192.0.2.1) is
+    // treated as IPv4. Accepts surrounding [] and an "IPv6:" prefix; drops a %zone suffix.
+    // nullopt for a malformed address.
     std::optional<QByteArray> clientKey(QByteArrayView clientAddress) const;
+    // "" for the null sender ("" or "<>").
     QByteArray normaliseSender(QByteArrayView sender) const;
     QByteArray normaliseRecipient(QByteArrayView recipient) const;
 
+    // True when the field may go into a key as it is (bounded, no control bytes).
+    static bool acceptableField(QByteArrayView field);
+
 private:
+    QByteArray senderOf(QByteArrayView clean) const;
+    QByteArray recipientOf(QByteArrayView clean) const;
+
     GreylistConfig m_config;
 };
 

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "TripletNormaliser.h"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cstring>
+
+namespace greygate {
+
+namespace {
+
+// Longest textual form accepted for a client address: "[IPv6:" + 45 chars of an IPv4-mapped
+// IPv6 address + a zone + "]", with room to spare. Anything longer is not an address.
+constexpr qsizetype kMaxAddressText = 96;
+
+bool isControl(char c)
+{
+    const auto u = static_cast<uchar>(c);
+    return u < 0x20 || u == 0x7f;
+}
+
+char lowerAscii(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
+}
+
+bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+bool isAlnum(char c)
+{
+    return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// Perl's \w in postgrey's s/\b\d+\b/#/g (bytes >= 0x80 are not word characters there).
+bool isWordChar(char c)
+{
+    return isAlnum(c) || c == '_';
+}
+
+QByteArrayView trimSpaces(QByteArrayView v)
+{
+    while (!v.isEmpty() && v.front() == ' ')
+        v = v.sliced(1);
+    while (!v.isEmpty() && v.back() == ' ')
+        v.chop(1);
+    return v;
+}
+
+// "<addr>" -> "addr"; "<>" -> "". A lone bracket is left alone: it is not a path.
+QByteArrayView stripAngles(QByteArrayView v)
+{
+    v = trimSpaces(v);
+    if (v.size() >= 2 && v.front() == '<' && v.back() == '>')
+        v = trimSpaces(v.sliced(1, v.size() - 2));
+    return v;
+}
+
+QByteArray lowered(QByteArrayView v)
+{
+    QByteArray out(v.size(), Qt::Uninitialized);
+    char *d = out.data();
+    for (qsizetype i = 0; i < v.size(); ++i)
+        d[i] = lowerAscii(v[i]);
+    return out;
+}
+
+// Splits off the text up to the next '='. False when there is none or the field is empty.
+bool takeField(QByteArrayView &rest, QByteArrayView &field)
+{
+    const qsizetype eq = rest.indexOf('=');
+    if (eq <= 0)
+        return false;
+    field = rest.first(eq);
+    rest = rest.sliced(eq + 1);
+    return true;
+}
+
+bool isSrsSeparator(char c)
+{
+    return c == '=' || c == '+' || c == '-';
+}
+
+// SRS0=hash=tt=domain=local@forwarder            -> local@domain
+// SRS1=hash=forwarder==hash=tt=domain=local@x   -> local@domain
+// The hash is base64 (never '='), the local part may itself contain '='.
+bool reduceSrs(QByteArrayView &local, QByteArrayView &domain)
+{
+    if (local.size() < 5 || !isSrsSeparator(local[4]))
+        return false;
+    const bool srs0 = local.startsWith("srs0");
+    const bool srs1 = local.startsWith("srs1");
+    if (!srs0 && !srs1)
+        return false;
+    QByteArrayView rest = local.sliced(5);
+    QByteArrayView hash, timestamp, forwarder, origDomain;
+    if (srs1) {
+        if (!takeField(rest, hash) || !takeField(rest, forwarder))
+            return false;
+        if (rest.isEmpty() || !isSrsSeparator(rest.front()))
+            return false;
+        rest = rest.sliced(1);
+    }
+    if (!takeField(rest, hash) || !takeField(rest, timestamp) || !takeField(rest, origDomain) ||
+        rest.isEmpty())
+        return false;
+    local = rest;
+    domain = origDomain;
+    return true;
+}
+
+bool isBatvTag(QByteArrayView tag)
+{
+    return !tag.isEmpty() && tag.size() <= 64 && std::all_of(tag.begin(), tag.end(), isAlnum);
+}
+
+// prvs=tag=user, msprvs1=tag=user (the same scheme), the older prvs=user/tag, and
+// Barracuda's btv1==tag==user: all -> user.
+bool reduceBatv(QByteArrayView &local)
+{
+    for (const QByteArrayView prefix : {QByteArrayView("prvs="), QByteArrayView("msprvs1=")}) {
+        if (!local.startsWith(prefix))
+            continue;
+        const QByteArrayView rest = local.sliced(prefix.size());
+        const qsizetype eq = rest.indexOf('=');
+        if (eq > 0 && eq + 1 < rest.size() && isBatvTag(rest.first(eq))) {
+            local = rest.sliced(eq + 1);
+            return true;
+        }
+        const qsizetype slash = rest.indexOf('/');
+        if (slash > 0 && slash + 1 < rest.size() && isBatvTag(rest.sliced(slash + 1))) {
+            local = rest.first(slash);
+            return true;
+        }
+        return false;
+    }
+    if (local.startsWith("btv1==")) {
+        const QByteArrayView rest = local.sliced(6);
+        const qsizetype sep = rest.indexOf("==");
+        if (sep > 0 && sep + 2 < rest.size()) {
+            local = rest.sliced(sep + 2);
+            return true;
+        }
+    }
+    return false;
+}
+
+// postgrey's s/\+.*// then s/\b\d+\b/#/g on the local part: per-message numbers (VERP
+// bounce ids, list sequence numbers) become '#', so every bounce maps to one triplet.
+void appendReducedLocal(QByteArray &out, QByteArrayView local)
+{
+    const qsizetype plus = local.indexOf('+');
+    if (plus > 0)
+        local = local.first(plus);
+    qsizetype i = 0;
+    while (i < local.size()) {
+        if (!isWordChar(local[i])) {
+            out.append(local[i]);
+            ++i;
+            continue;
+        }
+        qsizetype end = i;
+        bool digitsOnly = true;
+        while (end < local.size() && isWordChar(local[end])) {
+            digitsOnly = digitsOnly && isDigit(local[end]);
+            ++end;
+        }
+        if (digitsOnly)
+            out.append('#');
+        else
+            out.append(local.sliced(i, end - i));
+        i = end;
+    }
+}
+
+void appendDecimal(QByteArray &out, unsigned v)
+{
+    char buf[4];
+    int n = 0;
+    do {
+        buf[n++] = char('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0)
+        out.append(buf[--n]);
+}
+
+void appendHex16(QByteArray &out, unsigned v)
+{
+    static constexpr char kHex[] = "0123456789abcdef";
+    bool started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+        const unsigned nibble = (v >> shift) & 0xf;
+        if (nibble != 0 || started || shift == 0) {
+            out.append(kHex[nibble]);
+            started = true;
+        }
+    }
+}
+
+void maskBits(quint8 *bytes, int size, int prefix)
+{
+    for (int i = 0; i < size; ++i) {
+        const int keep = std::clamp(prefix - i * 8, 0, 8);
+        bytes[i] &= quint8(0xff00 >> keep);
+    }
+}
+
+QByteArray formatIpv4(const quint8 *b, int prefix)
+{
+    QByteArray out;
+    out.reserve(19);
+    for (int i = 0; i < 4; ++i) {
+        if (i != 0)
+            out.append('.');
+        appendDecimal(out, b[i]);
+    }
+    if (prefix >= 0) {
+        out.append('/');
+        appendDecimal(out, unsigned(prefix));
+    }
+    return out;
+}
+
+// RFC 5952 text: lower-case hex without leading zeros, the longest run (first on a tie) of
+// two or more zero groups written as "::". Done by hand so the key does not depend on how a
+// libc's inet_ntop prints IPv4-compatible forms.
+QByteArray formatIpv6(const quint8 *b, int prefix)
+{
+    unsigned groups[8];
+    for (int i = 0; i < 8; ++i)
+        groups[i] = (unsigned(b[2 * i]) << 8) | b[2 * i + 1];
+    int bestStart = -1, bestLen = 0;
+    for (int i = 0; i < 8;) {
+        if (groups[i] != 0) {
+            ++i;
+            continue;
+        }
+        int j = i;
+        while (j < 8 && groups[j] == 0)
+            ++j;
+        if (j - i > bestLen) {
+            bestStart = i;
+            bestLen = j - i;
+        }
+        i = j;
+    }
+    if (bestLen < 2)
+        bestStart = -1;
+    QByteArray out;
+    out.reserve(44);
+    for (int i = 0; i < 8; ++i) {
+        if (i == bestStart) {
+            out.append("::");
+            i += bestLen - 1;
+            continue;
+        }
+        if (i != 0 && out.back() != ':')
+            out.append(':');
+        appendHex16(out, groups[i]);
+    }
+    if (prefix >= 0) {
+        out.append('/');
+        appendDecimal(out, unsigned(prefix));
+    }
+    return out;
+}
+
+QByteArray sanitised(QByteArrayView v)
+{
+    QByteArray out(v.first(std::min(v.size(), TripletNormaliser::kMaxFieldBytes)).toByteArray());
+    std::replace_if(out.begin(), out.end(), isControl, '?');
+    return out;
+}
+
+} // namespace
+
+TripletNormaliser::TripletNormaliser(const GreylistConfig &config)
+    : m_config(config)
+{
+    m_config.ipv4Prefix = std::clamp(m_config.ipv4Prefix, 0, 32);
+    m_config.ipv6Prefix = std::clamp(m_config.ipv6Prefix, 0, 128);
+}
+
+bool TripletNormaliser::acceptableField(QByteArrayView field)
+{
+    return field.size() <= kMaxFieldBytes && std::none_of(field.begin(), field.end(), isControl);
+}
+
+std::optional<TripletKey> TripletNormaliser::normalise(QByteArrayView clientAddress,
+                                                       QByteArrayView sender,
+                                                       QByteArrayView recipient) const
+{
+    if (!acceptableField(sender) || !acceptableField(recipient))
+        return std::nullopt;
+    std::optional<QByteArray> client = clientKey(clientAddress);
+    if (!client)
+        return std::nullopt;
+    return TripletKey{std::move(*client), senderOf(sender), recipientOf(recipient)};
+}
+
+std::optional<QByteArray> TripletNormaliser::clientKey(QByteArrayView clientAddress) const
+{
+    QByteArrayView v = trimSpaces(clientAddress);
+    if (v.isEmpty() || v.size() > kMaxAddressText)
+        return std::nullopt;
+    if (v.front() == '[') {
+        if (v.back() != ']')
+            return std::nullopt;
+        v = v.sliced(1, v.size() - 2);
+    }
+    if (v.size() > 5 && QByteArrayView("ipv6:").compare(v.first(5), Qt::CaseInsensitive) == 0)
+        v = v.sliced(5);
+    if (const qsizetype zone = v.indexOf('%'); zone >= 0)
+        v = v.first(zone);
+    if (v.isEmpty())
+        return std::nullopt;
+
+    char text[kMaxAddressText + 1];
+    std::memcpy(text, v.data(), size_t(v.size()));
+    text[v.size()] = '\0';
+    if (std::memchr(text, '\0', size_t(v.size())) != nullptr)
+        return std::nullopt; // an embedded NUL would let inet_pton read a prefix only
+
+    const int v4Prefix = m_config.lookupBySubnet ? m_config.ipv4Prefix : -1;
+    const int v6Prefix = m_config.lookupBySubnet ? m_config.ipv6Prefix : -1;
+    quint8 bytes[16];
+    if (v.indexOf(':') < 0) {
+        if (inet_pton(AF_INET, text, bytes) != 1)
+            return std::nullopt;
+    } else {
+        if (inet_pton(AF_INET6, text, bytes) != 1)
+            return std::nullopt;
+        static constexpr quint8 kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (std::memcmp(bytes, kMapped, sizeof kMapped) != 0) {
+            if (v6Prefix >= 0)
+                maskBits(bytes, 16, v6Prefix);
+            return formatIpv6(bytes, v6Prefix);
+        }
+        std::memmove(bytes, bytes + 12, 4); // ::ffff:a.b.c.d is the IPv4 client a.b.c.d
+    }
+    if (v4Prefix >= 0)
+        maskBits(bytes, 4, v4Prefix);
+    return formatIpv4(bytes, v4Prefix);
+}
+
+QByteArray TripletNormaliser::normaliseSender(QByteArrayView sender) const
+{
+    if (acceptableField(sender))
+        return senderOf(sender);
+    return senderOf(sanitised(sender));
+}
+
+QByteArray TripletNormaliser::normaliseRecipient(QByteArrayView recipient) const
+{
+    if (acceptableField(recipient))
+        return recipientOf(recipient);
+    return recipientOf(sanitised(recipient));
+}
+
+QByteArray TripletNormaliser::senderOf(QByteArrayView clean) const
+{
+    const QByteArray address = lowered(stripAngles(clean));
+    if (!m_config.stripSenderTags)
+        return address;
+    const qsizetype at = address.lastIndexOf('@');
+    if (at < 0)
+        return address; // no domain: nothing per-message to recognise (postgrey does the same)
+    QByteArrayView local = QByteArrayView(address).first(at);
+    QByteArrayView domain = QByteArrayView(address).sliced(at + 1);
+    reduceSrs(local, domain);
+    reduceBatv(local);
+    QByteArray out;
+    out.reserve(local.size() + domain.size() + 1);
+    appendReducedLocal(out, local);
+    out.append('@').append(domain);
+    return out;
+}
+
+QByteArray TripletNormaliser::recipientOf(QByteArrayView clean) const
+{
+    QByteArray address = lowered(stripAngles(clean));
+    const QByteArray &delimiters = m_config.recipientDelimiter;
+    if (delimiters.isEmpty())
+        return address;
+    qsizetype at = address.lastIndexOf('@');
+    if (at < 0)
+        at = address.size();
+    // Like Postfix: the first delimiter character in the local part starts the extension,
+    // and a local part that would become empty is not split. An empty extension ("user+@d")
+    // is left alone: there is nothing per-message to fold.
+    for (qsizetype i = 1; i < at; ++i) {
+        if (delimiters.contains(address[i])) {
+            if (i + 1 < at)
+                address.remove(i, at - i);
+            break;
+        }
+    }
+    return address;
+}
+
+} // namespace greygate
