@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "DaemonProcess.h"
+
+#include "TestSupport.h"
+
+#include <QDeadlineTimer>
+#include <QFile>
+#include <QTcpSocket>
+#include <QThread>
+
+namespace greygate::test {
+
+namespace {
+constexpr qint64 MaxLogShown = 64 * 1024;
+} // namespace
+
+ProgramResult runProgram(const QString &program, const QStringList &args, int timeoutMs)
+{
+    ProgramResult result;
+    QProcess process;
+    process.start(program, args);
+    if (!process.waitForStarted(timeoutMs)) {
+        result.err = process.errorString().toUtf8();
+        return result;
+    }
+    process.closeWriteChannel();
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished(5'000);
+    } else {
+        result.finished = true;
+    }
+    result.exitCode = process.exitCode();
+    result.exitStatus = process.exitStatus();
+    result.out = process.readAllStandardOutput();
+    result.err = process.readAllStandardError();
+    return result;
+}
+
+bool portAcceptsConnections(quint16 port, int timeoutMs)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    const bool ok = socket.waitForConnected(timeoutMs);
+    socket.abort();
+    return ok;
+}
+
+DaemonProcess::DaemonProcess(QString logPath)
+    : m_logPath(std::move(logPath))
+{
+    m_process.setProcessChannelMode(QProcess::MergedChannels);
+    m_process.setStandardOutputFile(m_logPath, QIODevice::Append);
+}
+
+DaemonProcess::~DaemonProcess()
+{
+    if (isRunning())
+        kill();
+}
+
+bool DaemonProcess::start(const QString &program, const QStringList &args, quint16 port,
+                          int timeoutMs, QString *error)
+{
+    m_program = program;
+    m_port = port;
+    m_process.start(program, args);
+    if (!m_process.waitForStarted(timeoutMs)) {
+        *error = QStringLiteral("cannot start %1: %2").arg(program, m_process.errorString());
+        return false;
+    }
+    const QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        if (m_process.state() != QProcess::Running) {
+            *error = QStringLiteral("%1 exited (code %2) before listening on port %3:\n%4")
+                         .arg(program)
+                         .arg(m_process.exitCode())
+                         .arg(port)
+                         .arg(log());
+            return false;
+        }
+        if (portAcceptsConnections(port, 200))
+            return true;
+        // Also reaps the child if it has exited, so state() above sees it.
+        m_process.waitForFinished(50);
+    }
+    *error = QStringLiteral("%1 did not listen on port %2 within %3 ms:\n%4")
+                 .arg(program)
+                 .arg(port)
+                 .arg(timeoutMs)
+                 .arg(log());
+    kill();
+    return false;
+}
+
+bool DaemonProcess::startOnFreePort(const QString &program,
+                                    const std::function<QStringList(quint16)> &argsForPort,
+                                    int timeoutMs, QString *error)
+{
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const quint16 port = freeTcpPort();
+        if (start(program, argsForPort(port), port, timeoutMs, error))
+            return true;
+        // Only a port taken between our probe and the program's bind is worth a retry.
+        if (!error->contains(QStringLiteral("in use"), Qt::CaseInsensitive))
+            return false;
+    }
+    return false;
+}
+
+bool DaemonProcess::terminate(int timeoutMs)
+{
+    if (!isRunning())
+        return true;
+    m_process.terminate(); // SIGTERM to our child's PID
+    return m_process.waitForFinished(timeoutMs);
+}
+
+void DaemonProcess::kill()
+{
+    if (!isRunning())
+        return;
+    m_process.kill(); // SIGKILL to our child's PID
+    m_process.waitForFinished(10'000);
+}
+
+bool DaemonProcess::isRunning() const
+{
+    return m_process.state() != QProcess::NotRunning;
+}
+
+qint64 DaemonProcess::pid() const
+{
+    return m_process.processId();
+}
+
+int DaemonProcess::exitCode() const
+{
+    return m_process.exitCode();
+}
+
+QProcess::ExitStatus DaemonProcess::exitStatus() const
+{
+    return m_process.exitStatus();
+}
+
+QString DaemonProcess::log() const
+{
+    QFile file(m_logPath);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    const qint64 size = file.size();
+    if (size > MaxLogShown)
+        file.seek(size - MaxLogShown);
+    return QString::fromUtf8(file.readAll());
+}
+
+} // namespace greygate::test

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "PostfixInstance.h"
+
+#include "DaemonProcess.h"
+#include "TestSupport.h"
+
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSet>
+#include <QThread>
+#include <cerrno>
+#include <csignal>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace greygate::test {
+
+namespace {
+
+constexpr qint64 MaxLogShown = 64 * 1024;
+const QString PostfixCommand = QStringLiteral("/usr/sbin/postfix");
+const QString PostqueueCommand = QStringLiteral("/usr/sbin/postqueue");
+
+// Only the services a test needs, none chrooted (a chroot would need copies of /etc files
+// in the queue dir), and postlog, without which maillog_file stays empty.
+constexpr const char MasterCf[] = R"(# Written by greygate's PostfixInstance.
+127.0.0.1:%1 inet n - n - - smtpd
+pickup     unix  n  -  n  60    1  pickup
+cleanup    unix  n  -  n  -     0  cleanup
+qmgr       unix  n  -  n  300   1  qmgr
+rewrite    unix  -  -  n  -     -  trivial-rewrite
+bounce     unix  -  -  n  -     0  bounce
+defer      unix  -  -  n  -     0  bounce
+trace      unix  -  -  n  -     0  bounce
+verify     unix  -  -  n  -     1  verify
+flush      unix  n  -  n  1000? 0  flush
+proxymap   unix  -  -  n  -     -  proxymap
+proxywrite unix  -  -  n  -     1  proxymap
+smtp       unix  -  -  n  -     -  smtp
+relay      unix  -  -  n  -     -  smtp
+showq      unix  n  -  n  -     -  showq
+error      unix  -  -  n  -     -  error
+retry      unix  -  -  n  -     -  error
+discard    unix  -  -  n  -     -  discard
+local      unix  -  n  n  -     -  local
+virtual    unix  -  n  n  -     -  virtual
+anvil      unix  -  -  n  -     1  anvil
+scache     unix  -  -  n  -     1  scache
+postlog    unix-dgram n - n -   1  postlogd
+)";
+
+QString mailboxFileName(const QString &address)
+{
+    QString name = address.toLower();
+    name.replace(QLatin1Char('@'), QStringLiteral("_at_"));
+    return name;
+}
+
+bool writeFile(const QString &path, const QByteArray &data, QString *error)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(data) != data.size()) {
+        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+// A PID is gone when /proc has no entry for it or it is a zombie (nothing runs any more).
+bool processAlive(qint64 pid)
+{
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray line = stat.readAll();
+    const qsizetype paren = line.lastIndexOf(')');
+    return paren < 0 || line.mid(paren + 2, 1) != "Z";
+}
+
+// Postfix's master daemonises; with this process as a child subreaper the orphaned master
+// and its children become ours, so we can reap them (by PID) instead of leaving zombies
+// for an init that may never reap them.
+void reap(qint64 pid)
+{
+    ::waitpid(static_cast<pid_t>(pid), nullptr, WNOHANG);
+}
+
+bool waitGone(const QList<qint64> &pids, const QDeadlineTimer &deadline)
+{
+    while (true) {
+        bool anyAlive = false;
+        for (qint64 pid : pids) {
+            reap(pid);
+            anyAlive = anyAlive || processAlive(pid);
+        }
+        if (!anyAlive)
+            return true;
+        if (deadline.hasExpired())
+            return false;
+        QThread::msleep(20);
+    }
+}
+
+QString tail(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return QStringLiteral("(no %1)").arg(path);
+    if (file.size() > MaxLogShown)
+        file.seek(file.size() - MaxLogShown);
+    return QString::fromUtf8(file.readAll());
+}
+
+} // namespace
+
+PostfixInstance::PostfixInstance()
+{
+    // Postfix's daemons run as the postfix user and must reach the queue inside.
+    QFile::setPermissions(m_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                            QFileDevice::ExeOwner | QFileDevice::ReadGroup |
+                                            QFileDevice::ExeGroup | QFileDevice::ReadOther |
+                                            QFileDevice::ExeOther);
+}
+
+PostfixInstance::~PostfixInstance()
+{
+    stop();
+}
+
+void PostfixInstance::setParameter(const QString &name, const QString &value)
+{
+    m_parameters.append({name, value});
+}
+
+void PostfixInstance::addMailbox(const QString &address)
+{
+    m_mailboxes.append(address.toLower());
+}
+
+QString PostfixInstance::mailboxPath(const QString &address) const
+{
+    return m_dir.filePath(QStringLiteral("mail/") + mailboxFileName(address));
+}
+
+QByteArray PostfixInstance::mailbox(const QString &address) const
+{
+    QFile file(mailboxPath(address));
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+QString PostfixInstance::maillog() const
+{
+    return tail(m_dir.filePath(QStringLiteral("maillog")));
+}
+
+bool PostfixInstance::writeConfig(QString *error) const
+{
+    const passwd *pw = ::getpwnam("postfix");
+    if (!pw) {
+        *error = QStringLiteral("no postfix user: is Debian's postfix package installed?");
+        return false;
+    }
+    const QString root = m_dir.path();
+    for (const char *sub : {"etc", "queue", "data", "mail"}) {
+        if (!QDir(root).mkpath(QString::fromLatin1(sub))) {
+            *error = QStringLiteral("cannot create %1/%2").arg(root, QString::fromLatin1(sub));
+            return false;
+        }
+    }
+    // data_directory and the mailboxes are written by daemons running as postfix.
+    for (const char *sub : {"data", "mail"}) {
+        const QByteArray path = QFile::encodeName(root + u'/' + QString::fromLatin1(sub));
+        if (::chown(path.constData(), pw->pw_uid, pw->pw_gid) != 0) {
+            *error =
+                QStringLiteral("chown %1: %2 (tests with Postfix need root)")
+                    .arg(QString::fromLocal8Bit(path), QString::fromLocal8Bit(strerror(errno)));
+            return false;
+        }
+    }
+
+    QStringList domains;
+    QStringList maps;
+    for (const QString &address : m_mailboxes) {
+        const QString domain = address.section(QLatin1Char('@'), 1);
+        if (!domain.isEmpty() && !domains.contains(domain))
+            domains.append(domain);
+        maps.append(QStringLiteral("{%1=%2}").arg(address, mailboxFileName(address)));
+    }
+    if (domains.isEmpty())
+        domains.append(QStringLiteral("mailbox.invalid"));
+    if (maps.isEmpty())
+        maps.append(QStringLiteral("{nobody@mailbox.invalid=nobody}"));
+
+    QList<std::pair<QString, QString>> params = {
+        {QStringLiteral("compatibility_level"), QStringLiteral("3.6")},
+        {QStringLiteral("queue_directory"), root + QStringLiteral("/queue")},
+        {QStringLiteral("data_directory"), root + QStringLiteral("/data")},
+        {QStringLiteral("maillog_file"), root + QStringLiteral("/maillog")},
+        {QStringLiteral("maillog_file_prefixes"), root},
+        {QStringLiteral("inet_interfaces"), QStringLiteral("127.0.0.1")},
+        {QStringLiteral("inet_protocols"), QStringLiteral("ipv4")},
+        {QStringLiteral("myhostname"), QStringLiteral("mx.greygate.test")},
+        {QStringLiteral("mydomain"), QStringLiteral("greygate.test")},
+        {QStringLiteral("mydestination"), QString()},
+        {QStringLiteral("relay_domains"), QString()},
+        {QStringLiteral("mynetworks"), QStringLiteral("127.0.0.0/8")},
+        {QStringLiteral("alias_maps"), QString()},
+        {QStringLiteral("alias_database"), QString()},
+        {QStringLiteral("local_recipient_maps"), QString()},
+        {QStringLiteral("biff"), QStringLiteral("no")},
+        {QStringLiteral("smtpd_peername_lookup"), QStringLiteral("no")},
+        {QStringLiteral("disable_dns_lookups"), QStringLiteral("yes")},
+        {QStringLiteral("minimal_backoff_time"), QStringLiteral("5s")},
+        {QStringLiteral("maximal_backoff_time"), QStringLiteral("10s")},
+        {QStringLiteral("queue_run_delay"), QStringLiteral("5s")},
+        {QStringLiteral("virtual_mailbox_domains"), domains.join(QStringLiteral(", "))},
+        {QStringLiteral("virtual_mailbox_base"), root + QStringLiteral("/mail")},
+        {QStringLiteral("virtual_mailbox_maps"),
+         QStringLiteral("inline:{ ") + maps.join(QStringLiteral(", ")) + QStringLiteral(" }")},
+        {QStringLiteral("virtual_uid_maps"), QStringLiteral("static:%1").arg(pw->pw_uid)},
+        {QStringLiteral("virtual_gid_maps"), QStringLiteral("static:%1").arg(pw->pw_gid)},
+    };
+    params += m_parameters;
+    QByteArray mainCf = QByteArrayLiteral("# Written by greygate's PostfixInstance.\n");
+    for (const auto &[name, value] : params)
+        mainCf += (name + QStringLiteral(" = ") + value).toUtf8() + '\n';
+
+    const QString etc = configDir();
+    return writeFile(etc + QStringLiteral("/main.cf"), mainCf, error) &&
+           writeFile(etc + QStringLiteral("/master.cf"),
+                     QString::fromLatin1(MasterCf).arg(m_port).toUtf8(), error);
+}
+
+bool PostfixInstance::start(QString *error, int timeoutMs)
+{
+    if (!m_dir.isValid()) {
+        *error = QStringLiteral("no temp dir: ") + m_dir.errorString();
+        return false;
+    }
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    // The port was free a moment ago; another process may take it before Postfix binds
+    // it, so a bind failure is retried on a new port (bounded).
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        m_port = freeTcpPort();
+        if (startOnce(timeoutMs, error))
+            return true;
+        stop();
+        if (!maillog().contains(QStringLiteral("Address already in use")))
+            return false;
+    }
+    return false;
+}
+
+bool PostfixInstance::startOnce(int timeoutMs, QString *error)
+{
+    if (!writeConfig(error))
+        return false;
+    const QString etc = configDir();
+    const ProgramResult perms = runProgram(
+        PostfixCommand, {QStringLiteral("-c"), etc, QStringLiteral("set-permissions")}, timeoutMs);
+    if (!perms.finished || perms.exitCode != 0) {
+        *error = QStringLiteral("postfix set-permissions failed (%1): %2\n%3")
+                     .arg(perms.exitCode)
+                     .arg(QString::fromUtf8(perms.out + perms.err), maillog());
+        return false;
+    }
+    const ProgramResult started =
+        runProgram(PostfixCommand, {QStringLiteral("-c"), etc, QStringLiteral("start")}, timeoutMs);
+    QFile pidFile(m_dir.filePath(QStringLiteral("queue/pid/master.pid")));
+    if (pidFile.open(QIODevice::ReadOnly))
+        m_masterPid = pidFile.readAll().trimmed().toLongLong();
+    if (!started.finished || started.exitCode != 0 || m_masterPid <= 0) {
+        *error = QStringLiteral("postfix start failed (%1): %2\n%3")
+                     .arg(started.exitCode)
+                     .arg(QString::fromUtf8(started.out + started.err), maillog());
+        return false;
+    }
+    const QDeadlineTimer deadline(timeoutMs);
+    while (!portAcceptsConnections(m_port, 200)) {
+        if (deadline.hasExpired() || !processAlive(m_masterPid)) {
+            *error = QStringLiteral("postfix smtpd does not listen on port %1:\n%2")
+                         .arg(m_port)
+                         .arg(maillog());
+            return false;
+        }
+        QThread::msleep(50);
+    }
+    return true;
+}
+
+// Every process of this instance: Postfix's daemons chdir to their queue directory, which
+// is inside our temp dir and nobody else's.
+QList<qint64> PostfixInstance::ownProcesses() const
+{
+    QList<qint64> pids;
+    const QString queue = m_dir.filePath(QStringLiteral("queue"));
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
+    for (const QString &entry : entries) {
+        bool ok = false;
+        const qint64 pid = entry.toLongLong(&ok);
+        if (!ok || pid == ::getpid())
+            continue;
+        const QString cwd = QFileInfo(QStringLiteral("/proc/%1/cwd").arg(pid)).symLinkTarget();
+        if (cwd == queue || cwd.startsWith(queue + u'/'))
+            pids.append(pid);
+    }
+    return pids;
+}
+
+void PostfixInstance::stop(int timeoutMs)
+{
+    if (m_masterPid <= 0 && ownProcesses().isEmpty())
+        return;
+    QList<qint64> pids = ownProcesses();
+    if (m_masterPid > 0 && !pids.contains(m_masterPid))
+        pids.append(m_masterPid);
+    // SIGTERM to the master is `postfix stop`: it terminates its children and exits.
+    if (m_masterPid > 0 && processAlive(m_masterPid))
+        ::kill(static_cast<pid_t>(m_masterPid), SIGTERM);
+    if (!waitGone(pids, QDeadlineTimer(timeoutMs))) {
+        for (qint64 pid : std::as_const(pids)) {
+            if (processAlive(pid))
+                ::kill(static_cast<pid_t>(pid), SIGKILL);
+        }
+    }
+    // Anything started in between (a daemon spawned while the master went down).
+    const QList<qint64> late = ownProcesses();
+    for (qint64 pid : late) {
+        if (processAlive(pid))
+            ::kill(static_cast<pid_t>(pid), SIGKILL);
+    }
+    waitGone(pids + late, QDeadlineTimer(5'000));
+    m_masterPid = 0;
+}
+
+bool PostfixInstance::isRunning() const
+{
+    return m_masterPid > 0 && processAlive(m_masterPid);
+}
+
+bool PostfixInstance::flushQueue()
+{
+    const ProgramResult result = runProgram(
+        PostqueueCommand, {QStringLiteral("-c"), configDir(), QStringLiteral("-f")}, 30'000);
+    return result.finished && result.exitCode == 0;
+}
+
+} // namespace greygate::test
