@@ -18,12 +18,18 @@ public:
 
     // The reply's action, without "action=" and without the line end: "DUNNO",
     // "DEFER_IF_PERMIT Greylisted, ...", "PREPEND X-Greylist: ...".
+    // An empty result means the request itself is a protocol error (not a policy request,
+    // a RCPT without a recipient...): the server logs protocolError() and closes only that
+    // connection, as it does for input the parser rejects.
     virtual QByteArray decide(const PolicyRequest &request) = 0;
 
     // Makes every decision since the last commit durable. False is an internal error: the
     // server then closes the connections of those requests without answering, so Postfix
     // applies its own default instead of a decision that was not recorded.
     virtual bool commit() = 0;
+
+    // Why the last decide() returned an empty result.
+    virtual QByteArray protocolError() const { return QByteArrayLiteral("request refused"); }
 };
 
 } // namespace greygate

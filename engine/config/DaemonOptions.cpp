@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "DaemonOptions.h"
+
+#include "ConfigFile.h"
+
+#include <QRegularExpression>
+#include <functional>
+
+namespace greygate {
+
+namespace {
+
+enum class Arg
+{
+    None,     // a flag: --lookup-by-host (in a file: "lookup-by-host = yes")
+    Required, // --delay=60 or --delay 60
+    Optional, // --auto-whitelist-clients or --auto-whitelist-clients=N
+};
+
+using Apply = std::function<bool(DaemonOptions &, const QString &value, QString *error)>;
+
+struct Spec
+{
+    const char *name;
+    Arg arg;
+    const char *valueName;
+    const char *help;
+    bool inFile; // may appear in a config file
+    Apply apply;
+};
+
+bool parseInt(const QString &value, qint64 min, qint64 max, qint64 *out, QString *error)
+{
+    bool ok = false;
+    const qint64 n = value.trimmed().toLongLong(&ok);
+    if (!ok) {
+        *error = u'"' + value + u"\" is not a whole number";
+        return false;
+    }
+    if (n < min || n > max) {
+        *error = QString::number(n) + u" is out of range " + QString::number(min) + u".." +
+                 QString::number(max);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+bool parseBool(const QString &value, bool *out, QString *error)
+{
+    const QString v = value.trimmed().toLower();
+    if (v == u"yes" || v == u"true" || v == u"on" || v == u"1") {
+        *out = true;
+        return true;
+    }
+    if (v == u"no" || v == u"false" || v == u"off" || v == u"0") {
+        *out = false;
+        return true;
+    }
+    *error = u'"' + value + u"\" is not yes/no";
+    return false;
+}
+
+// One line of text going into an SMTP reply: printable, so an admin cannot break the
+// policy protocol (a newline would end the answer early).
+bool singleLine(const QString &value, QString *error)
+{
+    for (QChar c : value) {
+        if (c.unicode() < 0x20 || c.unicode() == 0x7f) {
+            *error = QStringLiteral("must be one line of printable text");
+            return false;
+        }
+    }
+    return true;
+}
+
+template <typename T> Apply intOption(T DaemonOptions::*field, qint64 min, qint64 max)
+{
+    return [field, min, max](DaemonOptions &o, const QString &v, QString *e) {
+        qint64 n = 0;
+        if (!parseInt(v, min, max, &n, e))
+            return false;
+        o.*field = T(n);
+        return true;
+    };
+}
+
+constexpr qint64 kDay = 86400;
+
+const QList<Spec> &specs()
+{
+    static const QList<Spec> table = {
+        {"inet", Arg::Required, "[HOST:]PORT",
+         "listen on PORT at HOST (default 127.0.0.1:10023; IPv6 as [::1]:10023)", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             QString host = o.listenHost;
+             QString port = v.trimmed();
+             const qsizetype colon = port.lastIndexOf(u':');
+             if (colon >= 0) {
+                 host = port.left(colon);
+                 port = port.mid(colon + 1);
+                 if (host.startsWith(u'[') && host.endsWith(u']'))
+                     host = host.mid(1, host.size() - 2);
+                 if (host.isEmpty()) {
+                     *e = QStringLiteral("empty host before ':'");
+                     return false;
+                 }
+             } else {
+                 host = QStringLiteral("127.0.0.1"); // postgrey: localhost without a HOST
+             }
+             qint64 n = 0;
+             if (!parseInt(port, 1, 65535, &n, e)) {
+                 *e = u"bad port: " + *e;
+                 return false;
+             }
+             o.listenHost = host;
+             o.listenPort = quint16(n);
+             return true;
+         }},
+        {"dbdir", Arg::Required, "DIR", "directory of the greylist database", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             if (v.trimmed().isEmpty()) {
+                 *e = QStringLiteral("must not be empty");
+                 return false;
+             }
+             o.dbDir = v.trimmed();
+             return true;
+         }},
+        {"delay", Arg::Required, "N", "greylist for N seconds (default 60)", true,
+         intOption(&DaemonOptions::delaySeconds, 0, 30 * kDay)},
+        {"max-age", Arg::Required, "N",
+         "passed triplets are forgotten after N days without use (default 36)", true,
+         intOption(&DaemonOptions::maxAgeDays, 1, 3650)},
+        {"retry-window", Arg::Required, "N",
+         "a retry must come within N days, or N hours with 'h' (default 12h)", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             QString s = v.trimmed();
+             qint64 unit = kDay;
+             if (s.endsWith(u'h', Qt::CaseInsensitive)) {
+                 unit = 3600;
+                 s.chop(1);
+             } else if (s.endsWith(u'd', Qt::CaseInsensitive)) {
+                 s.chop(1);
+             }
+             qint64 n = 0;
+             if (!parseInt(s, 1, unit == kDay ? 365 : 365 * 24, &n, e))
+                 return false;
+             o.retryWindowSeconds = n * unit;
+             return true;
+         }},
+        {"greylist-text", Arg::Required, "TEXT",
+         "deferral text; %s = seconds to wait, %m = minutes, %r = recipient domain", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             if (!singleLine(v, e))
+                 return false;
+             if (v.size() > 400) {
+                 *e = QStringLiteral("longer than 400 characters");
+                 return false;
+             }
+             o.greylistText = v;
+             return true;
+         }},
+        {"greylist-code", Arg::Required, "CODE",
+         "enhanced status code before the text, e.g. 4.2.0 (default none: Postfix says 4.7.1)",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             static const QRegularExpression code(QStringLiteral("^4\\.[0-9]{1,3}\\.[0-9]{1,3}$"));
+             const QString c = v.trimmed();
+             if (!c.isEmpty() && !code.match(c).hasMatch()) {
+                 *e = u'"' + c + u"\" is not a 4.X.Y enhanced status code";
+                 return false;
+             }
+             o.greylistCode = c;
+             return true;
+         }},
+        {"auto-whitelist-clients", Arg::Optional, "N",
+         "whitelist a client after N passed deliveries (default 5; 0 disables)", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             if (v.isNull()) {
+                 o.autoWhitelistClients = 5;
+                 return true;
+             }
+             return intOption(&DaemonOptions::autoWhitelistClients, 0, 1'000'000)(o, v, e);
+         }},
+        {"lookup-by-subnet", Arg::None, nullptr,
+         "group client addresses by network (--ipv4-prefix, --ipv6-prefix; default)", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             bool on = true;
+             if (!v.isNull() && !parseBool(v, &on, e))
+                 return false;
+             o.lookupBySubnet = on;
+             return true;
+         }},
+        {"lookup-by-host", Arg::None, nullptr, "use each client's exact address", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             bool on = true;
+             if (!v.isNull() && !parseBool(v, &on, e))
+                 return false;
+             o.lookupBySubnet = !on;
+             return true;
+         }},
+        {"ipv4-prefix", Arg::Required, "N", "IPv4 network size for lookup by subnet (default 24)",
+         true, intOption(&DaemonOptions::ipv4Prefix, 8, 32)},
+        {"ipv6-prefix", Arg::Required, "N", "IPv6 network size for lookup by subnet (default 64)",
+         true, intOption(&DaemonOptions::ipv6Prefix, 16, 128)},
+        {"recipient-delimiter", Arg::Required, "C",
+         "fold recipient extensions (user+ext) at C (default none: kept)", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const QString d = v.trimmed();
+             if (d.size() > 1 || (d.size() == 1 && (d[0].unicode() <= 0x20 || d[0] == u'@' ||
+                                                    d[0].unicode() >= 0x7f))) {
+                 *e = QStringLiteral("must be one printable ASCII character other than '@'");
+                 return false;
+             }
+             o.recipientDelimiter = d;
+             return true;
+         }},
+        {"sync", Arg::Required, "process|full",
+         "durability of a commit: process (survives kill -9, default) or full (power loss)", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const QString s = v.trimmed().toLower();
+             if (s == u"process")
+                 o.sync = DaemonOptions::SyncMode::Process;
+             else if (s == u"full")
+                 o.sync = DaemonOptions::SyncMode::Full;
+             else {
+                 *e = u'"' + v + u"\" is neither process nor full";
+                 return false;
+             }
+             return true;
+         }},
+        {"hostname", Arg::Required, "NAME",
+         "host name in the X-Greylist header (default: the system's)", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             if (!singleLine(v, e))
+                 return false;
+             o.hostname = v.trimmed();
+             return true;
+         }},
+        {"request-timeout", Arg::Required, "N",
+         "close a connection whose request is not complete N seconds after its first byte "
+         "(default 30)",
+         true, intOption(&DaemonOptions::requestTimeoutSeconds, 1, 3600)},
+        {"idle-timeout", Arg::Required, "N",
+         "close a connection idle for N seconds (default 600; Postfix's own max is 300)", true,
+         intOption(&DaemonOptions::idleTimeoutSeconds, 1, 86400)},
+        {"max-connections", Arg::Required, "N", "connections served at once (default 1000)", true,
+         intOption(&DaemonOptions::maxConnections, 1, 100'000)},
+        {"log-level", Arg::Required, "LEVEL", "debug, info (default), warning or error", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const auto level = Logger::parseLevel(v.trimmed());
+             if (!level) {
+                 *e = u'"' + v + u"\" is not debug, info, warning or error";
+                 return false;
+             }
+             o.logLevel = *level;
+             return true;
+         }},
+        {"pidfile", Arg::Required, "FILE", "write the process id to FILE", true,
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.pidFile = v.trimmed();
+             return true;
+         }},
+        {"config", Arg::Required, "FILE", "read options from FILE (command line wins)", false,
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.configFile = v;
+             return true;
+         }},
+        {"version", Arg::None, nullptr, "print the version and exit", false,
+         [](DaemonOptions &, const QString &, QString *) {
+             return true;
+         }},
+        {"help", Arg::None, nullptr, "print this help and exit", false,
+         [](DaemonOptions &, const QString &, QString *) {
+             return true;
+         }},
+    };
+    return table;
+}
+
+const Spec *findSpec(QStringView name)
+{
+    for (const Spec &s : specs()) {
+        if (name == QLatin1StringView(s.name))
+            return &s;
+    }
+    return nullptr;
+}
+
+struct Given
+{
+    const Spec *spec;
+    QString value; // null when no value was given
+};
+
+} // namespace
+
+bool DaemonOptions::apply(const QString &key, const QString &value, bool fromFile, QString *error)
+{
+    const Spec *spec = findSpec(key);
+    if (!spec || (fromFile && !spec->inFile)) {
+        *error = u"unknown option \"" + key + u'"';
+        return false;
+    }
+    QString why;
+    if (!spec->apply(*this, value, &why)) {
+        *error = key + u": " + why;
+        return false;
+    }
+    return true;
+}
+
+DaemonOptions::ParseResult DaemonOptions::parse(const QStringList &arguments, QString *error)
+{
+    // First pass: recognise every argument, so a typo is reported before any file is read
+    // and --config can come anywhere on the line.
+    QList<Given> given;
+    for (qsizetype i = 0; i < arguments.size(); ++i) {
+        const QString &arg = arguments[i];
+        if (!arg.startsWith(u"--") || arg.size() == 2) {
+            *error = u"unexpected argument \"" + arg + u"\" (options look like --name=value)";
+            return ParseResult::Error;
+        }
+        const qsizetype eq = arg.indexOf(u'=');
+        const QString name = arg.mid(2, eq < 0 ? -1 : eq - 2);
+        const Spec *spec = findSpec(name);
+        if (!spec) {
+            *error = u"unknown option --" + name + u" (see --help)";
+            return ParseResult::Error;
+        }
+        QString value; // stays null without a value
+        if (eq >= 0) {
+            if (spec->arg == Arg::None) {
+                *error = u"--" + name + u" takes no value";
+                return ParseResult::Error;
+            }
+            value = arg.mid(eq + 1);
+        } else if (spec->arg == Arg::Required) {
+            if (i + 1 >= arguments.size()) {
+                *error = u"--" + name + u" needs a value: --" + name + u'=' +
+                         QLatin1StringView(spec->valueName);
+                return ParseResult::Error;
+            }
+            value = arguments[++i];
+        }
+        given.append(Given{spec, value});
+    }
+
+    for (const Given &g : given) {
+        if (qstrcmp(g.spec->name, "help") == 0)
+            return ParseResult::ShowHelp;
+    }
+    for (const Given &g : given) {
+        if (qstrcmp(g.spec->name, "version") == 0)
+            return ParseResult::ShowVersion;
+    }
+    for (const Given &g : given) {
+        if (qstrcmp(g.spec->name, "config") == 0)
+            configFile = g.value;
+    }
+
+    if (!configFile.isEmpty()) {
+        ConfigFile file;
+        if (!file.load(configFile, configKeys(), error))
+            return ParseResult::Error;
+        for (const ConfigFile::Entry &entry : file.entries()) {
+            QString why;
+            if (!apply(entry.key, entry.value, true, &why)) {
+                *error = configFile + u':' + QString::number(entry.line) + u": " + why;
+                return ParseResult::Error;
+            }
+        }
+    }
+
+    for (const Given &g : given) {
+        QString why;
+        if (!g.spec->apply(*this, g.value, &why)) {
+            *error = u"--" + QLatin1StringView(g.spec->name) + u": " + why;
+            return ParseResult::Error;
+        }
+    }
+
+    if (retryWindowSeconds <= delaySeconds) {
+        *error = u"the retry window (" + QString::number(retryWindowSeconds) +
+                 u" s) must be longer than the delay (" + QString::number(delaySeconds) + u" s)";
+        return ParseResult::Error;
+    }
+    return ParseResult::Run;
+}
+
+QString DaemonOptions::helpText(const QString &programName)
+{
+    QString out = u"Usage: " + programName +
+                  u" [OPTIONS]\nGreylisting policy server for Postfix "
+                  u"(check_policy_service inet:127.0.0.1:10023).\n\n";
+    for (const Spec &s : specs()) {
+        QString left = u"  --" + QLatin1StringView(s.name);
+        if (s.arg == Arg::Required)
+            left += u'=' + QLatin1StringView(s.valueName);
+        else if (s.arg == Arg::Optional)
+            left += u"[=" + QLatin1StringView(s.valueName) + u']';
+        out += left.leftJustified(36) + u' ' + QString::fromUtf8(s.help) + u'\n';
+    }
+    out += u"\nPrecedence: defaults < --config file < command line.\n"
+           u"Exit codes: 0 clean shutdown, 1 runtime error, 2 bad options or config,\n"
+           u"3 the database cannot be opened, 4 cannot listen.\n";
+    return out;
+}
+
+QStringList DaemonOptions::configKeys()
+{
+    QStringList keys;
+    for (const Spec &s : specs()) {
+        if (s.inFile)
+            keys.append(QString::fromLatin1(s.name));
+    }
+    return keys;
+}
+
+QString DaemonOptions::syncName(SyncMode mode)
+{
+    return mode == SyncMode::Full ? QStringLiteral("full") : QStringLiteral("process");
+}
+
+} // namespace greygate

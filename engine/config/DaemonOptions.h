@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "util/Logger.h"
+
+#include <QString>
+#include <QStringList>
+
+namespace greygate {
+
+// Everything greygated can be told, with postgrey's option names where they fit, so that
+// `greygated --inet=127.0.0.1:10023 --dbdir=DIR --delay=60` behaves as postgrey does.
+// Precedence: built-in defaults < config file (--config=FILE) < command line. The same names
+// serve both: `delay = 60` in the file is `--delay=60` on the command line.
+// Plain values only: the daemon maps them onto the engine's own configuration structs, so
+// this layer does not depend on the greylist or store layers.
+struct DaemonOptions
+{
+    enum class SyncMode
+    {
+        Process, // durable against a crash of this process (kill -9): WAL, no fsync per commit
+        Full,    // durable against a power loss too: fsync on every group commit
+    };
+    enum class ParseResult
+    {
+        Run,
+        ShowHelp,
+        ShowVersion,
+        Error,
+    };
+
+    QString listenHost = QStringLiteral("127.0.0.1"); // --inet=[HOST:]PORT
+    quint16 listenPort = 10023;
+    QString dbDir = QStringLiteral("/var/lib/greygate"); // --dbdir
+    qint64 delaySeconds = 60;                            // --delay
+    qint64 maxAgeDays = 36;                              // --max-age: passed triplets' lifetime
+    qint64 retryWindowSeconds = 12 * 3600;               // --retry-window: N days or Nh hours
+    QString greylistText = QStringLiteral("Greylisted, please try again in %s seconds");
+    QString greylistCode;         // --greylist-code: enhanced status code, e.g. "4.2.0"
+    int autoWhitelistClients = 5; // --auto-whitelist-clients[=N]; 0 disables
+    bool lookupBySubnet = true;   // --lookup-by-subnet / --lookup-by-host
+    int ipv4Prefix = 24;          // --ipv4-prefix
+    int ipv6Prefix = 64;          // --ipv6-prefix
+    QString recipientDelimiter;   // --recipient-delimiter; empty keeps extensions
+    SyncMode sync = SyncMode::Process;
+    QString hostname;                   // --hostname for the X-Greylist header; empty = system's
+    int requestTimeoutSeconds = 30;     // --request-timeout: a request must complete in this time
+    int idleTimeoutSeconds = 600;       // --idle-timeout: above Postfix's 300 s max_idle
+    int maxConnections = 1000;          // --max-connections
+    QString configFile;                 // --config
+    LogLevel logLevel = LogLevel::Info; // --log-level
+    QString pidFile;                    // --pidfile
+
+    // Parses the command line (without the program name), reading --config's file first.
+    // On Error, *error tells what is wrong and where (file:line for config file errors).
+    ParseResult parse(const QStringList &arguments, QString *error);
+
+    // Applies `key = value` as if given as --key=value (used for the config file).
+    bool apply(const QString &key, const QString &value, bool fromFile, QString *error);
+
+    static QString helpText(const QString &programName);
+    static QStringList configKeys(); // every key a config file may hold
+    static QString syncName(SyncMode mode);
+};
+
+} // namespace greygate

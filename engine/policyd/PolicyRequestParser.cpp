@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "PolicyRequestParser.h"
+
+#include <cstring>
+#include <initializer_list>
+
+namespace greygate {
+
+namespace {
+
+template <qsizetype N> bool equals(QByteArrayView name, const char (&literal)[N])
+{
+    return name.size() == N - 1 && std::memcmp(name.data(), literal, N - 1) == 0;
+}
+
+// Keeps the capacity of `field` when it is not shared, so a long-lived connection stops
+// allocating once its buffers have grown to the size of a typical request.
+void store(QByteArray &field, QByteArrayView value)
+{
+    field.resize(value.size());
+    if (!value.isEmpty())
+        std::memcpy(field.data(), value.data(), size_t(value.size()));
+}
+
+QByteArray number(qint64 n)
+{
+    return QByteArray::number(n);
+}
+
+// Error messages only (never on the hot path): strict Qt defines forbid char* + QByteArray.
+QByteArray cat(std::initializer_list<QByteArrayView> parts)
+{
+    QByteArray out;
+    for (QByteArrayView p : parts)
+        out.append(p);
+    return out;
+}
+
+} // namespace
+
+PolicyRequestParser::Status PolicyRequestParser::fail(QByteArray message)
+{
+    m_error = std::move(message);
+    m_partial.clear();
+    return Status::Error;
+}
+
+void PolicyRequestParser::startRequest()
+{
+    PolicyRequest &r = m_request;
+    for (QByteArray *f :
+         {&r.request, &r.protocolState, &r.protocolName, &r.clientAddress, &r.clientName,
+          &r.heloName, &r.sender, &r.recipient, &r.instance, &r.queueId, &r.saslUsername})
+        f->resize(0);
+    r.present = 0;
+    r.attributeCount = 0;
+    m_lineInRequest = 0;
+    m_resetPending = false;
+}
+
+PolicyRequestParser::Status PolicyRequestParser::next(QByteArrayView &data)
+{
+    if (failed())
+        return Status::Error;
+    while (!data.isEmpty()) {
+        if (m_resetPending)
+            startRequest();
+        const void *nl = std::memchr(data.data(), '\n', size_t(data.size()));
+        if (!nl) {
+            // A partial line: bounded now, not when its end arrives, so a peer cannot make
+            // us buffer more than one line's worth.
+            if (m_partial.size() + data.size() > m_limits.maxLineBytes + 1)
+                return fail(
+                    cat({"line ", number(m_lineInRequest + 1), " of the request is longer than ",
+                         number(m_limits.maxLineBytes), " bytes"}));
+            if (m_requestBytes + data.size() > m_limits.maxRequestBytes)
+                return fail(
+                    cat({"request longer than ", number(m_limits.maxRequestBytes), " bytes"}));
+            m_partial.append(data.data(), data.size());
+            m_requestBytes += data.size();
+            data = {};
+            return Status::NeedMore;
+        }
+        const qsizetype len = static_cast<const char *>(nl) - data.data();
+        m_requestBytes += len + 1;
+        Status status;
+        if (m_partial.isEmpty()) {
+            status = line(data.first(len));
+        } else {
+            m_partial.append(data.data(), len);
+            status = line(m_partial);
+            m_partial.resize(0);
+        }
+        data = data.sliced(len + 1);
+        if (status != Status::NeedMore)
+            return status;
+    }
+    return Status::NeedMore;
+}
+
+PolicyRequestParser::Status PolicyRequestParser::line(QByteArrayView text)
+{
+    ++m_lineInRequest;
+    if (text.endsWith('\r'))
+        text.chop(1); // tolerated: some hand-written clients send CRLF
+    if (text.size() > m_limits.maxLineBytes)
+        return fail(cat({"line ", number(m_lineInRequest), " of the request is longer than ",
+                         number(m_limits.maxLineBytes), " bytes"}));
+    if (m_requestBytes > m_limits.maxRequestBytes)
+        return fail(cat({"request longer than ", number(m_limits.maxRequestBytes), " bytes"}));
+
+    if (text.isEmpty()) {
+        if (m_request.attributeCount == 0)
+            return fail("empty line before any attribute (a request needs name=value lines)");
+        m_requestBytes = 0;
+        m_resetPending = true;
+        return Status::Request;
+    }
+
+    qsizetype eq = -1;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 && c != '\t') {
+            return fail(cat({"line ", number(m_lineInRequest), ": control byte 0x",
+                             QByteArray::number(c, 16).rightJustified(2, '0'), " at offset ",
+                             number(i), " (binary data is not a policy request)"}));
+        }
+        if (c == 0x7f)
+            return fail(
+                cat({"line ", number(m_lineInRequest), ": DEL byte at offset ", number(i)}));
+        if (c == '=' && eq < 0)
+            eq = i;
+    }
+    if (eq < 0)
+        return fail(cat({"line ", number(m_lineInRequest), ": no '=' (expected name=value)"}));
+    if (eq == 0)
+        return fail(cat({"line ", number(m_lineInRequest), ": empty attribute name"}));
+    if (++m_request.attributeCount > m_limits.maxAttributes)
+        return fail(
+            cat({"more than ", number(m_limits.maxAttributes), " attributes in a request"}));
+
+    const QByteArrayView name = text.first(eq);
+    const QByteArrayView value = text.sliced(eq + 1);
+    PolicyRequest &r = m_request;
+    QByteArray *field = nullptr;
+    PolicyRequest::Attribute bit{};
+    // Switch on the length first: one compare for most names, and no hashing.
+    switch (name.size()) {
+    case 6:
+        if (equals(name, "sender"))
+            field = &r.sender, bit = PolicyRequest::Sender;
+        break;
+    case 7:
+        if (equals(name, "request"))
+            field = &r.request, bit = PolicyRequest::Request;
+        break;
+    case 8:
+        if (equals(name, "instance"))
+            field = &r.instance, bit = PolicyRequest::Instance;
+        else if (equals(name, "queue_id"))
+            field = &r.queueId, bit = PolicyRequest::QueueId;
+        break;
+    case 9:
+        if (equals(name, "recipient"))
+            field = &r.recipient, bit = PolicyRequest::Recipient;
+        else if (equals(name, "helo_name"))
+            field = &r.heloName, bit = PolicyRequest::HeloName;
+        break;
+    case 11:
+        if (equals(name, "client_name"))
+            field = &r.clientName, bit = PolicyRequest::ClientName;
+        break;
+    case 13:
+        if (equals(name, "protocol_name"))
+            field = &r.protocolName, bit = PolicyRequest::ProtocolName;
+        else if (equals(name, "sasl_username"))
+            field = &r.saslUsername, bit = PolicyRequest::SaslUsername;
+        break;
+    case 14:
+        if (equals(name, "protocol_state"))
+            field = &r.protocolState, bit = PolicyRequest::ProtocolState;
+        else if (equals(name, "client_address"))
+            field = &r.clientAddress, bit = PolicyRequest::ClientAddress;
+        break;
+    default:
+        break;
+    }
+    // Attributes Greygate does not use are skipped: Postfix adds new ones over its versions.
+    if (field) {
+        store(*field, value);
+        r.present |= bit;
+    }
+    return Status::NeedMore;
+}
+
+} // namespace greygate

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "PolicyServerOptions.h"
+
+#include <QElapsedTimer>
+#include <QHostAddress>
+#include <QObject>
+#include <QTcpServer>
+#include <QTimer>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+class QTcpSocket;
+
+namespace greygate {
+
+class PolicyHandler;
+
+// The Postfix policy delegation server. One thread, non-blocking sockets, many connections.
+// Every complete request read in a pass of the event loop is decided at once; the answers
+// wait until one PolicyHandler::commit() per pass has made the decisions durable (group
+// commit across connections), then each connection gets its answers in a single write.
+// When the commit fails, the connections waiting for those answers are closed without an
+// answer: Postfix then applies its own default for an unavailable policy service (a
+// temporary error) instead of acting on a decision that was never recorded.
+class PolicyServer : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Stats
+    {
+        quint64 connections = 0;    // accepted
+        quint64 refused = 0;        // over --max-connections
+        quint64 requests = 0;       // decided
+        quint64 answers = 0;        // written after a successful commit
+        quint64 protocolErrors = 0; // connections closed for bad input
+        quint64 internalErrors = 0; // connections closed because a commit failed
+        quint64 timeouts = 0;       // request or idle timeouts
+        quint64 commits = 0;
+    };
+
+    PolicyServer(PolicyHandler &handler, const PolicyServerOptions &options,
+                 QObject *parent = nullptr);
+    ~PolicyServer() override;
+
+    bool listen(const QHostAddress &address, quint16 port, QString *error);
+    quint16 serverPort() const { return m_server.serverPort(); }
+    QHostAddress serverAddress() const { return m_server.serverAddress(); }
+
+    // Stops accepting, writes the answers already decided (after their commit), closes every
+    // connection gracefully and emits shutdownFinished() once all are gone or the grace
+    // period is over. Requests still incomplete are dropped: Postfix retries them.
+    void shutdown();
+
+    int connectionCount() const { return int(m_connections.size()); }
+    const Stats &stats() const { return m_stats; }
+
+Q_SIGNALS:
+    void shutdownFinished();
+
+private:
+    struct Connection;
+    enum class CloseReason
+    {
+        PeerClosed,
+        ProtocolError,
+        InternalError,
+        RequestTimeout,
+        IdleTimeout,
+        OutputOverflow,
+        Shutdown,
+    };
+
+    void acceptConnections();
+    void pump(Connection *c);
+    bool processBuffered(Connection *c, int *budget);
+    void scheduleFlush();
+    void flush();
+    void checkTimeouts();
+    void close(Connection *c, CloseReason reason, const QByteArray &detail = {});
+    void reapClosed();
+    void maybeFinishShutdown();
+
+    PolicyHandler &m_handler;
+    PolicyServerOptions m_options;
+    QTcpServer m_server;
+    QTimer m_timeoutTimer;
+    QTimer m_graceTimer;
+    QElapsedTimer m_clock;
+    std::unordered_map<Connection *, std::unique_ptr<Connection>> m_connections;
+    std::vector<std::unique_ptr<Connection>> m_closed; // deleted on the next pass
+    std::vector<Connection *> m_pending; // connections with answers awaiting the commit
+    std::vector<Connection *> m_backlog; // connections with input left over for next pass
+    quint64 m_nextId = 1;
+    bool m_flushScheduled = false;
+    bool m_reapScheduled = false;
+    bool m_shuttingDown = false;
+    bool m_shutdownFinished = false;
+    Stats m_stats;
+};
+
+} // namespace greygate

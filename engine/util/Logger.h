@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+#include <QtGlobal>
+#include <optional>
+
+namespace greygate {
+
+enum class LogLevel : quint8
+{
+    Debug,
+    Info,
+    Warning,
+    Error,
+};
+
+// Structured logging in logfmt on stderr (one line per event:
+// `ts=2026-01-01T00:00:00.000Z level=info cat=greygate.policyd msg="..." key=value`),
+// installed as Qt's message handler so every qDebug/qCWarning in the engine goes the same way
+// and log shippers (journald, Loki, Vector) parse it without a custom grammar.
+class Logger
+{
+public:
+    // Installs the handler with the given threshold. Safe to call again to change it.
+    static void install(LogLevel threshold);
+    static void setThreshold(LogLevel threshold);
+    static LogLevel threshold();
+
+    static std::optional<LogLevel> parseLevel(QStringView name); // debug|info|warning|error
+    static QLatin1StringView levelName(LogLevel level);
+
+    // One formatted line, newline included (what the handler writes; public for tests).
+    // A message that already starts with `msg=` (built with LogLine) is taken as logfmt.
+    static QByteArray formatLine(qint64 msecsSinceEpoch, QtMsgType type, const char *category,
+                                 const QString &message);
+};
+
+} // namespace greygate
