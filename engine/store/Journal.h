@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "SqliteStoreOptions.h"
+
+#include <QList>
+#include <QString>
+#include <functional>
+
+namespace greygate {
+
+// The append-only journal in front of SQLite: what makes commit() cheap. A committed batch
+// is one record (JournalCodec) appended with one write() to the current segment
+// DIR/<first sequence>.journal; segments are rotated by size and deleted once SQLite holds
+// all their records. Not thread-safe: SqliteStore serialises access.
+class Journal
+{
+public:
+    Journal(QString dir, SyncMode sync, qint64 segmentBytes);
+    ~Journal();
+    Journal(const Journal &) = delete;
+    Journal &operator=(const Journal &) = delete;
+
+    using RecordHandler =
+        std::function<bool(quint64 sequence, const char *payload, qsizetype size, QString *error)>;
+    // Reads every segment, oldest first, and hands each valid record to onRecord. A torn or
+    // corrupt tail (a crash in the middle of a write) is cut off with a warning; only an
+    // I/O error or onRecord's refusal fails. lastSequence: the highest sequence seen.
+    bool recover(const RecordHandler &onRecord, quint64 *lastSequence, QString *error);
+
+    // Deletes every segment (SQLite holds all of them) and starts an empty one whose first
+    // record will be firstSequence.
+    bool reset(quint64 firstSequence, QString *error);
+
+    // Appends a sealed record with one write() (looping on partial writes and EINTR), then
+    // fdatasync() in SyncMode::Full. On failure nothing of the record stays in the file,
+    // so a failed commit can never leave a half record ahead of later good ones.
+    bool append(const QByteArray &record, quint64 sequence, QString *error);
+
+    // Deletes rotated segments whose records are all at or below appliedSequence.
+    void removeApplied(quint64 appliedSequence);
+    // Closes the current segment and deletes every segment: SQLite holds all records.
+    void removeAll();
+    void close();
+
+    struct SegmentView
+    {
+        QString path;
+        qint64 size = 0; // bytes committed; anything beyond is still being written
+    };
+    QList<SegmentView> segments() const;
+    // Checks every record up to each segment's committed size: magic, length, CRC and
+    // increasing sequence numbers. Segments deleted meanwhile are skipped (applied).
+    static bool verify(const QList<SegmentView> &segments, QString *error);
+
+private:
+    struct Closed
+    {
+        QString path;
+        qint64 size = 0;
+        quint64 lastSequence = 0;
+    };
+    bool openSegment(quint64 firstSequence, QString *error);
+    bool rollback(qint64 size);
+    void syncDirectory() const;
+    QString segmentPath(quint64 firstSequence) const;
+
+    QString m_dir;
+    SyncMode m_sync;
+    qint64 m_segmentBytes;
+    QList<Closed> m_closed;
+    int m_fd = -1;
+    QString m_path;
+    qint64 m_size = 0;
+    quint64 m_lastSequence = 0;
+    bool m_tailDirty = false; // a failed append whose bytes could not be cut off yet
+};
+
+} // namespace greygate

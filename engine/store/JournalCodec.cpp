@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "JournalCodec.h"
+
+#include "Crc32.h"
+
+#include <QtEndian>
+#include <cstring>
+
+// Payload, version 1. All integers little-endian, fixed width; bytes as u32 length + data,
+// so every field is binary-safe (NUL, separators, invalid UTF-8 all round-trip).
+//   u8  version (1)
+//   u32 n, n x triplet upsert: bytes client, sender, recipient; i64 firstSeen, lastSeen,
+//       passedAt; u32 attempts; u8 status
+//   u32 n, n x triplet removal: bytes TripletKey::joined()
+//   u32 n, n x client upsert: bytes client; u32 passes; i64 lastSeen
+//   u32 n, n x client removal: bytes client
+//   u32 n, n x rejection: i64 time; bytes reason, client, sender, recipient; u32 attempts;
+//       i64 firstSeen
+
+namespace greygate {
+
+namespace {
+
+constexpr quint8 kFormatVersion = 1;
+
+class Writer
+{
+public:
+    explicit Writer(QByteArray &out)
+        : m_out(out)
+    {}
+    void u8(quint8 v) { m_out.append(char(v)); }
+    void u32(quint32 v) { fixed(v); }
+    void i64(qint64 v) { fixed(v); }
+    void bytes(const QByteArray &b)
+    {
+        u32(quint32(b.size()));
+        m_out.append(b);
+    }
+
+private:
+    template <typename T> void fixed(T v)
+    {
+        char buf[sizeof(T)];
+        qToLittleEndian(v, buf);
+        m_out.append(buf, sizeof(T));
+    }
+    QByteArray &m_out;
+};
+
+class Reader
+{
+public:
+    Reader(const char *data, qsizetype size)
+        : m_p(data)
+        , m_end(data + size)
+    {}
+    bool ok() const { return m_ok; }
+    bool atEnd() const { return m_p == m_end; }
+    quint8 u8() { return fixed<quint8>(); }
+    quint32 u32() { return fixed<quint32>(); }
+    qint64 i64() { return fixed<qint64>(); }
+    QByteArray bytes()
+    {
+        const quint32 n = u32();
+        if (!m_ok || qsizetype(n) > m_end - m_p)
+            return fail<QByteArray>();
+        QByteArray b(m_p, n);
+        m_p += n;
+        return b;
+    }
+    // A count of entries each at least minSize bytes long: bounded by what is left, so a
+    // corrupt count can never make us reserve gigabytes.
+    quint32 count(qsizetype minSize)
+    {
+        const quint32 n = u32();
+        if (!m_ok || qsizetype(n) > (m_end - m_p) / minSize)
+            return fail<quint32>();
+        return n;
+    }
+
+private:
+    template <typename T> T fail()
+    {
+        m_ok = false;
+        m_p = m_end;
+        return T{};
+    }
+    template <typename T> T fixed()
+    {
+        if (m_end - m_p < qsizetype(sizeof(T)))
+            return fail<T>();
+        const T v = qFromLittleEndian<T>(m_p);
+        m_p += sizeof(T);
+        return v;
+    }
+    const char *m_p;
+    const char *m_end;
+    bool m_ok = true;
+};
+
+qsizetype encodedSize(const WriteBatch &b)
+{
+    qsizetype n = JournalCodec::kHeaderSize + 1 + 5 * 4;
+    for (const TripletRecord &t : b.upsertTriplets)
+        n += 12 + t.key.client.size() + t.key.sender.size() + t.key.recipient.size() + 29;
+    for (const QByteArray &k : b.removeTriplets)
+        n += 4 + k.size();
+    for (const ClientRecord &c : b.upsertClients)
+        n += 4 + c.client.size() + 12;
+    for (const QByteArray &k : b.removeClients)
+        n += 4 + k.size();
+    for (const RejectionEntry &r : b.rejections)
+        n += 16 + r.reason.size() + r.key.client.size() + r.key.sender.size() +
+             r.key.recipient.size() + 20;
+    return n;
+}
+
+} // namespace
+
+QByteArray JournalCodec::encode(const WriteBatch &batch)
+{
+    QByteArray out;
+    out.reserve(encodedSize(batch));
+    out.resize(kHeaderSize, '\0');
+    Writer w(out);
+    w.u8(kFormatVersion);
+    w.u32(quint32(batch.upsertTriplets.size()));
+    for (const TripletRecord &t : batch.upsertTriplets) {
+        w.bytes(t.key.client);
+        w.bytes(t.key.sender);
+        w.bytes(t.key.recipient);
+        w.i64(t.state.firstSeen);
+        w.i64(t.state.lastSeen);
+        w.i64(t.state.passedAt);
+        w.u32(t.state.attempts);
+        w.u8(quint8(t.state.status));
+    }
+    w.u32(quint32(batch.removeTriplets.size()));
+    for (const QByteArray &k : batch.removeTriplets)
+        w.bytes(k);
+    w.u32(quint32(batch.upsertClients.size()));
+    for (const ClientRecord &c : batch.upsertClients) {
+        w.bytes(c.client);
+        w.u32(c.passes);
+        w.i64(c.lastSeen);
+    }
+    w.u32(quint32(batch.removeClients.size()));
+    for (const QByteArray &k : batch.removeClients)
+        w.bytes(k);
+    w.u32(quint32(batch.rejections.size()));
+    for (const RejectionEntry &r : batch.rejections) {
+        w.i64(r.time);
+        w.bytes(r.reason);
+        w.bytes(r.key.client);
+        w.bytes(r.key.sender);
+        w.bytes(r.key.recipient);
+        w.u32(r.attempts);
+        w.i64(r.firstSeen);
+    }
+    return out;
+}
+
+void JournalCodec::seal(QByteArray &record, quint64 sequence)
+{
+    char *h = record.data();
+    const qsizetype length = record.size() - kHeaderSize;
+    qToLittleEndian(kMagic, h);
+    qToLittleEndian(quint32(length), h + 4);
+    qToLittleEndian(sequence, h + 8);
+    quint32 crc = crc32(h + kHeaderSize, length);
+    crc = crc32Update(crc, h + 4, 12);
+    qToLittleEndian(crc, h + 16);
+}
+
+JournalCodec::Header JournalCodec::parseHeader(const char *data)
+{
+    Header h;
+    h.magic = qFromLittleEndian<quint32>(data);
+    h.length = qFromLittleEndian<quint32>(data + 4);
+    h.sequence = qFromLittleEndian<quint64>(data + 8);
+    h.crc = qFromLittleEndian<quint32>(data + 16);
+    return h;
+}
+
+bool JournalCodec::verify(const Header &header, const char *payload)
+{
+    char lengthAndSequence[12];
+    qToLittleEndian(header.length, lengthAndSequence);
+    qToLittleEndian(header.sequence, lengthAndSequence + 4);
+    quint32 crc = crc32(payload, header.length);
+    crc = crc32Update(crc, lengthAndSequence, 12);
+    return crc == header.crc;
+}
+
+std::optional<WriteBatch> JournalCodec::decode(const char *payload, qsizetype size)
+{
+    Reader r(payload, size);
+    if (r.u8() != kFormatVersion)
+        return std::nullopt;
+    WriteBatch b;
+    quint32 n = r.count(41);
+    b.upsertTriplets.reserve(n);
+    for (quint32 i = 0; i < n && r.ok(); ++i) {
+        TripletRecord t;
+        t.key.client = r.bytes();
+        t.key.sender = r.bytes();
+        t.key.recipient = r.bytes();
+        t.state.firstSeen = r.i64();
+        t.state.lastSeen = r.i64();
+        t.state.passedAt = r.i64();
+        t.state.attempts = r.u32();
+        const quint8 status = r.u8();
+        if (status > quint8(TripletStatus::Passed))
+            return std::nullopt;
+        t.state.status = TripletStatus(status);
+        b.upsertTriplets.append(std::move(t));
+    }
+    n = r.count(4);
+    b.removeTriplets.reserve(n);
+    for (quint32 i = 0; i < n && r.ok(); ++i)
+        b.removeTriplets.append(r.bytes());
+    n = r.count(16);
+    b.upsertClients.reserve(n);
+    for (quint32 i = 0; i < n && r.ok(); ++i) {
+        ClientRecord c;
+        c.client = r.bytes();
+        c.passes = r.u32();
+        c.lastSeen = r.i64();
+        b.upsertClients.append(std::move(c));
+    }
+    n = r.count(4);
+    b.removeClients.reserve(n);
+    for (quint32 i = 0; i < n && r.ok(); ++i)
+        b.removeClients.append(r.bytes());
+    n = r.count(36);
+    b.rejections.reserve(n);
+    for (quint32 i = 0; i < n && r.ok(); ++i) {
+        RejectionEntry e;
+        e.time = r.i64();
+        e.reason = r.bytes();
+        e.key.client = r.bytes();
+        e.key.sender = r.bytes();
+        e.key.recipient = r.bytes();
+        e.attempts = r.u32();
+        e.firstSeen = r.i64();
+        b.rejections.append(std::move(e));
+    }
+    if (!r.ok() || !r.atEnd())
+        return std::nullopt;
+    return b;
+}
+
+} // namespace greygate

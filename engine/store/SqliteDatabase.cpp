@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "SqliteDatabase.h"
+
+#include "StoreLog.h"
+
+#include <QFile>
+#include <sqlite3.h>
+
+namespace greygate {
+
+namespace {
+
+// kMigrations[v] takes a database from schema version v to v + 1, in one transaction with
+// the user_version update. Released steps are never edited: a change is a new step.
+// Byte columns are BLOBs: keys are bytes (TripletKey), compared with memcmp.
+const char *const kMigrations[] = {
+    R"sql(
+CREATE TABLE triplets(
+    client BLOB NOT NULL, sender BLOB NOT NULL, recipient BLOB NOT NULL,
+    first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, passed_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL, status INTEGER NOT NULL,
+    PRIMARY KEY(client, sender, recipient)) WITHOUT ROWID;
+CREATE TABLE clients(
+    client BLOB NOT NULL PRIMARY KEY, passes INTEGER NOT NULL, last_seen INTEGER NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE rejections(
+    id INTEGER PRIMARY KEY, time INTEGER NOT NULL, reason BLOB NOT NULL,
+    client BLOB NOT NULL, sender BLOB NOT NULL, recipient BLOB NOT NULL,
+    attempts INTEGER NOT NULL, first_seen INTEGER NOT NULL);
+CREATE INDEX rejections_by_time ON rejections(time);
+CREATE TABLE meta(key TEXT NOT NULL PRIMARY KEY, value) WITHOUT ROWID;
+INSERT INTO meta(key, value) VALUES('applied_sequence', 0);
+)sql",
+};
+static_assert(std::size(kMigrations) == SqliteDatabase::kSchemaVersion);
+
+constexpr int kMaxRejectionPage = 10'000;
+
+} // namespace
+
+SqliteDatabase::~SqliteDatabase()
+{
+    close();
+}
+
+QString SqliteDatabase::lastError() const
+{
+    return QString::fromUtf8(sqlite3_errmsg(m_db));
+}
+
+bool SqliteDatabase::exec(const char *sql, QString *error)
+{
+    char *message = nullptr;
+    if (sqlite3_exec(m_db, sql, nullptr, nullptr, &message) == SQLITE_OK)
+        return true;
+    *error = QString::fromUtf8(message ? message : sqlite3_errmsg(m_db));
+    sqlite3_free(message);
+    return false;
+}
+
+bool SqliteDatabase::open(const QString &path, SyncMode sync, int cacheKiB, QString *error)
+{
+    close();
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(QFile::encodeName(path).constData(), &m_db, flags, nullptr) != SQLITE_OK) {
+        *error = QStringLiteral("cannot open %1: %2").arg(path, lastError());
+        close();
+        return false;
+    }
+    sqlite3_extended_result_codes(m_db, 1);
+    sqlite3_busy_timeout(m_db, 10'000);
+    // WAL: readers never block the applier. synchronous=NORMAL is durable against a crash
+    // of the process (the WAL is written before COMMIT returns) and FULL against a power
+    // loss, which Full needs before it deletes journal segments.
+    const QByteArray pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=" +
+                               QByteArray(sync == SyncMode::Full ? "FULL" : "NORMAL") +
+                               "; PRAGMA cache_size=-" + QByteArray::number(cacheKiB) +
+                               "; PRAGMA temp_store=MEMORY;";
+    QString reason;
+    if (!exec(pragmas.constData(), &reason) || !migrate(&reason)) {
+        *error = QStringLiteral("%1: %2").arg(path, reason);
+        close();
+        return false;
+    }
+    const bool prepared =
+        m_upsertTriplet.prepare(
+            m_db,
+            "INSERT INTO triplets(client, sender, recipient, first_seen, last_seen, passed_at, "
+            "attempts, status) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+            "ON CONFLICT(client, sender, recipient) DO UPDATE SET "
+            "first_seen = excluded.first_seen, last_seen = excluded.last_seen, "
+            "passed_at = excluded.passed_at, attempts = excluded.attempts, "
+            "status = excluded.status",
+            &reason) &&
+        m_removeTriplet.prepare(
+            m_db, "DELETE FROM triplets WHERE client = ?1 AND sender = ?2 AND recipient = ?3",
+            &reason) &&
+        m_upsertClient.prepare(m_db,
+                               "INSERT INTO clients(client, passes, last_seen) "
+                               "VALUES(?1, ?2, ?3) ON CONFLICT(client) DO UPDATE SET "
+                               "passes = excluded.passes, last_seen = excluded.last_seen",
+                               &reason) &&
+        m_removeClient.prepare(m_db, "DELETE FROM clients WHERE client = ?1", &reason) &&
+        m_insertRejection.prepare(m_db,
+                                  "INSERT INTO rejections(time, reason, client, sender, "
+                                  "recipient, attempts, first_seen) "
+                                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                  &reason) &&
+        m_setApplied.prepare(m_db, "UPDATE meta SET value = ?1 WHERE key = 'applied_sequence'",
+                             &reason) &&
+        m_getApplied.prepare(m_db, "SELECT value FROM meta WHERE key = 'applied_sequence'",
+                             &reason) &&
+        m_selectRejections.prepare(
+            m_db,
+            "SELECT time, reason, client, sender, recipient, attempts, first_seen "
+            "FROM rejections WHERE time >= ?1 AND (?2 = 0 OR time < ?2) "
+            "ORDER BY time, id LIMIT ?3 OFFSET ?4",
+            &reason);
+    if (!prepared) {
+        *error = QStringLiteral("%1: %2").arg(path, reason);
+        close();
+        return false;
+    }
+    return true;
+}
+
+bool SqliteDatabase::migrate(QString *error)
+{
+    if (!exec("BEGIN IMMEDIATE", error))
+        return false;
+    SqliteStatement version;
+    if (!version.prepare(m_db, "PRAGMA user_version", error) || version.step() != SQLITE_ROW) {
+        exec("ROLLBACK", error);
+        return false;
+    }
+    const qint64 current = version.integer(0);
+    version.finalize();
+    if (current > kSchemaVersion) {
+        *error = QStringLiteral("schema version %1 is newer than this greygate knows (%2)")
+                     .arg(current)
+                     .arg(kSchemaVersion);
+        QString ignored;
+        exec("ROLLBACK", &ignored);
+        return false;
+    }
+    for (qint64 v = current; v < kSchemaVersion; ++v) {
+        if (!exec(kMigrations[v], error)) {
+            *error = QStringLiteral("migration to schema %1 failed: %2").arg(v + 1).arg(*error);
+            QString ignored;
+            exec("ROLLBACK", &ignored);
+            return false;
+        }
+        qCInfo(lcStore, "database schema migrated to version %lld", v + 1);
+    }
+    const QByteArray set = "PRAGMA user_version = " + QByteArray::number(kSchemaVersion);
+    return exec(set.constData(), error) && exec("COMMIT", error);
+}
+
+void SqliteDatabase::close()
+{
+    for (SqliteStatement *s :
+         {&m_upsertTriplet, &m_removeTriplet, &m_upsertClient, &m_removeClient, &m_insertRejection,
+          &m_setApplied, &m_getApplied, &m_selectRejections})
+        s->finalize();
+    if (m_db)
+        sqlite3_close(m_db);
+    m_db = nullptr;
+}
+
+bool SqliteDatabase::appliedSequence(quint64 *sequence, QString *error)
+{
+    const int rc = m_getApplied.step();
+    if (rc != SQLITE_ROW) {
+        *error = rc == SQLITE_DONE ? QStringLiteral("meta has no applied_sequence") : lastError();
+        m_getApplied.reset();
+        return false;
+    }
+    *sequence = quint64(m_getApplied.integer(0));
+    m_getApplied.reset();
+    return true;
+}
+
+bool SqliteDatabase::begin(QString *error)
+{
+    return exec("BEGIN IMMEDIATE", error);
+}
+
+bool SqliteDatabase::apply(const WriteBatch &batch, QString *error)
+{
+    for (const TripletRecord &t : batch.upsertTriplets) {
+        m_upsertTriplet.bind(1, t.key.client);
+        m_upsertTriplet.bind(2, t.key.sender);
+        m_upsertTriplet.bind(3, t.key.recipient);
+        m_upsertTriplet.bind(4, t.state.firstSeen);
+        m_upsertTriplet.bind(5, t.state.lastSeen);
+        m_upsertTriplet.bind(6, t.state.passedAt);
+        m_upsertTriplet.bind(7, qint64(t.state.attempts));
+        m_upsertTriplet.bind(8, qint64(t.state.status));
+        if (!m_upsertTriplet.run(error))
+            return false;
+    }
+    for (const QByteArray &joined : batch.removeTriplets) {
+        const std::optional<TripletKey> key = TripletKey::split(joined);
+        if (!key)
+            continue; // SqliteStore::commit() refuses these; an old journal may not have
+        m_removeTriplet.bind(1, key->client);
+        m_removeTriplet.bind(2, key->sender);
+        m_removeTriplet.bind(3, key->recipient);
+        if (!m_removeTriplet.run(error))
+            return false;
+    }
+    for (const ClientRecord &c : batch.upsertClients) {
+        m_upsertClient.bind(1, c.client);
+        m_upsertClient.bind(2, qint64(c.passes));
+        m_upsertClient.bind(3, c.lastSeen);
+        if (!m_upsertClient.run(error))
+            return false;
+    }
+    for (const QByteArray &client : batch.removeClients) {
+        m_removeClient.bind(1, client);
+        if (!m_removeClient.run(error))
+            return false;
+    }
+    for (const RejectionEntry &r : batch.rejections) {
+        m_insertRejection.bind(1, r.time);
+        m_insertRejection.bind(2, r.reason);
+        m_insertRejection.bind(3, r.key.client);
+        m_insertRejection.bind(4, r.key.sender);
+        m_insertRejection.bind(5, r.key.recipient);
+        m_insertRejection.bind(6, qint64(r.attempts));
+        m_insertRejection.bind(7, r.firstSeen);
+        if (!m_insertRejection.run(error))
+            return false;
+    }
+    return true;
+}
+
+bool SqliteDatabase::finish(quint64 appliedSequence, QString *error)
+{
+    m_setApplied.bind(1, qint64(appliedSequence));
+    return m_setApplied.run(error) && exec("COMMIT", error);
+}
+
+void SqliteDatabase::rollback()
+{
+    if (m_db && !sqlite3_get_autocommit(m_db)) {
+        QString ignored;
+        exec("ROLLBACK", &ignored);
+    }
+}
+
+bool SqliteDatabase::load(const std::function<void(TripletRecord &&)> &onTriplet,
+                          const std::function<void(ClientRecord &&)> &onClient, QString *error)
+{
+    // One read transaction: triplets and clients from the same snapshot.
+    if (!exec("BEGIN", error))
+        return false;
+    SqliteStatement triplets;
+    SqliteStatement clients;
+    bool ok = triplets.prepare(m_db,
+                               "SELECT client, sender, recipient, first_seen, last_seen, "
+                               "passed_at, attempts, status FROM triplets",
+                               error) &&
+              clients.prepare(m_db, "SELECT client, passes, last_seen FROM clients", error);
+    int rc = SQLITE_DONE;
+    while (ok && (rc = triplets.step()) == SQLITE_ROW) {
+        TripletRecord t;
+        t.key.client = triplets.bytes(0);
+        t.key.sender = triplets.bytes(1);
+        t.key.recipient = triplets.bytes(2);
+        t.state.firstSeen = triplets.integer(3);
+        t.state.lastSeen = triplets.integer(4);
+        t.state.passedAt = triplets.integer(5);
+        t.state.attempts = quint32(triplets.integer(6));
+        t.state.status = triplets.integer(7) == 1 ? TripletStatus::Passed : TripletStatus::Deferred;
+        onTriplet(std::move(t));
+    }
+    while (ok && rc == SQLITE_DONE && (rc = clients.step()) == SQLITE_ROW) {
+        ClientRecord c;
+        c.client = clients.bytes(0);
+        c.passes = quint32(clients.integer(1));
+        c.lastSeen = clients.integer(2);
+        onClient(std::move(c));
+    }
+    if (ok && rc != SQLITE_DONE) {
+        *error = lastError();
+        ok = false;
+    }
+    triplets.finalize();
+    clients.finalize();
+    QString ignored;
+    exec("COMMIT", &ignored);
+    return ok;
+}
+
+QList<RejectionEntry> SqliteDatabase::rejections(const RejectionQuery &query, QString *error)
+{
+    QList<RejectionEntry> out;
+    const int limit = qBound(0, query.limit, kMaxRejectionPage);
+    if (limit == 0)
+        return out;
+    out.reserve(limit);
+    m_selectRejections.bind(1, query.from);
+    m_selectRejections.bind(2, query.to);
+    m_selectRejections.bind(3, qint64(limit));
+    m_selectRejections.bind(4, qint64(qMax(0, query.offset)));
+    int rc;
+    while ((rc = m_selectRejections.step()) == SQLITE_ROW) {
+        RejectionEntry r;
+        r.time = m_selectRejections.integer(0);
+        r.reason = m_selectRejections.bytes(1);
+        r.key.client = m_selectRejections.bytes(2);
+        r.key.sender = m_selectRejections.bytes(3);
+        r.key.recipient = m_selectRejections.bytes(4);
+        r.attempts = quint32(m_selectRejections.integer(5));
+        r.firstSeen = m_selectRejections.integer(6);
+        out.append(std::move(r));
+    }
+    if (rc != SQLITE_DONE && error)
+        *error = lastError();
+    m_selectRejections.reset();
+    return out;
+}
+
+bool SqliteDatabase::integrityCheck(QString *error)
+{
+    SqliteStatement check;
+    if (!check.prepare(m_db, "PRAGMA integrity_check(20)", error))
+        return false;
+    QStringList problems;
+    int rc;
+    while ((rc = check.step()) == SQLITE_ROW) {
+        const QString line = QString::fromUtf8(check.bytes(0));
+        if (line != u"ok")
+            problems.append(line);
+    }
+    if (rc != SQLITE_DONE) {
+        *error = lastError();
+        return false;
+    }
+    quint64 applied = 0;
+    if (!appliedSequence(&applied, error))
+        return false;
+    if (!problems.isEmpty()) {
+        *error = QStringLiteral("integrity_check: ") + problems.join(u"; ");
+        return false;
+    }
+    return true;
+}
+
+bool SqliteDatabase::checkpoint(QString *error)
+{
+    const int rc =
+        sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    if (rc == SQLITE_OK)
+        return true;
+    *error = lastError();
+    return false;
+}
+
+} // namespace greygate

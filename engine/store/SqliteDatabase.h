@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "SqliteStatement.h"
+#include "SqliteStoreOptions.h"
+#include "Store.h"
+
+namespace greygate {
+
+// One connection to DBDIR/greygate.db: schema creation and migration, and the statements
+// of the store. SqliteStore keeps two: the applier's (writes) and one for reads, which WAL
+// lets run beside the writes. A connection is used by one thread at a time.
+class SqliteDatabase
+{
+public:
+    // PRAGMA user_version of the schema this build writes; older ones are migrated.
+    static constexpr int kSchemaVersion = 1;
+
+    SqliteDatabase() = default;
+    ~SqliteDatabase();
+    SqliteDatabase(const SqliteDatabase &) = delete;
+    SqliteDatabase &operator=(const SqliteDatabase &) = delete;
+
+    bool open(const QString &path, SyncMode sync, int cacheKiB, QString *error);
+    void close();
+
+    // The highest journal sequence whose batch is in the database.
+    bool appliedSequence(quint64 *sequence, QString *error);
+
+    // One transaction: begin(), apply() any number of batches, then finish() records the
+    // sequence of the last one in the same transaction, so batches apply exactly once.
+    bool begin(QString *error);
+    bool apply(const WriteBatch &batch, QString *error);
+    bool finish(quint64 appliedSequence, QString *error);
+    void rollback();
+
+    bool load(const std::function<void(TripletRecord &&)> &onTriplet,
+              const std::function<void(ClientRecord &&)> &onClient, QString *error);
+    QList<RejectionEntry> rejections(const RejectionQuery &query, QString *error);
+    bool integrityCheck(QString *error);
+    bool checkpoint(QString *error);
+
+private:
+    bool exec(const char *sql, QString *error);
+    bool migrate(QString *error);
+    QString lastError() const;
+
+    sqlite3 *m_db = nullptr;
+    SqliteStatement m_upsertTriplet;
+    SqliteStatement m_removeTriplet;
+    SqliteStatement m_upsertClient;
+    SqliteStatement m_removeClient;
+    SqliteStatement m_insertRejection;
+    SqliteStatement m_setApplied;
+    SqliteStatement m_getApplied;
+    SqliteStatement m_selectRejections;
+};
+
+} // namespace greygate

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "SqliteStore.h"
+
+#include "JournalCodec.h"
+#include "StoreLog.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace greygate {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Replay commits every this many records, so a long journal never makes one giant
+// transaction (and a crash during replay keeps what was done).
+constexpr int kReplayChunk = 20'000;
+// The applier takes at most this much of the queue into one transaction.
+constexpr qint64 kMaxTransactionBytes = 32 << 20;
+constexpr int kCloseDrainMs = 30'000;
+
+} // namespace
+
+SqliteStore::SqliteStore(SqliteStoreOptions options)
+    : m_options(std::move(options))
+{}
+
+SqliteStore::~SqliteStore()
+{
+    close();
+}
+
+bool SqliteStore::lockDirectory(QString *error)
+{
+    // flock, not a PID file: the kernel drops it when the holder dies, even by kill -9.
+    const QString path = m_options.dbdir + QStringLiteral("/greygate.lock");
+    m_lockFd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (m_lockFd < 0) {
+        *error = QStringLiteral("cannot create %1: %2")
+                     .arg(path, QString::fromLocal8Bit(std::strerror(errno)));
+        return false;
+    }
+    if (::flock(m_lockFd, LOCK_EX | LOCK_NB) != 0) {
+        *error = QStringLiteral("database directory %1 is in use by another process")
+                     .arg(m_options.dbdir);
+        ::close(m_lockFd);
+        m_lockFd = -1;
+        return false;
+    }
+    return true;
+}
+
+bool SqliteStore::open(QString *error)
+{
+    if (m_open)
+        return true;
+    QElapsedTimer timer;
+    timer.start();
+    const QString journalDir = m_options.dbdir + QStringLiteral("/journal");
+    if (m_options.dbdir.isEmpty() || !QDir().mkpath(journalDir)) {
+        *error = QStringLiteral("cannot create database directory \"%1\"").arg(m_options.dbdir);
+        return false;
+    }
+    if (!lockDirectory(error))
+        return false;
+    const QString dbPath = m_options.dbdir + QStringLiteral("/greygate.db");
+    quint64 applied = 0;
+    quint64 last = 0;
+    m_journal = std::make_unique<Journal>(journalDir, m_options.sync, m_options.segmentBytes);
+    const bool ok = m_writer.open(dbPath, m_options.sync, m_options.cacheKiB, error) &&
+                    m_reader.open(dbPath, m_options.sync, m_options.cacheKiB, error) &&
+                    m_writer.appliedSequence(&applied, error) &&
+                    replayJournal(applied, &last, error) && m_journal->reset(last + 1, error);
+    if (!ok) {
+        m_journal.reset();
+        m_writer.close();
+        m_reader.close();
+        ::close(m_lockFd);
+        m_lockFd = -1;
+        return false;
+    }
+    m_nextSequence = last + 1;
+    m_accepting = true;
+    m_committed = m_applied = last;
+    m_queue.clear();
+    m_queueBytes = 0;
+    m_stop = false;
+    m_applierError.clear();
+    m_applier = std::thread([this] { applierLoop(); });
+    m_open = true;
+    qCInfo(lcStore, "opened %s (sequence %llu, %llu journal records replayed) in %lld ms",
+           qPrintable(dbPath), last, m_replayed, timer.elapsed());
+    return true;
+}
+
+bool SqliteStore::replayJournal(quint64 applied, quint64 *last, QString *error)
+{
+    m_replayed = 0;
+    int inTransaction = 0;
+    quint64 lastApplied = applied;
+    auto onRecord = [&](quint64 sequence, const char *payload, qsizetype size, QString *why) {
+        if (sequence <= applied)
+            return true; // already in SQLite; its segment outlived the applier's delete
+        const std::optional<WriteBatch> batch = JournalCodec::decode(payload, size);
+        if (!batch) {
+            *why = QStringLiteral("record %1 is not a batch this greygate can read").arg(sequence);
+            return false;
+        }
+        if (inTransaction == 0 && !m_writer.begin(why))
+            return false;
+        if (!m_writer.apply(*batch, why))
+            return false;
+        lastApplied = sequence;
+        ++m_replayed;
+        if (++inTransaction < kReplayChunk)
+            return true;
+        inTransaction = 0;
+        return m_writer.finish(lastApplied, why);
+    };
+    quint64 journalLast = 0;
+    if (!m_journal->recover(onRecord, &journalLast, error) ||
+        (inTransaction > 0 && !m_writer.finish(lastApplied, error))) {
+        m_writer.rollback();
+        return false;
+    }
+    *last = qMax(applied, journalLast);
+    return true;
+}
+
+void SqliteStore::close()
+{
+    if (!m_open)
+        return;
+    {
+        const std::lock_guard w(m_writeMutex);
+        m_accepting = false; // commits from now on fail; none is half-way through
+    }
+    {
+        const std::lock_guard q(m_queueMutex);
+        m_stop = true;
+    }
+    m_wakeApplier.notify_all();
+    m_applier.join();
+    QString error;
+    if (m_queue.empty()) {
+        if (!m_writer.checkpoint(&error))
+            qCWarning(lcStore, "checkpoint at close failed: %s", qPrintable(error));
+        m_journal->removeAll();
+    } else {
+        qCWarning(lcStore,
+                  "closing with %zu batches not in SQLite (%s); the journal keeps "
+                  "them for the next start",
+                  m_queue.size(), qPrintable(m_applierError));
+        m_journal->close();
+    }
+    m_queue.clear();
+    m_queueBytes = 0;
+    m_journal.reset();
+    m_writer.close();
+    {
+        const std::lock_guard r(m_readMutex);
+        m_reader.close();
+    }
+    ::close(m_lockFd); // releases the flock
+    m_lockFd = -1;
+    m_open = false;
+}
+
+bool SqliteStore::commit(const WriteBatch &batch, QString *error)
+{
+    if (batch.isEmpty())
+        return true;
+    for (const QByteArray &key : batch.removeTriplets) {
+        if (key.count('\x1f') != 2) {
+            *error = QStringLiteral("malformed triplet key in a removal");
+            return false;
+        }
+    }
+    QByteArray record = JournalCodec::encode(batch);
+    const qint64 bytes = record.size();
+    if (bytes - JournalCodec::kHeaderSize > JournalCodec::kMaxPayload) {
+        *error = QStringLiteral("batch of %1 bytes is too large").arg(bytes);
+        return false;
+    }
+    {
+        // Back-pressure before taking the write lock, so a waiting commit holds up no one
+        // the applier could still serve.
+        std::unique_lock q(m_queueMutex);
+        if (m_queueBytes > 0 && m_queueBytes + bytes > m_options.maxQueueBytes) {
+            ++m_drainWaiters;
+            m_wakeApplier.notify_one();
+            const bool room = m_progress.wait_for(q, milliseconds(m_options.queueStallMs), [&] {
+                return m_queueBytes == 0 || m_queueBytes + bytes <= m_options.maxQueueBytes ||
+                       m_stop;
+            });
+            --m_drainWaiters;
+            if (!room) {
+                *error = QStringLiteral("store is stalled: SQLite has not taken committed "
+                                        "batches for %1 ms (%2)")
+                             .arg(m_options.queueStallMs)
+                             .arg(m_applierError);
+                return false;
+            }
+        }
+    }
+    const std::lock_guard w(m_writeMutex);
+    if (!m_accepting) {
+        *error = QStringLiteral("store is not open");
+        return false;
+    }
+    const quint64 sequence = m_nextSequence;
+    JournalCodec::seal(record, sequence);
+    if (!m_journal->append(record, sequence, error))
+        return false;
+    ++m_nextSequence;
+    {
+        const std::lock_guard q(m_queueMutex);
+        m_queue.push_back({sequence, batch, bytes, SteadyClock::now()});
+        m_queueBytes += bytes;
+        m_committed = sequence;
+    }
+    m_wakeApplier.notify_one();
+    return true;
+}
+
+void SqliteStore::applierLoop()
+{
+    milliseconds backoff(100);
+    std::vector<WriteBatch> work;
+    std::unique_lock q(m_queueMutex);
+    for (;;) {
+        m_wakeApplier.wait(q, [&] { return m_stop || !m_queue.empty(); });
+        if (m_queue.empty())
+            break; // stopping, and everything is applied
+        // Gather: one transaction for everything committed within applyIntervalMs, unless
+        // someone waits for the applier or the queue is already large.
+        const auto deadline = m_queue.front().committedAt + milliseconds(m_options.applyIntervalMs);
+        m_wakeApplier.wait_until(q, deadline, [&] {
+            return m_stop || m_drainWaiters > 0 || m_queueBytes >= m_options.applyBytes;
+        });
+        work.clear();
+        qint64 bytes = 0;
+        for (const Pending &p : m_queue) {
+            work.push_back(p.batch); // shares the lists, copies nothing
+            bytes += p.bytes;
+            if (bytes >= kMaxTransactionBytes)
+                break;
+        }
+        const quint64 last = m_queue[work.size() - 1].sequence;
+        q.unlock();
+
+        QString error;
+        bool ok = m_writer.begin(&error);
+        for (const WriteBatch &b : work) {
+            if (!ok)
+                break;
+            ok = m_writer.apply(b, &error);
+        }
+        ok = ok && m_writer.finish(last, &error);
+        if (!ok)
+            m_writer.rollback();
+        else {
+            const std::lock_guard w(m_writeMutex);
+            m_journal->removeApplied(last);
+        }
+
+        q.lock();
+        if (ok) {
+            for (size_t i = 0; i < work.size(); ++i) {
+                m_queueBytes -= m_queue.front().bytes;
+                m_queue.pop_front();
+            }
+            m_applied = last;
+            if (!m_applierError.isEmpty())
+                qCInfo(lcStore, "applier recovered; SQLite is at sequence %llu", last);
+            m_applierError.clear();
+            backoff = milliseconds(100);
+            m_progress.notify_all();
+            continue;
+        }
+        if (error != m_applierError)
+            qCWarning(lcStore,
+                      "cannot apply committed batches to SQLite (will retry; the "
+                      "journal keeps them): %s",
+                      qPrintable(error));
+        m_applierError = error;
+        m_progress.notify_all();
+        if (m_stop)
+            break; // close(): give up, the next open() replays the journal
+        m_wakeApplier.wait_for(q, backoff, [&] { return m_stop; });
+        backoff = std::min(backoff * 2, milliseconds(5'000));
+    }
+}
+
+bool SqliteStore::waitApplied(quint64 sequence, int timeoutMs, QString *error)
+{
+    std::unique_lock q(m_queueMutex);
+    if (m_applied >= sequence)
+        return true;
+    ++m_drainWaiters;
+    m_wakeApplier.notify_one();
+    const bool done =
+        m_progress.wait_for(q, milliseconds(timeoutMs), [&] { return m_applied >= sequence; });
+    --m_drainWaiters;
+    if (!done && error)
+        *error = QStringLiteral("SQLite is behind the journal (%1)").arg(m_applierError);
+    return done;
+}
+
+bool SqliteStore::flush(int timeoutMs, QString *error)
+{
+    if (!m_open) {
+        *error = QStringLiteral("store is not open");
+        return false;
+    }
+    quint64 target;
+    {
+        const std::lock_guard q(m_queueMutex);
+        target = m_committed;
+    }
+    return waitApplied(target, timeoutMs, error);
+}
+
+SqliteStore::Stats SqliteStore::stats() const
+{
+    const std::lock_guard q(m_queueMutex);
+    return {m_committed, m_applied, m_queueBytes, m_replayed};
+}
+
+bool SqliteStore::load(const std::function<void(TripletRecord &&)> &onTriplet,
+                       const std::function<void(ClientRecord &&)> &onClient, QString *error)
+{
+    if (!flush(m_options.queueStallMs, error))
+        return false;
+    const std::lock_guard r(m_readMutex);
+    return m_reader.load(onTriplet, onClient, error);
+}
+
+QList<RejectionEntry> SqliteStore::rejections(const RejectionQuery &query, QString *error)
+{
+    // Read-your-writes: the rejections of every batch committed so far are in SQLite first.
+    if (!flush(m_options.queueStallMs, error))
+        return {};
+    const std::lock_guard r(m_readMutex);
+    return m_reader.rejections(query, error);
+}
+
+bool SqliteStore::checkIntegrity(QString *error)
+{
+    if (!m_open) {
+        *error = QStringLiteral("store is not open");
+        return false;
+    }
+    {
+        const std::lock_guard r(m_readMutex);
+        if (!m_reader.integrityCheck(error))
+            return false;
+    }
+    QList<Journal::SegmentView> segments;
+    {
+        const std::lock_guard w(m_writeMutex);
+        segments = m_journal->segments();
+    }
+    return Journal::verify(segments, error);
+}
+
+} // namespace greygate
