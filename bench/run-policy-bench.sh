@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Policy delegation benchmark (DESIGN.md §7, bench/README.md): greygated, Debian's postgrey,
+# the trivial responder (greygated's own PolicyServer answering DUNNO without deciding) and
+# the raw epoll responder, with 1, 4 and 16 connections over 10k and 1M distinct triplets,
+# in one run on one machine. Everything is on loopback; every process it starts it stops by
+# PID; every phase is bounded in time.
+set -uo pipefail
+
+usage() {
+    cat <<'EOF'
+usage: bench/run-policy-bench.sh [options]
+  --build-dir=DIR        use (and build in) DIR (default: <repo>/build-bench)
+  --no-build             use the binaries already in the build dir
+  --quick                short cells (3 s, postgrey 4 s) for a smoke run (~3 minutes)
+  --duration=S           seconds per cell for the fast servers (default 10)
+  --postgrey-duration=S  seconds per postgrey cell (default 12)
+  --prefill-limit=S      at most S seconds to send every triplet once (default 60;
+                         postgrey: its cell duration)
+  --delay=N              greylisting delay for greygated and postgrey (default 1: retries
+                         in the run pass, first sights are deferred)
+  --new-ratio=F          share of first sights in the measured cells (default 0.1)
+  --triplets="A B"       distinct triplet counts (default "10000 1000000")
+  --connections="A B C"  connection counts (default "1 4 16")
+  --servers="..."        subset of: raw trivial greygated postgrey (default: all)
+  --out=DIR              keep logs and results here (default: a new /tmp/greygate-bench.*)
+  --perf                 also record a perf profile of greygated on its 4-connection 1M cell
+EOF
+}
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir="$repo/build-bench"
+do_build=1
+duration=10
+pg_duration=12
+prefill_limit=60
+delay=1
+new_ratio=0.1
+triplet_counts="10000 1000000"
+connection_counts="1 4 16"
+servers="raw trivial greygated postgrey"
+out=""
+do_perf=0
+quick=0
+
+for arg in "$@"; do
+    case "$arg" in
+    --build-dir=*) build_dir=${arg#*=} ;;
+    --no-build) do_build=0 ;;
+    --quick) quick=1 ;;
+    --duration=*) duration=${arg#*=} ;;
+    --postgrey-duration=*) pg_duration=${arg#*=} ;;
+    --prefill-limit=*) prefill_limit=${arg#*=} ;;
+    --delay=*) delay=${arg#*=} ;;
+    --new-ratio=*) new_ratio=${arg#*=} ;;
+    --triplets=*) triplet_counts=${arg#*=} ;;
+    --connections=*) connection_counts=${arg#*=} ;;
+    --servers=*) servers=${arg#*=} ;;
+    --out=*) out=${arg#*=} ;;
+    --perf) do_perf=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "unknown option: $arg" >&2; usage >&2; exit 2 ;;
+    esac
+done
+if ((quick)); then
+    duration=3
+    pg_duration=4
+    prefill_limit=15
+fi
+[[ -n "$out" ]] || out=$(mktemp -d /tmp/greygate-bench.XXXXXX)
+mkdir -p "$out"
+bin="$build_dir/bin"
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# --- build -------------------------------------------------------------------------------
+if ((do_build)); then
+    if [[ ! -f "$build_dir/build.ninja" ]]; then
+        cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+            >"$out/cmake.log" 2>&1 || { echo "cmake failed, see $out/cmake.log" >&2; exit 1; }
+    fi
+    for target in policy_loadgen raw_dunno_responder trivial_responder greygated; do
+        if ! cmake --build "$build_dir" -j2 --target "$target" >"$out/build-$target.log" 2>&1; then
+            log "could not build $target (see $out/build-$target.log); its rows are skipped"
+        fi
+    done
+fi
+[[ -x "$bin/policy_loadgen" ]] || { echo "no $bin/policy_loadgen" >&2; exit 1; }
+cd "$out" || exit 1 # nothing the run writes lands in the source tree
+
+have_server() {
+    case "$1" in
+    raw) [[ -x "$bin/raw_dunno_responder" ]] ;;
+    trivial) [[ -x "$bin/trivial_responder" ]] ;;
+    greygated) [[ -x "$bin/greygated" ]] ;;
+    postgrey) [[ -x /usr/sbin/postgrey ]] ;;
+    esac
+}
+
+# --- processes, all by PID ---------------------------------------------------------------
+server_pid=""
+cleanup() {
+    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null
+        sleep 1
+        kill -KILL "$server_pid" 2>/dev/null
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+
+# start_server NAME PORT DIR: starts it in the background, sets server_pid, waits until it
+# listens (at most 30 s: greygated may load a database).
+start_server() {
+    local name=$1 port=$2 dir=$3
+    case "$name" in
+    raw) "$bin/raw_dunno_responder" --listen="127.0.0.1:$port" >"$dir/server.log" 2>&1 & ;;
+    trivial) "$bin/trivial_responder" --listen="127.0.0.1:$port" >"$dir/server.log" 2>&1 & ;;
+    greygated)
+        mkdir -p "$dir/db"
+        "$bin/greygated" --inet="127.0.0.1:$port" --dbdir="$dir/db" --delay="$delay" \
+            >"$dir/server.log" 2>&1 &
+        ;;
+    postgrey)
+        # As root on loopback: --user/--group root, a private dbdir, its log in a file.
+        mkdir -p "$dir/db"
+        /usr/sbin/postgrey --inet="127.0.0.1:$port" --dbdir="$dir/db" --delay="$delay" \
+            --user=root --group=root >"$dir/server.log" 2>&1 &
+        ;;
+    esac
+    server_pid=$!
+    local i
+    for ((i = 0; i < 300; i++)); do
+        listening "$port" && return 0
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "$name did not start listening on $port (see $dir/server.log)"
+    stop_server
+    return 1
+}
+
+stop_server() {
+    [[ -n "$server_pid" ]] || return 0
+    kill -TERM "$server_pid" 2>/dev/null
+    local i
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$server_pid" 2>/dev/null; then
+        log "pid $server_pid ignored SIGTERM for 10 s: SIGKILL"
+        kill -KILL "$server_pid" 2>/dev/null
+    fi
+    wait "$server_pid" 2>/dev/null
+    server_pid=""
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
+ticks_per_second=$(getconf CLK_TCK)
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# loadgen LABEL PORT CONNS TRIPLETS FIRST_UNSEEN NEW_RATIO DURATION [COUNT]: one run; prints
+# its RESULT line with the server's CPU use (cores) appended.
+loadgen() {
+    local label=$1 port=$2 conns=$3 triplets=$4 first=$5 ratio=$6 seconds=$7 count=${8:-0}
+    local before after line args=()
+    ((count > 0)) && args+=(--count="$count")
+    before=$(cpu_ticks "$server_pid")
+    "$bin/policy_loadgen" --connect="127.0.0.1:$port" --connections="$conns" \
+        --triplets="$triplets" --first-unseen="$first" --new-ratio="$ratio" \
+        --duration="$seconds" --label="$label" "${args[@]}" >"$out/$label.txt" 2>&1
+    after=$(cpu_ticks "$server_pid")
+    line=$(grep '^RESULT ' "$out/$label.txt")
+    [[ -n "$line" ]] || { log "$label: no result (see $out/$label.txt)"; return 1; }
+    local secs
+    secs=$(field seconds "$line")
+    echo "$line server_cores=$(awk -v d=$((after - before)) -v t="$ticks_per_second" -v s="$secs" \
+        'BEGIN { printf "%.2f", (s > 0 ? d / t / s : 0) }')"
+}
+
+# --- the run -----------------------------------------------------------------------------
+results="$out/results.txt"
+: >"$results"
+extras="$out/extras.txt"
+: >"$extras"
+started=$(date +%s)
+log "results in $out"
+
+for server in $servers; do
+    have_server "$server" || { log "skipping $server: not built / not installed"; continue; }
+    for triplets in $triplet_counts; do
+        dir="$out/$server-$triplets"
+        mkdir -p "$dir"
+        port=$(free_port)
+        start_server "$server" "$port" "$dir" || continue
+        cell_seconds=$duration
+        [[ "$server" == postgrey ]] && cell_seconds=$pg_duration
+        first_unseen=0
+        if [[ "$server" == greygated || "$server" == postgrey ]]; then
+            # Prefill: every triplet once (all first sights, all deferred), so the measured
+            # cells run against a database of that size; bounded in time (postgrey only
+            # gets through part of 1M, the table says how many it knew).
+            limit=$prefill_limit
+            [[ "$server" == postgrey ]] && limit=$pg_duration
+            log "$server $triplets: prefill (at most $limit s)"
+            line=$(loadgen "$server-$triplets-prefill" "$port" 4 "$triplets" 0 1 "$limit" "$triplets")
+            if [[ -n "$line" ]]; then
+                first_unseen=$(field next_unseen "$line")
+                echo "$line" >>"$results"
+            fi
+            sleep $((delay + 1)) # so that the prefilled triplets' retries pass
+        else
+            first_unseen=$triplets # stateless: what they see changes nothing
+        fi
+        for conns in $connection_counts; do
+            label="$server-$triplets-c$conns"
+            log "$label: $cell_seconds s"
+            line=$(loadgen "$label" "$port" "$conns" "$triplets" "$first_unseen" "$new_ratio" \
+                "$cell_seconds") || continue
+            first_unseen=$(field next_unseen "$line")
+            echo "$line" >>"$results"
+        done
+        if [[ "$server" == greygated && $do_perf == 1 && "$triplets" == "${triplet_counts##* }" ]] &&
+            command -v perf >/dev/null; then
+            log "perf: profiling greygated for $cell_seconds s with 4 connections"
+            perf record -g -o "$out/greygated.perf.data" -p "$server_pid" \
+                >"$out/perf-record.log" 2>&1 &
+            perf_pid=$!
+            loadgen "greygated-$triplets-perf" "$port" 4 "$triplets" "$first_unseen" \
+                "$new_ratio" "$cell_seconds" >/dev/null
+            kill -INT "$perf_pid" 2>/dev/null
+            wait "$perf_pid" 2>/dev/null
+            perf report -i "$out/greygated.perf.data" --no-children --percent-limit 1.5 \
+                --stdio >"$out/greygated.perf.txt" 2>/dev/null
+        fi
+        rss=$(status_kb "$server_pid" VmRSS)
+        hwm=$(status_kb "$server_pid" VmHWM)
+        db_running=$(du -sk "$dir/db" 2>/dev/null | cut -f1)
+        stop_server
+        db_stopped=$(du -sk "$dir/db" 2>/dev/null | cut -f1)
+        echo "EXTRA server=$server triplets=$triplets known=$first_unseen rss_kb=${rss:-} hwm_kb=${hwm:-} db_kb=${db_running:-} db_stopped_kb=${db_stopped:-}" >>"$extras"
+    done
+done
+elapsed=$(($(date +%s) - started))
+
+# --- the report --------------------------------------------------------------------------
+report="$out/report.md"
+awk -v elapsed="$elapsed" '
+function f(line, key,   re, m) {
+    if (match(line, " " key "=[^ ]*")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
+    return ""
+}
+function mb(kb) { return kb == "" ? "-" : sprintf("%.1f MB", kb / 1024) }
+function ratio(a, b) { return (b > 0 && a != "") ? sprintf("%.1fx", a / b) : "-" }
+FNR == NR && /^RESULT / {
+    label = f($0, "label")
+    if (label ~ /-prefill$/ || label ~ /-perf$/) { prefill[label] = $0; next }
+    split(label, p, "-")                     # server-triplets-cN
+    key = p[1] SUBSEP p[2] SUBSEP f($0, "conns")
+    rate[key] = f($0, "rate"); line[key] = $0
+    if (!(p[2] in seenT)) { seenT[p[2]] = 1; Ts[++nT] = p[2] }
+    if (!(f($0, "conns") in seenC)) { seenC[f($0, "conns")] = 1; Cs[++nC] = f($0, "conns") }
+    next
+}
+/^EXTRA / { split($0, kv, " "); s = f($0, "server"); t = f($0, "triplets")
+    known[s, t] = f($0, "known"); rss[s, t] = f($0, "rss_kb"); hwm[s, t] = f($0, "hwm_kb")
+    db[s, t] = f($0, "db_kb"); dbs[s, t] = f($0, "db_stopped_kb") }
+END {
+    print "| triplets | conns | greygated dec/s | p99 ms | postgrey dec/s | p99 ms | vs postgrey | trivial dec/s | vs trivial | raw dec/s | loadgen / greygated cores |"
+    print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for (i = 1; i <= nT; i++) for (j = 1; j <= nC; j++) {
+        t = Ts[i]; c = Cs[j]
+        g = rate["greygated", t, c]; pg = rate["postgrey", t, c]; tr = rate["trivial", t, c]; rw = rate["raw", t, c]
+        gl = line["greygated", t, c]; pl = line["postgrey", t, c]
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t, c,
+            g == "" ? "-" : g, gl == "" ? "-" : sprintf("%.2f", f(gl, "p99_us") / 1000),
+            pg == "" ? "-" : pg, pl == "" ? "-" : sprintf("%.2f", f(pl, "p99_us") / 1000),
+            ratio(g, pg), tr == "" ? "-" : tr, ratio(g, tr), rw == "" ? "-" : rw,
+            gl == "" ? "-" : f(gl, "loadgen_cores") " / " f(gl, "server_cores")
+    }
+    print ""
+    print "| server | triplets | known at end | VmRSS | VmHWM | database (running) | database (stopped) |"
+    print "|---|---:|---:|---:|---:|---:|---:|"
+    for (k in known) { split(k, q, SUBSEP)
+        if (q[1] == "greygated" || q[1] == "postgrey")
+            printf "| %s | %s | %s | %s | %s | %s | %s |\n", q[1], q[2], known[k], mb(rss[k]), mb(hwm[k]), mb(db[k]), mb(dbs[k]) }
+    print ""
+    print "Prefill (every triplet once, 4 connections, all first sights):"
+    print ""
+    for (k in prefill) printf "- %s: %s decisions/s, %s answered in %s s, p99 %.2f ms\n", k,
+        f(prefill[k], "rate"), f(prefill[k], "answered"), f(prefill[k], "seconds"), f(prefill[k], "p99_us") / 1000
+    print ""
+    printf "Whole run: %d s.\n", elapsed
+}' "$results" "$extras" >"$report"
+
+{
+    echo "Detailed cells (answer mix, latency, CPU):"
+    echo
+    echo '| cell | dec/s | p50 ms | p99 ms | max ms | DEFER_IF_PERMIT | PREPEND | DUNNO | other | errors | loadgen cores | server cores |'
+    echo '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'
+    while read -r l; do
+        printf '| %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s |\n' \
+            "$(field label "$l")" "$(field rate "$l")" \
+            "$(awk -v v="$(field p50_us "$l")" 'BEGIN{print v/1000}')" \
+            "$(awk -v v="$(field p99_us "$l")" 'BEGIN{print v/1000}')" \
+            "$(awk -v v="$(field max_us "$l")" 'BEGIN{print v/1000}')" \
+            "$(field defer "$l")" "$(field prepend "$l")" "$(field dunno "$l")" "$(field other "$l")" \
+            "$(field errors "$l")" "$(field loadgen_cores "$l")" "$(field server_cores "$l")"
+    done <"$results"
+} >>"$report"
+
+cat "$report"
+log "report: $report (raw results: $results, logs: $out)"
