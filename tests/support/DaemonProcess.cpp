@@ -7,17 +7,27 @@
 #include <QFile>
 #include <QTcpSocket>
 #include <QThread>
+#include <csignal>
+#include <sys/prctl.h>
 
 namespace greygate::test {
 
 namespace {
 constexpr qint64 MaxLogShown = 64 * 1024;
+
+// A program under test dies with the test, even when CTest kills the test on a timeout:
+// nothing is left running that nobody will stop.
+void dieWithParent(QProcess &process)
+{
+    process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+}
 } // namespace
 
 ProgramResult runProgram(const QString &program, const QStringList &args, int timeoutMs)
 {
     ProgramResult result;
     QProcess process;
+    dieWithParent(process);
     process.start(program, args);
     if (!process.waitForStarted(timeoutMs)) {
         result.err = process.errorString().toUtf8();
@@ -49,6 +59,7 @@ bool portAcceptsConnections(quint16 port, int timeoutMs)
 DaemonProcess::DaemonProcess(QString logPath)
     : m_logPath(std::move(logPath))
 {
+    dieWithParent(m_process);
     m_process.setProcessChannelMode(QProcess::MergedChannels);
     m_process.setStandardOutputFile(m_logPath, QIODevice::Append);
 }

@@ -280,6 +280,17 @@ bool PostfixInstance::startOnce(int timeoutMs, QString *error)
                      .arg(QString::fromUtf8(started.out + started.err), maillog());
         return false;
     }
+    // The master daemonises, so it would outlive a test killed on a timeout. The guardian
+    // holds the read end of a pipe only we write to; when we die it reads EOF and stops
+    // the master by its PID.
+    m_guardian.start(QStringLiteral("/bin/sh"),
+                     {QStringLiteral("-c"),
+                      QStringLiteral("read -r _; kill -TERM \"$1\" 2>/dev/null"),
+                      QStringLiteral("postfix-guardian"), QString::number(m_masterPid)});
+    if (!m_guardian.waitForStarted(timeoutMs)) {
+        *error = QStringLiteral("cannot start the guardian shell: ") + m_guardian.errorString();
+        return false;
+    }
     const QDeadlineTimer deadline(timeoutMs);
     while (!portAcceptsConnections(m_port, 200)) {
         if (deadline.hasExpired() || !processAlive(m_masterPid)) {
@@ -314,6 +325,10 @@ QList<qint64> PostfixInstance::ownProcesses() const
 
 void PostfixInstance::stop(int timeoutMs)
 {
+    if (m_guardian.state() != QProcess::NotRunning) {
+        m_guardian.kill();
+        m_guardian.waitForFinished(5'000);
+    }
     if (m_masterPid <= 0 && ownProcesses().isEmpty())
         return;
     QList<qint64> pids = ownProcesses();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QList>
+#include <QProcess>
 #include <QString>
 #include <QTemporaryDir>
 #include <utility>
@@ -59,6 +60,8 @@ private:
     qint64 m_masterPid = 0;
     QList<std::pair<QString, QString>> m_parameters;
     QList<QString> m_mailboxes;
+    // Stops the master if this test process dies without stop() (a CTest timeout kill).
+    QProcess m_guardian;
 };
 
 } // namespace greygate::test
