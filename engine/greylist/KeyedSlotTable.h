@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "KeyArena.h"
+
 #include <QByteArrayView>
 #include <QHashFunctions>
-#include <cstdlib>
 #include <cstring>
-#include <new>
 #include <vector>
 
 namespace greygate {
 
 // A compact byte-string-keyed table for the greylist's millions of entries. QHash<QByteArray,
 // T> costs a QByteArray header, a refcounted heap block and span slack per entry; here an
-// entry is one 32-byte slot (key pointer, 32-bit hash, the value) plus its key bytes in one
-// plain allocation, and a 4-byte index cell in an open-addressing table (linear probing,
+// entry is one 32-byte slot (key pointer, 32-bit hash, the value) plus its key bytes in a
+// KeyArena block, and a 4-byte index cell in an open-addressing table (linear probing,
 // backward-shift deletion, so no tombstones pile up under churn).
 //
 // Slots are stable: an entry keeps its slot number from insert() to remove(), so other
@@ -24,7 +24,7 @@ template <typename Value> class KeyedSlotTable
 {
 public:
     static constexpr quint32 npos = 0xffffffffu;
-    static constexpr qsizetype kMaxKeyBytes = 0xffff;
+    static constexpr qsizetype kMaxKeyBytes = 0xffff; // fits the 16-bit length prefix
 
     KeyedSlotTable()
         : m_seed(QHashSeed::globalSeed())
@@ -57,9 +57,7 @@ public:
         Q_ASSERT(key.size() <= kMaxKeyBytes);
         if (quint64(m_size + 1) * 4 > quint64(m_index.size()) * 3)
             growIndex();
-        auto *block = static_cast<char *>(std::malloc(size_t(key.size()) + 2));
-        if (!block)
-            throw std::bad_alloc();
+        char *block = m_keys.allocate(size_t(key.size()) + 2);
         const auto length = quint16(key.size());
         std::memcpy(block, &length, 2);
         if (!key.isEmpty())
@@ -76,7 +74,6 @@ public:
         Slot &slot = m_slots[s];
         slot.key = block;
         slot.hash = hashOf(key);
-        m_keyBytes += allocationBytes(key.size());
         slot.value = value;
         place(s, slot.hash);
         ++m_size;
@@ -106,8 +103,7 @@ public:
             i = j;
         }
         m_index[i] = npos;
-        m_keyBytes -= allocationBytes(keyOf(slot).size());
-        std::free(slot.key);
+        m_keys.release(slot.key, size_t(keyOf(slot).size()) + 2);
         slot.key = nullptr;
         slot.value = Value{};
         slot.hash = m_freeHead;
@@ -129,20 +125,18 @@ public:
 
     void clear()
     {
-        for (Slot &slot : m_slots)
-            std::free(slot.key);
+        m_keys.clear();
         m_slots.clear();
         m_index.clear();
         m_freeHead = npos;
         m_size = 0;
-        m_keyBytes = 0;
     }
 
-    // Bytes held: the table's arrays plus the key blocks as glibc's malloc sizes them.
+    // Bytes held: the table's arrays and the key arena.
     size_t memoryBytes() const
     {
         return m_slots.capacity() * sizeof(Slot) + m_index.capacity() * sizeof(quint32) +
-               m_keyBytes;
+               m_keys.bytesHeld();
     }
 
 private:
@@ -158,12 +152,6 @@ private:
         quint16 length;
         std::memcpy(&length, slot.key, 2);
         return QByteArrayView(slot.key + 2, length);
-    }
-
-    static size_t allocationBytes(qsizetype keyLength)
-    {
-        const size_t chunk = (size_t(keyLength) + 2 + 8 + 15) & ~size_t(15);
-        return chunk < 32 ? 32 : chunk;
     }
 
     quint32 hashOf(QByteArrayView key) const
@@ -195,7 +183,7 @@ private:
     std::vector<quint32> m_index; // a power of two; npos marks an empty cell
     quint32 m_freeHead = npos;
     quint32 m_size = 0;
-    size_t m_keyBytes = 0;
+    KeyArena m_keys;
     size_t m_seed;
 };
 
