@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "GreylistPolicyHandler.h"
+
+#include "PolicydLog.h"
+#include "greylist/GreylistEngine.h"
+#include "store/Store.h"
+#include "util/LogLine.h"
+#include "util/Version.h"
+
+#include <QDateTime>
+
+namespace greygate {
+
+namespace {
+
+// Beyond this many unsaved changes (the store has been failing for a long time) the oldest
+// are dropped rather than letting memory grow without bound.
+constexpr qsizetype kMaxRetainedChanges = 100'000;
+
+template <qsizetype N> bool equals(QByteArrayView value, const char (&literal)[N])
+{
+    return value.size() == N - 1 && std::memcmp(value.data(), literal, N - 1) == 0;
+}
+
+QByteArray lowerDomain(QByteArrayView recipient)
+{
+    const qsizetype at = recipient.lastIndexOf('@');
+    return at < 0 ? QByteArray() : recipient.sliced(at + 1).toByteArray().toLower();
+}
+
+} // namespace
+
+GreylistPolicyHandler::GreylistPolicyHandler(GreylistEngine &engine, Store &store,
+                                             const Clock &clock,
+                                             const GreylistPolicyOptions &options, QObject *parent)
+    : QObject(parent)
+    , m_engine(engine)
+    , m_store(store)
+    , m_clock(clock)
+    , m_options(options)
+    , m_headerSent(options.instanceMemory)
+{
+    m_deferPrefix = QByteArrayLiteral("DEFER_IF_PERMIT ");
+    if (!m_options.greylistCode.isEmpty())
+        m_deferPrefix.append(m_options.greylistCode).append(' ');
+    m_sweepTimer.setInterval(m_options.sweepIntervalMs);
+    connect(&m_sweepTimer, &QTimer::timeout, this, &GreylistPolicyHandler::sweepNow);
+}
+
+QByteArray GreylistPolicyHandler::refuse(QByteArray why)
+{
+    ++m_stats.refused;
+    m_error = std::move(why);
+    return {};
+}
+
+QByteArray GreylistPolicyHandler::decide(const PolicyRequest &request)
+{
+    if (!equals(request.request, "smtpd_access_policy"))
+        return refuse(request.has(PolicyRequest::Request)
+                          ? QByteArrayLiteral("request is not smtpd_access_policy")
+                          : QByteArrayLiteral("no request attribute"));
+    if (!equals(request.protocolState, "RCPT")) {
+        ++m_stats.notRcpt;
+        return QByteArrayLiteral("DUNNO");
+    }
+    if (!request.has(PolicyRequest::ClientAddress))
+        return refuse(QByteArrayLiteral("RCPT request without client_address"));
+    if (!request.has(PolicyRequest::Sender))
+        return refuse(QByteArrayLiteral("RCPT request without sender"));
+    if (!request.has(PolicyRequest::Recipient) || request.recipient.isEmpty())
+        return refuse(QByteArrayLiteral("RCPT request without recipient"));
+
+    const std::optional<Decision> decision =
+        m_engine.decide(request.clientAddress, request.sender, request.recipient, m_batch);
+    if (!decision)
+        return refuse(QByteArrayLiteral("client_address, sender or recipient unusable for a "
+                                        "triplet"));
+    ++m_uncommittedDecisions;
+
+    switch (decision->verdict) {
+    case Verdict::Defer: {
+        ++m_stats.deferred;
+        QByteArray action = m_deferPrefix;
+        action.append(expandText(m_options.greylistText, decision->waitSeconds, request.recipient));
+        return action;
+    }
+    case Verdict::PassedNow: {
+        ++m_stats.passedNow;
+        // One header per message: the other recipients of the same instance pass too
+        // (each its own triplet) but must not add the header again. Keyed with the client
+        // because instance values are only unique per smtpd process.
+        if (request.instance.isEmpty() ||
+            m_headerSent.insert(request.instance + '/' + request.clientAddress)) {
+            qCInfo(lcPolicyd).noquote() << LogLine("greylisting passed")
+                                               .add("client", request.clientAddress)
+                                               .add("sender", request.sender)
+                                               .add("recipient", request.recipient)
+                                               .add("delayed", decision->delayedSeconds)
+                                               .add("attempts", qint64(decision->attempts))
+                                               .text();
+            return QByteArrayLiteral("PREPEND ") + greylistHeader(decision->delayedSeconds);
+        }
+        return QByteArrayLiteral("DUNNO");
+    }
+    case Verdict::PassedKnown:
+    case Verdict::ClientWhitelisted:
+        ++m_stats.accepted;
+        return QByteArrayLiteral("DUNNO");
+    }
+    return QByteArrayLiteral("DUNNO");
+}
+
+bool GreylistPolicyHandler::commit()
+{
+    m_uncommittedDecisions = 0;
+    if (m_batch.isEmpty())
+        return true;
+    // Changes beyond those a failed commit left behind: the decisions since then made them.
+    const bool newChanges = m_batch.size() > m_retainedChanges;
+    QString error;
+    if (!m_store.commit(m_batch, &error)) {
+        ++m_stats.failedCommits;
+        // The engine already holds these changes in memory; keeping the batch means the
+        // next successful commit records them too, so memory and store converge again.
+        if (m_batch.size() > kMaxRetainedChanges) {
+            qCCritical(lcPolicyd).noquote()
+                << LogLine("dropping unsaved changes after repeated store failures")
+                       .add("changes", qint64(m_batch.size()))
+                       .text();
+            m_batch.clear();
+        }
+        m_retainedChanges = m_batch.size();
+        qCCritical(lcPolicyd).noquote() << LogLine("store commit failed")
+                                               .add("store", m_store.kind())
+                                               .add("error", error)
+                                               .add("changes", qint64(m_batch.size()))
+                                               .text();
+        // Decisions that changed nothing (DUNNO outside RCPT) do not depend on the store;
+        // any decision that changed something must not be answered.
+        return !newChanges;
+    }
+    m_batch.clear();
+    m_retainedChanges = 0;
+    return true;
+}
+
+void GreylistPolicyHandler::startSweeping()
+{
+    m_sweepTimer.start();
+}
+
+void GreylistPolicyHandler::stopSweeping()
+{
+    m_sweepTimer.stop();
+}
+
+int GreylistPolicyHandler::sweepNow()
+{
+    const int visited = m_engine.sweep(m_options.sweepMaxVisits, m_batch);
+    m_stats.swept += quint64(visited);
+    if (m_uncommittedDecisions == 0 && !m_batch.isEmpty())
+        commit(); // a failure is logged there; the batch is retried on the next commit
+    return visited;
+}
+
+QByteArray GreylistPolicyHandler::expandText(QByteArrayView text, qint64 waitSeconds,
+                                             QByteArrayView recipient)
+{
+    QByteArray out;
+    out.reserve(text.size() + 16);
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c != '%' || i + 1 == text.size()) {
+            out.append(c);
+            continue;
+        }
+        switch (text[++i]) {
+        case 's':
+            out.append(QByteArray::number(waitSeconds));
+            break;
+        case 'm':
+            out.append(QByteArray::number((waitSeconds + 59) / 60));
+            break;
+        case 'r':
+            out.append(lowerDomain(recipient));
+            break;
+        case '%':
+            out.append('%');
+            break;
+        default: // not a placeholder: kept as written
+            out.append('%').append(text[i]);
+            break;
+        }
+    }
+    return out;
+}
+
+QByteArray GreylistPolicyHandler::greylistHeader(qint64 delayedSeconds) const
+{
+    // RFC 5322 date in local time with its numeric offset, as postgrey writes it.
+    const QString date = QDateTime::fromSecsSinceEpoch(m_clock.now()).toString(Qt::RFC2822Date);
+    return QByteArrayLiteral("X-Greylist: delayed ") + QByteArray::number(delayedSeconds) +
+           QByteArrayLiteral(" seconds by ") + versionString() + QByteArrayLiteral(" at ") +
+           m_options.hostname + QByteArrayLiteral("; ") + date.toLatin1();
+}
+
+} // namespace greygate

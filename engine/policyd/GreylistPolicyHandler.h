@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "GreylistPolicyOptions.h"
+#include "PolicyHandler.h"
+#include "RecentSet.h"
+#include "greylist/Clock.h"
+#include "store/WriteBatch.h"
+
+#include <QObject>
+#include <QTimer>
+
+namespace greygate {
+
+class GreylistEngine;
+class Store;
+
+// Postfix policy answers from the greylisting engine:
+//   not request=smtpd_access_policy          -> protocol error (the connection is closed)
+//   protocol_state other than RCPT           -> DUNNO (greylisting decides per recipient)
+//   RCPT without client_address, sender or recipient -> protocol error
+//   Defer                                    -> DEFER_IF_PERMIT [code ]<text>
+//   PassedNow                                -> PREPEND X-Greylist: delayed N seconds by
+//                                               greygate-<version> at <host>; <date>
+//                                               (once per message instance; DUNNO after)
+//   PassedKnown, ClientWhitelisted           -> DUNNO
+// DEFER_IF_PERMIT rather than DEFER: a later restriction that rejects outright still wins,
+// as with postgrey. Every change goes to one WriteBatch that commit() hands to the Store.
+// It also runs the engine's expiry sweep on a timer, so expiry is never on the hot path.
+class GreylistPolicyHandler : public QObject, public PolicyHandler
+{
+    Q_OBJECT
+
+public:
+    struct Stats
+    {
+        quint64 deferred = 0;
+        quint64 passedNow = 0;
+        quint64 accepted = 0; // PassedKnown and ClientWhitelisted
+        quint64 notRcpt = 0;
+        quint64 refused = 0; // protocol errors
+        quint64 failedCommits = 0;
+        quint64 swept = 0;
+    };
+
+    GreylistPolicyHandler(GreylistEngine &engine, Store &store, const Clock &clock,
+                          const GreylistPolicyOptions &options, QObject *parent = nullptr);
+
+    QByteArray decide(const PolicyRequest &request) override;
+    bool commit() override;
+    QByteArray protocolError() const override { return m_error; }
+
+    // The periodic sweep: every sweepIntervalMs, one bounded engine sweep, committed.
+    void startSweeping();
+    void stopSweeping();
+    // One sweep now; returns the entries visited. Its changes are committed at once unless
+    // decisions are waiting for the server's commit, which then carries them too.
+    int sweepNow();
+
+    const Stats &stats() const { return m_stats; }
+    qsizetype pendingChanges() const { return m_batch.size(); }
+
+    // The deferral text with its placeholders filled in (public for tests).
+    static QByteArray expandText(QByteArrayView text, qint64 waitSeconds, QByteArrayView recipient);
+    // "X-Greylist: delayed N seconds by greygate-V at HOST; DATE".
+    QByteArray greylistHeader(qint64 delayedSeconds) const;
+
+private:
+    QByteArray refuse(QByteArray why);
+
+    GreylistEngine &m_engine;
+    Store &m_store;
+    const Clock &m_clock;
+    GreylistPolicyOptions m_options;
+    QByteArray m_deferPrefix; // "DEFER_IF_PERMIT " plus the code and a space
+    RecentSet m_headerSent;
+    WriteBatch m_batch;
+    int m_uncommittedDecisions = 0;
+    qsizetype m_retainedChanges = 0; // left in m_batch by a failed commit
+    QByteArray m_error;
+    QTimer m_sweepTimer;
+    Stats m_stats;
+};
+
+} // namespace greygate
