@@ -275,7 +275,9 @@ bool SqliteDatabase::load(const std::function<void(TripletRecord &&)> &onTriplet
         t.state.status = triplets.integer(7) == 1 ? TripletStatus::Passed : TripletStatus::Deferred;
         onTriplet(std::move(t));
     }
-    while (ok && rc == SQLITE_DONE && (rc = clients.step()) == SQLITE_ROW) {
+    if (ok && rc == SQLITE_DONE)
+        rc = clients.step();
+    for (; ok && rc == SQLITE_ROW; rc = clients.step()) {
         ClientRecord c;
         c.client = clients.bytes(0);
         c.passes = quint32(clients.integer(1));
