@@ -177,12 +177,20 @@ std::optional<Decision> GreylistEngine::decide(QByteArrayView clientAddress, QBy
 Decision GreylistEngine::decide(const TripletKey &key, WriteBatch &changes)
 {
     const Seconds now = m_clock.now();
+    const QByteArray joined = key.joined();
     if (m_config.autoWhitelistClients > 0 && clientWhitelisted(key.client, now, changes)) {
+        // A triplet deferred before its client was whitelisted has just been retried and
+        // accepted: drop it, or its window would close as a false "Sender Failed to Retry".
+        if (const quint32 slot = m_triplets.find(joined);
+            slot != KeyedSlotTable<CompactTriplet>::npos &&
+            !isPassed(m_triplets.value(slot).attemptsAndStatus)) {
+            changes.removeTriplets.append(joined);
+            m_triplets.remove(slot);
+        }
         Decision d;
         d.verdict = Verdict::ClientWhitelisted;
         return d;
     }
-    const QByteArray joined = key.joined();
     if (joined.size() > KeyedSlotTable<CompactTriplet>::kMaxKeyBytes ||
         m_triplets.size() >= kClientRef - 1) {
         // Cannot be held (only a caller bypassing the normaliser's bounds gets here): a

@@ -417,6 +417,9 @@ void TstGreylistTiming::client_is_auto_whitelisted_after_n_passes_and_not_before
 {
     m_config.autoWhitelistClients = 3;
     m_engine = std::make_unique<GreylistEngine>(m_config, m_clock);
+    const Seconds earlyAt = m_clock.now();
+    QCOMPARE(step(key("early@e.example")).verdict, Verdict::Defer);
+    commit();
     const QList<QByteArray> senders = {"s0@a.example", "s1@b.example", "s2@c.example"};
     for (qsizetype i = 0; i < senders.size(); ++i) {
         const TripletKey k = key(senders[i].constData());
@@ -442,6 +445,18 @@ void TstGreylistTiming::client_is_auto_whitelisted_after_n_passes_and_not_before
     QCOMPARE(m_batch.size(), 1);
     commit();
     QVERIFY(!m_engine->triplet(key("new@d.example", "carol@example.net")));
+    // A triplet deferred before the whitelisting, retried now: accepted and dropped, so its
+    // window cannot close into a false "Sender Failed to Retry".
+    QVERIFY(m_engine->triplet(key("early@e.example")));
+    m_clock.advanceMinutes(1);
+    QCOMPARE(step(key("early@e.example")).verdict, Verdict::ClientWhitelisted);
+    QCOMPARE(m_batch.removeTriplets, QList<QByteArray>{key("early@e.example").joined()});
+    commit();
+    QVERIFY(!m_engine->triplet(key("early@e.example")));
+    m_clock.set(earlyAt + kWindow + 1);
+    m_engine->sweep(1000, m_batch);
+    QVERIFY(m_batch.rejections.isEmpty());
+    commit();
     // Another network is not whitelisted.
     QCOMPARE(step(key("new@d.example", "carol@example.net", "198.51.100.0/24")).verdict,
              Verdict::Defer);
