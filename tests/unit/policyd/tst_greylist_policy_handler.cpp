@@ -7,6 +7,7 @@
 #include "policyd/GreylistPolicyHandler.h"
 #include "store/SqliteStore.h"
 
+#include <QLocale>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -95,6 +96,9 @@ void GreylistPolicyHandlerTest::headerNamesVersionHostAndAnRfc5322Date()
     QVERIFY2(parsed.isValid(), date.constData());
     QCOMPARE(parsed.toSecsSinceEpoch(), 1'800'000'000);
     QVERIFY2(date.contains(" 2027 "), date.constData());
+    const QByteArray day =
+        QLocale::c().toString(QDateTime::fromSecsSinceEpoch(1'800'000'000), u"ddd, ").toLatin1();
+    QVERIFY2(date.startsWith(day), date.constData()); // the optional day name, as postgrey
 }
 
 void GreylistPolicyHandlerTest::greylistCodeIsPutBeforeTheText()

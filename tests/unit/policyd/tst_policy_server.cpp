@@ -398,7 +398,8 @@ void PolicyServerTest::shutdownAnswersWhatWasDecidedAndClosesEverything()
     QVERIFY(last.first().startsWith("DEFER_IF_PERMIT"));
     QVERIFY(client.closedByServer());
     QVERIFY(idle.closedByServer());
-    QVERIFY(finished.wait(WaitMs) || finished.size() == 1);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, WaitMs);
+    QCOMPARE(m_server->connectionCount(), 0);
     Client late;
     QVERIFY(!late.connectTo(m_server->serverPort()) || late.closedByServer());
 }

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "config/DaemonOptions.h"
+#include "greylist/Clock.h"
+
+#include <QObject>
+#include <memory>
+
+namespace greygate {
+
+class GreylistEngine;
+class GreylistPolicyHandler;
+class PolicyServer;
+class SqliteStore;
+
+// The daemon's parts wired together: store, engine, policy handler, server. start() brings
+// them up in order and tells what failed with an exit code; shutdown() stops accepting,
+// answers what was decided, closes the store and emits stopped().
+class Greygated : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit Greygated(const DaemonOptions &options, QObject *parent = nullptr);
+    ~Greygated() override;
+
+    int start(); // ExitOk when serving, else an ExitCode with the reason logged
+    void shutdown();
+
+Q_SIGNALS:
+    void stopped();
+
+private:
+    void finishShutdown();
+    bool writePidFile(QString *error);
+
+    DaemonOptions m_options;
+    SystemClock m_clock;
+    std::unique_ptr<SqliteStore> m_store;
+    std::unique_ptr<GreylistEngine> m_engine;
+    std::unique_ptr<GreylistPolicyHandler> m_handler;
+    std::unique_ptr<PolicyServer> m_server;
+    bool m_stopping = false;
+};
+
+} // namespace greygate
