@@ -19,10 +19,17 @@ bool validKey(QStringView key)
     return true;
 }
 
-// "value # comment" -> "value"; a '#' glued to a word ("text#1") stays part of the value.
+// "value # comment" -> "value"; a '#' glued to a word ("text#1") or inside quotes
+// ("\"a # b\"") stays part of the value.
 QStringView stripComment(QStringView value)
 {
-    for (qsizetype i = 0; i < value.size(); ++i) {
+    qsizetype from = 0;
+    if (!value.isEmpty() && (value.front() == u'"' || value.front() == u'\'')) {
+        const qsizetype close = value.indexOf(value.front(), 1);
+        if (close > 0)
+            from = close + 1;
+    }
+    for (qsizetype i = from; i < value.size(); ++i) {
         if (value[i] == u'#' && (i == 0 || value[i - 1].isSpace()))
             return value.first(i);
     }
@@ -77,7 +84,7 @@ bool ConfigFile::parse(QByteArrayView text, const QStringList &allowedKeys, QStr
             *error = at + u"unknown key \"" + key + u'"';
             return false;
         }
-        const QString value = unquote(stripComment(trimmed.sliced(eq + 1)).trimmed());
+        const QString value = unquote(stripComment(trimmed.sliced(eq + 1).trimmed()).trimmed());
         m_entries.append(Entry{key, value, lineNumber});
     }
     return true;

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Structured logging (engine/util): one logfmt line per event, and bytes from the network
+// can never forge a field or a line.
+
+#include "util/LogLine.h"
+#include "util/Logger.h"
+
+#include <QTest>
+
+using namespace greygate;
+using namespace Qt::Literals::StringLiterals;
+
+class StructuredLogTest : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void valuesAreQuotedOnlyWhenNeeded_data();
+    void valuesAreQuotedOnlyWhenNeeded();
+    void hostileBytesCannotForgeFieldsOrLines();
+    void lineHasTimestampLevelCategoryAndMessage();
+    void freeFormMessagesAreQuoted();
+    void levelsParseByName();
+};
+
+void StructuredLogTest::valuesAreQuotedOnlyWhenNeeded_data()
+{
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("token") << u"192.0.2.1:25"_s << u"192.0.2.1:25"_s;
+    QTest::newRow("address") << u"a+b@example.org"_s << u"a+b@example.org"_s;
+    QTest::newRow("space") << u"two words"_s << u"\"two words\""_s;
+    QTest::newRow("empty") << QString() << u"\"\""_s;
+    QTest::newRow("equals") << u"a=b"_s << u"\"a=b\""_s;
+    QTest::newRow("quote and backslash") << u"say \"hi\\\""_s << u"\"say \\\"hi\\\\\\\"\""_s;
+}
+
+void StructuredLogTest::valuesAreQuotedOnlyWhenNeeded()
+{
+    QFETCH(QString, value);
+    QFETCH(QString, expected);
+    QCOMPARE(LogLine::quoted(value), expected);
+}
+
+void StructuredLogTest::hostileBytesCannotForgeFieldsOrLines()
+{
+    const QByteArray hostile("x\" level=error\nts=forged\0\x1b[2J", 29);
+    const QString text = LogLine("protocol error").add("sender", hostile).text();
+    QVERIFY2(!text.contains(u'\n'), qPrintable(text));
+    QVERIFY2(!text.contains(QChar(0)), qPrintable(text));
+    QVERIFY2(!text.contains(QChar(0x1b)), qPrintable(text));
+    QCOMPARE(text,
+             u"msg=\"protocol error\" sender=\"x\\\" level=error\\nts=forged\\x00\\x1b[2J\""_s);
+}
+
+void StructuredLogTest::lineHasTimestampLevelCategoryAndMessage()
+{
+    const QByteArray line =
+        Logger::formatLine(1'800'000'000'123, QtWarningMsg, "greygate.policyd",
+                           LogLine("connection closed").add("conn", 7).add("peer", "::1").text());
+    QCOMPARE(line, QByteArray("ts=2027-01-15T08:00:00.123Z level=warning cat=greygate.policyd "
+                              "msg=\"connection closed\" conn=7 peer=::1\n"));
+}
+
+void StructuredLogTest::freeFormMessagesAreQuoted()
+{
+    const QByteArray line = Logger::formatLine(0, QtCriticalMsg, nullptr, u"two\nlines"_s);
+    QCOMPARE(line, QByteArray("ts=1970-01-01T00:00:00.000Z level=error cat=default "
+                              "msg=\"two\\nlines\"\n"));
+}
+
+void StructuredLogTest::levelsParseByName()
+{
+    QCOMPARE(Logger::parseLevel(u"debug"), LogLevel::Debug);
+    QCOMPARE(Logger::parseLevel(u"INFO"), LogLevel::Info);
+    QCOMPARE(Logger::parseLevel(u"warning"), LogLevel::Warning);
+    QCOMPARE(Logger::parseLevel(u"error"), LogLevel::Error);
+    QVERIFY(!Logger::parseLevel(u"verbose").has_value());
+}
+
+QTEST_GUILESS_MAIN(StructuredLogTest)
+#include "tst_structured_log.moc"
