@@ -249,10 +249,17 @@ bool Journal::rollback(qint64 size)
     return false;
 }
 
-void Journal::removeApplied(quint64 appliedSequence)
+QStringList Journal::takeApplied(quint64 appliedSequence)
 {
-    while (!m_closed.isEmpty() && m_closed.first().lastSequence <= appliedSequence) {
-        const QString path = m_closed.takeFirst().path;
+    QStringList paths;
+    while (!m_closed.isEmpty() && m_closed.first().lastSequence <= appliedSequence)
+        paths.append(m_closed.takeFirst().path);
+    return paths;
+}
+
+void Journal::removeFiles(const QStringList &paths)
+{
+    for (const QString &path : paths) {
         if (!QFile::remove(path))
             qCWarning(lcStore, "cannot remove applied journal %s", qPrintable(path));
     }

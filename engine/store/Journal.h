@@ -37,8 +37,10 @@ public:
     // so a failed commit can never leave a half record ahead of later good ones.
     bool append(const QByteArray &record, quint64 sequence, QString *error);
 
-    // Deletes rotated segments whose records are all at or below appliedSequence.
-    void removeApplied(quint64 appliedSequence);
+    // Forgets rotated segments whose records are all at or below appliedSequence and
+    // returns their paths: the caller deletes them (removeFiles) outside its lock.
+    QStringList takeApplied(quint64 appliedSequence);
+    static void removeFiles(const QStringList &paths);
     // Closes the current segment and deletes every segment: SQLite holds all records.
     void removeAll();
     void close();

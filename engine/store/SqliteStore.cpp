@@ -60,6 +60,9 @@ bool SqliteStore::lockDirectory(QString *error)
 
 bool SqliteStore::open(QString *error)
 {
+    QString ignored;
+    if (!error)
+        error = &ignored;
     if (m_open)
         return true;
     QElapsedTimer timer;
@@ -176,6 +179,9 @@ void SqliteStore::close()
 
 bool SqliteStore::commit(const WriteBatch &batch, QString *error)
 {
+    QString ignored;
+    if (!error)
+        error = &ignored;
     if (batch.isEmpty())
         return true;
     for (const QByteArray &key : batch.removeTriplets) {
@@ -268,8 +274,12 @@ void SqliteStore::applierLoop()
         if (!ok)
             m_writer.rollback();
         else {
-            const std::lock_guard w(m_writeMutex);
-            m_journal->removeApplied(last);
+            QStringList applied;
+            {
+                const std::lock_guard w(m_writeMutex);
+                applied = m_journal->takeApplied(last);
+            }
+            Journal::removeFiles(applied); // unlinking a big file must not hold up commits
         }
 
         q.lock();
@@ -317,6 +327,9 @@ bool SqliteStore::waitApplied(quint64 sequence, int timeoutMs, QString *error)
 
 bool SqliteStore::flush(int timeoutMs, QString *error)
 {
+    QString ignored;
+    if (!error)
+        error = &ignored;
     if (!m_open) {
         *error = QStringLiteral("store is not open");
         return false;
@@ -338,6 +351,9 @@ SqliteStore::Stats SqliteStore::stats() const
 bool SqliteStore::load(const std::function<void(TripletRecord &&)> &onTriplet,
                        const std::function<void(ClientRecord &&)> &onClient, QString *error)
 {
+    QString ignored;
+    if (!error)
+        error = &ignored;
     if (!flush(m_options.queueStallMs, error))
         return false;
     const std::lock_guard r(m_readMutex);
@@ -346,6 +362,9 @@ bool SqliteStore::load(const std::function<void(TripletRecord &&)> &onTriplet,
 
 QList<RejectionEntry> SqliteStore::rejections(const RejectionQuery &query, QString *error)
 {
+    QString ignored;
+    if (!error)
+        error = &ignored;
     // Read-your-writes: the rejections of every batch committed so far are in SQLite first.
     if (!flush(m_options.queueStallMs, error))
         return {};
@@ -355,6 +374,9 @@ QList<RejectionEntry> SqliteStore::rejections(const RejectionQuery &query, QStri
 
 bool SqliteStore::checkIntegrity(QString *error)
 {
+    QString ignored;
+    if (!error)
+        error = &ignored;
     if (!m_open) {
         *error = QStringLiteral("store is not open");
         return false;
