@@ -4,6 +4,8 @@
 #include "StoreLog.h"
 
 #include <QFile>
+#include <algorithm>
+#include <deque>
 #include <sqlite3.h>
 
 namespace greygate {
@@ -230,6 +232,87 @@ bool SqliteDatabase::apply(const WriteBatch &batch, QString *error)
         m_insertRejection.bind(6, qint64(r.attempts));
         m_insertRejection.bind(7, r.firstSeen);
         if (!m_insertRejection.run(error))
+            return false;
+    }
+    return true;
+}
+
+bool SqliteDatabase::applyMerged(const std::vector<WriteBatch> &batches, QString *error)
+{
+    struct TripletOp
+    {
+        const TripletKey *key;
+        const TripletState *state; // nullptr: remove
+    };
+    struct ClientOp
+    {
+        const QByteArray *client;
+        const ClientRecord *record; // nullptr: remove
+    };
+    std::deque<TripletKey> removedKeys; // stable addresses for the ops
+    std::vector<TripletOp> triplets;
+    std::vector<ClientOp> clients;
+    for (const WriteBatch &b : batches) {
+        for (const TripletRecord &t : b.upsertTriplets)
+            triplets.push_back({&t.key, &t.state});
+        for (const QByteArray &joined : b.removeTriplets) {
+            if (std::optional<TripletKey> key = TripletKey::split(joined)) {
+                removedKeys.push_back(std::move(*key));
+                triplets.push_back({&removedKeys.back(), nullptr});
+            }
+        }
+        for (const ClientRecord &c : b.upsertClients)
+            clients.push_back({&c.client, &c});
+        for (const QByteArray &c : b.removeClients)
+            clients.push_back({&c, nullptr});
+    }
+    // Stable: among ops on one key, sequence order survives and the last one wins. Byte
+    // order, as SQLite compares BLOBs.
+    const auto tripletLess = [](const TripletOp &a, const TripletOp &b) {
+        if (const int c = a.key->client.compare(b.key->client))
+            return c < 0;
+        if (const int c = a.key->sender.compare(b.key->sender))
+            return c < 0;
+        return a.key->recipient < b.key->recipient;
+    };
+    std::stable_sort(triplets.begin(), triplets.end(), tripletLess);
+    for (size_t i = 0; i < triplets.size(); ++i) {
+        if (i + 1 < triplets.size() && *triplets[i].key == *triplets[i + 1].key)
+            continue; // a later op on the same key wins
+        const TripletOp &op = triplets[i];
+        SqliteStatement &st = op.state ? m_upsertTriplet : m_removeTriplet;
+        st.bind(1, op.key->client);
+        st.bind(2, op.key->sender);
+        st.bind(3, op.key->recipient);
+        if (op.state) {
+            st.bind(4, op.state->firstSeen);
+            st.bind(5, op.state->lastSeen);
+            st.bind(6, op.state->passedAt);
+            st.bind(7, qint64(op.state->attempts));
+            st.bind(8, qint64(op.state->status));
+        }
+        if (!st.run(error))
+            return false;
+    }
+    std::stable_sort(clients.begin(), clients.end(),
+                     [](const ClientOp &a, const ClientOp &b) { return *a.client < *b.client; });
+    for (size_t i = 0; i < clients.size(); ++i) {
+        if (i + 1 < clients.size() && *clients[i].client == *clients[i + 1].client)
+            continue;
+        const ClientOp &op = clients[i];
+        SqliteStatement &st = op.record ? m_upsertClient : m_removeClient;
+        st.bind(1, *op.client);
+        if (op.record) {
+            st.bind(2, qint64(op.record->passes));
+            st.bind(3, op.record->lastSeen);
+        }
+        if (!st.run(error))
+            return false;
+    }
+    for (const WriteBatch &b : batches) {
+        WriteBatch rejectionsOnly;
+        rejectionsOnly.rejections = b.rejections;
+        if (!b.rejections.isEmpty() && !apply(rejectionsOnly, error))
             return false;
     }
     return true;

@@ -264,13 +264,8 @@ void SqliteStore::applierLoop()
         q.unlock();
 
         QString error;
-        bool ok = m_writer.begin(&error);
-        for (const WriteBatch &b : work) {
-            if (!ok)
-                break;
-            ok = m_writer.apply(b, &error);
-        }
-        ok = ok && m_writer.finish(last, &error);
+        bool ok = m_writer.begin(&error) && m_writer.applyMerged(work, &error) &&
+                  m_writer.finish(last, &error);
         if (!ok)
             m_writer.rollback();
         else {
