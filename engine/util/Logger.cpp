@@ -4,6 +4,7 @@
 #include "LogLine.h"
 
 #include <QDateTime>
+#include <QLoggingCategory>
 #include <QMutex>
 #include <atomic>
 #include <cstdio>
@@ -55,6 +56,11 @@ void Logger::install(LogLevel threshold)
 void Logger::setThreshold(LogLevel threshold)
 {
     g_threshold.store(threshold, std::memory_order_relaxed);
+    // Greygate's categories default to info (debug lines cost nothing when off, because the
+    // category check comes before the message is built); --log-level=debug turns them on.
+    QLoggingCategory::setFilterRules(threshold == LogLevel::Debug
+                                         ? QStringLiteral("greygate.*.debug=true")
+                                         : QStringLiteral("greygate.*.debug=false"));
 }
 
 LogLevel Logger::threshold()

@@ -45,6 +45,12 @@ public:
         return m_socket.state() == QAbstractSocket::ConnectedState;
     }
     void send(const QByteArray &bytes) { m_socket.write(bytes); }
+    // Hands the bytes to the kernel now (on loopback the server's socket has them on return).
+    void sendNow(const QByteArray &bytes)
+    {
+        m_socket.write(bytes);
+        m_socket.flush();
+    }
 
     // The next n answers (actions without "action="), or fewer if the server closed the
     // connection or did not answer in time.
@@ -107,6 +113,7 @@ private Q_SLOTS:
     void requestsOutsideRcptGetDunno_data();
     void requestsOutsideRcptGetDunno();
     void pipelinedRequestsAreAllAnsweredInOrder();
+    void requestsOfSeveralConnectionsArrivingTogetherShareOneCommit();
     void protocolErrorClosesOnlyTheOffendingConnection_data();
     void protocolErrorClosesOnlyTheOffendingConnection();
     void incompleteRequestTimesOutWhileOthersAreServed();
@@ -264,6 +271,28 @@ void PolicyServerTest::pipelinedRequestsAreAllAnsweredInOrder()
     for (int i = 0; i < N; ++i)
         QVERIFY2(got[i].startsWith(i % 2 ? "DEFER_IF_PERMIT" : "DUNNO"), got[i].constData());
     QCOMPARE(m_engine->tripletCount(), N / 2);
+}
+
+void PolicyServerTest::requestsOfSeveralConnectionsArrivingTogetherShareOneCommit()
+{
+    start();
+    Client clients[4];
+    for (Client &c : clients)
+        QVERIFY(c.connectTo(m_server->serverPort()));
+    QTRY_COMPARE(m_server->connectionCount(), 4);
+    const quint64 commitsBefore = m_server->stats().commits;
+    // All four requests are in the server's sockets before its event loop runs again, so
+    // they are decided in one pass and committed together.
+    for (int i = 0; i < 4; ++i)
+        clients[i].sendNow(
+            rcpt("192.0.2.10", "a@s.example", "r" + QByteArray::number(i) + "@d.example", "1"));
+    for (Client &c : clients) {
+        const QList<QByteArray> got = c.answers(1);
+        QCOMPARE(got.size(), 1);
+        QVERIFY(got.first().startsWith("DEFER_IF_PERMIT"));
+    }
+    QCOMPARE(m_server->stats().commits, commitsBefore + 1);
+    QCOMPARE(m_engine->tripletCount(), 4);
 }
 
 void PolicyServerTest::protocolErrorClosesOnlyTheOffendingConnection_data()
