@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// store_bench: how fast SqliteStore commits (batches of 1, 4 and 16 triplet upserts, both
-// sync modes), how long 1M triplets take to load at start-up, the resident memory after
-// that, and the size of the database on disk. Every loop is bounded by count and time.
+// store_bench: what SqliteStore costs.
+//   commit  throughput of commit() (batches of 1, 4 and 16 triplet upserts, both sync modes)
+//   fill    1M distinct triplets committed in batches of 1000, until SQLite holds them
+//   steady  the daemon's case: single-triplet commits of random keys out of the 1M filled
+//           ones, paced at --rate per second: CPU of the committing thread per commit, of
+//           the applier per 1M upserts, and the applier's context switches
+//   load    a FRESH process (this program, re-run with --load-only) opens the filled
+//           database and streams it: open and load time, resident memory
+// Every loop is bounded by count and time.
 //
-//   store_bench [--triplets N] [--seconds S] [--dir DIR]
+//   store_bench [--triplets N] [--seconds S] [--rate R] [--dir DIR] [--runs LIST]
+//   store_bench --load-only DBDIR [--triplets N]
 
 #include "store/SqliteStore.h"
 
@@ -14,24 +21,78 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHash>
+#include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
+#include <QThread>
 #include <cstdio>
+#include <ctime>
+#include <sys/resource.h>
+#include <unistd.h>
 
 using namespace greygate;
 
 namespace {
 
-qint64 residentKiB()
+qint64 statusField(const QString &path, const char *field)
 {
-    QFile status(QStringLiteral("/proc/self/status"));
+    QFile status(path);
     if (!status.open(QIODevice::ReadOnly))
         return -1;
+    const QByteArray name = QByteArray(field) + ':';
     for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+        if (line.startsWith(name))
+            return line.mid(name.size()).trimmed().split(' ').value(0).toLongLong();
     }
     return -1;
+}
+
+qint64 residentKiB()
+{
+    return statusField(QStringLiteral("/proc/self/status"), "VmRSS");
+}
+
+// CPU time and context switches of every thread of this process but the main one: the
+// store's applier (the benchmark starts no other thread).
+struct ThreadUsage
+{
+    qint64 cpuNs = 0;
+    qint64 voluntarySwitches = 0;
+    qint64 involuntarySwitches = 0;
+
+    ThreadUsage operator-(const ThreadUsage &o) const
+    {
+        return {cpuNs - o.cpuNs, voluntarySwitches - o.voluntarySwitches,
+                involuntarySwitches - o.involuntarySwitches};
+    }
+};
+
+ThreadUsage otherThreads()
+{
+    ThreadUsage u;
+    const QString self = QString::number(::getpid());
+    const QStringList tasks =
+        QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &tid : tasks) {
+        if (tid == self)
+            continue;
+        const QString dir = QStringLiteral("/proc/self/task/") + tid;
+        QFile schedstat(dir + QStringLiteral("/schedstat")); // first field: ns on a CPU
+        if (schedstat.open(QIODevice::ReadOnly))
+            u.cpuNs += schedstat.readAll().split(' ').value(0).toLongLong();
+        u.voluntarySwitches += qMax<qint64>(
+            0, statusField(dir + QStringLiteral("/status"), "voluntary_ctxt_switches"));
+        u.involuntarySwitches += qMax<qint64>(
+            0, statusField(dir + QStringLiteral("/status"), "nonvoluntary_ctxt_switches"));
+    }
+    return u;
+}
+
+qint64 mainThreadCpuNs()
+{
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return qint64(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 qint64 diskBytes(const QString &dir)
@@ -60,10 +121,17 @@ TripletRecord triplet(quint64 n, Seconds now)
     return t;
 }
 
+// The n-th of the triplets the fill commits.
+TripletRecord filledTriplet(qint64 n, Seconds now)
+{
+    return triplet(quint64(n) * 0x9E3779B97F4A7C15ull, now);
+}
+
 struct CommitResult
 {
     double commitsPerSecond = 0;
     qint64 drainMs = 0;
+    ThreadUsage applier;
 };
 
 CommitResult benchCommits(const QString &dbdir, SyncMode sync, int batchSize, double seconds)
@@ -83,6 +151,7 @@ CommitResult benchCommits(const QString &dbdir, SyncMode sync, int batchSize, do
     for (WriteBatch &b : batches)
         for (int i = 0; i < batchSize; ++i)
             b.upsertTriplets.append(triplet(random.generate64(), 1'800'000'000));
+    const ThreadUsage before = otherThreads();
     QElapsedTimer timer;
     timer.start();
     const qint64 limitNs = qint64(seconds * 1e9);
@@ -100,96 +169,76 @@ CommitResult benchCommits(const QString &dbdir, SyncMode sync, int batchSize, do
     timer.restart();
     store.flush(60'000, &error);
     r.drainMs = timer.elapsed();
+    r.applier = otherThreads() - before;
     return r;
 }
 
-} // namespace
-
-int main(int argc, char **argv)
+// Single-triplet commits of keys drawn from the filled ones, paced at rate per second.
+void benchSteady(const SqliteStoreOptions &options, qint64 tripletCount, double rate,
+                 double seconds)
 {
-    QCoreApplication app(argc, argv);
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("SqliteStore benchmark"));
-    parser.addHelpOption();
-    const QCommandLineOption tripletsOption(QStringLiteral("triplets"),
-                                            QStringLiteral("Triplets to load (default 1000000)."),
-                                            QStringLiteral("n"), QStringLiteral("1000000"));
-    const QCommandLineOption secondsOption(QStringLiteral("seconds"),
-                                           QStringLiteral("Seconds per commit run (default 2)."),
-                                           QStringLiteral("s"), QStringLiteral("2"));
-    const QCommandLineOption dirOption(QStringLiteral("dir"),
-                                       QStringLiteral("Work directory (default: a temporary one)."),
-                                       QStringLiteral("dir"));
-    parser.addOptions({tripletsOption, secondsOption, dirOption});
-    parser.process(app);
-    const qint64 tripletCount =
-        qBound(qint64(1), parser.value(tripletsOption).toLongLong(), qint64(50'000'000));
-    const double seconds = qBound(0.1, parser.value(secondsOption).toDouble(), 60.0);
-    QTemporaryDir temp(parser.isSet(dirOption)
-                           ? parser.value(dirOption) + QStringLiteral("/store_bench-XXXXXX")
-                           : QDir::tempPath() + QStringLiteral("/store_bench-XXXXXX"));
-    if (!temp.isValid()) {
-        std::fprintf(stderr, "cannot create a work directory\n");
-        return 1;
-    }
-
-    std::printf("commit throughput (one thread, %.1f s per run; drain = time for SQLite to "
-                "catch up afterwards)\n",
-                seconds);
-    int run = 0;
-    for (const SyncMode sync : {SyncMode::Process, SyncMode::Full}) {
-        for (const int batchSize : {1, 4, 16}) {
-            const QString dbdir = temp.path() + QStringLiteral("/commit%1").arg(run++);
-            const CommitResult r = benchCommits(dbdir, sync, batchSize, seconds);
-            std::printf(
-                "  sync=%-7s batch=%2d  %10.0f commits/s  %10.0f upserts/s  drain %lld ms\n",
-                sync == SyncMode::Full ? "full" : "process", batchSize, r.commitsPerSecond,
-                r.commitsPerSecond * batchSize, r.drainMs);
-            std::fflush(stdout);
-        }
-    }
-
-    SqliteStoreOptions options;
-    options.dbdir = temp.path() + QStringLiteral("/load");
+    const qint64 total = qBound(qint64(1), qint64(rate * seconds), qint64(2'000'000));
+    QRandomGenerator random(7);
+    QList<WriteBatch> batches(total);
+    for (qint64 i = 0; i < total; ++i)
+        batches[i].upsertTriplets.append(
+            filledTriplet(qint64(random.bounded(quint64(tripletCount))), 1'900'000'000 + i));
+    SqliteStore store(options);
     QString error;
+    if (!store.open(&error)) {
+        std::fprintf(stderr, "open: %s\n", qPrintable(error));
+        return;
+    }
+    const ThreadUsage before = otherThreads();
+    qint64 commitNs = 0;
     QElapsedTimer timer;
-    {
-        SqliteStore store(options);
-        if (!store.open(&error)) {
-            std::fprintf(stderr, "open: %s\n", qPrintable(error));
-            return 1;
-        }
-        timer.start();
-        WriteBatch batch;
-        for (qint64 n = 0; n < tripletCount; ++n) {
-            batch.upsertTriplets.append(
-                triplet(quint64(n) * 0x9E3779B97F4A7C15ull, 1'800'000'000 + n));
-            if (batch.upsertTriplets.size() == 1000 || n + 1 == tripletCount) {
-                if (!store.commit(batch, &error)) {
-                    std::fprintf(stderr, "commit: %s\n", qPrintable(error));
-                    return 1;
-                }
-                batch.clear();
+    timer.start();
+    qint64 done = 0;
+    while (done < total && timer.elapsed() < qint64(seconds * 1000) + 10'000) {
+        const qint64 due = qMin(total, qint64(double(timer.nsecsElapsed()) * rate / 1e9) + 1);
+        const qint64 cpu0 = mainThreadCpuNs();
+        for (; done < due; ++done) {
+            if (!store.commit(batches[done], &error)) {
+                std::fprintf(stderr, "commit: %s\n", qPrintable(error));
+                return;
             }
         }
-        const qint64 commitMs = timer.elapsed();
-        store.flush(600'000, &error);
-        std::printf("\nfill: %lld triplets committed in %lld ms, in SQLite after %lld ms\n",
-                    tripletCount, commitMs, timer.elapsed());
-        timer.restart();
+        commitNs += mainThreadCpuNs() - cpu0;
+        QThread::usleep(500);
     }
-    std::printf("close (drain, checkpoint): %lld ms\n", timer.elapsed());
-    std::printf("database on disk: %.1f MB (%s)\n", double(diskBytes(options.dbdir)) / 1e6,
-                qPrintable(options.dbdir));
+    const qint64 wallMs = timer.elapsed();
+    store.flush(60'000, &error);
+    const ThreadUsage applier = otherThreads() - before;
+    std::printf("\nsteady: %lld single-triplet commits of known keys at %.0f/s for %lld ms\n", done,
+                rate, wallMs);
+    std::printf("  commit(): %.2f us CPU each (committing thread)\n",
+                double(commitNs) / 1e3 / double(qMax<qint64>(1, done)));
+    std::printf("  applier: %.2f s CPU per 1M upserts (%.1f %% of a core), %lld voluntary + "
+                "%lld involuntary context switches (%.2f per commit)\n",
+                double(applier.cpuNs) / 1e9 * 1e6 / double(qMax<qint64>(1, done)),
+                100.0 * double(applier.cpuNs) / 1e6 / double(qMax<qint64>(1, wallMs)),
+                applier.voluntarySwitches, applier.involuntarySwitches,
+                double(applier.voluntarySwitches + applier.involuntarySwitches) /
+                    double(qMax<qint64>(1, done)));
+    std::fflush(stdout);
+}
 
-    const qint64 rssBefore = residentKiB();
+// In a fresh process: nothing of the fill's memory counts.
+int loadOnly(const QString &dbdir, qint64 tripletCount)
+{
+    SqliteStoreOptions options;
+    options.dbdir = dbdir;
+    const qint64 rssStart = residentKiB();
     SqliteStore store(options);
+    QString error;
+    QElapsedTimer timer;
     timer.start();
     if (!store.open(&error)) {
         std::fprintf(stderr, "open: %s\n", qPrintable(error));
         return 1;
     }
     const qint64 openMs = timer.elapsed();
+    const qint64 rssOpen = residentKiB();
     timer.restart();
     qint64 loaded = 0;
     store.load([&](TripletRecord &&) { ++loaded; }, [](ClientRecord &&) {}, &error);
@@ -201,15 +250,145 @@ int main(int argc, char **argv)
     store.load([&](TripletRecord &&t) { table.insert(t.key.joined(), t.state); },
                [](ClientRecord &&) {}, &error);
     const qint64 tableMs = timer.elapsed();
-    std::printf("open: %lld ms\n", openMs);
-    std::printf("load: %lld triplets streamed in %lld ms (RSS %lld MB -> %lld MB)\n", loaded,
-                streamMs, rssBefore / 1024, rssStream / 1024);
-    std::printf("load into a QHash<joined key, state>: %lld ms, RSS after %lld MB\n", tableMs,
-                residentKiB() / 1024);
+    const qint64 rssTable = residentKiB();
+    std::printf("fresh process: RSS %lld KiB at start, %lld KiB after open (%lld ms), %lld KiB "
+                "after streaming %lld triplets (%lld ms)\n",
+                rssStart, rssOpen, openMs, rssStream, loaded, streamMs);
+    std::printf("fresh process: store's share %.1f MB; a QHash<joined key, state> of them: %lld "
+                "ms, RSS %.1f MB\n",
+                double(rssStream - rssStart) / 1024, tableMs, double(rssTable) / 1024);
     if (loaded != tripletCount || table.size() != tripletCount) {
         std::fprintf(stderr, "loaded %lld of %lld triplets: %s\n", loaded, tripletCount,
                      qPrintable(error));
         return 1;
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("SqliteStore benchmark"));
+    parser.addHelpOption();
+    const QCommandLineOption tripletsOption(QStringLiteral("triplets"),
+                                            QStringLiteral("Triplets to fill (default 1000000)."),
+                                            QStringLiteral("n"), QStringLiteral("1000000"));
+    const QCommandLineOption secondsOption(QStringLiteral("seconds"),
+                                           QStringLiteral("Seconds per commit run (default 2)."),
+                                           QStringLiteral("s"), QStringLiteral("2"));
+    const QCommandLineOption rateOption(QStringLiteral("rate"),
+                                        QStringLiteral("Commits/s of the steady run (default "
+                                                       "25000; it lasts 4 * --seconds)."),
+                                        QStringLiteral("r"), QStringLiteral("25000"));
+    const QCommandLineOption dirOption(QStringLiteral("dir"),
+                                       QStringLiteral("Work directory (default: a temporary one)."),
+                                       QStringLiteral("dir"));
+    const QCommandLineOption runsOption(
+        QStringLiteral("runs"),
+        QStringLiteral("Comma-separated runs: commit, fill, steady, load (default: all)."),
+        QStringLiteral("list"), QStringLiteral("commit,fill,steady,load"));
+    const QCommandLineOption loadOnlyOption(
+        QStringLiteral("load-only"),
+        QStringLiteral("Only open and load DBDIR (used for the fresh-process figures)."),
+        QStringLiteral("dbdir"));
+    parser.addOptions(
+        {tripletsOption, secondsOption, rateOption, dirOption, runsOption, loadOnlyOption});
+    parser.process(app);
+    const qint64 tripletCount =
+        qBound(qint64(1), parser.value(tripletsOption).toLongLong(), qint64(50'000'000));
+    if (parser.isSet(loadOnlyOption))
+        return loadOnly(parser.value(loadOnlyOption), tripletCount);
+    const double seconds = qBound(0.1, parser.value(secondsOption).toDouble(), 60.0);
+    const double rate = qBound(1.0, parser.value(rateOption).toDouble(), 1e6);
+    const QStringList runs = parser.value(runsOption).split(u',');
+    QTemporaryDir temp(parser.isSet(dirOption)
+                           ? parser.value(dirOption) + QStringLiteral("/store_bench-XXXXXX")
+                           : QDir::tempPath() + QStringLiteral("/store_bench-XXXXXX"));
+    if (!temp.isValid()) {
+        std::fprintf(stderr, "cannot create a work directory\n");
+        return 1;
+    }
+
+    if (runs.contains(u"commit")) {
+        std::printf("commit throughput (one thread, %.1f s per run; drain = time for SQLite "
+                    "to catch up afterwards; applier = its CPU time for the run)\n",
+                    seconds);
+        int run = 0;
+        for (const SyncMode sync : {SyncMode::Process, SyncMode::Full}) {
+            for (const int batchSize : {1, 4, 16}) {
+                const QString dbdir = temp.path() + QStringLiteral("/commit%1").arg(run++);
+                const CommitResult r = benchCommits(dbdir, sync, batchSize, seconds);
+                std::printf("  sync=%-7s batch=%2d  %10.0f commits/s  %10.0f upserts/s  drain "
+                            "%lld ms  applier %lld ms CPU, %lld context switches\n",
+                            sync == SyncMode::Full ? "full" : "process", batchSize,
+                            r.commitsPerSecond, r.commitsPerSecond * batchSize, r.drainMs,
+                            r.applier.cpuNs / 1'000'000,
+                            r.applier.voluntarySwitches + r.applier.involuntarySwitches);
+                std::fflush(stdout);
+            }
+        }
+    }
+
+    SqliteStoreOptions options;
+    options.dbdir = temp.path() + QStringLiteral("/load");
+    QString error;
+    QElapsedTimer timer;
+    if (runs.contains(u"fill") || runs.contains(u"steady") || runs.contains(u"load")) {
+        SqliteStore store(options);
+        if (!store.open(&error)) {
+            std::fprintf(stderr, "open: %s\n", qPrintable(error));
+            return 1;
+        }
+        const ThreadUsage before = otherThreads();
+        timer.start();
+        WriteBatch batch;
+        for (qint64 n = 0; n < tripletCount; ++n) {
+            batch.upsertTriplets.append(filledTriplet(n, 1'800'000'000 + n));
+            if (batch.upsertTriplets.size() == 1000 || n + 1 == tripletCount) {
+                if (!store.commit(batch, &error)) {
+                    std::fprintf(stderr, "commit: %s\n", qPrintable(error));
+                    return 1;
+                }
+                batch.clear();
+            }
+        }
+        const qint64 commitMs = timer.elapsed();
+        store.flush(600'000, &error);
+        const ThreadUsage applier = otherThreads() - before;
+        std::printf("\nfill: %lld triplets committed in %lld ms, in SQLite after %lld ms; "
+                    "applier %.2f s CPU per 1M upserts\n",
+                    tripletCount, commitMs, timer.elapsed(),
+                    double(applier.cpuNs) / 1e9 * 1e6 / double(tripletCount));
+        timer.restart();
+        store.close();
+        std::printf("close (drain, checkpoint): %lld ms\n", timer.elapsed());
+        std::printf("database on disk: %.1f MB (%s)\n", double(diskBytes(options.dbdir)) / 1e6,
+                    qPrintable(options.dbdir));
+        std::fflush(stdout);
+    }
+
+    if (runs.contains(u"steady"))
+        benchSteady(options, tripletCount, rate, 4 * seconds);
+
+    if (runs.contains(u"load")) {
+        QProcess child;
+        child.setProcessChannelMode(QProcess::ForwardedChannels);
+        child.start(QCoreApplication::applicationFilePath(),
+                    {QStringLiteral("--load-only"), options.dbdir, QStringLiteral("--triplets"),
+                     QString::number(tripletCount)});
+        std::printf("\n");
+        std::fflush(stdout);
+        if (!child.waitForFinished(600'000)) {
+            child.kill(); // our own child, by its handle
+            child.waitForFinished(5'000);
+            std::fprintf(stderr, "the load process did not finish\n");
+            return 1;
+        }
+        if (child.exitStatus() != QProcess::NormalExit || child.exitCode() != 0)
+            return 1;
     }
     return 0;
 }
