@@ -398,7 +398,9 @@ QByteArray TripletNormaliser::recipientOf(QByteArrayView clean) const
             break;
         }
     }
-    return address;
+    // Cutting the extension can expose spaces at the end; trim again so that normalising a
+    // normalised recipient changes nothing (found by fuzz_triplet).
+    return trimSpaces(address).toByteArray();
 }
 
 } // namespace greygate
