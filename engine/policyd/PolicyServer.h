@@ -79,6 +79,7 @@ private:
     bool processBuffered(Connection *c, int *budget);
     void scheduleFlush();
     void flush();
+    bool send(Connection *c); // false if the connection was closed
     void checkTimeouts();
     void close(Connection *c, CloseReason reason, const QByteArray &detail = {});
     void reapClosed();
@@ -88,6 +89,7 @@ private:
     PolicyServerOptions m_options;
     QTcpServer m_server;
     QTimer m_timeoutTimer;
+    QTimer m_flushTimer; // zero-interval fallback for the end-of-pass flush
     QTimer m_graceTimer;
     QElapsedTimer m_clock;
     std::unordered_map<Connection *, std::unique_ptr<Connection>> m_connections;
