@@ -66,7 +66,8 @@ struct LoadResult
 
 // One client: new triplets, one request each, until the connection dies (the kill), the
 // bound is reached, or stop is set.
-LoadResult runClient(quint16 port, int round, int client, const std::atomic<bool> &stop)
+LoadResult runClient(quint16 port, int round, int client, const std::atomic<bool> &stop,
+                     std::atomic<qint64> &answeredCount)
 {
     LoadResult result;
     PolicyClient policy;
@@ -86,6 +87,7 @@ LoadResult runClient(quint16 port, int round, int client, const std::atomic<bool
         if (!action->startsWith("DEFER_IF_PERMIT"))
             result.unexpected.append(QString::fromLatin1(t.sender + " got " + *action));
         result.answered.append(t);
+        ++answeredCount;
     }
     return result;
 }
@@ -138,12 +140,18 @@ void PolicydCrashTest::everyAnsweredTripletSurvivesKillMinus9()
         QVERIFY2(startDaemon(daemon, dbdir, &error), qPrintable(error));
 
         std::atomic<bool> stop = false;
+        std::atomic<qint64> answeredCount = 0;
         QList<LoadResult> results(Clients);
         std::vector<std::thread> threads;
         for (int c = 0; c < Clients; ++c) {
-            threads.emplace_back([&, c] { results[c] = runClient(daemon.port(), round, c, stop); });
+            threads.emplace_back(
+                [&, c] { results[c] = runClient(daemon.port(), round, c, stop, answeredCount); });
         }
-        // A random moment while answers flow: mid-batch, mid-commit, mid-write.
+        // A random moment while answers flow (mid-batch, mid-commit, mid-write), counted
+        // from the first answer so that a slow start on a busy machine does not matter.
+        const QDeadlineTimer firstAnswer(20'000);
+        while (answeredCount == 0 && !firstAnswer.hasExpired())
+            QThread::msleep(1);
         const int killAfterMs = 50 + int(random.bounded(700));
         QThread::msleep(killAfterMs);
         daemon.kill();
