@@ -201,15 +201,20 @@ QByteArray GreylistPolicyHandler::greylistHeader(qint64 delayedSeconds) const
 {
     // RFC 5322 date in local time with its numeric offset and the day name, as postgrey
     // writes it ("Tue, 12 Mar 2024 10:00:00 +0100"); the C locale keeps names English.
-    const QDateTime when = QDateTime::fromSecsSinceEpoch(m_clock.now());
-    const int offset = when.offsetFromUtc() / 60;
-    const QString date = QLocale::c().toString(when, u"ddd, d MMM yyyy hh:mm:ss ") +
-                         (offset < 0 ? u'-' : u'+') +
-                         QString::number(qAbs(offset) / 60).rightJustified(2, u'0') +
-                         QString::number(qAbs(offset) % 60).rightJustified(2, u'0');
+    const Seconds now = m_clock.now();
+    if (now != m_dateSecond) {
+        const QDateTime when = QDateTime::fromSecsSinceEpoch(now);
+        const int offset = when.offsetFromUtc() / 60;
+        const QString date = QLocale::c().toString(when, u"ddd, d MMM yyyy hh:mm:ss ") +
+                             (offset < 0 ? u'-' : u'+') +
+                             QString::number(qAbs(offset) / 60).rightJustified(2, u'0') +
+                             QString::number(qAbs(offset) % 60).rightJustified(2, u'0');
+        m_date = date.toLatin1();
+        m_dateSecond = now;
+    }
     return QByteArrayLiteral("X-Greylist: delayed ") + QByteArray::number(delayedSeconds) +
            QByteArrayLiteral(" seconds by ") + versionString() + QByteArrayLiteral(" at ") +
-           m_options.hostname + QByteArrayLiteral("; ") + date.toLatin1();
+           m_options.hostname + QByteArrayLiteral("; ") + m_date;
 }
 
 } // namespace greygate

@@ -74,6 +74,10 @@ private:
     GreylistPolicyOptions m_options;
     QByteArray m_deferPrefix; // "DEFER_IF_PERMIT " plus the code and a space
     RecentSet m_headerSent;
+    // The header's date changes once a second; formatting it (and glibc's time zone check
+    // behind it) for every passed message showed in profiles.
+    mutable Seconds m_dateSecond = -1;
+    mutable QByteArray m_date;
     WriteBatch m_batch;
     int m_uncommittedDecisions = 0;
     qsizetype m_retainedChanges = 0; // left in m_batch by a failed commit
