@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-websockets-dev
-            libqt6sql6-sqlite libsqlite3-dev sqlite3 qt6-charts-dev libqt6charts6-dev
+            libqt6sql6-sqlite libsqlite3-dev sqlite3 qt6-charts-dev
             libgl-dev clang-format)
 test_pkgs=(postfix swaks redis-server postgrey xvfb xauth procps iproute2 libclang-rt-14-dev clang)
 
@@ -38,4 +38,5 @@ trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
+    echo "greygate: apt-get install failed for: ${missing[*]}" >&2; exit 1; }
