@@ -60,7 +60,8 @@ bool SqliteDatabase::exec(const char *sql, QString *error)
     return false;
 }
 
-bool SqliteDatabase::open(const QString &path, SyncMode sync, int cacheKiB, QString *error)
+bool SqliteDatabase::open(const QString &path, SyncMode sync, int cacheKiB, qint64 walLimitBytes,
+                          QString *error)
 {
     close();
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -71,13 +72,18 @@ bool SqliteDatabase::open(const QString &path, SyncMode sync, int cacheKiB, QStr
     }
     sqlite3_extended_result_codes(m_db, 1);
     sqlite3_busy_timeout(m_db, 10'000);
-    // WAL: readers never block the applier. synchronous=NORMAL is durable against a crash
-    // of the process (the WAL is written before COMMIT returns) and FULL against a power
-    // loss, which Full needs before it deletes journal segments.
+    // WAL: readers never block the applier. In WAL mode synchronous=NORMAL syncs nothing at
+    // COMMIT, only around checkpoints (the WAL before, the database after), which is what
+    // keeps the database intact through a power loss: the journal has long been deleted by
+    // then, so a database corrupted by a checkpoint's unordered writes could not be
+    // rebuilt. FULL also syncs the WAL at every COMMIT, which Full needs before it deletes
+    // journal segments. Checkpoints run on the applier's schedule (wal_autocheckpoint=0).
     const QByteArray pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=" +
                                QByteArray(sync == SyncMode::Full ? "FULL" : "NORMAL") +
-                               "; PRAGMA cache_size=-" + QByteArray::number(cacheKiB) +
-                               "; PRAGMA temp_store=MEMORY;";
+                               "; PRAGMA cache_size=-" + QByteArray::number(qMax(cacheKiB, 64)) +
+                               "; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; "
+                               "PRAGMA journal_size_limit=" +
+                               QByteArray::number(qMax<qint64>(walLimitBytes, 0)) + ';';
     QString reason;
     if (!exec(pragmas.constData(), &reason) || !migrate(&reason)) {
         *error = QStringLiteral("%1: %2").arg(path, reason);
@@ -123,7 +129,18 @@ bool SqliteDatabase::open(const QString &path, SyncMode sync, int cacheKiB, QStr
         close();
         return false;
     }
+    SqliteStatement pageSize;
+    if (pageSize.prepare(m_db, "PRAGMA page_size", &reason) && pageSize.step() == SQLITE_ROW)
+        m_pageSize = qMax<qint64>(512, pageSize.integer(0));
+    m_walFrames = 0;
+    sqlite3_wal_hook(m_db, &SqliteDatabase::onWalCommit, this); // replaces autocheckpoint's
     return true;
+}
+
+int SqliteDatabase::onWalCommit(void *self, sqlite3 *, const char *, int frames)
+{
+    static_cast<SqliteDatabase *>(self)->m_walFrames = frames;
+    return SQLITE_OK;
 }
 
 bool SqliteDatabase::migrate(QString *error)
@@ -433,14 +450,28 @@ bool SqliteDatabase::integrityCheck(QString *error)
     return true;
 }
 
-bool SqliteDatabase::checkpoint(QString *error)
+bool SqliteDatabase::checkpoint(QString *error, bool truncate)
 {
-    const int rc =
-        sqlite3_wal_checkpoint_v2(m_db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
-    if (rc == SQLITE_OK)
+    int logFrames = 0;
+    int copiedFrames = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(
+        m_db, nullptr, truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
+        &logFrames, &copiedFrames);
+    if (rc == SQLITE_OK) {
+        // Complete: the next write starts the WAL over. Otherwise a reader still needs the
+        // rest; the next checkpoint finishes it.
+        if (truncate || copiedFrames == logFrames)
+            m_walFrames = 0;
         return true;
+    }
     *error = lastError();
     return false;
+}
+
+void SqliteDatabase::releaseMemory()
+{
+    if (m_db)
+        sqlite3_db_release_memory(m_db);
 }
 
 } // namespace greygate

@@ -23,7 +23,10 @@ public:
     SqliteDatabase(const SqliteDatabase &) = delete;
     SqliteDatabase &operator=(const SqliteDatabase &) = delete;
 
-    bool open(const QString &path, SyncMode sync, int cacheKiB, QString *error);
+    // walLimitBytes: SQLite's automatic checkpoints are off (the owner calls checkpoint()
+    // on its own schedule, see walBytes()) and a WAL larger than this is cut back to it.
+    bool open(const QString &path, SyncMode sync, int cacheKiB, qint64 walLimitBytes,
+              QString *error);
     void close();
 
     // The highest journal sequence whose batch is in the database.
@@ -43,14 +46,23 @@ public:
               const std::function<void(ClientRecord &&)> &onClient, QString *error);
     QList<RejectionEntry> rejections(const RejectionQuery &query, QString *error);
     bool integrityCheck(QString *error);
-    bool checkpoint(QString *error);
+    // TRUNCATE: waits for readers and leaves an empty WAL (close); otherwise PASSIVE: copies
+    // what no reader needs, never waits, and the next write starts the WAL over.
+    bool checkpoint(QString *error, bool truncate = true);
+    // Bytes in the WAL after this connection's last commit (0 after a checkpoint reset).
+    qint64 walBytes() const { return m_walFrames * m_pageSize; }
+    // Gives the page cache back (after a whole-database read: load, integrity check).
+    void releaseMemory();
 
 private:
     bool exec(const char *sql, QString *error);
     bool migrate(QString *error);
     QString lastError() const;
+    static int onWalCommit(void *self, sqlite3 *db, const char *name, int frames);
 
     sqlite3 *m_db = nullptr;
+    qint64 m_pageSize = 4096;
+    qint64 m_walFrames = 0;
     SqliteStatement m_upsertTriplet;
     SqliteStatement m_removeTriplet;
     SqliteStatement m_upsertClient;

@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace greygate {
@@ -23,9 +25,9 @@ using std::chrono::milliseconds;
 // Replay commits every this many records, so a long journal never makes one giant
 // transaction (and a crash during replay keeps what was done).
 constexpr int kReplayChunk = 20'000;
-// The applier takes at most this much of the queue into one transaction.
-constexpr qint64 kMaxTransactionBytes = 32 << 20;
-constexpr int kCloseDrainMs = 30'000;
+// What a queued change holds in memory beyond its journal bytes: the WriteBatch list slot
+// and the three QByteArray allocations of a key (header, malloc rounding).
+constexpr qint64 kQueuedChangeOverhead = 160;
 
 } // namespace
 
@@ -78,8 +80,9 @@ bool SqliteStore::open(QString *error)
     quint64 applied = 0;
     quint64 last = 0;
     m_journal = std::make_unique<Journal>(journalDir, m_options.sync, m_options.segmentBytes);
-    const bool ok = m_writer.open(dbPath, m_options.sync, m_options.cacheKiB, error) &&
-                    m_reader.open(dbPath, m_options.sync, m_options.cacheKiB, error) &&
+    const qint64 walLimit = m_options.walCheckpointBytes;
+    const bool ok = m_writer.open(dbPath, m_options.sync, m_options.cacheKiB, walLimit, error) &&
+                    m_reader.open(dbPath, m_options.sync, m_options.cacheKiB, walLimit, error) &&
                     m_writer.appliedSequence(&applied, error) &&
                     replayJournal(applied, &last, error) && m_journal->reset(last + 1, error);
     if (!ok) {
@@ -96,6 +99,7 @@ bool SqliteStore::open(QString *error)
     m_queue.clear();
     m_queueBytes = 0;
     m_stop = false;
+    m_applierState = ApplierState::Busy;
     m_applierError.clear();
     m_applier = std::thread([this] { applierLoop(); });
     m_open = true;
@@ -191,11 +195,11 @@ bool SqliteStore::commit(const WriteBatch &batch, QString *error)
         }
     }
     QByteArray record = JournalCodec::encode(batch);
-    const qint64 bytes = record.size();
-    if (bytes - JournalCodec::kHeaderSize > JournalCodec::kMaxPayload) {
-        *error = QStringLiteral("batch of %1 bytes is too large").arg(bytes);
+    if (record.size() - JournalCodec::kHeaderSize > JournalCodec::kMaxPayload) {
+        *error = QStringLiteral("batch of %1 bytes is too large").arg(record.size());
         return false;
     }
+    const qint64 bytes = record.size() + kQueuedChangeOverhead * batch.size();
     {
         // Back-pressure before taking the write lock, so a waiting commit holds up no one
         // the applier could still serve.
@@ -227,37 +231,83 @@ bool SqliteStore::commit(const WriteBatch &batch, QString *error)
     if (!m_journal->append(record, sequence, error))
         return false;
     ++m_nextSequence;
+    bool wake = false;
     {
         const std::lock_guard q(m_queueMutex);
         m_queue.push_back({sequence, batch, bytes, SteadyClock::now()});
+        const qint64 before = m_queueBytes;
         m_queueBytes += bytes;
         m_committed = sequence;
+        // Only two moments need the applier: the first commit after it went to sleep (it
+        // must start its gather clock) and the queue reaching applyBytes while it gathers.
+        // Any other commit it will find by itself; waking it would only put it back to
+        // sleep, at the price of two context switches per commit.
+        wake = m_applierState == ApplierState::Idle ||
+               (m_applierState == ApplierState::Gathering && before < m_options.applyBytes &&
+                m_queueBytes >= m_options.applyBytes);
+        if (wake)
+            m_applierState = ApplierState::Busy; // one wake-up is enough
     }
-    m_wakeApplier.notify_one();
+    if (wake)
+        m_wakeApplier.notify_one();
     return true;
+}
+
+void SqliteStore::lowerApplierPriority() const
+{
+    const int nice = qBound(0, m_options.applierNice, 19);
+    if (nice == 0)
+        return;
+    // Linux: the scheduling policy and the nice value are attributes of the thread, so
+    // this leaves the deciding threads alone. SCHED_BATCH: the applier never preempts them
+    // on wake-up.
+    const sched_param param{};
+    if (::sched_setscheduler(0, SCHED_BATCH, &param) != 0)
+        qCDebug(lcStore, "applier: SCHED_BATCH refused: %s", std::strerror(errno));
+    const pid_t tid = ::gettid();
+    errno = 0;
+    const int current = ::getpriority(PRIO_PROCESS, id_t(tid));
+    if (errno == 0 && ::setpriority(PRIO_PROCESS, id_t(tid), qMin(19, current + nice)) != 0)
+        qCDebug(lcStore, "applier: nice %d refused: %s", nice, std::strerror(errno));
+}
+
+void SqliteStore::checkpointIfDue()
+{
+    if (m_writer.walBytes() < m_options.walCheckpointBytes)
+        return;
+    QString error;
+    if (!m_writer.checkpoint(&error, false))
+        qCWarning(lcStore, "WAL checkpoint failed (will retry): %s", qPrintable(error));
 }
 
 void SqliteStore::applierLoop()
 {
+    lowerApplierPriority();
+    // At most half the queue per transaction: a commit blocked on a full queue waits for
+    // half of it, not for all of it.
+    const qint64 maxTransactionBytes = qMax(m_options.applyBytes, m_options.maxQueueBytes / 2);
     milliseconds backoff(100);
     std::vector<WriteBatch> work;
     std::unique_lock q(m_queueMutex);
     for (;;) {
+        m_applierState = ApplierState::Idle;
         m_wakeApplier.wait(q, [&] { return m_stop || !m_queue.empty(); });
         if (m_queue.empty())
             break; // stopping, and everything is applied
         // Gather: one transaction for everything committed within applyIntervalMs, unless
         // someone waits for the applier or the queue is already large.
         const auto deadline = m_queue.front().committedAt + milliseconds(m_options.applyIntervalMs);
+        m_applierState = ApplierState::Gathering;
         m_wakeApplier.wait_until(q, deadline, [&] {
             return m_stop || m_drainWaiters > 0 || m_queueBytes >= m_options.applyBytes;
         });
+        m_applierState = ApplierState::Busy;
         work.clear();
         qint64 bytes = 0;
         for (const Pending &p : m_queue) {
             work.push_back(p.batch); // shares the lists, copies nothing
             bytes += p.bytes;
-            if (bytes >= kMaxTransactionBytes)
+            if (bytes >= maxTransactionBytes)
                 break;
         }
         const quint64 last = m_queue[work.size() - 1].sequence;
@@ -275,6 +325,7 @@ void SqliteStore::applierLoop()
                 applied = m_journal->takeApplied(last);
             }
             Journal::removeFiles(applied); // unlinking a big file must not hold up commits
+            checkpointIfDue();
         }
 
         q.lock();
@@ -300,7 +351,9 @@ void SqliteStore::applierLoop()
         m_progress.notify_all();
         if (m_stop)
             break; // close(): give up, the next open() replays the journal
+        m_applierState = ApplierState::Gathering; // commits need not wake a retry
         m_wakeApplier.wait_for(q, backoff, [&] { return m_stop; });
+        m_applierState = ApplierState::Busy;
         backoff = std::min(backoff * 2, milliseconds(5'000));
     }
 }
@@ -352,7 +405,9 @@ bool SqliteStore::load(const std::function<void(TripletRecord &&)> &onTriplet,
     if (!flush(m_options.queueStallMs, error))
         return false;
     const std::lock_guard r(m_readMutex);
-    return m_reader.load(onTriplet, onClient, error);
+    const bool ok = m_reader.load(onTriplet, onClient, error);
+    m_reader.releaseMemory(); // the whole database went through its cache
+    return ok;
 }
 
 QList<RejectionEntry> SqliteStore::rejections(const RejectionQuery &query, QString *error)
@@ -378,7 +433,9 @@ bool SqliteStore::checkIntegrity(QString *error)
     }
     {
         const std::lock_guard r(m_readMutex);
-        if (!m_reader.integrityCheck(error))
+        const bool ok = m_reader.integrityCheck(error);
+        m_reader.releaseMemory(); // the whole database went through its cache
+        if (!ok)
             return false;
     }
     QList<Journal::SegmentView> segments;

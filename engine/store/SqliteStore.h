@@ -19,9 +19,13 @@ namespace greygate {
 //
 // commit() encodes the batch as one journal record and appends it with one write() (plus
 // fdatasync() in SyncMode::Full): from then on it survives kill -9, and the call returns.
-// A background applier thread moves committed batches into SQLite in large transactions,
-// recording the last applied journal sequence in the same transaction; journal segments
-// SQLite fully holds are deleted. open() replays whatever the applier had not done.
+// A background applier thread moves committed batches into SQLite in large transactions
+// (everything committed within applyIntervalMs, changes to one key merged), recording the
+// last applied journal sequence in the same transaction, and checkpoints the WAL on its own
+// schedule; journal segments SQLite fully holds are deleted. open() replays whatever the
+// applier had not done. commit() wakes the applier only when it sleeps with nothing to do
+// or when applyBytes have piled up: in the steady state a commit costs its journal write
+// and no wake-up.
 //
 // Memory stays bounded: committed batches wait for the applier in a queue of at most
 // maxQueueBytes; a commit() that finds it full blocks until the applier has caught up
@@ -73,6 +77,16 @@ private:
     bool replayJournal(quint64 applied, quint64 *last, QString *error);
     bool waitApplied(quint64 sequence, int timeoutMs, QString *error);
     void applierLoop();
+    void lowerApplierPriority() const;
+    void checkpointIfDue();
+
+    // What the applier is waiting for, so that commit() wakes it only when that matters.
+    enum class ApplierState
+    {
+        Busy,      // applying, or about to look at the queue: no wake-up needed
+        Idle,      // waiting for a first commit
+        Gathering, // waiting for its deadline or for applyBytes
+    };
 
     const SqliteStoreOptions m_options;
     int m_lockFd = -1;
@@ -96,6 +110,7 @@ private:
     quint64 m_applied = 0;
     quint64 m_replayed = 0;
     int m_drainWaiters = 0;
+    ApplierState m_applierState = ApplierState::Busy;
     bool m_stop = false;
     QString m_applierError;
     std::thread m_applier;

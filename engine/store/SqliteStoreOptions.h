@@ -22,17 +22,31 @@ struct SqliteStoreOptions
     QString dbdir; // holds greygate.db, its WAL and journal/
     SyncMode sync = SyncMode::Process;
     qint64 segmentBytes = 64 << 20; // a journal segment is rotated once it is this large
-    // Committed batches wait in memory for the applier. Past this many bytes (journal
-    // record sizes) commit() blocks until the applier catches up, so memory stays bounded
-    // when SQLite is slow; past queueStallMs of blocking it fails instead of hanging.
-    qint64 maxQueueBytes = 64 << 20;
+    // Committed batches wait in memory for the applier. Past this many bytes (an estimate of
+    // the memory the queued batches hold) commit() blocks until the applier catches up, so
+    // memory stays bounded when SQLite is slow; past queueStallMs of blocking it fails
+    // instead of hanging.
+    qint64 maxQueueBytes = 16 << 20;
     int queueStallMs = 10'000;
     // The applier gathers commits for up to this long (or until applyBytes are queued)
-    // before one SQLite transaction, so that many small commits cost one transaction.
-    int applyIntervalMs = 50;
+    // before one SQLite transaction: with random keys nearly every change dirties its own
+    // B-tree page, so the longer the gather, the more changes to one key (and one page) are
+    // merged into one write. The journal, not SQLite, makes commits durable, so the delay
+    // costs nothing but a little memory.
+    int applyIntervalMs = 500;
     qint64 applyBytes = 4 << 20;
-    // SQLite page cache of each connection, in KiB.
-    int cacheKiB = 32 << 10;
+    // The applier checkpoints the WAL into the database once it holds this much, instead of
+    // SQLite's default of every 4 MB, so that a page changed by several transactions is
+    // written back once. Also the size the WAL file is cut back to after a checkpoint.
+    qint64 walCheckpointBytes = 32 << 20;
+    // SQLite page cache of each connection, in KiB. The engine answers from its own memory;
+    // SQLite only needs the B-tree's inner pages cached.
+    int cacheKiB = 4 << 10;
+    // The applier thread runs this much nicer than the rest of the process (and as
+    // SCHED_BATCH), so that deciding and answering win the CPU when it is short; 0 keeps it
+    // at the process's priority. Back-pressure (maxQueueBytes) still bounds how far behind
+    // it may fall.
+    int applierNice = 0;
 };
 
 } // namespace greygate
