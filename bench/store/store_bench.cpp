@@ -34,6 +34,9 @@ using namespace greygate;
 
 namespace {
 
+// The store's tunables, from the command line (defaults: SqliteStoreOptions').
+SqliteStoreOptions g_tuning;
+
 qint64 statusField(const QString &path, const char *field)
 {
     QFile status(path);
@@ -136,7 +139,7 @@ struct CommitResult
 
 CommitResult benchCommits(const QString &dbdir, SyncMode sync, int batchSize, double seconds)
 {
-    SqliteStoreOptions options;
+    SqliteStoreOptions options = g_tuning;
     options.dbdir = dbdir;
     options.sync = sync;
     SqliteStore store(options);
@@ -226,7 +229,7 @@ void benchSteady(const SqliteStoreOptions &options, qint64 tripletCount, double 
 // In a fresh process: nothing of the fill's memory counts.
 int loadOnly(const QString &dbdir, qint64 tripletCount)
 {
-    SqliteStoreOptions options;
+    SqliteStoreOptions options = g_tuning;
     options.dbdir = dbdir;
     const qint64 rssStart = residentKiB();
     SqliteStore store(options);
@@ -294,9 +297,35 @@ int main(int argc, char **argv)
         QStringLiteral("load-only"),
         QStringLiteral("Only open and load DBDIR (used for the fresh-process figures)."),
         QStringLiteral("dbdir"));
-    parser.addOptions(
-        {tripletsOption, secondsOption, rateOption, dirOption, runsOption, loadOnlyOption});
+    const QCommandLineOption cacheOption(QStringLiteral("cache-kib"),
+                                         QStringLiteral("SQLite page cache per connection."),
+                                         QStringLiteral("KiB"));
+    const QCommandLineOption applyOption(QStringLiteral("apply-ms"),
+                                         QStringLiteral("The applier's gather interval."),
+                                         QStringLiteral("ms"));
+    const QCommandLineOption walOption(QStringLiteral("wal-mib"),
+                                       QStringLiteral("WAL size that triggers a checkpoint."),
+                                       QStringLiteral("MiB"));
+    const QCommandLineOption queueOption(
+        QStringLiteral("queue-mib"), QStringLiteral("Applier queue bound."), QStringLiteral("MiB"));
+    const QCommandLineOption niceOption(QStringLiteral("nice"),
+                                        QStringLiteral("The applier thread's extra niceness."),
+                                        QStringLiteral("n"));
+    parser.addOptions({tripletsOption, secondsOption, rateOption, dirOption, runsOption,
+                       loadOnlyOption, cacheOption, applyOption, walOption, queueOption,
+                       niceOption});
     parser.process(app);
+    if (parser.isSet(cacheOption))
+        g_tuning.cacheKiB = qBound(64, parser.value(cacheOption).toInt(), 1 << 20);
+    if (parser.isSet(applyOption))
+        g_tuning.applyIntervalMs = qBound(0, parser.value(applyOption).toInt(), 60'000);
+    if (parser.isSet(walOption))
+        g_tuning.walCheckpointBytes = qBound(1LL, parser.value(walOption).toLongLong(), 4096LL)
+                                      << 20;
+    if (parser.isSet(queueOption))
+        g_tuning.maxQueueBytes = qBound(1LL, parser.value(queueOption).toLongLong(), 4096LL) << 20;
+    if (parser.isSet(niceOption))
+        g_tuning.applierNice = qBound(0, parser.value(niceOption).toInt(), 19);
     const qint64 tripletCount =
         qBound(qint64(1), parser.value(tripletsOption).toLongLong(), qint64(50'000'000));
     if (parser.isSet(loadOnlyOption))
@@ -332,7 +361,7 @@ int main(int argc, char **argv)
         }
     }
 
-    SqliteStoreOptions options;
+    SqliteStoreOptions options = g_tuning;
     options.dbdir = temp.path() + QStringLiteral("/load");
     QString error;
     QElapsedTimer timer;
@@ -378,7 +407,8 @@ int main(int argc, char **argv)
         child.setProcessChannelMode(QProcess::ForwardedChannels);
         child.start(QCoreApplication::applicationFilePath(),
                     {QStringLiteral("--load-only"), options.dbdir, QStringLiteral("--triplets"),
-                     QString::number(tripletCount)});
+                     QString::number(tripletCount), QStringLiteral("--cache-kib"),
+                     QString::number(g_tuning.cacheKiB)});
         std::printf("\n");
         std::fflush(stdout);
         if (!child.waitForFinished(600'000)) {
