@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "Policy.h"
+
+namespace greygate {
+
+QString Policy::actionName(PolicyAction action)
+{
+    return action == PolicyAction::Bypass ? QStringLiteral("bypass") : QStringLiteral("greylist");
+}
+
+QString Policy::basisName(AddressBasis basis)
+{
+    switch (basis) {
+    case AddressBasis::Envelope:
+        return QStringLiteral("envelope");
+    case AddressBasis::Header:
+        return QStringLiteral("header");
+    case AddressBasis::Both:
+        return QStringLiteral("both");
+    }
+    return {};
+}
+
+} // namespace greygate
