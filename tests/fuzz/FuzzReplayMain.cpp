@@ -79,7 +79,7 @@ std::string mutate(const std::string &seed, const std::vector<std::string> &all,
 
 int main(int argc, char **argv)
 {
-    int mutationsPerSeed = 200;
+    int mutationsPerSeed = 3000;
     std::vector<std::string> seeds;
     for (int i = 1; i < argc; ++i) {
         if (std::strncmp(argv[i], "--mutations=", 12) == 0) {
