@@ -16,6 +16,8 @@ struct PolicyDocument
     QList<SenderGroup> groups;
     QList<AutoAllowEntry> autoAllow;
     InternalConfig internal;
+    // False when a document left "internal" out: importing it keeps the configuration.
+    bool hasInternal = true;
 
     const SenderGroup *group(qint64 id) const
     {
