@@ -306,9 +306,9 @@ int main(int argc, char **argv)
     const QCommandLineOption cacheOption(QStringLiteral("cache-kib"),
                                          QStringLiteral("SQLite page cache per connection."),
                                          QStringLiteral("KiB"));
-    const QCommandLineOption applyOption(QStringLiteral("apply-ms"),
-                                         QStringLiteral("The applier's gather interval."),
-                                         QStringLiteral("ms"));
+    const QCommandLineOption applyOption(
+        QStringLiteral("apply-ms"),
+        QStringLiteral("The applier's gather interval (-1: by sync mode)."), QStringLiteral("ms"));
     const QCommandLineOption walOption(QStringLiteral("wal-mib"),
                                        QStringLiteral("WAL size that triggers a checkpoint."),
                                        QStringLiteral("MiB"));
@@ -324,7 +324,7 @@ int main(int argc, char **argv)
     if (parser.isSet(cacheOption))
         g_tuning.cacheKiB = qBound(64, parser.value(cacheOption).toInt(), 1 << 20);
     if (parser.isSet(applyOption))
-        g_tuning.applyIntervalMs = qBound(0, parser.value(applyOption).toInt(), 60'000);
+        g_tuning.applyIntervalMs = qBound(-1, parser.value(applyOption).toInt(), 60'000);
     if (parser.isSet(walOption))
         g_tuning.walCheckpointBytes = qBound(1LL, parser.value(walOption).toLongLong(), 4096LL)
                                       << 20;

@@ -286,6 +286,9 @@ void SqliteStore::applierLoop()
     // At most half the queue per transaction: a commit blocked on a full queue waits for
     // half of it, not for all of it.
     const qint64 maxTransactionBytes = qMax(m_options.applyBytes, m_options.maxQueueBytes / 2);
+    const int applyIntervalMs = m_options.applyIntervalMs >= 0     ? m_options.applyIntervalMs
+                                : m_options.sync == SyncMode::Full ? 50
+                                                                   : 500;
     milliseconds backoff(100);
     std::vector<WriteBatch> work;
     std::unique_lock q(m_queueMutex);
@@ -296,7 +299,7 @@ void SqliteStore::applierLoop()
             break; // stopping, and everything is applied
         // Gather: one transaction for everything committed within applyIntervalMs, unless
         // someone waits for the applier or the queue is already large.
-        const auto deadline = m_queue.front().committedAt + milliseconds(m_options.applyIntervalMs);
+        const auto deadline = m_queue.front().committedAt + milliseconds(applyIntervalMs);
         m_applierState = ApplierState::Gathering;
         m_wakeApplier.wait_until(q, deadline, [&] {
             return m_stop || m_drainWaiters > 0 || m_queueBytes >= m_options.applyBytes;
