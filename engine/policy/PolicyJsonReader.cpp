@@ -373,7 +373,7 @@ std::optional<PolicyDocument> PolicyJsonReader::read(QByteArrayView bytes, QStri
     qint64 format = 1;
     if (!onlyKnown(root, QString(),
                    {u"format", u"policies", u"groups", u"autoAllow", u"internal"}) ||
-        !integer(root, u"format", QStringLiteral("format"), 1, 1, &format) ||
+        !integer(root, u"format", QString(), 1, 1, &format) ||
         !array(root, u"policies", QString(), &policies) ||
         !array(root, u"groups", QString(), &groups) ||
         !array(root, u"autoAllow", QString(), &allow))

@@ -9,7 +9,8 @@ namespace greygate {
 
 QString PolicyTime::toIso(Seconds t)
 {
-    return QDateTime::fromSecsSinceEpoch(t, QTimeZone::utc()).toString(Qt::ISODate);
+    return QDateTime::fromSecsSinceEpoch(t, QTimeZone::utc())
+        .toString(QStringLiteral("yyyy-MM-dd'T'HH:mm:ss'Z'"));
 }
 
 std::optional<Seconds> PolicyTime::fromIso(QStringView text)
