@@ -69,8 +69,10 @@ void TstCidr::malformed_and_hostile_networks_are_refused_with_a_reason_data()
     QTest::addColumn<QString>("reason");
 
     QTest::newRow("octet 300") << QByteArray("10.0.0.300/8") << u"bad address"_qs;
-    QTest::newRow("host bits v4") << QByteArray("10.0.0.1/8") << u"host bits set; the network is 10.0.0.0/8"_qs;
-    QTest::newRow("host bits v6") << QByteArray("2001:db8::1/32") << u"the network is 2001:db8::/32"_qs;
+    QTest::newRow("host bits v4") << QByteArray("10.0.0.1/8")
+                                  << u"host bits set; the network is 10.0.0.0/8"_qs;
+    QTest::newRow("host bits v6") << QByteArray("2001:db8::1/32")
+                                  << u"the network is 2001:db8::/32"_qs;
     QTest::newRow("prefix 33") << QByteArray("10.0.0.0/33") << u"prefix must be 0..32"_qs;
     QTest::newRow("prefix 129") << QByteArray("::/129") << u"prefix must be 0..128"_qs;
     QTest::newRow("prefix leading zero") << QByteArray("10.0.0.0/08") << u"prefix"_qs;
@@ -117,28 +119,26 @@ void TstCidr::a_network_holds_exactly_its_addresses_data()
 
     QTest::newRow("v4 first") << QByteArray("192.0.2.0/24") << QByteArray("192.0.2.0") << true;
     QTest::newRow("v4 last") << QByteArray("192.0.2.0/24") << QByteArray("192.0.2.255") << true;
-    QTest::newRow("v4 just below") << QByteArray("192.0.2.0/24") << QByteArray("192.0.1.255")
-                                   << false;
-    QTest::newRow("v4 just above") << QByteArray("192.0.2.0/24") << QByteArray("192.0.3.0")
-                                   << false;
-    QTest::newRow("v4 /0 holds all v4") << QByteArray("0.0.0.0/0") << QByteArray("203.0.113.9")
-                                        << true;
-    QTest::newRow("v4 /0 holds no v6") << QByteArray("0.0.0.0/0") << QByteArray("2001:db8::1")
-                                       << false;
+    QTest::newRow("v4 just below")
+        << QByteArray("192.0.2.0/24") << QByteArray("192.0.1.255") << false;
+    QTest::newRow("v4 just above")
+        << QByteArray("192.0.2.0/24") << QByteArray("192.0.3.0") << false;
+    QTest::newRow("v4 /0 holds all v4")
+        << QByteArray("0.0.0.0/0") << QByteArray("203.0.113.9") << true;
+    QTest::newRow("v4 /0 holds no v6")
+        << QByteArray("0.0.0.0/0") << QByteArray("2001:db8::1") << false;
     QTest::newRow("v6 /0 holds no v4") << QByteArray("::/0") << QByteArray("192.0.2.1") << false;
     QTest::newRow("v4 /31") << QByteArray("192.0.2.6/31") << QByteArray("192.0.2.7") << true;
-    QTest::newRow("v4 /32 other") << QByteArray("192.0.2.6/32") << QByteArray("192.0.2.7")
-                                  << false;
+    QTest::newRow("v4 /32 other") << QByteArray("192.0.2.6/32") << QByteArray("192.0.2.7") << false;
     QTest::newRow("mapped client in v4 net")
         << QByteArray("192.0.2.0/24") << QByteArray("::ffff:192.0.2.9") << true;
     QTest::newRow("v6 /64 inside") << QByteArray("2001:db8:1:2::/64")
                                    << QByteArray("2001:db8:1:2:ffff:ffff:ffff:ffff") << true;
-    QTest::newRow("v6 /64 outside") << QByteArray("2001:db8:1:2::/64")
-                                    << QByteArray("2001:db8:1:3::") << false;
-    QTest::newRow("v6 /65 crosses half") << QByteArray("2001:db8::8000:0:0:0/65")
-                                         << QByteArray("2001:db8::7fff:0:0:1") << false;
-    QTest::newRow("v6 /128") << QByteArray("2001:db8::1/128") << QByteArray("2001:db8::1")
-                             << true;
+    QTest::newRow("v6 /64 outside")
+        << QByteArray("2001:db8:1:2::/64") << QByteArray("2001:db8:1:3::") << false;
+    QTest::newRow("v6 /65 crosses half")
+        << QByteArray("2001:db8::8000:0:0:0/65") << QByteArray("2001:db8::7fff:0:0:1") << false;
+    QTest::newRow("v6 /128") << QByteArray("2001:db8::1/128") << QByteArray("2001:db8::1") << true;
 }
 
 void TstCidr::a_network_holds_exactly_its_addresses()

@@ -104,68 +104,80 @@ void TstPolicyJson::invalid_documents_are_refused_whole_with_the_field_named_dat
     QTest::addColumn<QString>("error");
 
     const auto pol = [](const char *fields) -> QByteArray {
-        return QByteArray(R"({"policies":[{"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone"}},{"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone"})") +
+        return QByteArray(
+                   R"({"policies":[{"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone"}},{"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone"})") +
                fields + "}]}";
     };
     QTest::newRow("not json") << QByteArray("{\"policies\": [") << u"not JSON"_qs;
     QTest::newRow("not an object") << QByteArray("[]") << u"the document must be a JSON object"_qs;
-    QTest::newRow("unknown top-level field") << QByteArray(R"({"polices":[]})")
-                                             << u"polices: unknown field"_qs;
-    QTest::newRow("unknown policy field") << pol(R"(,"sourceRange":["10.0.0.0/8"])")
-                                          << u"policies[1].sourceRange: unknown field"_qs;
+    QTest::newRow("unknown top-level field")
+        << QByteArray(R"({"polices":[]})") << u"polices: unknown field"_qs;
+    QTest::newRow("unknown policy field")
+        << pol(R"(,"sourceRange":["10.0.0.0/8"])") << u"policies[1].sourceRange: unknown field"_qs;
     QTest::newRow("bad CIDR")
         << pol(R"(,"sourceRanges":["10.0.0.0/8","10.0.0.300/8"])")
         << u"policies[1].sourceRanges[1]: \"10.0.0.300/8\" is not a CIDR (bad address)"_qs;
     QTest::newRow("CIDR host bits")
         << pol(R"(,"sourceRanges":["10.0.0.1/8"])")
         << u"policies[1].sourceRanges[0]: \"10.0.0.1/8\" is not a CIDR (host bits set; the network is 10.0.0.0/8)"_qs;
-    QTest::newRow("range not a string") << pol(R"(,"sourceRanges":[8])")
-                                        << u"policies[1].sourceRanges[0]: must be a string"_qs;
+    QTest::newRow("range not a string")
+        << pol(R"(,"sourceRanges":[8])") << u"policies[1].sourceRanges[0]: must be a string"_qs;
     QTest::newRow("end before start")
         << pol(R"(,"start":"2027-02-01T00:00:00Z","end":"2027-01-01T00:00:00Z")")
         << u"policies[1].end: 2027-01-01T00:00:00Z is not after start 2027-02-01T00:00:00Z"_qs;
     QTest::newRow("end equals start")
         << pol(R"(,"start":"2027-02-01T00:00:00Z","end":"2027-02-01T00:00:00Z")")
         << u"policies[1].end:"_qs;
-    QTest::newRow("time without zone") << pol(R"(,"start":"2027-02-01T00:00:00")")
-                                       << u"policies[1].start: \"2027-02-01T00:00:00\" is not a date-time"_qs;
+    QTest::newRow("time without zone")
+        << pol(R"(,"start":"2027-02-01T00:00:00")")
+        << u"policies[1].start: \"2027-02-01T00:00:00\" is not a date-time"_qs;
     QTest::newRow("bad action")
-        << QByteArray(R"({"policies":[{"action":"allow","from":{"type":"everyone"},"to":{"type":"everyone"}}]})")
+        << QByteArray(
+               R"({"policies":[{"action":"allow","from":{"type":"everyone"},"to":{"type":"everyone"}}]})")
         << u"policies[0].action: \"allow\" is not greylist or bypass"_qs;
     QTest::newRow("missing action")
         << QByteArray(R"({"policies":[{"from":{"type":"everyone"},"to":{"type":"everyone"}}]})")
         << u"policies[0].action: missing"_qs;
     QTest::newRow("bad type")
-        << QByteArray(R"({"policies":[{"action":"bypass","from":{"type":"anyone"},"to":{"type":"everyone"}}]})")
+        << QByteArray(
+               R"({"policies":[{"action":"bypass","from":{"type":"anyone"},"to":{"type":"everyone"}}]})")
         << u"policies[0].from.type: \"anyone\" is not everyone"_qs;
     QTest::newRow("bad basis")
-        << QByteArray(R"({"policies":[{"action":"bypass","from":{"type":"everyone","basedOn":"body"},"to":{"type":"everyone"}}]})")
+        << QByteArray(
+               R"({"policies":[{"action":"bypass","from":{"type":"everyone","basedOn":"body"},"to":{"type":"everyone"}}]})")
         << u"policies[0].from.basedOn: \"body\" is not envelope, header or both"_qs;
     QTest::newRow("basedOn on to")
-        << QByteArray(R"({"policies":[{"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone","basedOn":"header"}}]})")
+        << QByteArray(
+               R"({"policies":[{"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone","basedOn":"header"}}]})")
         << u"policies[0].to.basedOn: unknown field"_qs;
     QTest::newRow("unknown group")
-        << QByteArray(R"({"policies":[{"action":"bypass","from":{"type":"group","value":"VIP"},"to":{"type":"everyone"}}]})")
+        << QByteArray(
+               R"({"policies":[{"action":"bypass","from":{"type":"group","value":"VIP"},"to":{"type":"everyone"}}]})")
         << u"policies[0].from.value: unknown group \"VIP\""_qs;
     QTest::newRow("domain without value")
-        << QByteArray(R"({"policies":[{"action":"bypass","from":{"type":"domain"},"to":{"type":"everyone"}}]})")
+        << QByteArray(
+               R"({"policies":[{"action":"bypass","from":{"type":"domain"},"to":{"type":"everyone"}}]})")
         << u"policies[0].from.value: missing for type domain"_qs;
     QTest::newRow("bad domain")
-        << QByteArray(R"({"policies":[{"action":"bypass","from":{"type":"domain","value":"bad..test"},"to":{"type":"everyone"}}]})")
+        << QByteArray(
+               R"({"policies":[{"action":"bypass","from":{"type":"domain","value":"bad..test"},"to":{"type":"everyone"}}]})")
         << u"policies[0].from.value: \"bad..test\": empty label"_qs;
     QTest::newRow("bad address")
-        << QByteArray(R"({"policies":[{"action":"bypass","from":{"type":"address","value":"nobody"},"to":{"type":"everyone"}}]})")
+        << QByteArray(
+               R"({"policies":[{"action":"bypass","from":{"type":"address","value":"nobody"},"to":{"type":"everyone"}}]})")
         << u"policies[0].from.value: \"nobody\": no '@'"_qs;
     QTest::newRow("everyone with a value")
-        << QByteArray(R"({"policies":[{"action":"bypass","from":{"type":"everyone","value":"x"},"to":{"type":"everyone"}}]})")
+        << QByteArray(
+               R"({"policies":[{"action":"bypass","from":{"type":"everyone","value":"x"},"to":{"type":"everyone"}}]})")
         << u"policies[0].from.value: type everyone takes no value"_qs;
-    QTest::newRow("enabled not bool") << pol(R"(,"enabled":"yes")")
-                                      << u"policies[1].enabled: must be true or false"_qs;
+    QTest::newRow("enabled not bool")
+        << pol(R"(,"enabled":"yes")") << u"policies[1].enabled: must be true or false"_qs;
     QTest::newRow("duplicate policy id")
-        << QByteArray(R"({"policies":[{"id":2,"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone"}},{"id":2,"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone"}}]})")
+        << QByteArray(
+               R"({"policies":[{"id":2,"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone"}},{"id":2,"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone"}}]})")
         << u"policies[1].id: 2 is not a unique positive id"_qs;
-    QTest::newRow("fractional id") << pol(R"(,"id":1.5)")
-                                   << u"policies[1].id: must be an integer"_qs;
+    QTest::newRow("fractional id")
+        << pol(R"(,"id":1.5)") << u"policies[1].id: must be an integer"_qs;
     QTest::newRow("bad group member")
         << QByteArray(R"({"groups":[{"name":"G","members":["ok@a.test","@@x"]}]})")
         << u"groups[0].members[1]: \"@@x\" is not a group member"_qs;
@@ -175,15 +187,17 @@ void TstPolicyJson::invalid_documents_are_refused_whole_with_the_field_named_dat
     QTest::newRow("duplicate group name")
         << QByteArray(R"({"groups":[{"name":"G"},{"name":"g"}]})")
         << u"groups[0].name: \"G\" is already the name of group 2"_qs;
-    QTest::newRow("group without name") << QByteArray(R"({"groups":[{"members":[]}]})")
-                                        << u"groups[0].name: missing"_qs;
+    QTest::newRow("group without name")
+        << QByteArray(R"({"groups":[{"members":[]}]})") << u"groups[0].name: missing"_qs;
     QTest::newRow("bad group kind") << QByteArray(R"({"groups":[{"name":"G","kind":"vip"}]})")
                                     << u"groups[0].kind: \"vip\" is not custom"_qs;
     QTest::newRow("auto allow bad address")
-        << QByteArray(R"({"autoAllow":[{"internal":"a@example.com","external":"nope","createdAt":"2027-01-01T00:00:00Z","expiresAt":"2027-02-01T00:00:00Z"}]})")
+        << QByteArray(
+               R"({"autoAllow":[{"internal":"a@example.com","external":"nope","createdAt":"2027-01-01T00:00:00Z","expiresAt":"2027-02-01T00:00:00Z"}]})")
         << u"autoAllow[0].external: \"nope\": no '@'"_qs;
     QTest::newRow("auto allow expiry before creation")
-        << QByteArray(R"({"autoAllow":[{"internal":"a@example.com","external":"b@x.test","createdAt":"2027-02-01T00:00:00Z","expiresAt":"2027-01-01T00:00:00Z"}]})")
+        << QByteArray(
+               R"({"autoAllow":[{"internal":"a@example.com","external":"b@x.test","createdAt":"2027-02-01T00:00:00Z","expiresAt":"2027-01-01T00:00:00Z"}]})")
         << u"autoAllow[0].expiresAt: not after createdAt"_qs;
     QTest::newRow("internal bad network")
         << QByteArray(R"({"internal":{"domains":["example.com"],"networks":["10.0.0.0/33"]}})")
@@ -191,9 +205,11 @@ void TstPolicyJson::invalid_documents_are_refused_whole_with_the_field_named_dat
     QTest::newRow("internal unknown field")
         << QByteArray(R"({"internal":{"domain":["example.com"]}})")
         << u"internal.domain: unknown field"_qs;
-    QTest::newRow("format 2") << QByteArray(R"({"format":2})") << u"format: must be an integer from 1 to 1"_qs;
+    QTest::newRow("format 2") << QByteArray(R"({"format":2})")
+                              << u"format: must be an integer from 1 to 1"_qs;
     QTest::newRow("control bytes in a value are not echoed raw")
-        << QByteArray("{\"policies\":[{\"action\":\"by\\u0001pass\",\"from\":{\"type\":\"everyone\"},\"to\":{\"type\":\"everyone\"}}]}")
+        << QByteArray("{\"policies\":[{\"action\":\"by\\u0001pass\",\"from\":{\"type\":"
+                      "\"everyone\"},\"to\":{\"type\":\"everyone\"}}]}")
         << u"policies[0].action: \"by?pass\""_qs;
 }
 
@@ -217,8 +233,8 @@ void TstPolicyJson::group_members_parse_from_csv_data()
     QTest::newRow("header, comments, blanks, CRLF, BOM, quotes")
         << QByteArray("\xEF\xBB\xBFmember\r\n# partners\r\n\r\n  A@X.test  \r\n\"@y.test\"\r\n")
         << QStringList{u"a@x.test"_qs, u"@y.test"_qs};
-    QTest::newRow("no trailing newline") << QByteArray("2001:db8::/32")
-                                         << QStringList{u"2001:db8::/32"_qs};
+    QTest::newRow("no trailing newline")
+        << QByteArray("2001:db8::/32") << QStringList{u"2001:db8::/32"_qs};
     QTest::newRow("empty") << QByteArray("") << QStringList{};
 }
 
@@ -246,9 +262,10 @@ void TstPolicyJson::bad_csv_is_refused_with_its_line_number_data()
                               << u"line 2: \"10.0.0.300/8\" is not a CIDR"_qs;
     QTest::newRow("two columns") << QByteArray("a@x.test,comment\n")
                                  << u"line 1: more than one column"_qs;
-    QTest::newRow("unbalanced quote") << QByteArray("\"a@x.test\n") << u"line 1: unbalanced quotes"_qs;
-    QTest::newRow("header not first") << QByteArray("a@x.test\nmember\n")
-                                      << u"line 2: \"member\" is not a group member"_qs;
+    QTest::newRow("unbalanced quote")
+        << QByteArray("\"a@x.test\n") << u"line 1: unbalanced quotes"_qs;
+    QTest::newRow("header not first")
+        << QByteArray("a@x.test\nmember\n") << u"line 2: \"member\" is not a group member"_qs;
     QTest::newRow("over-long line") << QByteArray(2000, 'a') + "@x.test\n"
                                     << u"line 1: longer than 1024 bytes"_qs;
 }

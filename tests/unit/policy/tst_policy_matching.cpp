@@ -58,12 +58,12 @@ void TstPolicyMatching::each_from_specifier_matches_exactly_its_senders_data()
 
     const QByteArray internal = R"({"type":"internal"})";
     QTest::newRow("internal: domain") << internal << ext << QByteArray("alice@example.com") << true;
-    QTest::newRow("internal: subdomain") << internal << ext << QByteArray("bob@eu.example.com")
-                                         << true;
-    QTest::newRow("internal: upper case") << internal << ext << QByteArray("<Bob@EXAMPLE.com>")
-                                          << true;
-    QTest::newRow("internal: lookalike") << internal << ext << QByteArray("a@badexample.com")
-                                         << false;
+    QTest::newRow("internal: subdomain")
+        << internal << ext << QByteArray("bob@eu.example.com") << true;
+    QTest::newRow("internal: upper case")
+        << internal << ext << QByteArray("<Bob@EXAMPLE.com>") << true;
+    QTest::newRow("internal: lookalike")
+        << internal << ext << QByteArray("a@badexample.com") << false;
     QTest::newRow("internal: external") << internal << ext << QByteArray("a@partner.test") << false;
     QTest::newRow("internal: null sender") << internal << ext << QByteArray("") << false;
 
@@ -77,8 +77,8 @@ void TstPolicyMatching::each_from_specifier_matches_exactly_its_senders_data()
     QTest::newRow("domain: case") << domain << ext << QByteArray("A@PARTNER.Test") << true;
     QTest::newRow("domain: subdomain not included")
         << domain << ext << QByteArray("a@mx.partner.test") << false;
-    QTest::newRow("domain: suffix lookalike") << domain << ext << QByteArray("a@xpartner.test")
-                                              << false;
+    QTest::newRow("domain: suffix lookalike")
+        << domain << ext << QByteArray("a@xpartner.test") << false;
     QTest::newRow("domain: null sender") << domain << ext << QByteArray("") << false;
 
     const QByteArray subs = R"({"type":"domain","value":"partner.test","includeSubdomains":true})";
@@ -91,14 +91,14 @@ void TstPolicyMatching::each_from_specifier_matches_exactly_its_senders_data()
     QTest::newRow("address: same") << address << ext << QByteArray("boss@partner.test") << true;
     QTest::newRow("address: brackets and case")
         << address << ext << QByteArray("<BOSS@partner.TEST>") << true;
-    QTest::newRow("address: other user") << address << ext << QByteArray("boss2@partner.test")
-                                         << false;
+    QTest::newRow("address: other user")
+        << address << ext << QByteArray("boss2@partner.test") << false;
     QTest::newRow("address: same user other domain")
         << address << ext << QByteArray("boss@partner.test.evil") << false;
 
     const QByteArray group = R"({"type":"group","value":"vip"})";
-    QTest::newRow("group: address member") << group << ext << QByteArray("boss@partner.test")
-                                           << true;
+    QTest::newRow("group: address member")
+        << group << ext << QByteArray("boss@partner.test") << true;
     QTest::newRow("group: @domain member") << group << ext << QByteArray("x@vip.test") << true;
     QTest::newRow("group: @domain is exact") << group << ext << QByteArray("x@a.vip.test") << false;
     QTest::newRow("group: *.domain member") << group << ext << QByteArray("x@a.b.cdn.test") << true;
@@ -129,8 +129,8 @@ void TstPolicyMatching::each_to_specifier_matches_exactly_its_recipients_data()
     QTest::addColumn<QByteArray>("recipient");
     QTest::addColumn<bool>("match");
 
-    QTest::newRow("everyone") << QByteArray(R"({"type":"everyone"})")
-                              << QByteArray("a@example.com") << true;
+    QTest::newRow("everyone") << QByteArray(R"({"type":"everyone"})") << QByteArray("a@example.com")
+                              << true;
     QTest::newRow("internal") << QByteArray(R"({"type":"internal"})")
                               << QByteArray("a@hq.example.com") << true;
     QTest::newRow("internal: external rcpt")
@@ -151,9 +151,8 @@ void TstPolicyMatching::each_to_specifier_matches_exactly_its_recipients_data()
                              << QByteArray("CEO@example.com") << true;
     QTest::newRow("address: other") << QByteArray(R"({"type":"address","value":"ceo@example.com"})")
                                     << QByteArray("cfo@example.com") << false;
-    QTest::newRow("group: recipient address")
-        << QByteArray(R"({"type":"group","value":"VIP"})") << QByteArray("boss@partner.test")
-        << true;
+    QTest::newRow("group: recipient address") << QByteArray(R"({"type":"group","value":"VIP"})")
+                                              << QByteArray("boss@partner.test") << true;
     // Network members belong to the sending side: a recipient never matches them, even when
     // the client is inside the network.
     QTest::newRow("group: network member not for recipients")
@@ -179,14 +178,16 @@ void TstPolicyMatching::from_is_matched_on_the_address_basis_the_policy_names_da
 
     const QByteArray partner = "a@partner.test";
     const QByteArray other = "a@other.test";
-    QTest::newRow("envelope: envelope matches") << u"envelope"_qs << partner << other << u"match"_qs;
-    QTest::newRow("envelope: only header matches") << u"envelope"_qs << other << partner << u"no"_qs;
-    QTest::newRow("envelope: header unknown") << u"envelope"_qs << partner << QByteArray()
-                                              << u"match"_qs;
+    QTest::newRow("envelope: envelope matches")
+        << u"envelope"_qs << partner << other << u"match"_qs;
+    QTest::newRow("envelope: only header matches")
+        << u"envelope"_qs << other << partner << u"no"_qs;
+    QTest::newRow("envelope: header unknown")
+        << u"envelope"_qs << partner << QByteArray() << u"match"_qs;
     QTest::newRow("header: header matches") << u"header"_qs << other << partner << u"match"_qs;
     QTest::newRow("header: only envelope matches") << u"header"_qs << partner << other << u"no"_qs;
-    QTest::newRow("header: unknown at RCPT") << u"header"_qs << partner << QByteArray()
-                                             << u"pending"_qs;
+    QTest::newRow("header: unknown at RCPT")
+        << u"header"_qs << partner << QByteArray() << u"pending"_qs;
     QTest::newRow("both: envelope matches") << u"both"_qs << partner << other << u"match"_qs;
     QTest::newRow("both: header matches") << u"both"_qs << other << partner << u"match"_qs;
     QTest::newRow("both: neither") << u"both"_qs << other << other << u"no"_qs;
@@ -202,9 +203,9 @@ void TstPolicyMatching::from_is_matched_on_the_address_basis_the_policy_names()
     QFETCH(QByteArray, envelope);
     QFETCH(QByteArray, header);
     QFETCH(QString, expected);
-    const PolicyIndex index(documentWith(
-        R"({"id":4,"action":"bypass","from":{"basedOn":")" + basis.toUtf8() +
-        R"(","type":"domain","value":"partner.test"},"to":{"type":"everyone"}})"));
+    const PolicyIndex index(
+        documentWith(R"({"id":4,"action":"bypass","from":{"basedOn":")" + basis.toUtf8() +
+                     R"(","type":"domain","value":"partner.test"},"to":{"type":"everyone"}})"));
     PolicyQuery q = query("203.0.113.5", envelope, "u@example.com");
     q.headerFrom = header;
     q.headerFromKnown = !header.isEmpty();
@@ -236,8 +237,8 @@ void TstPolicyMatching::a_bidirectional_policy_also_matches_with_sender_and_reci
     QTest::newRow("one-way, reply") << false << alice << partner << false << false;
     QTest::newRow("bi-directional, direct") << true << partner << alice << true << false;
     QTest::newRow("bi-directional, reply") << true << alice << partner << true << true;
-    QTest::newRow("bi-directional, unrelated") << true << alice << QByteArray("x@other.test")
-                                               << false << false;
+    QTest::newRow("bi-directional, unrelated")
+        << true << alice << QByteArray("x@other.test") << false << false;
 }
 
 void TstPolicyMatching::a_bidirectional_policy_also_matches_with_sender_and_recipient_swapped()
@@ -270,16 +271,21 @@ void TstPolicyMatching::a_policy_is_in_force_from_its_start_until_before_its_end
 
     const Seconds start = kNow;
     const Seconds end = kNow + 86400;
-    QTest::newRow("start - 1s") << true << true << true << start - 1 << false << u"not in force before"_qs;
+    QTest::newRow("start - 1s") << true << true << true << start - 1 << false
+                                << u"not in force before"_qs;
     QTest::newRow("start") << true << true << true << start << true << QString();
     QTest::newRow("start + 1s") << true << true << true << start + 1 << true << QString();
     QTest::newRow("end - 1s") << true << true << true << end - 1 << true << QString();
     QTest::newRow("end") << true << true << true << end << false << u"out of force since"_qs;
-    QTest::newRow("end + 1s") << true << true << true << end + 1 << false << u"out of force since"_qs;
-    QTest::newRow("start only, long after") << true << true << false << end * 2 << true << QString();
-    QTest::newRow("end only, long before") << true << false << true << Seconds(0) << true << QString();
+    QTest::newRow("end + 1s") << true << true << true << end + 1 << false
+                              << u"out of force since"_qs;
+    QTest::newRow("start only, long after")
+        << true << true << false << end * 2 << true << QString();
+    QTest::newRow("end only, long before")
+        << true << false << true << Seconds(0) << true << QString();
     QTest::newRow("perpetual") << true << false << false << end * 2 << true << QString();
-    QTest::newRow("disabled, in range") << false << true << true << start + 1 << false << u"disabled"_qs;
+    QTest::newRow("disabled, in range")
+        << false << true << true << start + 1 << false << u"disabled"_qs;
 }
 
 void TstPolicyMatching::a_policy_is_in_force_from_its_start_until_before_its_end()
@@ -290,7 +296,8 @@ void TstPolicyMatching::a_policy_is_in_force_from_its_start_until_before_its_end
     QFETCH(Seconds, now);
     QFETCH(bool, inForce);
     QFETCH(QString, reason);
-    QByteArray policy = R"({"id":1,"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone"},"enabled":)";
+    QByteArray policy =
+        R"({"id":1,"action":"bypass","from":{"type":"everyone"},"to":{"type":"everyone"},"enabled":)";
     policy += enabled ? "true" : "false";
     if (withStart)
         policy += ",\"start\":\"" + PolicyTime::toIso(kNow).toUtf8() + "\"";

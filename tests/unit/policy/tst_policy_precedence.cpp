@@ -38,8 +38,10 @@ const QByteArray kInternal = R"({"type":"internal"})";
 const QByteArray kExternal = R"({"type":"external"})";
 const QByteArray kGroup = R"({"type":"group","value":"VIP"})";
 const QByteArray kDomain = R"({"type":"domain","value":"partner.test"})";
-const QByteArray kDomainSubs = R"({"type":"domain","value":"partner.test","includeSubdomains":true})";
-const QByteArray kDomainSubsLong = R"({"type":"domain","value":"mx.partner.test","includeSubdomains":true})";
+const QByteArray kDomainSubs =
+    R"({"type":"domain","value":"partner.test","includeSubdomains":true})";
+const QByteArray kDomainSubsLong =
+    R"({"type":"domain","value":"mx.partner.test","includeSubdomains":true})";
 const QByteArray kAddress = R"({"type":"address","value":"boss@mx.partner.test"})";
 const QByteArray kToAddress = R"({"type":"address","value":"alice@example.com"})";
 
@@ -102,33 +104,38 @@ void TstPolicyPrecedence::overlapping_policies_resolve_in_the_documented_order_d
         << policy(1, kEveryone, kEveryone,
                   R"(,"sourceRanges":["198.51.100.0/30","203.0.113.0/24"])" + at(kNow - 100)) +
                "," +
-               policy(2, kEveryone, kEveryone, R"(,"sourceRanges":["203.0.113.0/25"])" + at(kNow - 200))
+               policy(2, kEveryone, kEveryone,
+                      R"(,"sourceRanges":["203.0.113.0/25"])" + at(kNow - 200))
         << boss << ext << qint64(2);
     QTest::newRow("same prefix matched: newer change wins over longer listed")
         << policy(1, kEveryone, kEveryone,
                   R"(,"sourceRanges":["198.51.100.0/30","203.0.113.0/24"])" + at(kNow - 200)) +
-               "," + policy(2, kEveryone, kEveryone, R"(,"sourceRanges":["203.0.113.0/24"])" + at(kNow - 100))
+               "," +
+               policy(2, kEveryone, kEveryone,
+                      R"(,"sourceRanges":["203.0.113.0/24"])" + at(kNow - 100))
         << boss << ext << qint64(2);
-    QTest::newRow("tie: newest change wins")
-        << policy(1, kDomain, kEveryone, at(kNow - 10)) + "," + policy(2, kDomain, kEveryone, at(kNow - 5))
-        << QByteArray("a@partner.test") << ext << qint64(2);
-    QTest::newRow("tie: then the lowest id")
-        << policy(7, kDomain, kEveryone, at(kNow - 5)) + "," + policy(3, kDomain, kEveryone, at(kNow - 5))
-        << QByteArray("a@partner.test") << ext << qint64(3);
+    QTest::newRow("tie: newest change wins") << policy(1, kDomain, kEveryone, at(kNow - 10)) + "," +
+                                                    policy(2, kDomain, kEveryone, at(kNow - 5))
+                                             << QByteArray("a@partner.test") << ext << qint64(2);
+    QTest::newRow("tie: then the lowest id") << policy(7, kDomain, kEveryone, at(kNow - 5)) + "," +
+                                                    policy(3, kDomain, kEveryone, at(kNow - 5))
+                                             << QByteArray("a@partner.test") << ext << qint64(3);
     QTest::newRow("bi-directional reverse match ranks like a direct one")
         << policy(1, kEveryone, kInternal) + "," +
                policy(2, kInternal, R"({"type":"domain","value":"partner.test"})",
                       R"(,"bidirectional":true)")
         << QByteArray("a@partner.test") << ext << qint64(2);
     QTest::newRow("a disabled specific policy leaves the next one")
-        << policy(1, kDomain, kEveryone) + "," + policy(2, kAddress, kEveryone, R"(,"enabled":false)")
+        << policy(1, kDomain, kEveryone) + "," +
+               policy(2, kAddress, kEveryone, R"(,"enabled":false)")
         << QByteArray("boss@mx.partner.test") << ext << qint64(0);
     QTest::newRow("an ended specific policy leaves the next one")
         << policy(1, kDomainSubs, kEveryone) + "," +
-               policy(2, kAddress, kEveryone, ",\"end\":\"" + PolicyTime::toIso(kNow).toUtf8() + "\"")
+               policy(2, kAddress, kEveryone,
+                      ",\"end\":\"" + PolicyTime::toIso(kNow).toUtf8() + "\"")
         << boss << ext << qint64(1);
-    QTest::newRow("nothing matches: default") << policy(1, kDomain, kEveryone)
-                                             << QByteArray("a@other.test") << ext << qint64(0);
+    QTest::newRow("nothing matches: default")
+        << policy(1, kDomain, kEveryone) << QByteArray("a@other.test") << ext << qint64(0);
 }
 
 void TstPolicyPrecedence::overlapping_policies_resolve_in_the_documented_order()
@@ -153,7 +160,8 @@ void TstPolicyPrecedence::overlapping_policies_resolve_in_the_documented_order()
     }
 }
 
-void TstPolicyPrecedence::explain_names_the_winner_why_each_candidate_lost_and_why_others_did_not_match()
+void TstPolicyPrecedence::
+    explain_names_the_winner_why_each_candidate_lost_and_why_others_did_not_match()
 {
     const PolicyIndex index(documentWith(
         policy(1, kEveryone, kEveryone) + "," + policy(2, kDomainSubs, kEveryone, at(kNow - 50)) +
@@ -175,8 +183,9 @@ void TstPolicyPrecedence::explain_names_the_winner_why_each_candidate_lost_and_w
              u"no source range is less specific than source range /24 of policy 4"_qs);
     QCOMPARE(e.matched[2].lostBecause,
              u"no source range is less specific than source range /24 of policy 4"_qs);
-    QCOMPARE(e.matched[3].lostBecause,
-             u"From everyone is less specific than domain partner.test (and subdomains) of policy 4"_qs);
+    QCOMPARE(
+        e.matched[3].lostBecause,
+        u"From everyone is less specific than domain partner.test (and subdomains) of policy 4"_qs);
     QCOMPARE(e.notMatched.size(), 2);
     QCOMPARE(e.notMatched[0].policyId, 5);
     QCOMPARE(e.notMatched[0].reason,
@@ -210,8 +219,8 @@ void TstPolicyPrecedence::blocked_beats_permitted_beats_auto_allow_beats_policie
     QTest::addColumn<int>("reason");
     QTest::addColumn<qint64>("groupId");
 
-    const auto row = [](const char *name, const char *sender, const char *client,
-                        PolicyOutcome o, DecisionReason r, qint64 g) {
+    const auto row = [](const char *name, const char *sender, const char *client, PolicyOutcome o,
+                        DecisionReason r, qint64 g) {
         QTest::newRow(name) << QByteArray(sender) << QByteArray(client) << int(o) << int(r) << g;
     };
     row("blocked address", "spam@bad.test", "203.0.113.5", PolicyOutcome::Reject,
@@ -226,8 +235,8 @@ void TstPolicyPrecedence::blocked_beats_permitted_beats_auto_allow_beats_policie
         DecisionReason::PermittedSender, 10);
     row("permitted beats auto allow", "a@friend.test", "203.0.113.5", PolicyOutcome::Bypass,
         DecisionReason::PermittedSender, 10);
-    row("auto allow beats a greylist policy", "pen@pal.test", "203.0.113.5",
-        PolicyOutcome::Bypass, DecisionReason::AutoAllow, 0);
+    row("auto allow beats a greylist policy", "pen@pal.test", "203.0.113.5", PolicyOutcome::Bypass,
+        DecisionReason::AutoAllow, 0);
     row("policy when nothing else", "x@pal.test", "203.0.113.5", PolicyOutcome::Greylist,
         DecisionReason::Policy, 0);
 }
@@ -254,9 +263,9 @@ void TstPolicyPrecedence::blocked_beats_permitted_beats_auto_allow_beats_policie
 
 void TstPolicyPrecedence::explain_lists_every_bypass_that_applies()
 {
-    const PolicyIndex index(documentWith(
-        policy(1, kEveryone, kEveryone),
-        R"("groups":[{"id":10,"name":"Permitted Senders","members":["@friend.test"]},
+    const PolicyIndex index(
+        documentWith(policy(1, kEveryone, kEveryone),
+                     R"("groups":[{"id":10,"name":"Permitted Senders","members":["@friend.test"]},
                      {"id":20,"name":"Blocked Senders","members":["spam@friend.test"]}])"));
     AutoAllowTable table;
     table.put({u"alice@example.com"_qs, u"spam@friend.test"_qs, kNow - 10, kNow + 10});
@@ -279,7 +288,8 @@ void TstPolicyPrecedence::the_not_matched_list_is_bounded()
 {
     QByteArray policies;
     for (int i = 1; i <= 50; ++i)
-        policies += (i > 1 ? "," : "") + policy(i, R"({"type":"address","value":"u)" +
+        policies += (i > 1 ? "," : "") + policy(i,
+                                                R"({"type":"address","value":"u)" +
                                                     QByteArray::number(i) + R"(@partner.test"})",
                                                 kEveryone);
     const PolicyIndex index(documentWith(policies));
@@ -294,8 +304,8 @@ void TstPolicyPrecedence::evaluate_and_explain_pick_the_same_winner_on_generated
     // A fixed seed: the same sets on every run. The fast path stops early; explain() visits
     // and sorts everything; they must agree.
     QRandomGenerator rng(20270115);
-    const QList<QByteArray> sides{kEveryone, kInternal, kExternal, kGroup, kDomain,
-                                  kDomainSubs, kDomainSubsLong, kAddress, kToAddress};
+    const QList<QByteArray> sides{kEveryone,   kInternal,       kExternal, kGroup,    kDomain,
+                                  kDomainSubs, kDomainSubsLong, kAddress,  kToAddress};
     const QList<QByteArray> ranges{"", R"(,"sourceRanges":["203.0.113.0/24"])",
                                    R"(,"sourceRanges":["203.0.113.4/30","10.0.0.0/8"])",
                                    R"(,"sourceRanges":["198.51.100.0/24","203.0.113.0/25"])"};
