@@ -69,6 +69,22 @@ PolicyIndex::PolicyIndex(const PolicyDocument &document)
     std::sort(m_compiled.begin(), m_compiled.end(), [](const Compiled &a, const Compiled &b) {
         return before(a, a.maxPrefix, b, b.maxPrefix);
     });
+    // Each policy is found through the value of its narrowest side (From if it names an
+    // address or a domain, otherwise To); policies with no such side, and those matched on
+    // the header From (which must be visited to tell "pending"), are walked.
+    for (size_t pos = 0; pos < m_compiled.size(); ++pos) {
+        const Compiled &c = m_compiled[pos];
+        const auto keyed = [](const Side &side) {
+            return side.type == SpecifierType::Address || side.type == SpecifierType::Domain;
+        };
+        const Side *key = keyed(c.from) ? &c.from : keyed(c.to) ? &c.to : nullptr;
+        if (!key || c.policy.fromBasis != AddressBasis::Envelope)
+            m_scan.push_back(int(pos));
+        else if (key->type == SpecifierType::Address)
+            m_keyAddress[key->value].append(int(pos));
+        else
+            (key->subdomains ? m_keyDomainTree : m_keyDomain)[key->value].append(int(pos));
+    }
 }
 
 bool PolicyIndex::before(const Compiled &a, int prefixA, const Compiled &b, int prefixB)
@@ -192,32 +208,77 @@ PolicyIndex::Match PolicyIndex::match(const Compiled &c, const Facts &f) const
     return m;
 }
 
+void PolicyIndex::addCandidates(const Party &party, Candidates *out) const
+{
+    const MailAddress::Lowered &a = party.address;
+    if (!a.valid() || a.isNull())
+        return;
+    const auto add = [out](const QHash<QByteArray, QList<int>> &table, const QByteArray &key) {
+        const auto it = table.constFind(key);
+        if (it != table.cend())
+            out->append(it->constData(), it->size());
+    };
+    if (!m_keyAddress.isEmpty())
+        add(m_keyAddress, a.addressKey());
+    const QByteArrayView domain = a.domain();
+    if (domain.isEmpty())
+        return;
+    if (!m_keyDomain.isEmpty())
+        add(m_keyDomain, a.domainKey());
+    if (m_keyDomainTree.isEmpty())
+        return;
+    add(m_keyDomainTree, a.domainKey());
+    for (qsizetype dot = domain.indexOf('.'); dot >= 0; dot = domain.indexOf('.', dot + 1)) {
+        const QByteArrayView parent = domain.sliced(dot + 1);
+        add(m_keyDomainTree, QByteArray::fromRawData(parent.data(), parent.size()));
+    }
+}
+
 const PolicyIndex::Compiled *PolicyIndex::decide(const Facts &f, bool *pending) const
 {
+    // Keyed policies are found through hash tables by the query's addresses (all of them:
+    // a bi-directional policy matches with the roles swapped); the rest are walked. Both
+    // lists are in precedence order and are merged, so the first match still decides.
+    Candidates positions;
+    if (!m_keyAddress.isEmpty() || !m_keyDomain.isEmpty() || !m_keyDomainTree.isEmpty()) {
+        addCandidates(f.sender, &positions);
+        addCandidates(f.recipient, &positions);
+        if (f.query.headerFromKnown)
+            addCandidates(f.header, &positions);
+        std::sort(positions.begin(), positions.end());
+        positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+    }
     const Compiled *best = nullptr;
     int bestPrefix = -1;
-    for (const Compiled &c : m_compiled) {
+    // Returns false once nothing after `c` can win any more.
+    const auto visit = [&](const Compiled &c) {
         if (best) {
             // Only policies equal in the static part and able to match a longer (or, when
             // the winner matched below its own longest range, equal) prefix can still win.
             if (std::tie(c.from.rank, c.from.labels, c.to.rank, c.to.labels) !=
                 std::tie(best->from.rank, best->from.labels, best->to.rank, best->to.labels))
-                break;
+                return false;
             if (c.maxPrefix < bestPrefix ||
                 (c.maxPrefix == bestPrefix && bestPrefix == best->maxPrefix))
-                break;
+                return false;
         }
         const Match m = match(c, f);
-        if (m.why == Mismatch::HeaderFromUnknown) {
+        if (m.why == Mismatch::HeaderFromUnknown)
             *pending = true;
-            continue;
-        }
-        if (m.why != Mismatch::None)
-            continue;
-        if (!best || before(c, m.prefix, *best, bestPrefix)) {
+        if (m.why == Mismatch::None && (!best || before(c, m.prefix, *best, bestPrefix))) {
             best = &c;
             bestPrefix = m.prefix;
         }
+        return true;
+    };
+    qsizetype k = 0;
+    size_t w = 0;
+    while (k < positions.size() || w < m_scan.size()) {
+        const bool fromKeyed =
+            w >= m_scan.size() || (k < positions.size() && positions[k] < m_scan[w]);
+        const int pos = fromKeyed ? positions[k++] : m_scan[w++];
+        if (!visit(m_compiled[size_t(pos)]))
+            return best;
     }
     return best;
 }

@@ -111,6 +111,8 @@ private:
     bool sideMatches(const Side &side, const Party &party, const GroupIndex::Bits *client) const;
     Tri senderSide(const Compiled &c, const Side &side, const Facts &f, bool withClient) const;
     Match match(const Compiled &c, const Facts &f) const;
+    using Candidates = QVarLengthArray<int, 32>;
+    void addCandidates(const Party &party, Candidates *out) const;
     // The winner of the policy stage, or nullptr; *pending: a header-From policy ranked above.
     const Compiled *decide(const Facts &f, bool *pending) const;
     // Blocked/Permitted group holding the sender side; kind is set to which.
@@ -119,6 +121,10 @@ private:
     static bool before(const Compiled &a, int prefixA, const Compiled &b, int prefixB);
 
     std::vector<Compiled> m_compiled;
+    std::vector<int> m_scan;                       // positions in m_compiled, walked
+    QHash<QByteArray, QList<int>> m_keyAddress;    // positions by address
+    QHash<QByteArray, QList<int>> m_keyDomain;     // by exact domain
+    QHash<QByteArray, QList<int>> m_keyDomainTree; // by domain, for it and its subdomains
     GroupIndex m_groups;
     InternalMatcher m_internal;
 };
