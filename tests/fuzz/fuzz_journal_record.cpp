@@ -25,6 +25,24 @@ QByteArray fingerprint(const WriteBatch &b)
         out += "~" + k + ';';
     for (const auto &r : b.rejections)
         out += r.reason + '/' + r.key.joined() + ';';
+    // Length-prefixed from here on: documents and audit entries are arbitrary bytes.
+    const auto field = [&out](const QByteArray &bytes) {
+        out += QByteArray::number(bytes.size()) + ':' + bytes;
+    };
+    for (const auto &d : b.documents) {
+        out += "D" + QByteArray::number(int(d.kind)) + (d.removed ? "r" : "u") +
+               QByteArray::number(d.version) + '/' + QByteArray::number(d.revision) + '/';
+        field(d.id);
+        field(d.json);
+    }
+    for (const auto &a : b.audit) {
+        out += "A" + QByteArray::number(a.revision) + '/' + QByteArray::number(a.time) + '/';
+        field(a.who);
+        field(a.what);
+        field(a.objectId);
+        field(a.beforeJson);
+        field(a.afterJson);
+    }
     return out;
 }
 
