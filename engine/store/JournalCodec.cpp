@@ -6,9 +6,9 @@
 #include <QtEndian>
 #include <cstring>
 
-// Payload, version 1. All integers little-endian, fixed width; bytes as u32 length + data,
+// Payload, version 2. All integers little-endian, fixed width; bytes as u32 length + data,
 // so every field is binary-safe (NUL, separators, invalid UTF-8 all round-trip).
-//   u8  version (1)
+//   u8  version (2)
 //   u32 n, n x triplet upsert: bytes client, sender, recipient; i64 firstSeen, lastSeen,
 //       passedAt; u32 attempts; u8 status
 //   u32 n, n x triplet removal: bytes TripletKey::joined()
@@ -16,12 +16,18 @@
 //   u32 n, n x client removal: bytes client
 //   u32 n, n x rejection: i64 time; bytes reason, client, sender, recipient; u32 attempts;
 //       i64 firstSeen
+//   u32 n, n x document: u8 kind (DocumentKind); bytes id; u8 removed (0 or 1); u32 version;
+//       u64 revision; bytes json
+//   u32 n, n x audit entry: u64 revision; i64 time; bytes who, what, objectId, before, after
+// Version 1 (written before policies were stored) is version 2 without the last two lists;
+// journals of that version are still read, never written.
 
 namespace greygate {
 
 namespace {
 
-constexpr quint8 kFormatVersion = 1;
+constexpr quint8 kFormatVersion = 2;
+constexpr quint8 kFormatVersion1 = 1;
 
 class Writer
 {
@@ -32,6 +38,7 @@ public:
     void u8(quint8 v) { m_out.append(char(v)); }
     void u32(quint32 v) { fixed(v); }
     void i64(qint64 v) { fixed(v); }
+    void u64(quint64 v) { fixed(v); }
     void bytes(const QByteArray &b)
     {
         u32(quint32(b.size()));
@@ -60,6 +67,7 @@ public:
     quint8 u8() { return fixed<quint8>(); }
     quint32 u32() { return fixed<quint32>(); }
     qint64 i64() { return fixed<qint64>(); }
+    quint64 u64() { return fixed<quint64>(); }
     QByteArray bytes()
     {
         const quint32 n = u32();
@@ -101,7 +109,7 @@ private:
 
 qsizetype encodedSize(const WriteBatch &b)
 {
-    qsizetype n = JournalCodec::kHeaderSize + 1 + 5 * 4;
+    qsizetype n = JournalCodec::kHeaderSize + 1 + 7 * 4;
     for (const TripletRecord &t : b.upsertTriplets)
         n += 12 + t.key.client.size() + t.key.sender.size() + t.key.recipient.size() + 29;
     for (const QByteArray &k : b.removeTriplets)
@@ -113,6 +121,11 @@ qsizetype encodedSize(const WriteBatch &b)
     for (const RejectionEntry &r : b.rejections)
         n += 16 + r.reason.size() + r.key.client.size() + r.key.sender.size() +
              r.key.recipient.size() + 20;
+    for (const DocumentRecord &d : b.documents)
+        n += 22 + d.id.size() + d.json.size();
+    for (const AuditRecord &a : b.audit)
+        n += 36 + a.who.size() + a.what.size() + a.objectId.size() + a.beforeJson.size() +
+             a.afterJson.size();
     return n;
 }
 
@@ -158,6 +171,25 @@ QByteArray JournalCodec::encode(const WriteBatch &batch)
         w.u32(r.attempts);
         w.i64(r.firstSeen);
     }
+    w.u32(quint32(batch.documents.size()));
+    for (const DocumentRecord &d : batch.documents) {
+        w.u8(quint8(d.kind));
+        w.bytes(d.id);
+        w.u8(d.removed ? 1 : 0);
+        w.u32(d.version);
+        w.u64(d.revision);
+        w.bytes(d.json);
+    }
+    w.u32(quint32(batch.audit.size()));
+    for (const AuditRecord &a : batch.audit) {
+        w.u64(a.revision);
+        w.i64(a.time);
+        w.bytes(a.who);
+        w.bytes(a.what);
+        w.bytes(a.objectId);
+        w.bytes(a.beforeJson);
+        w.bytes(a.afterJson);
+    }
     return out;
 }
 
@@ -196,7 +228,8 @@ bool JournalCodec::verify(const Header &header, const char *payload)
 std::optional<WriteBatch> JournalCodec::decode(const char *payload, qsizetype size)
 {
     Reader r(payload, size);
-    if (r.u8() != kFormatVersion)
+    const quint8 version = r.u8();
+    if (version != kFormatVersion && version != kFormatVersion1)
         return std::nullopt;
     WriteBatch b;
     quint32 n = r.count(41);
@@ -245,6 +278,38 @@ std::optional<WriteBatch> JournalCodec::decode(const char *payload, qsizetype si
         e.attempts = r.u32();
         e.firstSeen = r.i64();
         b.rejections.append(std::move(e));
+    }
+    if (version >= 2) {
+        n = r.count(22);
+        b.documents.reserve(n);
+        for (quint32 i = 0; i < n && r.ok(); ++i) {
+            DocumentRecord d;
+            const quint8 kind = r.u8();
+            d.id = r.bytes();
+            const quint8 removed = r.u8();
+            d.version = r.u32();
+            d.revision = r.u64();
+            d.json = r.bytes();
+            // Strict, so that whatever decodes encodes back to the same bytes.
+            if (r.ok() && (!isDocumentKind(kind) || removed > 1))
+                return std::nullopt;
+            d.kind = DocumentKind(kind);
+            d.removed = removed == 1;
+            b.documents.append(std::move(d));
+        }
+        n = r.count(36);
+        b.audit.reserve(n);
+        for (quint32 i = 0; i < n && r.ok(); ++i) {
+            AuditRecord a;
+            a.revision = r.u64();
+            a.time = r.i64();
+            a.who = r.bytes();
+            a.what = r.bytes();
+            a.objectId = r.bytes();
+            a.beforeJson = r.bytes();
+            a.afterJson = r.bytes();
+            b.audit.append(std::move(a));
+        }
     }
     if (!r.ok() || !r.atEnd())
         return std::nullopt;

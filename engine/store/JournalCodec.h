@@ -13,7 +13,8 @@ namespace greygate {
 //          4  u32 payload length
 //          8  u64 sequence number  (strictly increasing over the journal's life)
 //         16  u32 CRC-32 of the payload followed by bytes 4..16 (length and sequence)
-//         20  payload: the batch, format version 1 (see JournalCodec.cpp)
+//         20  payload: the batch, format version 2 (see JournalCodec.cpp); version 1
+//             records, written before policies were stored, are still read
 //
 // A record is written with one write(); a crash can leave only a prefix of the last one,
 // which the length and the CRC expose.
@@ -39,8 +40,8 @@ public:
     static Header parseHeader(const char *data); // kHeaderSize bytes
     static bool verify(const Header &header, const char *payload);
 
-    // nullopt for a payload that is not a well-formed version-1 batch (never crashes on
-    // any input).
+    // nullopt for a payload that is not a well-formed version-1 or version-2 batch (never
+    // crashes on any input).
     static std::optional<WriteBatch> decode(const char *payload, qsizetype size);
 };
 

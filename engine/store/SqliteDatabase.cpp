@@ -33,6 +33,21 @@ CREATE INDEX rejections_by_time ON rejections(time);
 CREATE TABLE meta(key TEXT NOT NULL PRIMARY KEY, value) WITHOUT ROWID;
 INSERT INTO meta(key, value) VALUES('applied_sequence', 0);
 )sql",
+    // 1 -> 2: policy state as opaque documents, and the audit log. A large document (a sender
+    // group of 10,000 members is ~300 KB of JSON) lives in overflow pages.
+    R"sql(
+CREATE TABLE documents(
+    kind INTEGER NOT NULL, id BLOB NOT NULL, version INTEGER NOT NULL,
+    revision INTEGER NOT NULL, json BLOB NOT NULL,
+    PRIMARY KEY(kind, id)) WITHOUT ROWID;
+CREATE TABLE audit(
+    revision INTEGER NOT NULL, id INTEGER PRIMARY KEY, time INTEGER NOT NULL,
+    who BLOB NOT NULL, what BLOB NOT NULL, object_id BLOB NOT NULL,
+    "before" BLOB NOT NULL, "after" BLOB NOT NULL);
+CREATE INDEX audit_by_time ON audit(time);
+CREATE INDEX audit_by_object ON audit(object_id, time);
+INSERT INTO meta(key, value) VALUES('document_revision', 0);
+)sql",
 };
 static_assert(std::size(kMigrations) == SqliteDatabase::kSchemaVersion);
 
@@ -123,7 +138,8 @@ bool SqliteDatabase::open(const QString &path, SyncMode sync, int cacheKiB, qint
             "SELECT time, reason, client, sender, recipient, attempts, first_seen "
             "FROM rejections WHERE time >= ?1 AND (?2 = 0 OR time < ?2) "
             "ORDER BY time, id LIMIT ?3 OFFSET ?4",
-            &reason);
+            &reason) &&
+        prepareDocumentStatements(&reason);
     if (!prepared) {
         *error = QStringLiteral("%1: %2").arg(path, reason);
         close();
@@ -179,7 +195,9 @@ void SqliteDatabase::close()
 {
     for (SqliteStatement *s :
          {&m_upsertTriplet, &m_removeTriplet, &m_upsertClient, &m_removeClient, &m_insertRejection,
-          &m_setApplied, &m_getApplied, &m_selectRejections})
+          &m_setApplied, &m_getApplied, &m_selectRejections, &m_upsertDocument, &m_removeDocument,
+          &m_insertAudit, &m_raiseRevision, &m_getRevision, &m_selectAudit, &m_selectObjectAudit,
+          &m_pruneRejections, &m_pruneAudit})
         s->finalize();
     if (m_db)
         sqlite3_close(m_db);
@@ -240,6 +258,17 @@ bool SqliteDatabase::apply(const WriteBatch &batch, QString *error)
         if (!m_removeClient.run(error))
             return false;
     }
+    quint64 revision = 0;
+    for (const DocumentRecord &d : batch.documents) {
+        if (!writeDocument(d, error))
+            return false;
+        revision = qMax(revision, d.revision);
+    }
+    return (batch.documents.isEmpty() || raiseRevision(revision, error)) && applyLogs(batch, error);
+}
+
+bool SqliteDatabase::applyLogs(const WriteBatch &batch, QString *error)
+{
     for (const RejectionEntry &r : batch.rejections) {
         m_insertRejection.bind(1, r.time);
         m_insertRejection.bind(2, r.reason);
@@ -249,6 +278,10 @@ bool SqliteDatabase::apply(const WriteBatch &batch, QString *error)
         m_insertRejection.bind(6, qint64(r.attempts));
         m_insertRejection.bind(7, r.firstSeen);
         if (!m_insertRejection.run(error))
+            return false;
+    }
+    for (const AuditRecord &a : batch.audit) {
+        if (!writeAudit(a, error))
             return false;
     }
     return true;
@@ -326,10 +359,33 @@ bool SqliteDatabase::applyMerged(const std::vector<WriteBatch> &batches, QString
         if (!st.run(error))
             return false;
     }
+    // Documents like keys: the last change to each (kind, id) counts.
+    std::vector<const DocumentRecord *> documents;
+    quint64 revision = 0;
     for (const WriteBatch &b : batches) {
-        WriteBatch rejectionsOnly;
-        rejectionsOnly.rejections = b.rejections;
-        if (!b.rejections.isEmpty() && !apply(rejectionsOnly, error))
+        for (const DocumentRecord &d : b.documents) {
+            documents.push_back(&d);
+            revision = qMax(revision, d.revision);
+        }
+    }
+    const auto sameDocument = [](const DocumentRecord *a, const DocumentRecord *b) {
+        return a->kind == b->kind && a->id == b->id;
+    };
+    std::stable_sort(documents.begin(), documents.end(),
+                     [](const DocumentRecord *a, const DocumentRecord *b) {
+                         return a->kind != b->kind ? a->kind < b->kind : a->id < b->id;
+                     });
+    for (size_t i = 0; i < documents.size(); ++i) {
+        if (i + 1 < documents.size() && sameDocument(documents[i], documents[i + 1]))
+            continue;
+        if (!writeDocument(*documents[i], error))
+            return false;
+    }
+    if (!documents.empty() && !raiseRevision(revision, error))
+        return false;
+    // Logs are never merged: every entry, in commit order.
+    for (const WriteBatch &b : batches) {
+        if (!applyLogs(b, error))
             return false;
     }
     return true;

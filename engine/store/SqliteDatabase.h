@@ -16,7 +16,7 @@ class SqliteDatabase
 {
 public:
     // PRAGMA user_version of the schema this build writes; older ones are migrated.
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     SqliteDatabase() = default;
     ~SqliteDatabase();
@@ -45,6 +45,14 @@ public:
     bool load(const std::function<void(TripletRecord &&)> &onTriplet,
               const std::function<void(ClientRecord &&)> &onClient, QString *error);
     QList<RejectionEntry> rejections(const RejectionQuery &query, QString *error);
+    bool loadDocuments(const std::function<void(DocumentRecord &&)> &onDocument, QString *error);
+    bool documentRevision(quint64 *revision, QString *error);
+    QList<AuditRecord> audit(const AuditQuery &query, QString *error);
+    // One transaction deleting at most `limit` rejections older than rejectionsBefore and
+    // as many audit entries older than auditBefore (0: none), oldest first. *more: a limit
+    // was reached, call again.
+    bool prune(Seconds rejectionsBefore, Seconds auditBefore, int limit, bool *more,
+               QString *error);
     bool integrityCheck(QString *error);
     // TRUNCATE: waits for readers and leaves an empty WAL (close); otherwise PASSIVE: copies
     // what no reader needs, never waits, and the next write starts the WAL over.
@@ -57,6 +65,11 @@ public:
 private:
     bool exec(const char *sql, QString *error);
     bool migrate(QString *error);
+    bool prepareDocumentStatements(QString *error);
+    bool applyLogs(const WriteBatch &batch, QString *error); // rejections and audit
+    bool writeDocument(const DocumentRecord &document, QString *error);
+    bool writeAudit(const AuditRecord &entry, QString *error);
+    bool raiseRevision(quint64 revision, QString *error);
     QString lastError() const;
     static int onWalCommit(void *self, sqlite3 *db, const char *name, int frames);
 
@@ -71,6 +84,15 @@ private:
     SqliteStatement m_setApplied;
     SqliteStatement m_getApplied;
     SqliteStatement m_selectRejections;
+    SqliteStatement m_upsertDocument;
+    SqliteStatement m_removeDocument;
+    SqliteStatement m_insertAudit;
+    SqliteStatement m_raiseRevision;
+    SqliteStatement m_getRevision;
+    SqliteStatement m_selectAudit;
+    SqliteStatement m_selectObjectAudit;
+    SqliteStatement m_pruneRejections;
+    SqliteStatement m_pruneAudit;
 };
 
 } // namespace greygate

@@ -28,6 +28,15 @@ constexpr int kReplayChunk = 20'000;
 // What a queued change holds in memory beyond its journal bytes: the WriteBatch list slot
 // and the three QByteArray allocations of a key (header, malloc rounding).
 constexpr qint64 kQueuedChangeOverhead = 160;
+// Rows of each log one retention transaction deletes: small enough that the applier is back
+// to committed batches within milliseconds.
+constexpr int kPruneChunk = 5'000;
+
+// Two retention cutoffs asked for one after the other: both must hold (0 = none).
+Seconds laterCutoff(Seconds a, Seconds b)
+{
+    return a == 0 ? b : b == 0 ? a : qMax(a, b);
+}
 
 } // namespace
 
@@ -100,6 +109,8 @@ bool SqliteStore::open(QString *error)
     m_queueBytes = 0;
     m_stop = false;
     m_applierState = ApplierState::Busy;
+    m_pruneRejections = m_pruneAudit = 0;
+    m_pruneSequence = m_pruneRequested = m_pruneDone = 0;
     m_applierError.clear();
     m_applier = std::thread([this] { applierLoop(); });
     m_open = true;
@@ -191,6 +202,12 @@ bool SqliteStore::commit(const WriteBatch &batch, QString *error)
     for (const QByteArray &key : batch.removeTriplets) {
         if (key.count('\x1f') != 2) {
             *error = QStringLiteral("malformed triplet key in a removal");
+            return false;
+        }
+    }
+    for (const DocumentRecord &d : batch.documents) {
+        if (!isDocumentKind(quint8(d.kind))) {
+            *error = QStringLiteral("document of unknown kind %1").arg(int(d.kind));
             return false;
         }
     }
@@ -294,12 +311,22 @@ void SqliteStore::applierLoop()
     std::unique_lock q(m_queueMutex);
     for (;;) {
         m_applierState = ApplierState::Idle;
-        m_wakeApplier.wait(q, [&] { return m_stop || !m_queue.empty(); });
-        if (m_queue.empty())
-            break; // stopping, and everything is applied
+        m_wakeApplier.wait(q, [&] { return m_stop || !m_queue.empty() || pruneReady(); });
+        if (m_queue.empty() && m_stop)
+            break; // everything is applied; a retention not yet done waits for the next run
+        if (m_queue.empty()) {
+            pruneStep(q);
+            continue;
+        }
         // Gather: one transaction for everything committed within applyIntervalMs, unless
         // someone waits for the applier or the queue is already large.
         const auto deadline = m_queue.front().committedAt + milliseconds(applyIntervalMs);
+        // Retention works in the time the gathering would sleep, so commits pay nothing.
+        if (pruneReady() && !m_stop && m_drainWaiters == 0 && m_queueBytes < m_options.applyBytes &&
+            SteadyClock::now() < deadline) {
+            pruneStep(q);
+            continue;
+        }
         m_applierState = ApplierState::Gathering;
         m_wakeApplier.wait_until(q, deadline, [&] {
             return m_stop || m_drainWaiters > 0 || m_queueBytes >= m_options.applyBytes;
@@ -361,19 +388,72 @@ void SqliteStore::applierLoop()
     }
 }
 
-bool SqliteStore::waitApplied(quint64 sequence, int timeoutMs, QString *error)
+bool SqliteStore::pruneReady() const
+{
+    return m_pruneRequested > m_pruneDone && m_applied >= m_pruneSequence;
+}
+
+void SqliteStore::pruneStep(std::unique_lock<std::mutex> &q)
+{
+    m_applierState = ApplierState::Busy;
+    const Seconds rejectionsBefore = m_pruneRejections;
+    const Seconds auditBefore = m_pruneAudit;
+    const quint64 ticket = m_pruneRequested;
+    q.unlock();
+    bool more = false;
+    QString error;
+    const bool ok = m_writer.prune(rejectionsBefore, auditBefore, kPruneChunk, &more, &error);
+    if (ok)
+        checkpointIfDue();
+    q.lock();
+    if (!ok) {
+        if (error != m_applierError)
+            qCWarning(lcStore, "cannot prune the logs (will retry): %s", qPrintable(error));
+        m_applierError = error;
+        m_progress.notify_all();
+        m_applierState = ApplierState::Gathering; // a retry is no reason to wake up for
+        m_wakeApplier.wait_for(q, std::chrono::seconds(1), [&] { return m_stop; });
+        return;
+    }
+    // Done only if no newer request came in meanwhile: that one may reach further.
+    if (!more && m_pruneRequested == ticket) {
+        m_pruneDone = ticket;
+        m_pruneRejections = m_pruneAudit = 0;
+        m_progress.notify_all();
+    }
+}
+
+bool SqliteStore::waitApplied(quint64 sequence, int timeoutMs, QString *error, quint64 pruneTicket)
 {
     std::unique_lock q(m_queueMutex);
-    if (m_applied >= sequence)
+    const auto done = [&] {
+        return m_applied >= sequence && m_pruneDone >= pruneTicket;
+    };
+    if (done())
         return true;
     ++m_drainWaiters;
     m_wakeApplier.notify_one();
-    const bool done =
-        m_progress.wait_for(q, milliseconds(timeoutMs), [&] { return m_applied >= sequence; });
+    const bool ok = m_progress.wait_for(q, milliseconds(timeoutMs), done);
     --m_drainWaiters;
-    if (!done && error)
-        *error = QStringLiteral("SQLite is behind the journal (%1)").arg(m_applierError);
-    return done;
+    if (!ok && error)
+        *error = m_applied < sequence
+                     ? QStringLiteral("SQLite is behind the journal (%1)").arg(m_applierError)
+                     : QStringLiteral("pruning the logs is not done (%1)").arg(m_applierError);
+    return ok;
+}
+
+bool SqliteStore::readable(QString *error)
+{
+    if (!m_open) {
+        *error = QStringLiteral("store is not open");
+        return false;
+    }
+    quint64 target;
+    {
+        const std::lock_guard q(m_queueMutex);
+        target = m_committed;
+    }
+    return waitApplied(target, m_options.queueStallMs, error);
 }
 
 bool SqliteStore::flush(int timeoutMs, QString *error)
@@ -386,11 +466,13 @@ bool SqliteStore::flush(int timeoutMs, QString *error)
         return false;
     }
     quint64 target;
+    quint64 pruneTicket;
     {
         const std::lock_guard q(m_queueMutex);
         target = m_committed;
+        pruneTicket = m_pruneRequested;
     }
-    return waitApplied(target, timeoutMs, error);
+    return waitApplied(target, timeoutMs, error, pruneTicket);
 }
 
 SqliteStore::Stats SqliteStore::stats() const
@@ -405,7 +487,7 @@ bool SqliteStore::load(const std::function<void(TripletRecord &&)> &onTriplet,
     QString ignored;
     if (!error)
         error = &ignored;
-    if (!flush(m_options.queueStallMs, error))
+    if (!readable(error))
         return false;
     const std::lock_guard r(m_readMutex);
     const bool ok = m_reader.load(onTriplet, onClient, error);
@@ -419,10 +501,68 @@ QList<RejectionEntry> SqliteStore::rejections(const RejectionQuery &query, QStri
     if (!error)
         error = &ignored;
     // Read-your-writes: the rejections of every batch committed so far are in SQLite first.
-    if (!flush(m_options.queueStallMs, error))
+    if (!readable(error))
         return {};
     const std::lock_guard r(m_readMutex);
     return m_reader.rejections(query, error);
+}
+
+bool SqliteStore::loadDocuments(const std::function<void(DocumentRecord &&)> &onDocument,
+                                QString *error)
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    if (!readable(error))
+        return false;
+    const std::lock_guard r(m_readMutex);
+    const bool ok = m_reader.loadDocuments(onDocument, error);
+    m_reader.releaseMemory(); // large group documents went through the cache
+    return ok;
+}
+
+bool SqliteStore::documentRevision(quint64 *revision, QString *error)
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    if (!readable(error))
+        return false;
+    const std::lock_guard r(m_readMutex);
+    return m_reader.documentRevision(revision, error);
+}
+
+QList<AuditRecord> SqliteStore::audit(const AuditQuery &query, QString *error)
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    if (!readable(error))
+        return {};
+    const std::lock_guard r(m_readMutex);
+    return m_reader.audit(query, error);
+}
+
+bool SqliteStore::pruneBefore(Seconds rejectionsBefore, Seconds auditBefore, QString *error)
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    if (!m_open) {
+        *error = QStringLiteral("store is not open");
+        return false;
+    }
+    if (rejectionsBefore == 0 && auditBefore == 0)
+        return true;
+    {
+        const std::lock_guard q(m_queueMutex);
+        m_pruneRejections = laterCutoff(m_pruneRejections, rejectionsBefore);
+        m_pruneAudit = laterCutoff(m_pruneAudit, auditBefore);
+        m_pruneSequence = m_committed; // what was committed before the call goes too
+        ++m_pruneRequested;
+    }
+    m_wakeApplier.notify_one();
+    return true;
 }
 
 bool SqliteStore::checkIntegrity(QString *error)

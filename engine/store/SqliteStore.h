@@ -32,8 +32,13 @@ namespace greygate {
 // (back-pressure), and fails after queueStallMs (SQLite stuck, disk full): the journal, not
 // the queue, is the truth, so nothing committed is lost either way.
 //
-// Thread-safe: commit(), rejections(), load() and checkIntegrity() may be called from any
-// thread; open() and close() from one.
+// Policy documents and the audit log ride in the same batches (WriteBatch::documents and
+// ::audit), so they are exactly as durable as triplets; the applier merges documents per
+// (kind, id) and appends log entries (rejections, audit) one by one. pruneBefore() bounds
+// both logs: the applier deletes old entries in small transactions between its others.
+//
+// Thread-safe: commit(), the reads, pruneBefore() and checkIntegrity() may be called from
+// any thread; open() and close() from one.
 class SqliteStore final : public Store
 {
 public:
@@ -48,11 +53,21 @@ public:
     bool commit(const WriteBatch &batch, QString *error) override;
     // Ordered by time, then by insertion; sees every batch committed before the call.
     QList<RejectionEntry> rejections(const RejectionQuery &query, QString *error) override;
+    bool loadDocuments(const std::function<void(DocumentRecord &&)> &onDocument,
+                       QString *error) override;
+    bool documentRevision(quint64 *revision, QString *error) override;
+    QList<AuditRecord> audit(const AuditQuery &query, QString *error) override;
+    // Asks the applier to delete, between its transactions and a bounded number of rows at
+    // a time, what is older than the cutoffs once it has applied every batch committed
+    // before the call; returns at once. Requests the applier has not got to yet are merged
+    // (each log's later cutoff). flush() waits for the deletion too.
+    bool pruneBefore(Seconds rejectionsBefore, Seconds auditBefore, QString *error) override;
     bool checkIntegrity(QString *error) override;
 
     const SqliteStoreOptions &options() const { return m_options; }
 
-    // Waits until SQLite holds every batch committed before the call.
+    // Waits until SQLite holds every batch committed before the call, and until every
+    // pruneBefore() asked for before the call is done.
     bool flush(int timeoutMs, QString *error);
 
     struct Stats
@@ -75,8 +90,11 @@ private:
 
     bool lockDirectory(QString *error);
     bool replayJournal(quint64 applied, quint64 *last, QString *error);
-    bool waitApplied(quint64 sequence, int timeoutMs, QString *error);
+    bool waitApplied(quint64 sequence, int timeoutMs, QString *error, quint64 pruneTicket = 0);
+    bool readable(QString *error); // open, and SQLite holds every batch committed so far
     void applierLoop();
+    bool pruneReady() const; // with m_queueMutex held
+    void pruneStep(std::unique_lock<std::mutex> &queueLock);
     void lowerApplierPriority() const;
     void checkpointIfDue();
 
@@ -112,6 +130,13 @@ private:
     int m_drainWaiters = 0;
     ApplierState m_applierState = ApplierState::Busy;
     bool m_stop = false;
+    // Retention (pruneBefore): the cutoffs still to apply once SQLite is at m_pruneSequence;
+    // requests are numbered, m_pruneDone is the last one carried out.
+    Seconds m_pruneRejections = 0;
+    Seconds m_pruneAudit = 0;
+    quint64 m_pruneSequence = 0;
+    quint64 m_pruneRequested = 0;
+    quint64 m_pruneDone = 0;
     QString m_applierError;
     std::thread m_applier;
 };

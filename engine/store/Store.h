@@ -16,6 +16,15 @@ struct RejectionQuery
     int limit = 100;
 };
 
+struct AuditQuery
+{
+    Seconds from = 0;    // inclusive
+    Seconds to = 0;      // exclusive; 0 = no upper bound
+    QByteArray objectId; // only this object's entries; empty = every object
+    int offset = 0;
+    int limit = 100;
+};
+
 // Where greylisting state lives. Decisions are answered from the engine's memory; the
 // store makes every change durable and gives it back at start-up.
 class Store
@@ -36,6 +45,23 @@ public:
     virtual bool commit(const WriteBatch &batch, QString *error) = 0;
 
     virtual QList<RejectionEntry> rejections(const RejectionQuery &query, QString *error) = 0;
+
+    // Streams every live document (removed ones are gone), in no particular order, after
+    // crash recovery; sees every batch committed before the call.
+    virtual bool loadDocuments(const std::function<void(DocumentRecord &&)> &onDocument,
+                               QString *error) = 0;
+    // The highest DocumentRecord::revision ever committed, removals included (0: none), so
+    // that a writer numbering its changes goes on after the last one.
+    virtual bool documentRevision(quint64 *revision, QString *error) = 0;
+    // Ordered by time, then by commit order; sees every batch committed before the call.
+    virtual QList<AuditRecord> audit(const AuditQuery &query, QString *error) = 0;
+
+    // Retention: drops rejections older than rejectionsBefore and audit entries older than
+    // auditBefore (0: keep that log whole): every such entry committed before the call, and
+    // possibly such entries committed meanwhile. May run in the background: it never holds
+    // up commit(), and it is not journaled (a prune lost to a crash is done by the next
+    // one). False only when it cannot be started.
+    virtual bool pruneBefore(Seconds rejectionsBefore, Seconds auditBefore, QString *error) = 0;
 
     // A consistency check of the persisted data (SQLite's integrity_check, say).
     virtual bool checkIntegrity(QString *error) = 0;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "AuditRecord.h"
+#include "DocumentRecord.h"
 #include "greylist/Triplet.h"
 
 #include <QList>
@@ -16,16 +18,21 @@ struct WriteBatch
     QList<ClientRecord> upsertClients;
     QList<QByteArray> removeClients; // ClientRecord::client
     QList<RejectionEntry> rejections;
+    // Policy state (policies, sender groups, auto allow entries, internal domains): upserts
+    // and removals, last one per (kind, id) wins; and the audit log, appended in order.
+    QList<DocumentRecord> documents;
+    QList<AuditRecord> audit;
 
     bool isEmpty() const
     {
         return upsertTriplets.isEmpty() && removeTriplets.isEmpty() && upsertClients.isEmpty() &&
-               removeClients.isEmpty() && rejections.isEmpty();
+               removeClients.isEmpty() && rejections.isEmpty() && documents.isEmpty() &&
+               audit.isEmpty();
     }
     qsizetype size() const
     {
         return upsertTriplets.size() + removeTriplets.size() + upsertClients.size() +
-               removeClients.size() + rejections.size();
+               removeClients.size() + rejections.size() + documents.size() + audit.size();
     }
     void clear() { *this = WriteBatch{}; }
 };

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "V1Samples.h"
 #include "store/Crc32.h"
 #include "store/JournalCodec.h"
 
@@ -6,6 +7,7 @@
 #include <QTest>
 
 using namespace greygate;
+using namespace greygate::test;
 
 namespace {
 
@@ -26,6 +28,15 @@ WriteBatch sampleBatch()
                          {QByteArrayLiteral("10.0.0.1"), QByteArrayLiteral("s"), {}},
                          3,
                          50});
+    b.documents.append({DocumentKind::Group, QByteArrayLiteral("3"), false, 2, 17,
+                        QByteArray("{\"members\":[\"a\0\xff\"]}", 19)});
+    b.documents.append({DocumentKind::Policy, QByteArray("\0", 1), true, 0, 18, {}});
+    b.documents.append({DocumentKind::Internal, QByteArrayLiteral("internal"), false, 0xFFFFFFFFu,
+                        std::numeric_limits<quint64>::max(), QByteArray(700, '{')});
+    b.audit.append({17, -3, QByteArrayLiteral("admin"), QByteArrayLiteral("group.members.add"),
+                    QByteArrayLiteral("group:3"), QByteArray(), QByteArray("{\0}", 3)});
+    b.audit.append({std::numeric_limits<quint64>::max(), std::numeric_limits<qint64>::min(),
+                    QByteArray(), QByteArray(), QByteArray(), QByteArray("\xff", 1), QByteArray()});
     return b;
 }
 
@@ -52,6 +63,8 @@ void compareBatches(const WriteBatch &a, const WriteBatch &b)
         QCOMPARE(a.rejections[i].attempts, b.rejections[i].attempts);
         QCOMPARE(a.rejections[i].firstSeen, b.rejections[i].firstSeen);
     }
+    QCOMPARE(a.documents, b.documents);
+    QCOMPARE(a.audit, b.audit);
 }
 
 } // namespace
@@ -139,7 +152,7 @@ private slots:
                 junk.resize(random.bounded(1, 300));
                 for (char &c : junk)
                     c = char(random.bounded(256));
-                junk[0] = 1; // past the version check, into the counts
+                junk[0] = char(1 + round % 4); // past the version check, into the counts
             } else {
                 for (int k = 0; k < 4; ++k)
                     junk[random.bounded(int(junk.size()))] = char(random.bounded(256));
@@ -148,10 +161,81 @@ private slots:
         }
     }
 
+    void unknown_format_version_is_refused_data()
+    {
+        QTest::addColumn<int>("version");
+        QTest::newRow("0") << 0;
+        QTest::newRow("3") << 3;
+        QTest::newRow("255") << 255;
+    }
     void unknown_format_version_is_refused()
     {
+        QFETCH(int, version);
         QByteArray payload = JournalCodec::encode(sampleBatch()).mid(JournalCodec::kHeaderSize);
-        payload[0] = 2;
+        QCOMPARE(payload[0], char(2)); // what this build writes
+        payload[0] = char(version);
+        QVERIFY(!JournalCodec::decode(payload.constData(), payload.size()));
+    }
+
+    void a_document_of_unknown_kind_or_with_a_bad_removed_flag_is_refused_data()
+    {
+        QTest::addColumn<int>("offset"); // into the first document, from its kind byte
+        QTest::addColumn<int>("value");
+        QTest::newRow("kind 0") << 0 << 0;
+        QTest::newRow("kind 5") << 0 << 5;
+        QTest::newRow("removed 2") << 1 + 4 + 1 << 2;
+    }
+    void a_document_of_unknown_kind_or_with_a_bad_removed_flag_is_refused()
+    {
+        QFETCH(int, offset);
+        QFETCH(int, value);
+        WriteBatch batch;
+        batch.documents.append({DocumentKind::Policy, "7", false, 1, 1, "{}"});
+        QByteArray payload = JournalCodec::encode(batch).mid(JournalCodec::kHeaderSize);
+        const int kindAt = 1 + 5 * 4 + 4; // version, five empty lists, the document count
+        QCOMPARE(payload[kindAt], char(DocumentKind::Policy));
+        QVERIFY(JournalCodec::decode(payload.constData(), payload.size()));
+        payload[kindAt + offset] = char(value);
+        QVERIFY(!JournalCodec::decode(payload.constData(), payload.size()));
+    }
+
+    // Journals written before policies were stored (format 1) are read as batches without
+    // documents or audit entries: the committed sample was written by that code.
+    void version_1_records_written_by_the_old_code_still_decode()
+    {
+        const QByteArray journal = readV1Sample("v1_journal.bin");
+        QVERIFY(!journal.isEmpty());
+        qsizetype pos = 0;
+        quint64 sequence = 4;
+        for (; pos < journal.size(); ++sequence) {
+            QVERIFY(journal.size() - pos >= JournalCodec::kHeaderSize);
+            const JournalCodec::Header h = JournalCodec::parseHeader(journal.constData() + pos);
+            QCOMPARE(h.magic, JournalCodec::kMagic);
+            QCOMPARE(h.sequence, sequence);
+            const char *payload = journal.constData() + pos + JournalCodec::kHeaderSize;
+            QVERIFY(JournalCodec::verify(h, payload));
+            QCOMPARE(payload[0], char(1));
+            const std::optional<WriteBatch> batch = JournalCodec::decode(payload, h.length);
+            QVERIFY(batch);
+            compareBatches(*batch, v1SampleBatch(qint64(sequence)));
+            QVERIFY(batch->documents.isEmpty() && batch->audit.isEmpty());
+            // Re-encoded it is a version-2 record of the same batch.
+            const QByteArray again = JournalCodec::encode(*batch).mid(JournalCodec::kHeaderSize);
+            QCOMPARE(again[0], char(2));
+            const std::optional<WriteBatch> decoded =
+                JournalCodec::decode(again.constData(), again.size());
+            QVERIFY(decoded);
+            compareBatches(*decoded, *batch);
+            pos += JournalCodec::kHeaderSize + h.length;
+        }
+        QCOMPARE(sequence, 7u);
+    }
+
+    void a_version_1_payload_with_version_2_lists_appended_is_refused()
+    {
+        // Version 1 ends after the rejections: the two extra counts are trailing bytes.
+        QByteArray payload = JournalCodec::encode(sampleBatch()).mid(JournalCodec::kHeaderSize);
+        payload[0] = 1;
         QVERIFY(!JournalCodec::decode(payload.constData(), payload.size()));
     }
 };
