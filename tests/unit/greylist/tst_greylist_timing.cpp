@@ -23,6 +23,9 @@ public:
     QHash<QByteArray, TripletRecord> triplets;
     QHash<QByteArray, ClientRecord> clients;
     QList<RejectionEntry> rejectionLog;
+    QHash<QPair<int, QByteArray>, DocumentRecord> documents;
+    QList<AuditRecord> auditLog;
+    quint64 revision = 0;
 
     QString kind() const override { return QStringLiteral("memory"); }
     bool open(QString *) override { return true; }
@@ -47,8 +50,30 @@ public:
         for (const ClientRecord &record : batch.upsertClients)
             clients.insert(record.client, record);
         rejectionLog.append(batch.rejections);
+        for (const DocumentRecord &document : batch.documents) {
+            const QPair<int, QByteArray> id(int(document.kind), document.id);
+            if (document.removed)
+                documents.remove(id);
+            else
+                documents.insert(id, document);
+            revision = qMax(revision, document.revision);
+        }
+        auditLog.append(batch.audit);
         return true;
     }
+    bool loadDocuments(const std::function<void(DocumentRecord &&)> &onDocument, QString *) override
+    {
+        for (DocumentRecord document : std::as_const(documents))
+            onDocument(std::move(document));
+        return true;
+    }
+    bool documentRevision(quint64 *result, QString *) override
+    {
+        *result = revision;
+        return true;
+    }
+    QList<AuditRecord> audit(const AuditQuery &, QString *) override { return auditLog; }
+    bool pruneBefore(Seconds, Seconds, QString *) override { return true; }
     QList<RejectionEntry> rejections(const RejectionQuery &, QString *) override
     {
         return rejectionLog;
