@@ -2,6 +2,7 @@
 #include "Greygated.h"
 
 #include "ExitCode.h"
+#include "PolicyStartup.h"
 #include "greylist/GreylistEngine.h"
 #include "policyd/GreylistPolicyHandler.h"
 #include "policyd/PolicyServer.h"
@@ -67,7 +68,18 @@ int Greygated::start()
         return ExitUsage;
     }
 
+    // The policy document and internal configuration are checked before anything else, so
+    // a bad one refuses the start with the field named and touches nothing in the dbdir.
+    PolicyStartup policies(m_options);
+    QString error;
+    if (!policies.prepare(&error)) {
+        logError("invalid policy configuration", error);
+        return ExitUsage;
+    }
+
     GreylistPolicyOptions policy;
+    policy.rejectText = m_options.rejectText.toUtf8();
+    policy.autoAllowLifetime = m_options.autoAllowLifetimeDays * 86400;
     policy.greylistText = m_options.greylistText.toUtf8();
     policy.greylistCode = m_options.greylistCode.toLatin1();
     policy.hostname =
@@ -92,7 +104,6 @@ int Greygated::start()
 
     // Listen first: a port in use fails at once, before a long load; Postfix connections
     // that arrive during the load wait in the kernel's backlog rather than being refused.
-    QString error;
     if (!m_server->listen(address, m_options.listenPort, &error)) {
         logError("cannot listen", error);
         return ExitListen;
@@ -111,6 +122,19 @@ int Greygated::start()
     if (!m_engine->load(*m_store, &error)) {
         logError("cannot load the greylist", m_options.dbDir + u": " + error);
         return ExitStore;
+    }
+    if (!m_handler->policies().load(*m_store, &error)) {
+        logError("cannot load the policies", m_options.dbDir + u": " + error);
+        return ExitStore;
+    }
+    const quint64 failedCommits = m_handler->stats().failedCommits;
+    const quint64 revisionBefore = m_handler->policies().set().revision();
+    if (const ChangeOutcome applied = policies.apply(*m_handler, m_clock.now()); !applied.ok()) {
+        const bool stored = m_handler->stats().failedCommits == failedCommits;
+        logError(stored ? "invalid policy configuration" : "cannot save the policies",
+                 (stored ? m_options.policiesFile + u": " : m_options.dbDir + u": ") +
+                     applied.error);
+        return stored ? ExitUsage : ExitStore;
     }
     if (!m_options.pidFile.isEmpty() && !writePidFile(&error)) {
         logError("cannot write the pid file", error);
@@ -133,6 +157,16 @@ int Greygated::start()
                                       .add("max_age_days", m_options.maxAgeDays)
                                       .add("auto_whitelist_clients", m_options.autoWhitelistClients)
                                       .text();
+    const PolicyState &state = m_handler->policies();
+    qCInfo(lcDaemon).noquote()
+        << LogLine("policies ready")
+               .add("policies", qint64(state.currentIndex().policyCount()))
+               .add("groups", qint64(state.set().document().groups.size()))
+               .add("auto_allow", qint64(state.set().autoAllow().size()))
+               .add("revision", qint64(state.set().revision()))
+               .add("imported_changes", qint64(state.set().revision() - revisionBefore))
+               .add("policies_file", m_options.policiesFile)
+               .text();
     return ExitOk;
 }
 
@@ -167,6 +201,9 @@ void Greygated::finishShutdown()
                                           .add("answers", qint64(s.answers))
                                           .add("deferred", qint64(h.deferred))
                                           .add("passed", qint64(h.passedNow))
+                                          .add("rejected", qint64(h.rejected))
+                                          .add("bypassed", qint64(h.bypassed))
+                                          .add("outbound", qint64(h.outbound))
                                           .add("protocol_errors", qint64(s.protocolErrors))
                                           .add("internal_errors", qint64(s.internalErrors))
                                           .text();

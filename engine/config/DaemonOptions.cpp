@@ -87,6 +87,13 @@ template <typename T> Apply intOption(T DaemonOptions::*field, qint64 min, qint6
 
 constexpr qint64 kDay = 86400;
 
+// "a, b c": the items, without empty ones (an empty value is an empty list).
+QStringList splitList(const QString &value)
+{
+    static const QRegularExpression separators(QStringLiteral("[,\\s]+"));
+    return value.split(separators, Qt::SkipEmptyParts);
+}
+
 const QList<Spec> &specs()
 {
     static const QList<Spec> table = {
@@ -246,6 +253,44 @@ const QList<Spec> &specs()
          intOption(&DaemonOptions::idleTimeoutSeconds, 1, 86400)},
         {"max-connections", Arg::Required, "N", "connections served at once (default 1000)", true,
          intOption(&DaemonOptions::maxConnections, 1, 100'000)},
+        {"policies", Arg::Required, "FILE",
+         "import this JSON policy document at start (docs/policies.md); invalid: no start",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             if (v.trimmed().isEmpty()) {
+                 *e = QStringLiteral("must not be empty");
+                 return false;
+             }
+             o.policiesFile = v.trimmed();
+             return true;
+         }},
+        {"internal-domains", Arg::Required, "LIST",
+         "our domains, comma-separated; *.example.com also covers its subdomains", true,
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.internalDomains = splitList(v);
+             return true;
+         }},
+        {"internal-networks", Arg::Required, "LIST",
+         "networks outbound mail comes from, comma-separated CIDRs", true,
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.internalNetworks = splitList(v);
+             return true;
+         }},
+        {"auto-allow-lifetime", Arg::Required, "DAYS",
+         "days a learned auto allow entry lives (default 60)", true,
+         intOption(&DaemonOptions::autoAllowLifetimeDays, 1, 3650)},
+        {"reject-text", Arg::Required, "TEXT",
+         "text after REJECT 5.7.1 for Blocked Senders (default: Sender blocked by policy)", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             if (!singleLine(v, e))
+                 return false;
+             if (v.trimmed().isEmpty() || v.size() > 400) {
+                 *e = QStringLiteral("must be 1 to 400 characters");
+                 return false;
+             }
+             o.rejectText = v.trimmed();
+             return true;
+         }},
         {"log-level", Arg::Required, "LEVEL", "debug, info (default), warning or error", true,
          [](DaemonOptions &o, const QString &v, QString *e) {
              const auto level = Logger::parseLevel(v.trimmed());

@@ -5,6 +5,7 @@
 
 #include <QString>
 #include <QStringList>
+#include <optional>
 
 namespace greygate {
 
@@ -50,6 +51,15 @@ struct DaemonOptions
     QString configFile;                 // --config
     LogLevel logLevel = LogLevel::Info; // --log-level
     QString pidFile;                    // --pidfile
+    // Policies (docs/policies.md). Checked here for form only; greygated validates the
+    // document, the domains and the networks before it opens the store.
+    QString policiesFile; // --policies: a JSON document imported at every start
+    // --internal-domains / --internal-networks: comma- or space-separated; unset keeps what
+    // the store holds, set (even empty) replaces it.
+    std::optional<QStringList> internalDomains;
+    std::optional<QStringList> internalNetworks;
+    qint64 autoAllowLifetimeDays = 60; // --auto-allow-lifetime
+    QString rejectText = QStringLiteral("Sender blocked by policy"); // --reject-text
 
     // Parses the command line (without the program name), reading --config's file first.
     // On Error, *error tells what is wrong and where (file:line for config file errors).

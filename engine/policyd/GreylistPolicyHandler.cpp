@@ -39,8 +39,10 @@ GreylistPolicyHandler::GreylistPolicyHandler(GreylistEngine &engine, Store &stor
     , m_store(store)
     , m_clock(clock)
     , m_options(options)
+    , m_learner(options.autoAllowLifetime)
     , m_headerSent(options.instanceMemory)
 {
+    m_rejectAction = QByteArrayLiteral("REJECT 5.7.1 ") + m_options.rejectText;
     m_deferPrefix = QByteArrayLiteral("DEFER_IF_PERMIT ");
     if (!m_options.greylistCode.isEmpty())
         m_deferPrefix.append(m_options.greylistCode).append(' ');
@@ -72,18 +74,90 @@ QByteArray GreylistPolicyHandler::decide(const PolicyRequest &request)
     if (!request.has(PolicyRequest::Recipient) || request.recipient.isEmpty())
         return refuse(QByteArrayLiteral("RCPT request without recipient"));
 
-    const std::optional<Decision> decision =
-        m_engine.decide(request.clientAddress, request.sender, request.recipient, m_batch);
-    if (!decision)
+    const std::optional<TripletKey> key = m_engine.normaliser().normalise(
+        request.clientAddress, request.sender, request.recipient);
+    if (!key)
         return refuse(QByteArrayLiteral("client_address, sender or recipient unusable for a "
                                         "triplet"));
     ++m_uncommittedDecisions;
 
-    switch (decision->verdict) {
+    // The normalised sender, so that VERP, SRS, BATV and +tag forms of an address match the
+    // policies and auto allow entries written for the address itself.
+    PolicyQuery query;
+    query.clientAddress = request.clientAddress;
+    query.sender = key->sender;
+    query.recipient = key->recipient;
+    query.saslUsername = request.saslUsername;
+    query.now = m_clock.now();
+    const PolicyIndex &index = m_policies.currentIndex();
+    const PolicyDecision decision = index.evaluate(query, &m_policies.set().autoAllow());
+
+    if (decision.outcome == PolicyOutcome::Reject) {
+        ++m_stats.rejected;
+        logPolicy("policy reject", request, decision);
+        return m_rejectAction;
+    }
+    if (AutoAllowLearner::isOutbound(query, index)) {
+        // The external recipient is recorded in the form its replies' sender will take.
+        const QByteArray external = m_engine.normaliser().normaliseSender(request.recipient);
+        PolicyQuery outbound = query;
+        outbound.recipient = external;
+        if (const std::optional<AutoAllowEntry> entry = m_learner.learn(outbound, index)) {
+            if (m_policies.learn(*entry, m_batch))
+                ++m_stats.learned;
+            else
+                qCWarning(lcPolicyd).noquote()
+                    << LogLine("auto allow table full: not learned")
+                           .add("internal", entry->internalAddress)
+                           .add("external", entry->externalAddress)
+                           .text();
+        }
+        ++m_stats.outbound;
+        return QByteArrayLiteral("DUNNO");
+    }
+    if (decision.outcome == PolicyOutcome::Bypass) {
+        ++m_stats.bypassed;
+        logPolicy("policy bypass", request, decision);
+        return QByteArrayLiteral("DUNNO");
+    }
+    return greylist(request, *key);
+}
+
+void GreylistPolicyHandler::logPolicy(const char *message, const PolicyRequest &request,
+                                      const PolicyDecision &d)
+{
+    LogLine line(message);
+    switch (d.reason) {
+    case DecisionReason::Policy:
+        line.add("reason", "policy").add("policy", d.policyId);
+        break;
+    case DecisionReason::BlockedSender:
+        line.add("reason", "blocked_sender").add("group", d.groupId);
+        break;
+    case DecisionReason::PermittedSender:
+        line.add("reason", "permitted_sender").add("group", d.groupId);
+        break;
+    case DecisionReason::AutoAllow:
+        line.add("reason", "auto_allow");
+        break;
+    case DecisionReason::DefaultGreylist:
+        line.add("reason", "default");
+        break;
+    }
+    qCInfo(lcPolicyd).noquote() << line.add("client", request.clientAddress)
+                                       .add("sender", request.sender)
+                                       .add("recipient", request.recipient)
+                                       .text();
+}
+
+QByteArray GreylistPolicyHandler::greylist(const PolicyRequest &request, const TripletKey &key)
+{
+    const Decision decision = m_engine.decide(key, m_batch);
+    switch (decision.verdict) {
     case Verdict::Defer: {
         ++m_stats.deferred;
         QByteArray action = m_deferPrefix;
-        action.append(expandText(m_options.greylistText, decision->waitSeconds, request.recipient));
+        action.append(expandText(m_options.greylistText, decision.waitSeconds, request.recipient));
         return action;
     }
     case Verdict::PassedNow: {
@@ -97,10 +171,10 @@ QByteArray GreylistPolicyHandler::decide(const PolicyRequest &request)
                                                .add("client", request.clientAddress)
                                                .add("sender", request.sender)
                                                .add("recipient", request.recipient)
-                                               .add("delayed", decision->delayedSeconds)
-                                               .add("attempts", qint64(decision->attempts))
+                                               .add("delayed", decision.delayedSeconds)
+                                               .add("attempts", qint64(decision.attempts))
                                                .text();
-            return QByteArrayLiteral("PREPEND ") + greylistHeader(decision->delayedSeconds);
+            return QByteArrayLiteral("PREPEND ") + greylistHeader(decision.delayedSeconds);
         }
         return QByteArrayLiteral("DUNNO");
     }
@@ -110,6 +184,33 @@ QByteArray GreylistPolicyHandler::decide(const PolicyRequest &request)
         return QByteArrayLiteral("DUNNO");
     }
     return QByteArrayLiteral("DUNNO");
+}
+
+ChangeOutcome
+GreylistPolicyHandler::changePolicies(const std::function<ChangeOutcome(PolicySet &)> &change)
+{
+    ChangeOutcome outcome = m_policies.change(change, m_batch);
+    if (!outcome.ok() || outcome.changes.isEmpty())
+        return outcome;
+    // With decisions waiting, the server's commit at the end of this pass carries the change
+    // (committing here would let a failure go unnoticed for those decisions' answers).
+    if (m_uncommittedDecisions == 0 && !commit()) {
+        outcome.code = ChangeError::Invalid;
+        outcome.error = QStringLiteral("the change could not be saved (the store failed; it "
+                                       "is retried with the next commit)");
+    }
+    return outcome;
+}
+
+int GreylistPolicyHandler::expireAutoAllowNow()
+{
+    const Seconds now = m_clock.now();
+    m_lastAutoAllowExpiry = now;
+    const int expired = m_policies.expire(now, m_batch);
+    m_stats.autoAllowExpired += quint64(expired);
+    if (expired > 0 && m_uncommittedDecisions == 0)
+        commit();
+    return expired;
 }
 
 bool GreylistPolicyHandler::commit()
@@ -160,6 +261,10 @@ int GreylistPolicyHandler::sweepNow()
 {
     const int visited = m_engine.sweep(m_options.sweepMaxVisits, m_batch);
     m_stats.swept += quint64(visited);
+    if (m_clock.now() - m_lastAutoAllowExpiry >= m_options.autoAllowExpiryInterval) {
+        m_lastAutoAllowExpiry = m_clock.now();
+        m_stats.autoAllowExpired += quint64(m_policies.expire(m_lastAutoAllowExpiry, m_batch));
+    }
     if (m_uncommittedDecisions == 0 && !m_batch.isEmpty())
         commit(); // a failure is logged there; the batch is retried on the next commit
     return visited;

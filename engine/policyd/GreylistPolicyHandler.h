@@ -3,8 +3,10 @@
 
 #include "GreylistPolicyOptions.h"
 #include "PolicyHandler.h"
+#include "PolicyState.h"
 #include "RecentSet.h"
 #include "greylist/Clock.h"
+#include "policy/AutoAllowLearner.h"
 #include "store/WriteBatch.h"
 
 #include <QObject>
@@ -15,18 +17,25 @@ namespace greygate {
 class GreylistEngine;
 class Store;
 
-// Postfix policy answers from the greylisting engine:
+// Postfix policy answers from the policies and the greylisting engine:
 //   not request=smtpd_access_policy          -> protocol error (the connection is closed)
 //   protocol_state other than RCPT           -> DUNNO (greylisting decides per recipient)
 //   RCPT without client_address, sender or recipient -> protocol error
+// then the policies (PolicyIndex::evaluate, docs/policies.md), on the normalised sender:
+//   Blocked Senders                          -> REJECT 5.7.1 <reject text>
+//   outbound (sasl_username, or an internal sender from an internal network)
+//                                            -> DUNNO, auto allow learned, never greylisted
+//   Permitted Senders, Auto Allow, a bypass policy -> DUNNO, the reason logged
+// and otherwise greylisting:
 //   Defer                                    -> DEFER_IF_PERMIT [code ]<text>
 //   PassedNow                                -> PREPEND X-Greylist: delayed N seconds by
 //                                               greygate-<version> at <host>; <date>
 //                                               (once per message instance; DUNNO after)
 //   PassedKnown, ClientWhitelisted           -> DUNNO
 // DEFER_IF_PERMIT rather than DEFER: a later restriction that rejects outright still wins,
-// as with postgrey. Every change goes to one WriteBatch that commit() hands to the Store.
-// It also runs the engine's expiry sweep on a timer, so expiry is never on the hot path.
+// as with postgrey. Every change (triplets, learned auto allow, policy changes) goes to one
+// WriteBatch that commit() hands to the Store. It also runs the engine's expiry sweep and
+// the auto allow expiry on a timer, so expiry is never on the hot path.
 class GreylistPolicyHandler : public QObject, public PolicyHandler
 {
     Q_OBJECT
@@ -41,6 +50,11 @@ public:
         quint64 refused = 0; // protocol errors
         quint64 failedCommits = 0;
         quint64 swept = 0;
+        quint64 rejected = 0;  // Blocked Senders
+        quint64 bypassed = 0;  // Permitted Senders, Auto Allow, bypass policies
+        quint64 outbound = 0;  // not greylisted: outbound mail
+        quint64 learned = 0;   // auto allow entries learned or refreshed
+        quint64 autoAllowExpired = 0;
     };
 
     GreylistPolicyHandler(GreylistEngine &engine, Store &store, const Clock &clock,
@@ -57,6 +71,18 @@ public:
     // decisions are waiting for the server's commit, which then carries them too.
     int sweepNow();
 
+    // The policies this handler evaluates. Load them (PolicyState::load) before serving.
+    PolicyState &policies() { return m_policies; }
+    // An admin's change (the --policies import, later the control API): applied, then
+    // committed at once, or, when decisions are waiting for the server's commit at the end
+    // of this event-loop pass, with them. A failed commit is reported
+    // as ChangeError::Invalid with the store's error; the change stays in memory and the
+    // batch is retried by the next commit, as for decisions.
+    ChangeOutcome changePolicies(const std::function<ChangeOutcome(PolicySet &)> &change);
+    // Removes expired auto allow entries now (the sweep does it every
+    // autoAllowExpiryInterval); their removal is committed like a sweep's.
+    int expireAutoAllowNow();
+
     const Stats &stats() const { return m_stats; }
     qsizetype pendingChanges() const { return m_batch.size(); }
 
@@ -67,12 +93,18 @@ public:
 
 private:
     QByteArray refuse(QByteArray why);
+    QByteArray greylist(const PolicyRequest &request, const TripletKey &key);
+    void logPolicy(const char *message, const PolicyRequest &request, const PolicyDecision &d);
 
     GreylistEngine &m_engine;
     Store &m_store;
     const Clock &m_clock;
     GreylistPolicyOptions m_options;
     QByteArray m_deferPrefix; // "DEFER_IF_PERMIT " plus the code and a space
+    QByteArray m_rejectAction; // "REJECT 5.7.1 " plus the text
+    PolicyState m_policies;
+    AutoAllowLearner m_learner;
+    Seconds m_lastAutoAllowExpiry = 0;
     RecentSet m_headerSent;
     // The header's date changes once a second; formatting it (and glibc's time zone check
     // behind it) for every passed message showed in profiles.
