@@ -158,15 +158,15 @@ int Greygated::start()
                                       .add("auto_whitelist_clients", m_options.autoWhitelistClients)
                                       .text();
     const PolicyState &state = m_handler->policies();
-    qCInfo(lcDaemon).noquote()
-        << LogLine("policies ready")
-               .add("policies", qint64(state.currentIndex().policyCount()))
-               .add("groups", qint64(state.set().document().groups.size()))
-               .add("auto_allow", qint64(state.set().autoAllow().size()))
-               .add("revision", qint64(state.set().revision()))
-               .add("imported_changes", qint64(state.set().revision() - revisionBefore))
-               .add("policies_file", m_options.policiesFile)
-               .text();
+    qCInfo(lcDaemon).noquote() << LogLine("policies ready")
+                                      .add("policies", qint64(state.currentIndex().policyCount()))
+                                      .add("groups", qint64(state.set().document().groups.size()))
+                                      .add("auto_allow", qint64(state.set().autoAllow().size()))
+                                      .add("revision", qint64(state.set().revision()))
+                                      .add("imported_changes",
+                                           qint64(state.set().revision() - revisionBefore))
+                                      .add("policies_file", m_options.policiesFile)
+                                      .text();
     return ExitOk;
 }
 

@@ -57,9 +57,8 @@ ChangeOutcome PolicyStartup::apply(GreylistPolicyHandler &handler, Seconds now)
 {
     ChangeOutcome last;
     if (m_document) {
-        last = handler.changePolicies([&](PolicySet &set) {
-            return set.importDocument(*m_document, kFileAuthor, now);
-        });
+        last = handler.changePolicies(
+            [&](PolicySet &set) { return set.importDocument(*m_document, kFileAuthor, now); });
         if (!last.ok())
             return last;
     }
@@ -79,7 +78,7 @@ ChangeOutcome PolicyStartup::apply(GreylistPolicyHandler &handler, Seconds now)
 }
 
 std::optional<QList<InternalDomain>> PolicyStartup::parseDomains(const QStringList &items,
-                                                                QString *error)
+                                                                 QString *error)
 {
     QList<InternalDomain> out;
     for (const QString &item : items) {

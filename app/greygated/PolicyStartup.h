@@ -2,8 +2,8 @@
 #pragma once
 
 #include "config/DaemonOptions.h"
-#include "policy/PolicyDocument.h"
 #include "policy/PolicyChange.h"
+#include "policy/PolicyDocument.h"
 
 #include <optional>
 
@@ -34,7 +34,7 @@ public:
 
     // "*.example.com" covers example.com and its subdomains; "example.com" only itself.
     static std::optional<QList<InternalDomain>> parseDomains(const QStringList &items,
-                                                            QString *error);
+                                                             QString *error);
     static std::optional<QList<Cidr>> parseNetworks(const QStringList &items, QString *error);
 
     bool hasDocument() const { return m_document.has_value(); }

@@ -254,8 +254,7 @@ const QList<Spec> &specs()
         {"max-connections", Arg::Required, "N", "connections served at once (default 1000)", true,
          intOption(&DaemonOptions::maxConnections, 1, 100'000)},
         {"policies", Arg::Required, "FILE",
-         "import this JSON policy document at start (docs/policies.md); invalid: no start",
-         true,
+         "import this JSON policy document at start (docs/policies.md); invalid: no start", true,
          [](DaemonOptions &o, const QString &v, QString *e) {
              if (v.trimmed().isEmpty()) {
                  *e = QStringLiteral("must not be empty");

@@ -58,7 +58,7 @@ struct DaemonOptions
     // the store holds, set (even empty) replaces it.
     std::optional<QStringList> internalDomains;
     std::optional<QStringList> internalNetworks;
-    qint64 autoAllowLifetimeDays = 60; // --auto-allow-lifetime
+    qint64 autoAllowLifetimeDays = 60;                               // --auto-allow-lifetime
     QString rejectText = QStringLiteral("Sender blocked by policy"); // --reject-text
 
     // Parses the command line (without the program name), reading --config's file first.

@@ -74,8 +74,8 @@ QByteArray GreylistPolicyHandler::decide(const PolicyRequest &request)
     if (!request.has(PolicyRequest::Recipient) || request.recipient.isEmpty())
         return refuse(QByteArrayLiteral("RCPT request without recipient"));
 
-    const std::optional<TripletKey> key = m_engine.normaliser().normalise(
-        request.clientAddress, request.sender, request.recipient);
+    const std::optional<TripletKey> key =
+        m_engine.normaliser().normalise(request.clientAddress, request.sender, request.recipient);
     if (!key)
         return refuse(QByteArrayLiteral("client_address, sender or recipient unusable for a "
                                         "triplet"));
@@ -106,11 +106,10 @@ QByteArray GreylistPolicyHandler::decide(const PolicyRequest &request)
             if (m_policies.learn(*entry, m_batch))
                 ++m_stats.learned;
             else
-                qCWarning(lcPolicyd).noquote()
-                    << LogLine("auto allow table full: not learned")
-                           .add("internal", entry->internalAddress)
-                           .add("external", entry->externalAddress)
-                           .text();
+                qCWarning(lcPolicyd).noquote() << LogLine("auto allow table full: not learned")
+                                                      .add("internal", entry->internalAddress)
+                                                      .add("external", entry->externalAddress)
+                                                      .text();
         }
         ++m_stats.outbound;
         return QByteArrayLiteral("DUNNO");

@@ -50,10 +50,10 @@ public:
         quint64 refused = 0; // protocol errors
         quint64 failedCommits = 0;
         quint64 swept = 0;
-        quint64 rejected = 0;  // Blocked Senders
-        quint64 bypassed = 0;  // Permitted Senders, Auto Allow, bypass policies
-        quint64 outbound = 0;  // not greylisted: outbound mail
-        quint64 learned = 0;   // auto allow entries learned or refreshed
+        quint64 rejected = 0; // Blocked Senders
+        quint64 bypassed = 0; // Permitted Senders, Auto Allow, bypass policies
+        quint64 outbound = 0; // not greylisted: outbound mail
+        quint64 learned = 0;  // auto allow entries learned or refreshed
         quint64 autoAllowExpired = 0;
     };
 
@@ -100,7 +100,7 @@ private:
     Store &m_store;
     const Clock &m_clock;
     GreylistPolicyOptions m_options;
-    QByteArray m_deferPrefix; // "DEFER_IF_PERMIT " plus the code and a space
+    QByteArray m_deferPrefix;  // "DEFER_IF_PERMIT " plus the code and a space
     QByteArray m_rejectAction; // "REJECT 5.7.1 " plus the text
     PolicyState m_policies;
     AutoAllowLearner m_learner;

@@ -15,8 +15,7 @@ namespace {
 
 QByteArray compact(const QJsonObject &object)
 {
-    return object.isEmpty() ? QByteArray()
-                            : QJsonDocument(object).toJson(QJsonDocument::Compact);
+    return object.isEmpty() ? QByteArray() : QJsonDocument(object).toJson(QJsonDocument::Compact);
 }
 
 QString describe(const DocumentRecord &r)
@@ -30,8 +29,8 @@ std::optional<QJsonObject> objectOf(const DocumentRecord &r, QString *error)
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(r.json, &parseError);
     if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
-        *error = u"stored " + describe(r) + u": not a JSON object (" + parseError.errorString() +
-                 u')';
+        *error =
+            u"stored " + describe(r) + u": not a JSON object (" + parseError.errorString() + u')';
         return std::nullopt;
     }
     return doc.object();
