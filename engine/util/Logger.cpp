@@ -5,16 +5,100 @@
 
 #include <QDateTime>
 #include <QLoggingCategory>
-#include <QMutex>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
 namespace greygate {
 
 namespace {
 
 std::atomic<LogLevel> g_threshold{LogLevel::Info};
-QMutex g_writeMutex; // one line at a time, even from several threads
+
+// Info and debug lines are buffered and written by a flusher thread at most 100 ms later:
+// a write() and fflush per line cost the policy server a syscall per passed message in
+// profiles. Warnings and errors, and a full buffer, are written at once (after what is
+// buffered, so the order holds); exit flushes what is left.
+class Sink
+{
+public:
+    Sink()
+        : m_flusher([this] { run(); })
+    {}
+    ~Sink()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_wake.notify_one();
+        m_flusher.join();
+        std::lock_guard lock(m_mutex);
+        writeLocked();
+    }
+
+    void add(const QByteArray &line, bool urgent)
+    {
+        std::unique_lock lock(m_mutex);
+        m_buffer.append(line);
+        if (urgent || m_buffer.size() >= kMaxBuffered) {
+            writeLocked();
+            return;
+        }
+        if (!m_pending) {
+            m_pending = true;
+            lock.unlock();
+            m_wake.notify_one();
+        }
+    }
+
+    void flush()
+    {
+        std::lock_guard lock(m_mutex);
+        writeLocked();
+    }
+
+private:
+    static constexpr qsizetype kMaxBuffered = 256 * 1024;
+
+    void run()
+    {
+        std::unique_lock lock(m_mutex);
+        while (!m_stop) {
+            m_wake.wait(lock, [this] { return m_stop || m_pending; });
+            if (m_stop)
+                break;
+            m_wake.wait_for(lock, std::chrono::milliseconds(100), [this] { return m_stop; });
+            writeLocked();
+        }
+    }
+
+    void writeLocked()
+    {
+        m_pending = false;
+        if (m_buffer.isEmpty())
+            return;
+        std::fwrite(m_buffer.constData(), 1, size_t(m_buffer.size()), stderr);
+        std::fflush(stderr);
+        m_buffer.clear();
+    }
+
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    QByteArray m_buffer;
+    bool m_pending = false;
+    bool m_stop = false;
+    std::thread m_flusher;
+};
+
+Sink &sink()
+{
+    static Sink instance;
+    return instance;
+}
 
 LogLevel levelOf(QtMsgType type)
 {
@@ -38,11 +122,7 @@ void handler(QtMsgType type, const QMessageLogContext &context, const QString &m
         return;
     const QByteArray line =
         Logger::formatLine(QDateTime::currentMSecsSinceEpoch(), type, context.category, message);
-    {
-        QMutexLocker lock(&g_writeMutex);
-        std::fwrite(line.constData(), 1, size_t(line.size()), stderr);
-        std::fflush(stderr);
-    }
+    sink().add(line, levelOf(type) >= LogLevel::Warning || type == QtFatalMsg);
 }
 
 } // namespace
@@ -50,7 +130,13 @@ void handler(QtMsgType type, const QMessageLogContext &context, const QString &m
 void Logger::install(LogLevel threshold)
 {
     setThreshold(threshold);
+    sink(); // started now, so it is destroyed (and flushed) after everything that logs
     qInstallMessageHandler(handler);
+}
+
+void Logger::flush()
+{
+    sink().flush();
 }
 
 void Logger::setThreshold(LogLevel threshold)

@@ -27,6 +27,8 @@ public:
     static void install(LogLevel threshold);
     static void setThreshold(LogLevel threshold);
     static LogLevel threshold();
+    // Writes buffered lines now (info and debug lines are written within 100 ms otherwise).
+    static void flush();
 
     static std::optional<LogLevel> parseLevel(QStringView name); // debug|info|warning|error
     static QLatin1StringView levelName(LogLevel level);
