@@ -6,6 +6,7 @@
 #include "KeyedSlotTable.h"
 #include "Triplet.h"
 #include "TripletNormaliser.h"
+#include "TripletQuery.h"
 #include "store/WriteBatch.h"
 
 #include <optional>
@@ -62,6 +63,28 @@ public:
     std::optional<ClientRecord> client(const QByteArray &clientKey) const;
     qsizetype tripletCount() const { return m_triplets.size(); }
     qsizetype clientCount() const { return m_clients.size(); }
+
+    // Admin operations (the control API), off the hot path.
+    // One page of triplets matching the query, sorted (ties broken by key, so paging is
+    // stable). Walks every entry: tens of milliseconds for a million, on the caller's thread.
+    TripletPage query(const TripletQuery &query) const;
+    // When a triplet stops being held if nothing happens: the retry window's end for a
+    // deferred one, the lifetime's end (from lastSeen) for a passed one.
+    Seconds expiresAt(const TripletState &state) const;
+
+    enum class ReleaseResult : quint8
+    {
+        Released,
+        NotFound,
+        AlreadyPassed,
+    };
+    // An admin's "release now": a deferred triplet becomes passed at once (passedAt and
+    // lastSeen now), so the sender's next retry is accepted whatever the delay; recorded in
+    // changes like a decision.
+    ReleaseResult release(const TripletKey &key, WriteBatch &changes);
+    // Forgets a triplet (deferred or passed): its next attempt is greylisted afresh. No
+    // rejection is logged for it. False when it is not held.
+    bool remove(const TripletKey &key, WriteBatch &changes);
 
     // Approximate bytes held for all entries (tables, key bytes, heap), for /metrics.
     size_t memoryBytes() const;

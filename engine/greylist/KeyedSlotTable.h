@@ -112,6 +112,8 @@ public:
     }
 
     bool isLive(quint32 s) const { return s < m_slots.size() && m_slots[s].key != nullptr; }
+    // One past the highest slot number in use or free: walk [0, slotCount()) with isLive().
+    quint32 slotCount() const { return quint32(m_slots.size()); }
     QByteArrayView key(quint32 s) const { return keyOf(m_slots[s]); }
     Value &value(quint32 s) { return m_slots[s].value; }
     const Value &value(quint32 s) const { return m_slots[s].value; }

@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "Greygatectl.h"
+
+#include "TextTable.h"
+#include "protocol/QueueMessages.h"
+#include "protocol/RejectionMessages.h"
+#include "protocol/StatsRange.h"
+#include "protocol/Status.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <cstdio>
+
+namespace greygate {
+
+using namespace protocol;
+
+namespace {
+
+const QStringList kValueOptions = {
+    QStringLiteral("proxy"),     QStringLiteral("token-file"), QStringLiteral("timeout"),
+    QStringLiteral("state"),     QStringLiteral("client"),     QStringLiteral("sender"),
+    QStringLiteral("recipient"), QStringLiteral("domain"),     QStringLiteral("sort"),
+    QStringLiteral("offset"),    QStringLiteral("limit"),      QStringLiteral("from"),
+    QStringLiteral("to"),        QStringLiteral("format"),     QStringLiteral("since"),
+    QStringLiteral("count"),     QStringLiteral("reason"),
+};
+const QStringList kFlags = {QStringLiteral("json"), QStringLiteral("asc"),
+                            QStringLiteral("header-auth"), QStringLiteral("help")};
+
+void out(const QString &text)
+{
+    const QByteArray bytes = text.toUtf8();
+    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
+    std::fflush(stdout);
+}
+
+void err(const QString &text)
+{
+    const QByteArray bytes = (QStringLiteral("greygatectl: ") + text + u'\n').toUtf8();
+    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stderr);
+}
+
+QString timeText(qint64 t)
+{
+    return t <= 0 ? QStringLiteral("-")
+                  : QDateTime::fromSecsSinceEpoch(t, Qt::UTC).toString(Qt::ISODate);
+}
+
+// Epoch seconds or an ISO 8601 date/time (UTC unless it says otherwise).
+std::optional<qint64> parseTime(const QString &text)
+{
+    bool ok = false;
+    const qint64 n = text.toLongLong(&ok);
+    if (ok && n >= 0)
+        return n;
+    QDateTime t = QDateTime::fromString(text, Qt::ISODate);
+    if (!t.isValid())
+        return std::nullopt;
+    if (t.timeSpec() == Qt::LocalTime)
+        t.setTimeSpec(Qt::UTC);
+    return t.toSecsSinceEpoch();
+}
+
+int exitFor(const ProtocolError &e)
+{
+    switch (e.code) {
+    case ErrorCode::NotFound:
+        return CtlNotFound;
+    case ErrorCode::Unauthenticated:
+        return CtlConnect;
+    default:
+        return CtlFailed;
+    }
+}
+
+} // namespace
+
+Greygatectl::~Greygatectl() = default;
+
+QString Greygatectl::helpText()
+{
+    return QStringLiteral(
+        "Usage: greygatectl --proxy ws://HOST:PORT --token-file FILE [--json] COMMAND...\n"
+        "\n"
+        "Commands:\n"
+        "  status                                the proxy, its counters and its greylist\n"
+        "  queue list [--state any|deferred|passed] [--client IP|NET] [--sender TEXT]\n"
+        "             [--recipient TEXT] [--domain DOMAIN] [--sort KEY] [--asc]\n"
+        "             [--offset N] [--limit N]\n"
+        "  queue release|delete|permit CLIENT SENDER RECIPIENT   (as queue list shows them)\n"
+        "  policy list | show ID | add FILE | delete ID VERSION\n"
+        "  policy import FILE | export\n"
+        "  policy explain CLIENT SENDER RECIPIENT\n"
+        "  rejections [--from T] [--to T] [--client|--sender|--recipient|--reason TEXT]\n"
+        "             [--offset N] [--limit N]\n"
+        "  report --from T --to T [--format csv|json]\n"
+        "  watch [--since ID] [--count N]          live events (Ctrl-C to stop)\n"
+        "\n"
+        "Times T: seconds since the epoch or ISO 8601 (UTC). FILE '-' reads standard input.\n"
+        "--header-auth sends the token in the Authorization header instead of a first message.\n"
+        "\n"
+        "Exit codes: 0 done, 1 the proxy refused or failed the request, 2 bad command line,\n"
+        "3 cannot connect or authentication refused, 4 not found.\n");
+}
+
+int Greygatectl::parse(const QStringList &arguments)
+{
+    for (qsizetype i = 0; i < arguments.size(); ++i) {
+        const QString &a = arguments[i];
+        if (!a.startsWith(QStringLiteral("--")) || a == u"--") {
+            m_args.append(a);
+            continue;
+        }
+        QString name = a.mid(2);
+        QString value;
+        const qsizetype eq = name.indexOf(u'=');
+        if (eq >= 0) {
+            value = name.mid(eq + 1);
+            name.truncate(eq);
+        }
+        if (kFlags.contains(name) && eq < 0) {
+            m_values.insert(name, QStringLiteral("1"));
+            continue;
+        }
+        if (!kValueOptions.contains(name)) {
+            err(QStringLiteral("unknown option --%1 (see --help)").arg(name));
+            return CtlUsage;
+        }
+        if (eq < 0) {
+            if (i + 1 >= arguments.size()) {
+                err(QStringLiteral("--%1 needs a value").arg(name));
+                return CtlUsage;
+            }
+            value = arguments[++i];
+        }
+        m_values.insert(name, value);
+    }
+    if (m_values.contains(QStringLiteral("help"))) {
+        out(helpText());
+        return -1;
+    }
+    m_json = m_values.contains(QStringLiteral("json"));
+    m_url = m_values.value(QStringLiteral("proxy"));
+    m_tokenFile = m_values.value(QStringLiteral("token-file"));
+    if (m_args.isEmpty() || m_url.isEmpty() || m_tokenFile.isEmpty()) {
+        err(QStringLiteral("--proxy, --token-file and a command are needed (see --help)"));
+        return CtlUsage;
+    }
+    const QUrl url(m_url);
+    if (!url.isValid() || (url.scheme() != u"ws" && url.scheme() != u"wss") ||
+        url.host().isEmpty()) {
+        err(QStringLiteral("--proxy must be ws://HOST:PORT or wss://HOST:PORT"));
+        return CtlUsage;
+    }
+    bool ok = true;
+    if (m_values.contains(QStringLiteral("timeout")))
+        m_timeoutMs = m_values.value(QStringLiteral("timeout")).toInt(&ok) * 1000;
+    if (!ok || m_timeoutMs <= 0) {
+        err(QStringLiteral("--timeout takes seconds"));
+        return CtlUsage;
+    }
+    const QString command = m_args.first();
+    const QStringList known = {QStringLiteral("status"), QStringLiteral("queue"),
+                               QStringLiteral("policy"), QStringLiteral("rejections"),
+                               QStringLiteral("report"), QStringLiteral("watch")};
+    if (!known.contains(command)) {
+        err(QStringLiteral("unknown command %1 (see --help)").arg(command));
+        return CtlUsage;
+    }
+    return CtlOk;
+}
+
+void Greygatectl::run()
+{
+    QFile tokenFile(m_tokenFile);
+    if (!tokenFile.open(QIODevice::ReadOnly)) {
+        err(QStringLiteral("cannot read %1: %2").arg(m_tokenFile, tokenFile.errorString()));
+        done(CtlConnect);
+        return;
+    }
+    ProxyConnection::Options options;
+    options.url = QUrl(m_url);
+    options.token = tokenFile.read(4096).split('\n').value(0).trimmed();
+    options.requestTimeoutMs = m_timeoutMs;
+    options.connectTimeoutMs = m_timeoutMs;
+    options.reconnect = m_args.first() == u"watch"; // a one-shot command fails fast
+    options.authorizationHeader = m_values.contains(QStringLiteral("header-auth"));
+    m_connection = std::make_unique<ProxyConnection>(options);
+    connect(m_connection.get(), &ProxyConnection::ready, this, &Greygatectl::start,
+            Qt::SingleShotConnection);
+    connect(m_connection.get(), &ProxyConnection::stateChanged, this,
+            [this](ProxyConnection::State state) {
+                if (state == ProxyConnection::State::Refused ||
+                    (state == ProxyConnection::State::Disconnected && !m_finished)) {
+                    err(QStringLiteral("cannot use %1: %2").arg(m_url, m_connection->lastError()));
+                    done(CtlConnect);
+                } else if (state == ProxyConnection::State::Reconnecting) {
+                    err(QStringLiteral("connection lost, reconnecting"));
+                }
+            });
+    m_connection->open();
+}
+
+void Greygatectl::done(int code)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    Q_EMIT finished(code);
+}
+
+void Greygatectl::call(const QString &method, const QJsonObject &params,
+                       std::function<void(const QJsonValue &)> onResult)
+{
+    m_connection->call(method, params, [this, method, onResult](const Reply &r) {
+        if (!r.ok) {
+            err(QStringLiteral("%1: %2%3 (%4)")
+                    .arg(method, r.error.field.isEmpty() ? QString() : r.error.field + u": ",
+                         r.error.message, ProtocolError::codeName(r.error.code)));
+            done(exitFor(r.error));
+            return;
+        }
+        onResult(r.result);
+    });
+}
+
+void Greygatectl::printJson(const QJsonValue &value)
+{
+    out(QString::fromUtf8(value.isArray() ? QJsonDocument(value.toArray()).toJson()
+                                          : QJsonDocument(value.toObject()).toJson()));
+}
+
+bool Greygatectl::readJsonFile(const QString &path, QJsonObject *object)
+{
+    QFile file;
+    const bool opened = path == u"-" ? file.open(stdin, QIODevice::ReadOnly)
+                                     : (file.setFileName(path), file.open(QIODevice::ReadOnly));
+    if (!opened) {
+        err(QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+        return false;
+    }
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.read(64 << 20), &error);
+    if (!doc.isObject()) {
+        err(QStringLiteral("%1: not a JSON object (%2)").arg(path, error.errorString()));
+        return false;
+    }
+    *object = doc.object();
+    return true;
+}
+
+std::optional<QJsonObject> Greygatectl::tripletArgs(int first)
+{
+    if (m_args.size() != first + 3) {
+        err(QStringLiteral("%1 %2 takes CLIENT SENDER RECIPIENT").arg(m_args[0], m_args[1]));
+        return std::nullopt;
+    }
+    return QJsonObject{{QStringLiteral("client"), m_args[first]},
+                       {QStringLiteral("sender"), m_args[first + 1]},
+                       {QStringLiteral("recipient"), m_args[first + 2]}};
+}
+
+void Greygatectl::start()
+{
+    const QString command = m_args.first();
+    if (command == u"status")
+        status();
+    else if (command == u"queue")
+        queue();
+    else if (command == u"policy")
+        policy();
+    else if (command == u"rejections")
+        rejections();
+    else if (command == u"report")
+        report();
+    else
+        watch();
+}
+
+void Greygatectl::status()
+{
+    call(QStringLiteral("status"), {}, [this](const QJsonValue &result) {
+        if (m_json) {
+            QJsonObject o = result.toObject();
+            o.insert(QStringLiteral("hello"), m_connection->hello().toJson());
+            printJson(o);
+            done(CtlOk);
+            return;
+        }
+        ProtocolError error;
+        const std::optional<Status> s = Status::fromJson(result.toObject(), &error);
+        if (!s) {
+            err(QStringLiteral("malformed status: ") + error.message);
+            done(CtlFailed);
+            return;
+        }
+        const Hello &h = m_connection->hello();
+        TextTable t({QStringLiteral("FIELD"), QStringLiteral("VALUE")});
+        t.addRow({QStringLiteral("proxy"), h.proxyName});
+        t.addRow({QStringLiteral("version"), h.engineVersion});
+        t.addRow({QStringLiteral("store"), h.storeKind});
+        t.addRow({QStringLiteral("role"), h.role});
+        t.addRow({QStringLiteral("uptime"), QStringLiteral("%1 s").arg(s->uptimeSeconds)});
+        t.addRow({QStringLiteral("triplets"), QString::number(s->triplets)});
+        t.addRow({QStringLiteral("whitelisted clients"), QString::number(s->clients)});
+        t.addRow({QStringLiteral("attempts"), QString::number(s->totals.attempts)});
+        t.addRow({QStringLiteral("deferred"), QString::number(s->totals.deferred)});
+        t.addRow({QStringLiteral("passed"), QString::number(s->totals.passed)});
+        t.addRow({QStringLiteral("bypassed"), QString::number(s->totals.bypassed)});
+        t.addRow({QStringLiteral("blocked"), QString::number(s->totals.blocked)});
+        t.addRow({QStringLiteral("failed to retry"), QString::number(s->totals.failedToRetry)});
+        t.addRow({QStringLiteral("policies"), QString::number(s->policies)});
+        t.addRow({QStringLiteral("groups"), QString::number(s->groups)});
+        t.addRow({QStringLiteral("auto allow"), QString::number(s->autoAllow)});
+        t.addRow({QStringLiteral("last event"), QString::number(s->lastEventId)});
+        out(t.text());
+        done(CtlOk);
+    });
+}
+
+void Greygatectl::queue()
+{
+    const QString sub = m_args.value(1);
+    if (sub == u"release" || sub == u"delete" || sub == u"permit") {
+        const std::optional<QJsonObject> params = tripletArgs(2);
+        if (!params) {
+            done(CtlUsage);
+            return;
+        }
+        call(QStringLiteral("queue.") + sub, *params, [this, sub](const QJsonValue &result) {
+            if (m_json)
+                printJson(result);
+            else
+                out(QStringLiteral("%1: done\n").arg(sub));
+            done(CtlOk);
+        });
+        return;
+    }
+    if (sub != u"list" || m_args.size() != 2) {
+        err(QStringLiteral("queue takes list, release, delete or permit (see --help)"));
+        done(CtlUsage);
+        return;
+    }
+    QJsonObject params;
+    for (const QString &key :
+         {QStringLiteral("state"), QStringLiteral("client"), QStringLiteral("sender"),
+          QStringLiteral("recipient"), QStringLiteral("domain"), QStringLiteral("sort")}) {
+        if (m_values.contains(key))
+            params.insert(key, m_values.value(key));
+    }
+    for (const QString &key : {QStringLiteral("offset"), QStringLiteral("limit")}) {
+        if (m_values.contains(key))
+            params.insert(key, m_values.value(key).toLongLong());
+    }
+    if (m_values.contains(QStringLiteral("asc")))
+        params.insert(QStringLiteral("descending"), false);
+    call(QStringLiteral("queue.list"), params, [this](const QJsonValue &result) {
+        if (m_json) {
+            printJson(result);
+            done(CtlOk);
+            return;
+        }
+        ProtocolError error;
+        const std::optional<QueuePage> page = QueuePage::fromJson(result.toObject(), &error);
+        if (!page) {
+            err(QStringLiteral("malformed queue page: ") + error.message);
+            done(CtlFailed);
+            return;
+        }
+        TextTable t({QStringLiteral("CLIENT"), QStringLiteral("SENDER"),
+                     QStringLiteral("RECIPIENT"), QStringLiteral("STATE"),
+                     QStringLiteral("ATTEMPTS"), QStringLiteral("FIRST SEEN"),
+                     QStringLiteral("PASS AT"), QStringLiteral("EXPIRES")});
+        for (const QueueEntry &e : page->entries) {
+            t.addRow({e.client, e.sender.isEmpty() ? QStringLiteral("<>") : e.sender, e.recipient,
+                      e.state, QString::number(e.attempts), timeText(e.firstSeen),
+                      timeText(e.passAt), timeText(e.expiresAt)});
+        }
+        out(t.text() + QStringLiteral("%1 of %2 entries from %3\n")
+                           .arg(page->entries.size())
+                           .arg(page->total)
+                           .arg(page->offset));
+        done(CtlOk);
+    });
+}
+
+void Greygatectl::policy()
+{
+    const QString sub = m_args.value(1);
+    const auto printResult = [this](const QJsonValue &result) {
+        if (m_json) {
+            printJson(result);
+        } else {
+            const QJsonObject o = result.toObject();
+            out(QStringLiteral("id %1, version %2, revision %3\n")
+                    .arg(o.value(QStringLiteral("id")).toInteger())
+                    .arg(o.value(QStringLiteral("version")).toInteger())
+                    .arg(o.value(QStringLiteral("revision")).toInteger()));
+        }
+        done(CtlOk);
+    };
+    if (sub == u"list" && m_args.size() == 2) {
+        call(QStringLiteral("policy.list"), {}, [this](const QJsonValue &result) {
+            if (m_json) {
+                printJson(result);
+                done(CtlOk);
+                return;
+            }
+            TextTable t({QStringLiteral("ID"), QStringLiteral("VERSION"), QStringLiteral("ACTION"),
+                         QStringLiteral("ENABLED"), QStringLiteral("FROM"), QStringLiteral("TO"),
+                         QStringLiteral("NARRATIVE")});
+            const auto side = [](const QJsonObject &o) {
+                const QString value = o.value(QStringLiteral("value")).toString();
+                return o.value(QStringLiteral("type")).toString() +
+                       (value.isEmpty() ? QString() : u' ' + value);
+            };
+            for (const QJsonValue &v :
+                 result.toObject().value(QStringLiteral("policies")).toArray()) {
+                const QJsonObject p = v.toObject();
+                t.addRow({QString::number(p.value(QStringLiteral("id")).toInteger()),
+                          QString::number(p.value(QStringLiteral("version")).toInteger()),
+                          p.value(QStringLiteral("action")).toString(),
+                          p.value(QStringLiteral("enabled")).toBool(true) ? QStringLiteral("yes")
+                                                                          : QStringLiteral("no"),
+                          side(p.value(QStringLiteral("from")).toObject()),
+                          side(p.value(QStringLiteral("to")).toObject()),
+                          p.value(QStringLiteral("narrative")).toString()});
+            }
+            out(t.text());
+            done(CtlOk);
+        });
+        return;
+    }
+    if (sub == u"show" && m_args.size() == 3) {
+        call(QStringLiteral("policy.get"),
+             QJsonObject{{QStringLiteral("id"), m_args[2].toLongLong()}},
+             [this](const QJsonValue &result) {
+                 printJson(result);
+                 done(CtlOk);
+             });
+        return;
+    }
+    if ((sub == u"add" || sub == u"import") && m_args.size() == 3) {
+        QJsonObject object;
+        if (!readJsonFile(m_args[2], &object)) {
+            done(CtlUsage);
+            return;
+        }
+        if (sub == u"add")
+            call(QStringLiteral("policy.create"), QJsonObject{{QStringLiteral("policy"), object}},
+                 printResult);
+        else
+            call(QStringLiteral("policy.import"), QJsonObject{{QStringLiteral("document"), object}},
+                 printResult);
+        return;
+    }
+    if (sub == u"delete" && m_args.size() == 4) {
+        call(QStringLiteral("policy.delete"),
+             QJsonObject{{QStringLiteral("id"), m_args[2].toLongLong()},
+                         {QStringLiteral("version"), m_args[3].toLongLong()}},
+             printResult);
+        return;
+    }
+    if (sub == u"export" && m_args.size() == 2) {
+        call(QStringLiteral("policy.export"), {}, [this](const QJsonValue &result) {
+            printJson(result);
+            done(CtlOk);
+        });
+        return;
+    }
+    if (sub == u"explain") {
+        const std::optional<QJsonObject> params = tripletArgs(2);
+        if (!params) {
+            done(CtlUsage);
+            return;
+        }
+        call(QStringLiteral("policy.explain"), *params, [this](const QJsonValue &result) {
+            const QJsonObject o = result.toObject();
+            if (m_json) {
+                printJson(o);
+            } else {
+                out(o.value(QStringLiteral("summary")).toString() + u'\n');
+                const QJsonObject t = o.value(QStringLiteral("triplet")).toObject();
+                if (!t.isEmpty())
+                    out(QStringLiteral("greylist: %1\n")
+                            .arg(t.value(QStringLiteral("state")).toString()));
+            }
+            done(CtlOk);
+        });
+        return;
+    }
+    err(QStringLiteral("policy takes list, show ID, add FILE, delete ID VERSION, import FILE, "
+                       "export or explain CLIENT SENDER RECIPIENT"));
+    done(CtlUsage);
+}
+
+void Greygatectl::rejections()
+{
+    QJsonObject params;
+    for (const QString &key : {QStringLiteral("from"), QStringLiteral("to")}) {
+        if (!m_values.contains(key))
+            continue;
+        const std::optional<qint64> t = parseTime(m_values.value(key));
+        if (!t) {
+            err(QStringLiteral("--%1 is not a time").arg(key));
+            done(CtlUsage);
+            return;
+        }
+        params.insert(key, *t);
+    }
+    for (const QString &key : {QStringLiteral("client"), QStringLiteral("sender"),
+                               QStringLiteral("recipient"), QStringLiteral("reason")}) {
+        if (m_values.contains(key))
+            params.insert(key, m_values.value(key));
+    }
+    for (const QString &key : {QStringLiteral("offset"), QStringLiteral("limit")}) {
+        if (m_values.contains(key))
+            params.insert(key, m_values.value(key).toLongLong());
+    }
+    call(QStringLiteral("rejections.list"), params, [this](const QJsonValue &result) {
+        if (m_json) {
+            printJson(result);
+            done(CtlOk);
+            return;
+        }
+        ProtocolError error;
+        const std::optional<RejectionPage> page =
+            RejectionPage::fromJson(result.toObject(), &error);
+        if (!page) {
+            err(QStringLiteral("malformed rejections: ") + error.message);
+            done(CtlFailed);
+            return;
+        }
+        TextTable t({QStringLiteral("TIME"), QStringLiteral("REASON"), QStringLiteral("CLIENT"),
+                     QStringLiteral("SENDER"), QStringLiteral("RECIPIENT"),
+                     QStringLiteral("ATTEMPTS")});
+        for (const RejectionRow &r : page->rows)
+            t.addRow({timeText(r.time), r.reason, r.client, r.sender, r.recipient,
+                      QString::number(r.attempts)});
+        out(t.text() +
+            (page->more
+                 ? QStringLiteral("(more: --offset %1)\n").arg(page->offset + page->rows.size())
+                 : QString()));
+        done(CtlOk);
+    });
+}
+
+void Greygatectl::report()
+{
+    const std::optional<qint64> from = parseTime(m_values.value(QStringLiteral("from")));
+    const std::optional<qint64> to = parseTime(m_values.value(QStringLiteral("to")));
+    const QString format = m_values.value(QStringLiteral("format"), QStringLiteral("csv"));
+    if (!from || !to || (format != u"csv" && format != u"json")) {
+        err(QStringLiteral("report takes --from T --to T [--format csv|json]"));
+        done(CtlUsage);
+        return;
+    }
+    call(QStringLiteral("report"),
+         QJsonObject{{QStringLiteral("from"), *from}, {QStringLiteral("to"), *to}},
+         [this, format](const QJsonValue &result) {
+             if (format == u"json" || m_json) {
+                 printJson(result);
+                 done(CtlOk);
+                 return;
+             }
+             ProtocolError error;
+             const std::optional<StatsRange> r = StatsRange::fromJson(result.toObject(), &error);
+             if (!r) {
+                 err(QStringLiteral("malformed report: ") + error.message);
+                 done(CtlFailed);
+                 return;
+             }
+             QString csv = QStringLiteral("time,attempts,deferred,passed,bypassed,blocked,"
+                                          "failedToRetry\n");
+             const auto row = [](const QString &time, const Counters &c) {
+                 return QStringLiteral("%1,%2,%3,%4,%5,%6,%7\n")
+                     .arg(time)
+                     .arg(c.attempts)
+                     .arg(c.deferred)
+                     .arg(c.passed)
+                     .arg(c.bypassed)
+                     .arg(c.blocked)
+                     .arg(c.failedToRetry);
+             };
+             for (const StatsBucket &b : r->buckets)
+                 csv += row(timeText(b.time), b.counters);
+             csv += row(QStringLiteral("total"), r->total);
+             out(csv);
+             done(CtlOk);
+         });
+}
+
+void Greygatectl::watch()
+{
+    bool ok = true;
+    if (m_values.contains(QStringLiteral("count")))
+        m_watchLeft = m_values.value(QStringLiteral("count")).toLongLong(&ok);
+    std::optional<quint64> since;
+    if (ok && m_values.contains(QStringLiteral("since")))
+        since = m_values.value(QStringLiteral("since")).toULongLong(&ok);
+    if (!ok) {
+        err(QStringLiteral("--count and --since take numbers"));
+        done(CtlUsage);
+        return;
+    }
+    connect(m_connection.get(), &ProxyConnection::resyncNeeded, this,
+            [] { err(QStringLiteral("events were missed (resync)")); });
+    connect(
+        m_connection.get(), &ProxyConnection::eventsReceived, this,
+        [this](const QJsonArray &events) {
+            for (const QJsonValue &v : events) {
+                if (m_finished)
+                    return;
+                const QJsonObject e = v.toObject();
+                if (m_json) {
+                    out(QString::fromUtf8(QJsonDocument(e).toJson(QJsonDocument::Compact)) + u'\n');
+                } else {
+                    QStringList parts = {QString::number(e.value(QStringLiteral("id")).toInteger()),
+                                         timeText(e.value(QStringLiteral("time")).toInteger()),
+                                         e.value(QStringLiteral("type")).toString()};
+                    for (const QString &key :
+                         {QStringLiteral("outcome"), QStringLiteral("action"),
+                          QStringLiteral("subject"), QStringLiteral("client"),
+                          QStringLiteral("sender"), QStringLiteral("recipient"),
+                          QStringLiteral("who")}) {
+                        if (e.contains(key))
+                            parts.append(key + u'=' + TextTable::clean(e.value(key).toString()));
+                    }
+                    out(parts.join(u' ') + u'\n');
+                }
+                if (m_watchLeft > 0 && --m_watchLeft == 0) {
+                    done(CtlOk);
+                    return;
+                }
+            }
+        });
+    m_connection->subscribe(since);
+}
+
+} // namespace greygate

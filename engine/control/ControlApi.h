@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "ControlOptions.h"
+#include "ControlTokens.h"
+#include "policy/PolicyChange.h"
+#include "protocol/ProtocolError.h"
+
+#include <QJsonValue>
+#include <functional>
+#include <optional>
+
+namespace greygate {
+
+class Clock;
+class EventLog;
+class GreylistEngine;
+class GreylistPolicyHandler;
+class PolicySet;
+class Store;
+struct TripletKey;
+struct WriteBatch;
+
+// Who is calling: the role of the token, and the name the audit log records.
+struct ControlCaller
+{
+    ControlRole role = ControlRole::None;
+    QString who; // "admin@127.0.0.1"
+};
+
+// The control API's methods over the daemon's objects (docs/api.md, "Methods"), all on the
+// daemon's one thread. Reads come from memory (engine, policies, event log) or the store
+// (rejections, audit); every change is committed before the call returns, through the same
+// paths as decisions: policy changes through GreylistPolicyHandler::changePolicies, queue
+// changes in a WriteBatch given to Store::commit.
+class ControlApi
+{
+public:
+    ControlApi(GreylistEngine &engine, Store &store, GreylistPolicyHandler &handler,
+               EventLog &events, const Clock &clock, const ControlOptions &options);
+
+    // Every method but auth and events.*, which belong to the connection (ControlServer).
+    // nullopt with *error set when the call is refused or fails.
+    std::optional<QJsonValue> call(const QString &method, const QJsonObject &params,
+                                   const ControlCaller &caller, protocol::ProtocolError *error);
+
+    void setConnectionCount(std::function<int()> count) { m_connections = std::move(count); }
+
+private:
+    using Result = std::optional<QJsonValue>;
+    using Error = protocol::ProtocolError;
+
+    Result hello(const QJsonObject &params, const ControlCaller &caller, Error *error);
+    Result status(const QJsonObject &params, Error *error);
+    Result stats(const QJsonObject &params, bool report, Error *error);
+    Result queueList(const QJsonObject &params, Error *error);
+    Result queueChange(const QString &method, const QJsonObject &params,
+                       const ControlCaller &caller, Error *error);
+    Result rejections(const QJsonObject &params, Error *error);
+    Result auditList(const QJsonObject &params, Error *error);
+
+    // ControlApiPolicies.cpp
+    Result policyCall(const QString &method, const QJsonObject &params, const ControlCaller &caller,
+                      Error *error);
+    Result groupCall(const QString &method, const QJsonObject &params, const ControlCaller &caller,
+                     Error *error);
+    Result autoAllowCall(const QString &method, const QJsonObject &params,
+                         const ControlCaller &caller, Error *error);
+    Result explain(const QJsonObject &params, Error *error);
+    // Runs one PolicySet change through the handler (applied and committed), records its
+    // events, and answers {"id","version","revision","changes"}.
+    Result change(const std::function<ChangeOutcome(PolicySet &)> &change,
+                  const ControlCaller &caller, Error *error);
+    Result permitSender(const TripletKey &key, const ControlCaller &caller, Error *error);
+
+    bool commit(WriteBatch &batch, Error *error);
+    bool prepareCommit(Error *error);
+    std::optional<TripletKey> tripletOf(const QJsonObject &params, Error *error) const;
+
+    GreylistEngine &m_engine;
+    Store &m_store;
+    GreylistPolicyHandler &m_handler;
+    EventLog &m_events;
+    const Clock &m_clock;
+    const ControlOptions &m_options;
+    qint64 m_started;
+    std::function<int()> m_connections;
+};
+
+} // namespace greygate

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QHostAddress>
+#include <QJsonObject>
+#include <QStringList>
+
+namespace greygate {
+
+// The control API server's settings (greygated --control-listen and the config file).
+struct ControlOptions
+{
+    QHostAddress address = QHostAddress::LocalHost;
+    quint16 port = 0; // 0: an ephemeral port (tests)
+    // Holds control.token and control-readonly.token (created on first start, mode 0600).
+    QString tokenDir;
+    QString proxyName = QStringLiteral("greygate");
+    // Shown by "hello" beside the engine's own settings (listen addresses, store path...).
+    QJsonObject configSummary;
+    // TLS is required on any address but loopback; until it is configured, start() refuses
+    // such an address.
+    bool tlsConfigured = false;
+    // Browser origins allowed to connect (a web console); empty: any Origin is refused, so
+    // a web page cannot reach the API (DNS rebinding, CVE-2018-5702).
+    QStringList allowedOrigins;
+
+    qint64 maxMessageBytes = 4 << 20; // larger requests get too_large
+    // Beyond this the WebSocket layer closes the connection (1009) without reading it.
+    qint64 hardMessageBytes = 16 << 20;
+    int maxConnections = 64;
+    int handshakeTimeoutMs = 10'000;
+    int authTimeoutMs = 10'000; // to authenticate after the upgrade
+    // Per connection: a token bucket of `burst` requests refilled at `requestsPerSecond`.
+    int requestsPerSecond = 100;
+    int burst = 200;
+    int closeAfterRateLimited = 1000; // refusals before the connection is closed
+    // Authentication failures per address within failureWindowSeconds before a ban.
+    int banAfterFailures = 5;
+    int failureWindowSeconds = 60;
+    int banSeconds = 300;
+    // Event push: at most this many events per message; a subscriber with more than
+    // maxPendingBytes unsent is told to resync instead of buffering without bound.
+    int maxEventsPerMessage = 2000;
+    qint64 maxPendingBytes = 8 << 20;
+    int flushIntervalMs = 50;
+};
+
+} // namespace greygate

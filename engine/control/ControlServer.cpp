@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ControlServer.h"
+
+#include "EventJson.h"
+#include "events/EventLog.h"
+#include "protocol/Envelope.h"
+#include "protocol/JsonFields.h"
+#include "protocol/Methods.h"
+#include "util/LogLine.h"
+
+#include <QLoggingCategory>
+#include <QNetworkRequest>
+#include <QPointer>
+#include <QWebSocket>
+#include <QWebSocketCorsAuthenticator>
+
+Q_LOGGING_CATEGORY(lcControl, "greygate.control")
+
+namespace greygate {
+
+using namespace protocol;
+
+struct ControlServer::Session
+{
+    QWebSocket *socket = nullptr;
+    QString peer;
+    ControlCaller caller;
+    bool closing = false;
+    bool subscribed = false;
+    quint64 cursor = 0;
+    double tokens = 0;
+    qint64 refilledAt = 0;
+    int refused = 0;
+};
+
+ControlServer::ControlServer(GreylistEngine &engine, Store &store, GreylistPolicyHandler &handler,
+                             EventLog &events, const Clock &clock, ControlOptions options,
+                             QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+    , m_events(events)
+    , m_api(engine, store, handler, events, clock, m_options)
+    , m_limiter(m_options.banAfterFailures, qint64(m_options.failureWindowSeconds) * 1000,
+                qint64(m_options.banSeconds) * 1000)
+    , m_server(QStringLiteral("greygate"), QWebSocketServer::NonSecureMode)
+{
+    m_monotonic.start();
+    m_api.setConnectionCount([this] { return connectionCount(); });
+    m_flushTimer.setSingleShot(true);
+    m_flushTimer.setInterval(m_options.flushIntervalMs);
+    connect(&m_flushTimer, &QTimer::timeout, this, &ControlServer::flushEvents);
+    connect(&m_server, &QWebSocketServer::newConnection, this, &ControlServer::acceptConnections);
+    connect(&m_server, &QWebSocketServer::originAuthenticationRequired, this,
+            &ControlServer::checkOrigin);
+    m_events.setWakeup([this] { scheduleFlush(); });
+}
+
+ControlServer::~ControlServer()
+{
+    m_events.setWakeup({});
+    stop();
+}
+
+bool ControlServer::start(QString *error)
+{
+    if (!m_options.address.isLoopback() && !m_options.tlsConfigured) {
+        *error = QStringLiteral("the control API may listen on %1 only with TLS (wss), which is "
+                                "not configured: listen on loopback (127.0.0.1 or ::1) or "
+                                "configure a certificate")
+                     .arg(m_options.address.toString());
+        return false;
+    }
+    if (!m_tokens.load(m_options.tokenDir, error))
+        return false;
+    m_server.setMaxPendingConnections(m_options.maxConnections);
+    m_server.setHandshakeTimeout(std::chrono::milliseconds(m_options.handshakeTimeoutMs));
+    if (!m_server.listen(m_options.address, m_options.port)) {
+        *error = QStringLiteral("cannot listen on %1 port %2: %3")
+                     .arg(m_options.address.toString())
+                     .arg(m_options.port)
+                     .arg(m_server.errorString());
+        return false;
+    }
+    qCInfo(lcControl).noquote() << LogLine("control API listening")
+                                       .add("address", m_server.serverAddress().toString())
+                                       .add("port", qint64(m_server.serverPort()))
+                                       .text();
+    return true;
+}
+
+void ControlServer::stop()
+{
+    m_server.close();
+    std::vector<QWebSocket *> sockets;
+    for (const auto &[socket, session] : m_sessions)
+        sockets.push_back(socket);
+    for (QWebSocket *socket : sockets) {
+        socket->disconnect(this);
+        socket->abort();
+        dropSession(socket);
+    }
+}
+
+int ControlServer::subscriberCount() const
+{
+    int n = 0;
+    for (const auto &[socket, session] : m_sessions)
+        n += session->subscribed ? 1 : 0;
+    return n;
+}
+
+bool ControlServer::isLoopbackHost(QStringView host)
+{
+    // "localhost", "localhost:8080", "127.0.0.1:8080", "[::1]:8080": the name, without port.
+    QStringView name = host;
+    if (name.startsWith(u'[')) {
+        const qsizetype end = name.indexOf(u']');
+        if (end < 0)
+            return false;
+        name = name.sliced(1, end - 1);
+    } else if (name.count(u':') == 1) {
+        name = name.first(name.indexOf(u':'));
+    }
+    if (name.compare(u"localhost", Qt::CaseInsensitive) == 0)
+        return true;
+    const QHostAddress address(name.toString());
+    return !address.isNull() && address.isLoopback();
+}
+
+void ControlServer::checkOrigin(QWebSocketCorsAuthenticator *authenticator)
+{
+    // Programs (greygatectl, the console) send no Origin; a browser always does.
+    const QString origin = authenticator->origin();
+    const bool allowed = origin.isEmpty() || m_options.allowedOrigins.contains(origin);
+    authenticator->setAllowed(allowed);
+    if (!allowed) {
+        qCWarning(lcControl).noquote()
+            << LogLine("control connection refused: browser origin").add("origin", origin).text();
+    }
+}
+
+void ControlServer::acceptConnections()
+{
+    while (QWebSocket *socket = m_server.nextPendingConnection()) {
+        auto session = std::make_unique<Session>();
+        Session *s = session.get();
+        s->socket = socket;
+        s->peer = socket->peerAddress().toString();
+        s->tokens = m_options.burst;
+        s->refilledAt = m_monotonic.elapsed();
+        m_sessions.emplace(socket, std::move(session));
+        socket->setMaxAllowedIncomingMessageSize(quint64(m_options.hardMessageBytes));
+        socket->setMaxAllowedIncomingFrameSize(quint64(m_options.hardMessageBytes));
+        connect(socket, &QWebSocket::textMessageReceived, this,
+                [this, s](const QString &message) { onMessage(s, message); });
+        connect(socket, &QWebSocket::binaryMessageReceived, this, [this, s] { onBinary(s); });
+        connect(socket, &QWebSocket::disconnected, this, [this, socket] { dropSession(socket); });
+
+        if (int(m_sessions.size()) > m_options.maxConnections) {
+            close(s, QWebSocketProtocol::CloseCodePolicyViolated,
+                  QStringLiteral("too many connections"));
+            continue;
+        }
+        if (m_limiter.banned(s->peer)) {
+            close(s, QWebSocketProtocol::CloseCodePolicyViolated,
+                  QStringLiteral("banned for repeated authentication failures"));
+            continue;
+        }
+        const QNetworkRequest request = socket->request();
+        const QString host = QString::fromLatin1(request.rawHeader("Host"));
+        if (m_options.address.isLoopback() && !isLoopbackHost(host)) {
+            qCWarning(lcControl).noquote() << LogLine("control connection refused: Host is not "
+                                                      "loopback (DNS rebinding?)")
+                                                  .add("peer", s->peer)
+                                                  .add("host", host.left(256))
+                                                  .text();
+            close(s, QWebSocketProtocol::CloseCodePolicyViolated,
+                  QStringLiteral("Host must name the loopback address"));
+            continue;
+        }
+        const QByteArray authorization = request.rawHeader("Authorization");
+        if (!authorization.isEmpty()) {
+            constexpr QByteArrayView bearer("Bearer ");
+            const ControlRole role =
+                authorization.startsWith(bearer)
+                    ? m_tokens.check(QByteArrayView(authorization).sliced(bearer.size()))
+                    : ControlRole::None;
+            if (role == ControlRole::None) {
+                authFailed(s, QStringLiteral("wrong token in the Authorization header"));
+                continue;
+            }
+            m_limiter.succeed(s->peer);
+            s->caller.role = role;
+        }
+        s->caller.who = (s->caller.role == ControlRole::Admin ? QStringLiteral("admin@")
+                                                              : QStringLiteral("readonly@")) +
+                        s->peer;
+        if (s->caller.role == ControlRole::None) {
+            QPointer<QWebSocket> guard(socket);
+            QTimer::singleShot(m_options.authTimeoutMs, this, [this, guard] {
+                if (!guard)
+                    return;
+                const auto it = m_sessions.find(guard.data());
+                if (it != m_sessions.end() && it->second->caller.role == ControlRole::None)
+                    close(it->second.get(), QWebSocketProtocol::CloseCodePolicyViolated,
+                          QStringLiteral("authentication timed out"));
+            });
+        }
+    }
+}
+
+void ControlServer::close(Session *s, int code, const QString &reason)
+{
+    if (s->closing)
+        return;
+    s->closing = true;
+    s->subscribed = false;
+    s->socket->close(QWebSocketProtocol::CloseCode(code), reason);
+}
+
+void ControlServer::dropSession(QWebSocket *socket)
+{
+    const auto it = m_sessions.find(socket);
+    if (it == m_sessions.end())
+        return;
+    m_sessions.erase(it);
+    socket->deleteLater();
+}
+
+void ControlServer::authFailed(Session *s, const QString &why)
+{
+    const bool banned = m_limiter.fail(s->peer);
+    qCWarning(lcControl).noquote() << LogLine("control authentication failed")
+                                          .add("peer", s->peer)
+                                          .add("reason", why)
+                                          .add("banned", banned ? "yes" : "no")
+                                          .text();
+    s->socket->sendTextMessage(QString::fromUtf8(Envelope::error(
+        QJsonValue::Null,
+        ProtocolError{ErrorCode::Unauthenticated, QStringLiteral("authentication failed"), {}})));
+    close(s, QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("authentication failed"));
+}
+
+bool ControlServer::rateLimited(Session *s)
+{
+    const qint64 now = m_monotonic.elapsed();
+    s->tokens =
+        std::min<double>(m_options.burst, s->tokens + double(now - s->refilledAt) *
+                                                          m_options.requestsPerSecond / 1000.0);
+    s->refilledAt = now;
+    if (s->tokens >= 1) {
+        s->tokens -= 1;
+        return false;
+    }
+    return true;
+}
+
+void ControlServer::onBinary(Session *s)
+{
+    if (s->closing)
+        return;
+    s->socket->sendTextMessage(QString::fromUtf8(Envelope::error(
+        QJsonValue::Null,
+        ProtocolError::badRequest(QString(), QStringLiteral("binary messages are not spoken")))));
+}
+
+void ControlServer::onMessage(Session *s, const QString &message)
+{
+    if (s->closing)
+        return;
+    const auto send = [s](const QByteArray &bytes) {
+        s->socket->sendTextMessage(QString::fromUtf8(bytes));
+    };
+    if (rateLimited(s)) {
+        if (++s->refused >= m_options.closeAfterRateLimited) {
+            close(s, QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("rate limited"));
+            return;
+        }
+        send(Envelope::error(QJsonValue::Null,
+                             ProtocolError{ErrorCode::RateLimited,
+                                           QStringLiteral("too many requests: at most %1 per "
+                                                          "second")
+                                               .arg(m_options.requestsPerSecond),
+                                           QString()}));
+        return;
+    }
+    ProtocolError error;
+    QJsonValue id;
+    const std::optional<Request> request =
+        Envelope::decodeRequest(message.toUtf8(), m_options.maxMessageBytes, &error, &id);
+    if (!request) {
+        send(Envelope::error(id, error));
+        if (s->caller.role == ControlRole::None)
+            close(s, QWebSocketProtocol::CloseCodePolicyViolated,
+                  QStringLiteral("not authenticated"));
+        return;
+    }
+    if (s->caller.role == ControlRole::None) {
+        if (request->method != u"auth") {
+            send(Envelope::error(id, ProtocolError{ErrorCode::Unauthenticated,
+                                                   QStringLiteral("authenticate first: "
+                                                                  "{\"method\":\"auth\",\"params\":"
+                                                                  "{\"token\":...}}"),
+                                                   QString()}));
+            close(s, QWebSocketProtocol::CloseCodePolicyViolated,
+                  QStringLiteral("not authenticated"));
+            return;
+        }
+        authenticate(s, id, request->params);
+        return;
+    }
+    const Methods::Method *method = Methods::find(request->method);
+    if (!method || method->name == u"auth") {
+        send(Envelope::error(
+            id, ProtocolError::badRequest(QStringLiteral("method"),
+                                          method ? QStringLiteral("already authenticated")
+                                                 : QStringLiteral("unknown method"))));
+        return;
+    }
+    if (method->access == Access::Write && s->caller.role != ControlRole::Admin) {
+        send(Envelope::error(
+            id, ProtocolError{ErrorCode::Forbidden,
+                              QStringLiteral("the read-only token cannot call ") + request->method,
+                              QString()}));
+        return;
+    }
+    std::optional<QJsonValue> result;
+    if (request->method == u"events.subscribe") {
+        result = subscribe(s, request->params, &error);
+    } else if (request->method == u"events.unsubscribe") {
+        s->subscribed = false;
+        result = QJsonObject{{QStringLiteral("lastId"), qint64(s->cursor)}};
+    } else {
+        result = m_api.call(request->method, request->params, s->caller, &error);
+    }
+    send(result ? Envelope::result(id, *result) : Envelope::error(id, error));
+    if (!result && error.code == ErrorCode::Internal) {
+        qCWarning(lcControl).noquote() << LogLine("control request failed")
+                                              .add("method", request->method)
+                                              .add("error", error.message)
+                                              .text();
+    }
+}
+
+void ControlServer::authenticate(Session *s, const QJsonValue &id, const QJsonObject &params)
+{
+    JsonFields f(params, QStringLiteral("params"));
+    QString token;
+    f.onlyKnown({u"token"});
+    if (!f.string(u"token", &token, true, ControlTokens::kMaxTokenBytes)) {
+        s->socket->sendTextMessage(QString::fromUtf8(Envelope::error(id, f.error())));
+        close(s, QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("not authenticated"));
+        return;
+    }
+    const ControlRole role = m_tokens.check(token.toUtf8());
+    if (role == ControlRole::None) {
+        authFailed(s, QStringLiteral("wrong token"));
+        return;
+    }
+    m_limiter.succeed(s->peer);
+    s->caller.role = role;
+    s->caller.who =
+        (role == ControlRole::Admin ? QStringLiteral("admin@") : QStringLiteral("readonly@")) +
+        s->peer;
+    s->socket->sendTextMessage(QString::fromUtf8(
+        Envelope::result(id, QJsonObject{{QStringLiteral("role"), role == ControlRole::Admin
+                                                                      ? QStringLiteral("admin")
+                                                                      : QStringLiteral("readonly")},
+                                         {QStringLiteral("apiVersion"), Methods::kApiVersion}})));
+}
+
+QJsonValue ControlServer::subscribe(Session *s, const QJsonObject &params, ProtocolError *error)
+{
+    JsonFields f(params, QStringLiteral("params"));
+    qint64 since = -1;
+    QString epoch;
+    f.onlyKnown({u"since", u"epoch"});
+    f.integer(u"since", &since, 0, JsonFields::kMaxExactInteger);
+    f.string(u"epoch", &epoch, false, 64);
+    if (!f.ok()) {
+        *error = f.error();
+        return QJsonValue::Undefined;
+    }
+    const quint64 last = m_events.lastId();
+    bool resync = false;
+    if (since < 0) {
+        s->cursor = last; // only what happens from now on
+    } else {
+        std::vector<const Event *> probe;
+        resync = (!epoch.isEmpty() && epoch != m_events.epoch()) ||
+                 !m_events.since(quint64(since), 0, &probe);
+        s->cursor = resync ? last : quint64(since);
+    }
+    s->subscribed = true;
+    scheduleFlush();
+    return QJsonObject{{QStringLiteral("epoch"), m_events.epoch()},
+                       {QStringLiteral("lastId"), qint64(last)},
+                       {QStringLiteral("resync"), resync}};
+}
+
+void ControlServer::scheduleFlush()
+{
+    if (!m_flushTimer.isActive())
+        m_flushTimer.start();
+}
+
+void ControlServer::flushEvents()
+{
+    bool behind = false;
+    const quint64 last = m_events.lastId();
+    std::vector<const Event *> batch;
+    for (const auto &[socket, session] : m_sessions) {
+        Session *s = session.get();
+        if (!s->subscribed || s->closing || s->cursor >= last)
+            continue;
+        // A subscriber that does not read would make us buffer without bound: it is told to
+        // fetch the full state again, and its cursor jumps to now.
+        if (socket->bytesToWrite() > m_options.maxPendingBytes) {
+            s->cursor = last;
+            socket->sendTextMessage(QString::fromUtf8(Envelope::resync(last)));
+            continue;
+        }
+        batch.clear();
+        if (!m_events.since(s->cursor, m_options.maxEventsPerMessage, &batch)) {
+            s->cursor = last;
+            socket->sendTextMessage(QString::fromUtf8(Envelope::resync(last)));
+            continue;
+        }
+        QJsonArray list;
+        for (const Event *e : batch)
+            list.append(EventJson::toJson(*e));
+        if (!batch.empty())
+            s->cursor = batch.back()->id;
+        socket->sendTextMessage(QString::fromUtf8(Envelope::events(list)));
+        behind = behind || s->cursor < last;
+    }
+    m_events.arm();
+    if (behind)
+        scheduleFlush();
+}
+
+} // namespace greygate

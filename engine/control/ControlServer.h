@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "AuthLimiter.h"
+#include "ControlApi.h"
+#include "ControlOptions.h"
+#include "ControlTokens.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
+#include <QWebSocketServer>
+#include <memory>
+#include <unordered_map>
+
+class QWebSocket;
+class QWebSocketCorsAuthenticator;
+
+namespace greygate {
+
+class Clock;
+class EventLog;
+class GreylistEngine;
+class GreylistPolicyHandler;
+class Store;
+
+// The control API's WebSocket server (DESIGN.md §5, docs/api.md). Made by the daemon from
+// its engine, store, policy handler and event log, on the daemon's one thread: a request is
+// answered in the event-loop pass that read it, after its change was committed.
+//
+// Security, in the order a connection meets it:
+//   - on any address but loopback it refuses to start unless TLS is configured;
+//   - an address banned for repeated authentication failures is closed at once;
+//   - the upgrade's Origin must be absent or allowed (a browser page cannot reach the API)
+//     and, on a loopback listener, its Host must name loopback (DNS rebinding);
+//   - the first message must be {"method":"auth","params":{"token":...}}, unless the
+//     upgrade carried "Authorization: Bearer <token>"; a wrong token is logged, counted for
+//     the ban, answered "unauthenticated" and the connection closed;
+//   - the read-only token may only call reading methods ("forbidden" otherwise);
+//   - per connection: a message size limit ("too_large"; far beyond it the WebSocket layer
+//     closes) and a request rate limit ("rate_limited"; closed after many).
+class ControlServer : public QObject
+{
+    Q_OBJECT
+
+public:
+    ControlServer(GreylistEngine &engine, Store &store, GreylistPolicyHandler &handler,
+                  EventLog &events, const Clock &clock, ControlOptions options,
+                  QObject *parent = nullptr);
+    ~ControlServer() override;
+
+    // Loads (or creates) the tokens and listens. False with *error saying why.
+    bool start(QString *error);
+    void stop();
+
+    quint16 serverPort() const { return m_server.serverPort(); }
+    QHostAddress serverAddress() const { return m_server.serverAddress(); }
+    int connectionCount() const { return int(m_sessions.size()); }
+    int subscriberCount() const;
+    const ControlOptions &options() const { return m_options; }
+
+    static bool isLoopbackHost(QStringView host);
+
+private:
+    struct Session;
+
+    void acceptConnections();
+    void checkOrigin(QWebSocketCorsAuthenticator *authenticator);
+    void onMessage(Session *s, const QString &message);
+    void onBinary(Session *s);
+    void authenticate(Session *s, const QJsonValue &id, const QJsonObject &params);
+    bool rateLimited(Session *s);
+    QJsonValue subscribe(Session *s, const QJsonObject &params, protocol::ProtocolError *error);
+    void authFailed(Session *s, const QString &why);
+    void close(Session *s, int code, const QString &reason);
+    void dropSession(QWebSocket *socket);
+    void scheduleFlush();
+    void flushEvents();
+
+    ControlOptions m_options;
+    EventLog &m_events;
+    ControlApi m_api;
+    ControlTokens m_tokens;
+    AuthLimiter m_limiter;
+    QWebSocketServer m_server;
+    QTimer m_flushTimer;
+    QElapsedTimer m_monotonic;
+    std::unordered_map<QWebSocket *, std::unique_ptr<Session>> m_sessions;
+};
+
+} // namespace greygate

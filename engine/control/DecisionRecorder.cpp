@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "DecisionRecorder.h"
+
+#include "events/EventLog.h"
+#include "greylist/GreylistEngine.h"
+#include "policyd/GreylistPolicyHandler.h"
+
+namespace greygate {
+
+DecisionRecorder::DecisionRecorder(GreylistPolicyHandler &handler, GreylistEngine &engine,
+                                   EventLog &events, const Clock &clock)
+    : m_handler(handler)
+    , m_engine(engine)
+    , m_events(events)
+    , m_clock(clock)
+{}
+
+QByteArray DecisionRecorder::decide(const PolicyRequest &request)
+{
+    const GreylistPolicyHandler::Stats before = m_handler.stats();
+    QByteArray answer = m_handler.decide(request);
+    const GreylistPolicyHandler::Stats &after = m_handler.stats();
+
+    Event e;
+    if (after.deferred != before.deferred)
+        e.outcome = AttemptOutcome::Deferred;
+    else if (after.passedNow != before.passedNow)
+        e.outcome = AttemptOutcome::Passed;
+    else if (after.accepted != before.accepted)
+        e.outcome = AttemptOutcome::PassedKnown;
+    else if (after.rejected != before.rejected)
+        e.outcome = AttemptOutcome::Blocked;
+    else if (after.bypassed != before.bypassed)
+        e.outcome = AttemptOutcome::Bypassed;
+    else if (after.outbound != before.outbound)
+        e.outcome = AttemptOutcome::Outbound;
+    else
+        return answer; // not a RCPT decision (another protocol state, a protocol error)
+
+    e.type = EventType::Attempt;
+    e.time = m_clock.now();
+    e.client = request.clientAddress;
+    e.sender = request.sender;
+    e.recipient = request.recipient;
+    if (e.outcome == AttemptOutcome::Deferred || e.outcome == AttemptOutcome::Passed ||
+        e.outcome == AttemptOutcome::PassedKnown) {
+        if (const std::optional<TripletKey> key = m_engine.normaliser().normalise(
+                request.clientAddress, request.sender, request.recipient)) {
+            if (const std::optional<TripletState> state = m_engine.triplet(*key))
+                e.attempts = state->attempts;
+            else if (e.outcome == AttemptOutcome::PassedKnown)
+                e.outcome = AttemptOutcome::Whitelisted; // accepted without a triplet
+        }
+    }
+    m_events.append(std::move(e));
+    return answer;
+}
+
+bool DecisionRecorder::commit()
+{
+    return m_handler.commit();
+}
+
+QByteArray DecisionRecorder::protocolError() const
+{
+    return m_handler.protocolError();
+}
+
+} // namespace greygate

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "greylist/Clock.h"
+
+#include <QByteArray>
+#include <QString>
+
+namespace greygate {
+
+enum class EventType : quint8
+{
+    Attempt,         // one RCPT decided (the Live attempts page)
+    QueueChange,     // an admin released or deleted a triplet
+    PolicyChange,    // a policy created, updated, deleted or imported
+    GroupChange,     // a sender group or its members changed
+    AutoAllowChange, // an auto allow entry added or removed by an admin
+    FailedToRetry,   // a retry window closed without a retry
+};
+
+// What became of one attempt; the per-minute statistics count these.
+enum class AttemptOutcome : quint8
+{
+    Deferred,    // greylisted (451)
+    Passed,      // retried after the delay: accepted now
+    PassedKnown, // an already passed triplet
+    Whitelisted, // the client network is auto-whitelisted
+    Bypassed,    // Permitted Senders, Auto Allow, a bypass policy
+    Outbound,    // outbound mail, never greylisted
+    Blocked,     // Blocked Senders (550)
+};
+
+// One event. A flat value with implicitly shared byte arrays, so that recording an attempt
+// costs a few reference counts and no allocation (the policy server records every RCPT).
+struct Event
+{
+    quint64 id = 0; // assigned by the EventLog: 1, 2, 3...
+    Seconds time = 0;
+    EventType type = EventType::Attempt;
+    AttemptOutcome outcome = AttemptOutcome::Deferred; // Attempt only
+    quint32 attempts = 0;                              // Attempt, FailedToRetry
+    qint64 ref = 0;       // the deciding policy or group id (Attempt); the new version (changes)
+    QByteArray client;    // Attempt, QueueChange, FailedToRetry
+    QByteArray sender;    // as above
+    QByteArray recipient; // as above
+    QString subject;      // changes: the object ("policy:7", "group:3", "autoAllow:...")
+    QString action;       // changes: "policy.update", "queue.release"...; Attempt: the reason
+    QString who;          // changes: the admin
+
+    static QString typeName(EventType type);
+    static QString outcomeName(AttemptOutcome outcome);
+};
+
+} // namespace greygate

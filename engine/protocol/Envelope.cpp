@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "Envelope.h"
+
+#include "JsonFields.h"
+
+#include <QJsonDocument>
+#include <QJsonParseError>
+
+namespace greygate::protocol {
+
+namespace {
+
+QByteArray compact(const QJsonObject &o)
+{
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+bool validId(const QJsonValue &id)
+{
+    if (id.isString())
+        return id.toString().size() <= Envelope::kMaxIdLength;
+    if (id.isDouble()) {
+        const double d = id.toDouble();
+        return d == double(qint64(d)) && d >= 0 && d <= double(JsonFields::kMaxExactInteger);
+    }
+    return false;
+}
+
+std::optional<QJsonObject> parseObject(QByteArrayView bytes, qsizetype maxBytes,
+                                       ProtocolError *error)
+{
+    if (bytes.size() > maxBytes) {
+        *error =
+            ProtocolError{ErrorCode::TooLarge,
+                          QStringLiteral("message larger than %1 bytes").arg(maxBytes), QString()};
+        return std::nullopt;
+    }
+    QJsonParseError parse;
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes.toByteArray(), &parse);
+    if (parse.error != QJsonParseError::NoError) {
+        *error = ProtocolError::badRequest(
+            QString(),
+            QStringLiteral("not JSON (offset %1: %2)").arg(parse.offset).arg(parse.errorString()));
+        return std::nullopt;
+    }
+    if (!doc.isObject()) {
+        *error = ProtocolError::badRequest(QString(), QStringLiteral("not a JSON object"));
+        return std::nullopt;
+    }
+    return doc.object();
+}
+
+} // namespace
+
+std::optional<Request> Envelope::decodeRequest(QByteArrayView bytes, qsizetype maxBytes,
+                                               ProtocolError *error, QJsonValue *id)
+{
+    *id = QJsonValue::Null;
+    const std::optional<QJsonObject> root = parseObject(bytes, maxBytes, error);
+    if (!root)
+        return std::nullopt;
+    // The id first, so that every later error can be matched to its request by the client.
+    const QJsonValue rawId = root->value(QStringLiteral("id"));
+    if (!rawId.isUndefined() && !rawId.isNull()) {
+        if (!validId(rawId)) {
+            *error = ProtocolError::badRequest(
+                QStringLiteral("id"),
+                QStringLiteral("must be a string of at most %1 characters or an integer")
+                    .arg(kMaxIdLength));
+            return std::nullopt;
+        }
+        *id = rawId;
+    }
+    JsonFields f(*root);
+    Request r;
+    r.id = *id;
+    qint64 version = kVersion;
+    f.onlyKnown({u"v", u"id", u"method", u"params"});
+    f.integer(u"v", &version, kVersion, kVersion);
+    f.string(u"method", &r.method, true, kMaxMethodLength);
+    f.object(u"params", &r.params);
+    if (!f.ok()) {
+        *error = f.error();
+        return std::nullopt;
+    }
+    return r;
+}
+
+QByteArray Envelope::result(const QJsonValue &id, const QJsonValue &result)
+{
+    return compact(QJsonObject{{QStringLiteral("id"), id}, {QStringLiteral("result"), result}});
+}
+
+QByteArray Envelope::error(const QJsonValue &id, const ProtocolError &error)
+{
+    return compact(
+        QJsonObject{{QStringLiteral("id"), id}, {QStringLiteral("error"), error.toJson()}});
+}
+
+QByteArray Envelope::events(const QJsonArray &events)
+{
+    return compact(QJsonObject{{QStringLiteral("events"), events}});
+}
+
+QByteArray Envelope::resync(quint64 lastId)
+{
+    return compact(QJsonObject{
+        {QStringLiteral("resync"), QJsonObject{{QStringLiteral("lastId"), qint64(lastId)}}}});
+}
+
+QByteArray Envelope::request(const QJsonValue &id, const QString &method, const QJsonObject &params)
+{
+    return compact(QJsonObject{{QStringLiteral("v"), kVersion},
+                               {QStringLiteral("id"), id},
+                               {QStringLiteral("method"), method},
+                               {QStringLiteral("params"), params}});
+}
+
+std::optional<Incoming> Envelope::decodeIncoming(QByteArrayView bytes, qsizetype maxBytes,
+                                                 QString *error)
+{
+    ProtocolError parseError;
+    const std::optional<QJsonObject> root = parseObject(bytes, maxBytes, &parseError);
+    if (!root) {
+        *error = parseError.message;
+        return std::nullopt;
+    }
+    Incoming in;
+    if (root->contains(QStringLiteral("events"))) {
+        const QJsonValue events = root->value(QStringLiteral("events"));
+        if (!events.isArray() || root->size() != 1) {
+            *error = QStringLiteral("malformed events message");
+            return std::nullopt;
+        }
+        for (const QJsonValue &e : events.toArray()) {
+            if (!e.isObject() || !e.toObject().value(QStringLiteral("id")).isDouble()) {
+                *error = QStringLiteral("malformed event");
+                return std::nullopt;
+            }
+        }
+        in.kind = Incoming::Kind::Events;
+        in.events = events.toArray();
+        return in;
+    }
+    if (root->contains(QStringLiteral("resync"))) {
+        const QJsonObject r = root->value(QStringLiteral("resync")).toObject();
+        JsonFields f(r, QStringLiteral("resync"));
+        qint64 lastId = 0;
+        if (root->size() != 1 ||
+            !f.integer(u"lastId", &lastId, 0, JsonFields::kMaxExactInteger, true)) {
+            *error = QStringLiteral("malformed resync message");
+            return std::nullopt;
+        }
+        in.kind = Incoming::Kind::Resync;
+        in.lastId = quint64(lastId);
+        return in;
+    }
+    in.id = root->value(QStringLiteral("id"));
+    const bool hasResult = root->contains(QStringLiteral("result"));
+    const bool hasError = root->contains(QStringLiteral("error"));
+    if (in.id.isUndefined() || hasResult == hasError || root->size() != 2) {
+        *error = QStringLiteral("neither a response nor an event");
+        return std::nullopt;
+    }
+    if (hasResult) {
+        in.kind = Incoming::Kind::Result;
+        in.result = root->value(QStringLiteral("result"));
+        return in;
+    }
+    const std::optional<ProtocolError> e =
+        ProtocolError::fromJson(root->value(QStringLiteral("error")).toObject());
+    if (!e) {
+        *error = QStringLiteral("malformed error object");
+        return std::nullopt;
+    }
+    in.kind = Incoming::Kind::Error;
+    in.error = *e;
+    return in;
+}
+
+} // namespace greygate::protocol

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "Methods.h"
+
+#include <array>
+
+namespace greygate::protocol {
+
+namespace {
+
+constexpr std::array<Methods::Method, 32> kMethods = {{
+    {u"auth", Access::Anyone},
+    {u"hello", Access::Read},
+    {u"status", Access::Read},
+    {u"stats", Access::Read},
+    {u"queue.list", Access::Read},
+    {u"queue.release", Access::Write},
+    {u"queue.delete", Access::Write},
+    {u"queue.permit", Access::Write},
+    {u"rejections.list", Access::Read},
+    {u"policy.list", Access::Read},
+    {u"policy.get", Access::Read},
+    {u"policy.create", Access::Write},
+    {u"policy.update", Access::Write},
+    {u"policy.delete", Access::Write},
+    {u"policy.import", Access::Write},
+    {u"policy.export", Access::Read},
+    {u"policy.explain", Access::Read},
+    {u"group.list", Access::Read},
+    {u"group.get", Access::Read},
+    {u"group.create", Access::Write},
+    {u"group.update", Access::Write},
+    {u"group.delete", Access::Write},
+    {u"group.members.add", Access::Write},
+    {u"group.members.remove", Access::Write},
+    {u"autoallow.list", Access::Read},
+    {u"autoallow.add", Access::Write},
+    {u"autoallow.remove", Access::Write},
+    {u"audit.list", Access::Read},
+    {u"events.subscribe", Access::Read},
+    {u"events.unsubscribe", Access::Read},
+    {u"report", Access::Read},
+    {u"ping", Access::Read},
+}};
+
+} // namespace
+
+const Methods::Method *Methods::find(QStringView name)
+{
+    for (const Method &m : kMethods) {
+        if (m.name == name)
+            return &m;
+    }
+    return nullptr;
+}
+
+QStringList Methods::names()
+{
+    QStringList out;
+    for (const Method &m : kMethods)
+        out.append(m.name.toString());
+    return out;
+}
+
+} // namespace greygate::protocol
