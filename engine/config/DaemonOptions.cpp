@@ -87,11 +87,12 @@ template <typename T> Apply intOption(T DaemonOptions::*field, qint64 min, qint6
 
 constexpr qint64 kDay = 86400;
 
-// "a, b c": the items, without empty ones (an empty value is an empty list).
-QStringList splitList(const QString &value)
+// "a, b c": the items; an empty value is "not set" (the stored configuration is kept).
+std::optional<QStringList> listOrUnset(const QString &value)
 {
     static const QRegularExpression separators(QStringLiteral("[,\\s]+"));
-    return value.split(separators, Qt::SkipEmptyParts);
+    const QStringList items = value.split(separators, Qt::SkipEmptyParts);
+    return items.isEmpty() ? std::nullopt : std::optional<QStringList>(items);
 }
 
 const QList<Spec> &specs()
@@ -255,24 +256,20 @@ const QList<Spec> &specs()
          intOption(&DaemonOptions::maxConnections, 1, 100'000)},
         {"policies", Arg::Required, "FILE",
          "import this JSON policy document at start (docs/policies.md); invalid: no start", true,
-         [](DaemonOptions &o, const QString &v, QString *e) {
-             if (v.trimmed().isEmpty()) {
-                 *e = QStringLiteral("must not be empty");
-                 return false;
-             }
-             o.policiesFile = v.trimmed();
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.policiesFile = v.trimmed(); // empty: none
              return true;
          }},
         {"internal-domains", Arg::Required, "LIST",
          "our domains, comma-separated; *.example.com also covers its subdomains", true,
          [](DaemonOptions &o, const QString &v, QString *) {
-             o.internalDomains = splitList(v);
+             o.internalDomains = listOrUnset(v);
              return true;
          }},
         {"internal-networks", Arg::Required, "LIST",
          "networks outbound mail comes from, comma-separated CIDRs", true,
          [](DaemonOptions &o, const QString &v, QString *) {
-             o.internalNetworks = splitList(v);
+             o.internalNetworks = listOrUnset(v);
              return true;
          }},
         {"auto-allow-lifetime", Arg::Required, "DAYS",

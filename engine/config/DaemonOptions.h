@@ -54,8 +54,8 @@ struct DaemonOptions
     // Policies (docs/policies.md). Checked here for form only; greygated validates the
     // document, the domains and the networks before it opens the store.
     QString policiesFile; // --policies: a JSON document imported at every start
-    // --internal-domains / --internal-networks: comma- or space-separated; unset keeps what
-    // the store holds, set (even empty) replaces it.
+    // --internal-domains / --internal-networks: comma- or space-separated; unset (or empty)
+    // keeps what the store holds, set replaces it.
     std::optional<QStringList> internalDomains;
     std::optional<QStringList> internalNetworks;
     qint64 autoAllowLifetimeDays = 60;                               // --auto-allow-lifetime

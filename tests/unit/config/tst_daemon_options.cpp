@@ -103,6 +103,20 @@ void DaemonOptionsTest::postgreyStyleValuesAreUnderstood_data()
     QTest::newRow("--sync=full") << QStringList{u"--sync=full"_s} << u"sync"_s << u"full"_s;
     QTest::newRow("--recipient-delimiter")
         << QStringList{u"--recipient-delimiter=+"_s} << u"delim"_s << u"+"_s;
+    QTest::newRow("--policies") << QStringList{u"--policies=/etc/greygate/policies.json"_s}
+                                << u"policies"_s << u"/etc/greygate/policies.json"_s;
+    QTest::newRow("--internal-domains, commas and spaces")
+        << QStringList{u"--internal-domains=example.com, *.example.net  example.org"_s}
+        << u"domains"_s << u"example.com|*.example.net|example.org"_s;
+    QTest::newRow("--internal-domains empty is not set")
+        << QStringList{u"--internal-domains="_s} << u"domains"_s << u"(unset)"_s;
+    QTest::newRow("--internal-networks")
+        << QStringList{u"--internal-networks=10.0.0.0/8,2001:db8::/32"_s} << u"networks"_s
+        << u"10.0.0.0/8|2001:db8::/32"_s;
+    QTest::newRow("--auto-allow-lifetime")
+        << QStringList{u"--auto-allow-lifetime=30"_s} << u"lifetime"_s << u"30"_s;
+    QTest::newRow("--reject-text")
+        << QStringList{u"--reject-text=Go away"_s} << u"reject"_s << u"Go away"_s;
 }
 
 void DaemonOptionsTest::postgreyStyleValuesAreUnderstood()
@@ -135,6 +149,16 @@ void DaemonOptionsTest::postgreyStyleValuesAreUnderstood()
         actual = DaemonOptions::syncName(o.sync);
     else if (field == u"delim")
         actual = o.recipientDelimiter;
+    else if (field == u"policies")
+        actual = o.policiesFile;
+    else if (field == u"domains")
+        actual = o.internalDomains ? o.internalDomains->join(u'|') : QStringLiteral("(unset)");
+    else if (field == u"networks")
+        actual = o.internalNetworks ? o.internalNetworks->join(u'|') : QStringLiteral("(unset)");
+    else if (field == u"lifetime")
+        actual = QString::number(o.autoAllowLifetimeDays);
+    else if (field == u"reject")
+        actual = o.rejectText;
     QCOMPARE(actual, expected);
 }
 
@@ -186,6 +210,11 @@ void DaemonOptionsTest::badValuesGiveClearErrors_data()
     QTest::newRow("sync mode") << QStringList{u"--sync=sometimes"_s}
                                << u"neither process nor full"_s;
     QTest::newRow("log level") << QStringList{u"--log-level=chatty"_s} << u"--log-level"_s;
+    QTest::newRow("auto allow lifetime zero")
+        << QStringList{u"--auto-allow-lifetime=0"_s} << u"--auto-allow-lifetime: 0"_s;
+    QTest::newRow("reject text with a newline")
+        << QStringList{u"--reject-text=a\nb"_s} << u"--reject-text"_s;
+    QTest::newRow("reject text empty") << QStringList{u"--reject-text="_s} << u"--reject-text"_s;
     QTest::newRow("prefix") << QStringList{u"--ipv4-prefix=33"_s} << u"--ipv4-prefix: 33"_s;
     QTest::newRow("missing config file") << QStringList{u"--config=/nonexistent/greygated.conf"_s}
                                          << u"/nonexistent/greygated.conf"_s;
@@ -307,6 +336,11 @@ void DaemonOptionsTest::everyConfigKeyIsInTheShippedConfigFile()
     QCOMPARE(fromFile.greylistText, defaults.greylistText);
     QCOMPARE(fromFile.listenPort, defaults.listenPort);
     QCOMPARE(fromFile.autoWhitelistClients, defaults.autoWhitelistClients);
+    QCOMPARE(fromFile.policiesFile, defaults.policiesFile);
+    QCOMPARE(fromFile.internalDomains, defaults.internalDomains);
+    QCOMPARE(fromFile.internalNetworks, defaults.internalNetworks);
+    QCOMPARE(fromFile.autoAllowLifetimeDays, defaults.autoAllowLifetimeDays);
+    QCOMPARE(fromFile.rejectText, defaults.rejectText);
 }
 
 QTEST_GUILESS_MAIN(DaemonOptionsTest)
