@@ -24,7 +24,11 @@ usage: bench/run-policy-bench.sh [options]
                          the rest are first sights during the cells)
   --triplets="A B"       distinct triplet counts (default "10000 1000000")
   --connections="A B C"  connection counts (default "1 4 16")
-  --servers="..."        subset of: raw trivial greygated postgrey (default: all)
+  --servers="..."        subset of: raw trivial greygated gdpol postgrey (default: all but
+                         gdpol)
+  --policies             also run gdpol: greygated with 200 policies and a sender group of
+                         10,000 members (generated, see gen_policies), and report its
+                         decisions/s against plain greygated's (target: ratio >= 0.9)
   --out=DIR              keep logs and results here (default: a new /tmp/greygate-bench.*)
   --perf                 also record a perf profile of greygated on its 4-connection 1M cell
 EOF
@@ -45,6 +49,7 @@ servers="raw trivial greygated postgrey"
 out=""
 do_perf=0
 quick=0
+with_policies=0
 
 for arg in "$@"; do
     case "$arg" in
@@ -62,6 +67,7 @@ for arg in "$@"; do
     --servers=*) servers=${arg#*=} ;;
     --out=*) out=${arg#*=} ;;
     --perf) do_perf=1 ;;
+    --policies) with_policies=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown option: $arg" >&2; usage >&2; exit 2 ;;
     esac
@@ -70,6 +76,10 @@ if ((quick)); then
     duration=3
     pg_duration=4
     prefill_limit=15
+fi
+if ((with_policies)) && [[ " $servers " != *" gdpol "* ]]; then
+    servers=${servers/greygated/greygated gdpol} # right after greygated: same conditions
+    [[ " $servers " == *" gdpol "* ]] || servers="$servers gdpol"
 fi
 [[ -n "$out" ]] || out=$(mktemp -d /tmp/greygate-bench.XXXXXX)
 mkdir -p "$out"
@@ -95,7 +105,7 @@ have_server() {
     case "$1" in
     raw) [[ -x "$bin/raw_dunno_responder" ]] ;;
     trivial) [[ -x "$bin/trivial_responder" ]] ;;
-    greygated) [[ -x "$bin/greygated" ]] ;;
+    greygated | gdpol) [[ -x "$bin/greygated" ]] ;;
     postgrey) [[ -x /usr/sbin/postgrey ]] ;;
     esac
 }
@@ -116,6 +126,47 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# gen_policies FILE: 200 policies and a custom group of 10,000 members, none of which match
+# the load generator's senders (mail.<letters>.example) or clients, so both servers give the
+# same answers and only the cost of evaluating differs. The mix exercises every path of
+# PolicyIndex: address- and domain-keyed policies (hash lookups), group, internal/external
+# and source-range policies (walked), Blocked and Permitted Senders groups.
+gen_policies() {
+    python3 - "$1" <<'PY'
+import json, sys
+policies, groups = [], []
+def add(action, frm, to, **extra):
+    policies.append(dict(id=len(policies) + 1, narrative="bench %d" % (len(policies) + 1),
+                         action=action, **{"from": frm, "to": to}, **extra))
+for i in range(100):
+    add("bypass", {"type": "domain", "value": "partner%d.test" % i}, {"type": "everyone"})
+for i in range(30):
+    add("bypass", {"type": "domain", "value": "group%d.test" % i, "includeSubdomains": True},
+        {"type": "internal"})
+for i in range(40):
+    add("bypass", {"type": "address", "value": "ceo%d@vendor%d.test" % (i, i)},
+        {"type": "everyone"})
+for i in range(10):
+    add("greylist", {"type": "group", "value": "Big Group"}, {"type": "internal"},
+        bidirectional=(i % 2 == 0))
+for i in range(10):
+    add("greylist", {"type": "everyone"}, {"type": "everyone"},
+        sourceRanges=["10.%d.0.0/16" % i, "fd00:%x::/32" % i])
+for i in range(10):
+    add("greylist", {"type": "external", "basedOn": "envelope"}, {"type": "internal"},
+        start="2020-01-01T00:00:00Z", end="2099-01-01T00:00:00Z")
+assert len(policies) == 200
+members = ["member%d@corp%d.test" % (i, i % 500) for i in range(9000)]
+members += ["@domain%d.test" % i for i in range(900)]
+members += ["10.%d.%d.0/24" % (i // 256, i % 256) for i in range(100)]
+assert len(members) == 10000
+groups.append({"name": "Big Group", "members": members})
+groups.append({"name": "Blocked Senders", "members": ["spam%d@bad.test" % i for i in range(50)]})
+groups.append({"name": "Permitted Senders", "members": ["@friend%d.test" % i for i in range(50)]})
+json.dump({"policies": policies, "groups": groups}, open(sys.argv[1], "w"))
+PY
+}
+
 listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
 
 # start_server NAME PORT DIR: starts it in the background, sets server_pid, waits until it
@@ -129,6 +180,13 @@ start_server() {
         mkdir -p "$dir/db"
         "$bin/greygated" --inet="127.0.0.1:$port" --dbdir="$dir/db" --delay="$delay" \
             >"$dir/server.log" 2>&1 &
+        ;;
+    gdpol)
+        mkdir -p "$dir/db"
+        [[ -f "$out/bench-policies.json" ]] || gen_policies "$out/bench-policies.json"
+        "$bin/greygated" --inet="127.0.0.1:$port" --dbdir="$dir/db" --delay="$delay" \
+            --policies="$out/bench-policies.json" --internal-domains="*.greygate.example" \
+            --internal-networks=10.0.0.0/8 >"$dir/server.log" 2>&1 &
         ;;
     postgrey)
         # As root on loopback: --user/--group root, a private dbdir, its log in a file.
@@ -209,7 +267,7 @@ for server in $servers; do
         [[ "$server" == postgrey ]] && cell_seconds=$pg_duration
         first_unseen=0
         prefill_count=$(awk -v t="$triplets" -v s="$prefill_share" 'BEGIN { printf "%d", t * s }')
-        if [[ "$server" == greygated || "$server" == postgrey ]]; then
+        if [[ "$server" == greygated || "$server" == gdpol || "$server" == postgrey ]]; then
             # Prefill: most triplets once (all first sights, all deferred), so the measured
             # cells run against a database of about that size and still see first sights;
             # bounded in time (postgrey only gets through part of 1M, the table says how
@@ -323,6 +381,38 @@ END {
             "$(field errors "$l")" "$(field loadgen_cores "$l")" "$(field server_cores "$l")"
     done <"$results"
 } >>"$report"
+
+if [[ " $servers " == *" gdpol "* ]]; then
+    {
+        echo
+        echo "Policies: greygated with 200 policies and a group of 10,000 members (gdpol) against"
+        echo "greygated without policies, same run, same request stream (target: ratio >= 0.90):"
+        echo
+        echo "The server's CPU per decision (server cores / dec/s) is the steadier figure on a"
+        echo "shared machine: the rates move with whatever else runs, the cost of a decision less."
+        echo
+        echo '| triplets | conns | greygated dec/s | with policies dec/s | ratio | server CPU µs/decision (none / policies) | p99 ms (none / policies) |'
+        echo '|---:|---:|---:|---:|---:|---:|---:|'
+        awk '
+        function f(line, key) {
+            if (match(line, " " key "=[^ ]*")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
+            return ""
+        }
+        /^RESULT / { label = f($0, "label"); if (label ~ /-prefill$|-perf$/) next
+            split(label, p, "-"); key = p[2] SUBSEP f($0, "conns")
+            if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+            rate[p[1], key] = f($0, "rate"); p99[p[1], key] = f($0, "p99_us")
+            cores[p[1], key] = f($0, "server_cores") }
+        function us(s, k) { return (rate[s, k] > 0 && cores[s, k] != "") ? sprintf("%.1f", cores[s, k] / rate[s, k] * 1e6) : "-" }
+        END { for (i = 1; i <= n; i++) { k = order[i]; split(k, q, SUBSEP)
+            g = rate["greygated", k]; d = rate["gdpol", k]
+            printf "| %s | %s | %s | %s | %s | %s / %s | %s / %s |\n", q[1], q[2], g == "" ? "-" : g,
+                d == "" ? "-" : d, (g > 0 && d != "") ? sprintf("%.2f", d / g) : "-",
+                us("greygated", k), us("gdpol", k),
+                p99["greygated", k] == "" ? "-" : sprintf("%.2f", p99["greygated", k] / 1000),
+                p99["gdpol", k] == "" ? "-" : sprintf("%.2f", p99["gdpol", k] / 1000) } }' "$results"
+    } >>"$report"
+fi
 
 cat "$report"
 log "report: $report (raw results: $results, logs: $out)"
