@@ -412,7 +412,7 @@ void Greygatectl::policy()
             TextTable t({QStringLiteral("ID"), QStringLiteral("VERSION"), QStringLiteral("ACTION"),
                          QStringLiteral("ENABLED"), QStringLiteral("FROM"), QStringLiteral("TO"),
                          QStringLiteral("NARRATIVE")});
-            const auto side = [](const QJsonObject &o) {
+            const auto side = [](const QJsonObject &o) -> QString {
                 const QString value = o.value(QStringLiteral("value")).toString();
                 return o.value(QStringLiteral("type")).toString() +
                        (value.isEmpty() ? QString() : u' ' + value);

@@ -35,7 +35,7 @@ QString TextTable::text() const
         for (qsizetype i = 0; i < widths.size() && i < row.size(); ++i)
             widths[i] = std::max(widths[i], row[i].size());
     }
-    const auto line = [&](const QStringList &cells) {
+    const auto line = [&](const QStringList &cells) -> QString {
         QString s;
         for (qsizetype i = 0; i < widths.size(); ++i) {
             const QString cell = i < cells.size() ? cells[i] : QString();

@@ -28,6 +28,8 @@ class Store;
 // its engine, store, policy handler and event log, on the daemon's one thread: a request is
 // answered in the event-loop pass that read it, after its change was committed.
 //
+// One ControlServer per EventLog: it installs the log's wakeup (and clears it when destroyed).
+//
 // Security, in the order a connection meets it:
 //   - on any address but loopback it refuses to start unless TLS is configured;
 //   - an address banned for repeated authentication failures is closed at once;
