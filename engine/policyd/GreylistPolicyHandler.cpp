@@ -18,6 +18,8 @@ namespace {
 // are dropped rather than letting memory grow without bound.
 constexpr qsizetype kMaxRetainedChanges = 100'000;
 
+constexpr Seconds kAutoAllowRefresh = 86400;
+
 template <qsizetype N> bool equals(QByteArrayView value, const char (&literal)[N])
 {
     return value.size() == N - 1 && std::memcmp(value.data(), literal, N - 1) == 0;
@@ -102,7 +104,14 @@ QByteArray GreylistPolicyHandler::decide(const PolicyRequest &request)
         const QByteArray external = m_engine.normaliser().normaliseSender(request.recipient);
         PolicyQuery outbound = query;
         outbound.recipient = external;
-        if (const std::optional<AutoAllowEntry> entry = m_learner.learn(outbound, index)) {
+        const std::optional<AutoAllowEntry> entry = m_learner.learn(outbound, index);
+        // A pair written to often refreshes its expiry at most once a day, not one store
+        // write per outbound mail.
+        const AutoAllowEntry *known =
+            entry ? m_policies.set().autoAllow().find(entry->externalAddress.toUtf8(),
+                                                      entry->internalAddress.toUtf8(), query.now)
+                  : nullptr;
+        if (entry && (!known || known->expiresAt + kAutoAllowRefresh <= entry->expiresAt)) {
             if (m_policies.learn(*entry, m_batch))
                 ++m_stats.learned;
             else

@@ -139,6 +139,7 @@ private Q_SLOTS:
     void autoAllowLearnedFromOutboundIsHonouredForTheReply();
     void anInternalSenderFromOutsideTeachesNothing();
     void autoAllowExpiresAndItsRemovalIsStored();
+    void aBusyPairIsWrittenAtMostOncePerDay();
     void policiesGroupsAndLearnedEntriesSurviveAReopen();
     void aRenamedGroupStillResolvesAfterAReopen();
     void aStaleUpdateIsRefusedAndNothingIsStored();
@@ -296,6 +297,34 @@ void PolicyDecisionsTest::autoAllowExpiresAndItsRemovalIsStored()
     QCOMPARE(rig.handler->pendingChanges(), 0);
     for (const DocumentRecord &r : storedDocuments(*rig.store))
         QVERIFY2(r.kind != DocumentKind::AutoAllow, r.id.constData());
+}
+
+void PolicyDecisionsTest::aBusyPairIsWrittenAtMostOncePerDay()
+{
+    QTemporaryDir dir;
+    Rig rig(dir.path());
+    QVERIFY(rig.opened);
+    const PolicyRequest outbound = rcpt("10.0.0.5", "alice@example.com", "pen@far.test");
+    QCOMPARE(rig.ask(outbound), "DUNNO");
+    QCOMPARE(rig.handler->stats().learned, 1u);
+    rig.clock.advanceHours(23);
+    QCOMPARE(rig.ask(outbound), "DUNNO");
+    QCOMPARE(rig.handler->stats().learned, 1u); // nothing written: the entry was fresh
+    QCOMPARE(rig.handler->stats().outbound, 2u);
+    rig.clock.advanceHours(1);
+    QCOMPARE(rig.ask(outbound), "DUNNO");
+    QCOMPARE(rig.handler->stats().learned, 2u);
+    // The refreshed expiry is what the store holds.
+    const QList<AutoAllowEntry> entries = rig.handler->policies().set().autoAllow().entries();
+    QCOMPARE(entries.size(), 1);
+    QCOMPARE(entries.first().expiresAt, rig.clock.now() + 10 * kDay);
+    rig.handler.reset();
+    rig.store->close();
+    QString error;
+    QVERIFY2(rig.store->open(&error), qPrintable(error));
+    PolicyState restored;
+    QVERIFY2(restored.load(*rig.store, &error), qPrintable(error));
+    QCOMPARE(restored.set().autoAllow().entries(), entries);
 }
 
 void PolicyDecisionsTest::policiesGroupsAndLearnedEntriesSurviveAReopen()
