@@ -3,6 +3,9 @@
 
 #include "ExitCode.h"
 #include "PolicyStartup.h"
+#include "control/ControlServer.h"
+#include "control/DecisionRecorder.h"
+#include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"
 #include "policyd/GreylistPolicyHandler.h"
 #include "policyd/PolicyServer.h"
@@ -14,6 +17,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QSaveFile>
 #include <QSysInfo>
@@ -21,6 +25,8 @@
 Q_LOGGING_CATEGORY(lcDaemon, "greygate.daemon", QtInfoMsg)
 
 namespace greygate {
+
+using namespace Qt::StringLiterals;
 
 namespace {
 
@@ -52,7 +58,9 @@ Greygated::Greygated(const DaemonOptions &options, QObject *parent)
 
 Greygated::~Greygated()
 {
+    m_control.reset();
     m_server.reset();
+    m_recorder.reset();
     m_handler.reset();
     if (m_store)
         m_store->close();
@@ -66,6 +74,24 @@ int Greygated::start()
     else if (!address.setAddress(m_options.listenHost)) {
         logError("bad --inet", u"\"" + m_options.listenHost + u"\" is not an IP address");
         return ExitUsage;
+    }
+    // A control API on a non-loopback address needs TLS, which cannot be configured yet:
+    // refused as a configuration mistake before anything is opened.
+    if (!m_options.controlHost.isEmpty()) {
+        QHostAddress control;
+        if (m_options.controlHost.compare(u"localhost", Qt::CaseInsensitive) == 0)
+            control = QHostAddress(QHostAddress::LocalHost);
+        else if (!control.setAddress(m_options.controlHost)) {
+            logError("bad --control-listen",
+                     u"\"" + m_options.controlHost + u"\" is not an IP address");
+            return ExitUsage;
+        }
+        if (!control.isLoopback()) {
+            logError("bad --control-listen",
+                     u"the control API may listen on " + control.toString() +
+                         u" only with TLS (wss), which is not configured: use 127.0.0.1 or ::1");
+            return ExitUsage;
+        }
     }
 
     // The policy document and internal configuration are checked before anything else, so
@@ -99,7 +125,9 @@ int Greygated::start()
     m_store = std::make_unique<SqliteStore>(storeOptions);
     m_engine = std::make_unique<GreylistEngine>(greylistConfig(m_options), m_clock);
     m_handler = std::make_unique<GreylistPolicyHandler>(*m_engine, *m_store, m_clock, policy, this);
-    m_server = std::make_unique<PolicyServer>(*m_handler, serverOptions, this);
+    m_events = std::make_unique<EventLog>();
+    m_recorder = std::make_unique<DecisionRecorder>(*m_handler, *m_engine, *m_events, m_clock);
+    m_server = std::make_unique<PolicyServer>(*m_recorder, serverOptions, this);
     connect(m_server.get(), &PolicyServer::shutdownFinished, this, &Greygated::finishShutdown);
 
     // Listen first: a port in use fails at once, before a long load; Postfix connections
@@ -136,6 +164,8 @@ int Greygated::start()
                      applied.error);
         return stored ? ExitUsage : ExitStore;
     }
+    if (const int control = startControl(); control != ExitOk)
+        return control;
     if (!m_options.pidFile.isEmpty() && !writePidFile(&error)) {
         logError("cannot write the pid file", error);
         return ExitRuntimeError;
@@ -178,6 +208,8 @@ void Greygated::shutdown()
     qCInfo(lcDaemon).noquote() << LogLine("shutting down").text();
     if (m_handler)
         m_handler->stopSweeping();
+    if (m_control)
+        m_control->stop(); // no admin change may race the last commit
     if (m_server)
         m_server->shutdown(); // -> shutdownFinished -> finishShutdown
     else
@@ -209,6 +241,40 @@ void Greygated::finishShutdown()
                                           .text();
     }
     Q_EMIT stopped();
+}
+
+int Greygated::startControl()
+{
+    if (m_options.controlHost.isEmpty())
+        return ExitOk;
+    ControlOptions options;
+    options.address = m_options.controlHost.compare(u"localhost", Qt::CaseInsensitive) == 0
+                          ? QHostAddress(QHostAddress::LocalHost)
+                          : QHostAddress(m_options.controlHost);
+    options.port = m_options.controlPort;
+    options.tokenDir = m_options.dbDir;
+    if (!m_options.hostname.isEmpty())
+        options.proxyName = m_options.hostname;
+    options.configSummary = QJsonObject{
+        {u"listen"_s, QString(m_server->serverAddress().toString() + u':' +
+                              QString::number(m_server->serverPort()))},
+        {u"dbdir"_s, m_options.dbDir},
+        {u"delay"_s, m_options.delaySeconds},
+        {u"retryWindow"_s, m_options.retryWindowSeconds},
+        {u"maxAgeDays"_s, m_options.maxAgeDays},
+        {u"autoWhitelistClients"_s, qint64(m_options.autoWhitelistClients)},
+        {u"sync"_s, DaemonOptions::syncName(m_options.sync)},
+    };
+    m_control = std::make_unique<ControlServer>(*m_engine, *m_store, *m_handler, *m_events, m_clock,
+                                                options, this);
+    QString error;
+    if (!m_control->start(&error)) {
+        // The token files are the only other reason: an unreadable or too open token is an
+        // environment problem, as a port in use is.
+        logError("cannot start the control API", error);
+        return ExitListen;
+    }
+    return ExitOk;
 }
 
 bool Greygated::writePidFile(QString *error)

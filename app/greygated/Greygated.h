@@ -9,14 +9,18 @@
 
 namespace greygate {
 
+class ControlServer;
+class DecisionRecorder;
+class EventLog;
 class GreylistEngine;
 class GreylistPolicyHandler;
 class PolicyServer;
 class SqliteStore;
 
-// The daemon's parts wired together: store, engine, policy handler, server. start() brings
-// them up in order and tells what failed with an exit code; shutdown() stops accepting,
-// answers what was decided, closes the store and emits stopped().
+// The daemon's parts wired together: store, engine, policy handler, event log, policy
+// server (answering through the DecisionRecorder) and, with --control-listen, the control API.
+// start() brings them up in order and tells what failed with an exit code; shutdown() stops
+// accepting, answers what was decided, closes the store and emits stopped().
 class Greygated : public QObject
 {
     Q_OBJECT
@@ -34,13 +38,19 @@ Q_SIGNALS:
 private:
     void finishShutdown();
     bool writePidFile(QString *error);
+    int startControl(); // ExitOk, or why the control API could not start
 
     DaemonOptions m_options;
     SystemClock m_clock;
     std::unique_ptr<SqliteStore> m_store;
     std::unique_ptr<GreylistEngine> m_engine;
     std::unique_ptr<GreylistPolicyHandler> m_handler;
+    // Always made, with or without --control-listen: the server answers through the
+    // recorder, so the statistics and the event stream are the same either way.
+    std::unique_ptr<EventLog> m_events;
+    std::unique_ptr<DecisionRecorder> m_recorder;
     std::unique_ptr<PolicyServer> m_server;
+    std::unique_ptr<ControlServer> m_control;
     bool m_stopping = false;
 };
 

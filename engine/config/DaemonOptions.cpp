@@ -95,35 +95,52 @@ std::optional<QStringList> listOrUnset(const QString &value)
     return items.isEmpty() ? std::nullopt : std::optional<QStringList>(items);
 }
 
+// "[HOST:]PORT" (IPv6 as "[::1]:PORT"); a bare PORT means 127.0.0.1, as with postgrey.
+bool parseHostPort(const QString &value, qint64 minPort, QString *hostOut, quint16 *portOut,
+                   QString *error)
+{
+    QString host = QStringLiteral("127.0.0.1");
+    QString port = value.trimmed();
+    const qsizetype colon = port.lastIndexOf(u':');
+    if (colon >= 0) {
+        host = port.left(colon);
+        port = port.mid(colon + 1);
+        if (host.startsWith(u'[') && host.endsWith(u']'))
+            host = host.mid(1, host.size() - 2);
+        if (host.isEmpty()) {
+            *error = QStringLiteral("empty host before ':'");
+            return false;
+        }
+    }
+    qint64 n = 0;
+    if (!parseInt(port, minPort, 65535, &n, error)) {
+        *error = u"bad port: " + *error;
+        return false;
+    }
+    *hostOut = host;
+    *portOut = quint16(n);
+    return true;
+}
+
 const QList<Spec> &specs()
 {
     static const QList<Spec> table = {
         {"inet", Arg::Required, "[HOST:]PORT",
          "listen on PORT at HOST (default 127.0.0.1:10023; IPv6 as [::1]:10023)", true,
          [](DaemonOptions &o, const QString &v, QString *e) {
-             QString host = o.listenHost;
-             QString port = v.trimmed();
-             const qsizetype colon = port.lastIndexOf(u':');
-             if (colon >= 0) {
-                 host = port.left(colon);
-                 port = port.mid(colon + 1);
-                 if (host.startsWith(u'[') && host.endsWith(u']'))
-                     host = host.mid(1, host.size() - 2);
-                 if (host.isEmpty()) {
-                     *e = QStringLiteral("empty host before ':'");
-                     return false;
-                 }
-             } else {
-                 host = QStringLiteral("127.0.0.1"); // postgrey: localhost without a HOST
+             return parseHostPort(v, 1, &o.listenHost, &o.listenPort, e);
+         }},
+        {"control-listen", Arg::Required, "HOST:PORT",
+         "serve the control API (WebSocket) at HOST:PORT, e.g. 127.0.0.1:10024; off when "
+         "empty (default); loopback only (other addresses need TLS)",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             if (v.trimmed().isEmpty()) {
+                 o.controlHost.clear();
+                 o.controlPort = 0;
+                 return true;
              }
-             qint64 n = 0;
-             if (!parseInt(port, 1, 65535, &n, e)) {
-                 *e = u"bad port: " + *e;
-                 return false;
-             }
-             o.listenHost = host;
-             o.listenPort = quint16(n);
-             return true;
+             return parseHostPort(v, 0, &o.controlHost, &o.controlPort, e);
          }},
         {"dbdir", Arg::Required, "DIR", "directory of the greylist database", true,
          [](DaemonOptions &o, const QString &v, QString *e) {

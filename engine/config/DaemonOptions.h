@@ -60,6 +60,10 @@ struct DaemonOptions
     std::optional<QStringList> internalNetworks;
     qint64 autoAllowLifetimeDays = 60;                               // --auto-allow-lifetime
     QString rejectText = QStringLiteral("Sender blocked by policy"); // --reject-text
+    // --control-listen=HOST:PORT: the control API (docs/api.md); off while controlHost is
+    // empty. Port 0 takes an ephemeral port (logged with "control API listening").
+    QString controlHost;
+    quint16 controlPort = 0;
 
     // Parses the command line (without the program name), reading --config's file first.
     // On Error, *error tells what is wrong and where (file:line for config file errors).
