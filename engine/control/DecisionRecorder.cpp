@@ -13,7 +13,31 @@ DecisionRecorder::DecisionRecorder(GreylistPolicyHandler &handler, GreylistEngin
     , m_engine(engine)
     , m_events(events)
     , m_clock(clock)
-{}
+{
+    m_rejections = QObject::connect(
+        &m_handler, &GreylistPolicyHandler::rejectionsCommitted,
+        [this](const QList<RejectionEntry> &rejections) { recordFailedToRetry(rejections); });
+}
+
+DecisionRecorder::~DecisionRecorder()
+{
+    QObject::disconnect(m_rejections);
+}
+
+void DecisionRecorder::recordFailedToRetry(const QList<RejectionEntry> &rejections)
+{
+    for (const RejectionEntry &r : rejections) {
+        Event e;
+        e.type = EventType::FailedToRetry;
+        e.time = r.time;
+        e.attempts = r.attempts;
+        e.client = r.key.client;
+        e.sender = r.key.sender;
+        e.recipient = r.key.recipient;
+        e.action = QString::fromLatin1(r.reason);
+        m_events.append(std::move(e));
+    }
+}
 
 QByteArray DecisionRecorder::decide(const PolicyRequest &request)
 {

@@ -250,8 +250,13 @@ bool GreylistPolicyHandler::commit()
         // any decision that changed something must not be answered.
         return !newChanges;
     }
+    const QList<RejectionEntry> rejections = std::move(m_batch.rejections);
     m_batch.clear();
     m_retainedChanges = 0;
+    if (!rejections.isEmpty()) {
+        m_stats.failedToRetry += quint64(rejections.size());
+        Q_EMIT rejectionsCommitted(rejections);
+    }
     return true;
 }
 

@@ -55,6 +55,7 @@ public:
         quint64 outbound = 0; // not greylisted: outbound mail
         quint64 learned = 0;  // auto allow entries learned or refreshed
         quint64 autoAllowExpired = 0;
+        quint64 failedToRetry = 0; // "Sender Failed to Retry" rejections committed
     };
 
     GreylistPolicyHandler(GreylistEngine &engine, Store &store, const Clock &clock,
@@ -86,6 +87,13 @@ public:
     const Stats &stats() const { return m_stats; }
     qsizetype pendingChanges() const { return m_batch.size(); }
 
+Q_SIGNALS:
+    // The "Sender Failed to Retry" rejections of the sweeps (retry windows that closed
+    // without a retry), emitted once they are committed to the store: the event log counts
+    // and publishes them (DecisionRecorder). Emitted from commit(), synchronously.
+    void rejectionsCommitted(const QList<greygate::RejectionEntry> &rejections);
+
+public:
     // The deferral text with its placeholders filled in (public for tests).
     static QByteArray expandText(QByteArrayView text, qint64 waitSeconds, QByteArrayView recipient);
     // "X-Greylist: delayed N seconds by greygate-V at HOST; DATE".
