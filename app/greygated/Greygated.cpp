@@ -5,6 +5,8 @@
 #include "PolicyStartup.h"
 #include "control/ControlServer.h"
 #include "control/DecisionRecorder.h"
+#include "control/MetricsRenderer.h"
+#include "control/MetricsServer.h"
 #include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"
 #include "policyd/GreylistPolicyHandler.h"
@@ -58,6 +60,7 @@ Greygated::Greygated(const DaemonOptions &options, QObject *parent)
 
 Greygated::~Greygated()
 {
+    m_metrics.reset();
     m_control.reset();
     m_server.reset();
     m_recorder.reset();
@@ -166,6 +169,8 @@ int Greygated::start()
     }
     if (const int control = startControl(); control != ExitOk)
         return control;
+    if (const int metrics = startMetrics(); metrics != ExitOk)
+        return metrics;
     if (!m_options.pidFile.isEmpty() && !writePidFile(&error)) {
         logError("cannot write the pid file", error);
         return ExitRuntimeError;
@@ -210,6 +215,8 @@ void Greygated::shutdown()
         m_handler->stopSweeping();
     if (m_control)
         m_control->stop(); // no admin change may race the last commit
+    if (m_metrics)
+        m_metrics->stop();
     if (m_server)
         m_server->shutdown(); // -> shutdownFinished -> finishShutdown
     else
@@ -272,6 +279,50 @@ int Greygated::startControl()
         // The token files are the only other reason: an unreadable or too open token is an
         // environment problem, as a port in use is.
         logError("cannot start the control API", error);
+        return ExitListen;
+    }
+    return ExitOk;
+}
+
+int Greygated::startMetrics()
+{
+    if (m_options.metricsHost.isEmpty())
+        return ExitOk;
+    MetricsServer::Options options;
+    if (m_options.metricsHost.compare(u"localhost", Qt::CaseInsensitive) == 0)
+        options.address = QHostAddress(QHostAddress::LocalHost);
+    else if (!options.address.setAddress(m_options.metricsHost)) {
+        logError("bad --metrics-listen",
+                 u"\"" + m_options.metricsHost + u"\" is not an IP address");
+        return ExitUsage;
+    }
+    options.port = m_options.metricsPort;
+    if (!options.address.isLoopback()) {
+        // Allowed (Prometheus often scrapes from elsewhere), but the figures tell traffic
+        // volumes: say so once.
+        qCWarning(lcDaemon).noquote()
+            << LogLine("metrics served beyond loopback, without authentication")
+                   .add("address", options.address.toString())
+                   .text();
+    }
+    m_startedAt = m_clock.now();
+    m_metrics = std::make_unique<MetricsServer>(
+        options,
+        [this] {
+            MetricsRenderer::Inputs in;
+            in.engine = m_engine.get();
+            in.handler = m_handler.get();
+            in.server = m_server.get();
+            in.events = m_events.get();
+            in.uptimeSeconds = m_clock.now() - m_startedAt;
+            return MetricsRenderer::render(in);
+        },
+        // Unhealthy while the store refuses commits (decisions are then not answered) and
+        // while shutting down.
+        [this] { return m_handler->storeHealthy() && !m_stopping; }, this);
+    QString error;
+    if (!m_metrics->start(&error)) {
+        logError("cannot start the metrics server", error);
         return ExitListen;
     }
     return ExitOk;

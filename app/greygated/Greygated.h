@@ -12,6 +12,7 @@ namespace greygate {
 class ControlServer;
 class DecisionRecorder;
 class EventLog;
+class MetricsServer;
 class GreylistEngine;
 class GreylistPolicyHandler;
 class PolicyServer;
@@ -39,6 +40,7 @@ private:
     void finishShutdown();
     bool writePidFile(QString *error);
     int startControl(); // ExitOk, or why the control API could not start
+    int startMetrics(); // likewise for --metrics-listen
 
     DaemonOptions m_options;
     SystemClock m_clock;
@@ -51,6 +53,8 @@ private:
     std::unique_ptr<DecisionRecorder> m_recorder;
     std::unique_ptr<PolicyServer> m_server;
     std::unique_ptr<ControlServer> m_control;
+    std::unique_ptr<MetricsServer> m_metrics;
+    qint64 m_startedAt = 0;
     bool m_stopping = false;
 };
 

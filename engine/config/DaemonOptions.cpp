@@ -142,6 +142,18 @@ const QList<Spec> &specs()
              }
              return parseHostPort(v, 0, &o.controlHost, &o.controlPort, e);
          }},
+        {"metrics-listen", Arg::Required, "[HOST:]PORT",
+         "serve GET /metrics (Prometheus) and /healthz over HTTP at HOST:PORT (a bare PORT: "
+         "127.0.0.1); off when empty (default)",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             if (v.trimmed().isEmpty()) {
+                 o.metricsHost.clear();
+                 o.metricsPort = 0;
+                 return true;
+             }
+             return parseHostPort(v, 0, &o.metricsHost, &o.metricsPort, e);
+         }},
         {"dbdir", Arg::Required, "DIR", "directory of the greylist database", true,
          [](DaemonOptions &o, const QString &v, QString *e) {
              if (v.trimmed().isEmpty()) {

@@ -64,6 +64,10 @@ struct DaemonOptions
     // empty. Port 0 takes an ephemeral port (logged with "control API listening").
     QString controlHost;
     quint16 controlPort = 0;
+    // --metrics-listen=HOST:PORT: GET /metrics and /healthz over HTTP; off while empty. A
+    // bare PORT listens on 127.0.0.1.
+    QString metricsHost;
+    quint16 metricsPort = 0;
 
     // Parses the command line (without the program name), reading --config's file first.
     // On Error, *error tells what is wrong and where (file:line for config file errors).

@@ -8,6 +8,7 @@
 #include "util/Version.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QLocale>
 
 namespace greygate {
@@ -229,7 +230,13 @@ bool GreylistPolicyHandler::commit()
     // Changes beyond those a failed commit left behind: the decisions since then made them.
     const bool newChanges = m_batch.size() > m_retainedChanges;
     QString error;
-    if (!m_store.commit(m_batch, &error)) {
+    QElapsedTimer timer;
+    timer.start();
+    const bool committed = m_store.commit(m_batch, &error);
+    ++m_stats.storeCommits;
+    m_stats.storeCommitNanoseconds += quint64(timer.nsecsElapsed());
+    m_lastCommitFailed = !committed;
+    if (!committed) {
         ++m_stats.failedCommits;
         // The engine already holds these changes in memory; keeping the batch means the
         // next successful commit records them too, so memory and store converge again.

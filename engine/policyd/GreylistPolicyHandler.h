@@ -55,7 +55,9 @@ public:
         quint64 outbound = 0; // not greylisted: outbound mail
         quint64 learned = 0;  // auto allow entries learned or refreshed
         quint64 autoAllowExpired = 0;
-        quint64 failedToRetry = 0; // "Sender Failed to Retry" rejections committed
+        quint64 failedToRetry = 0;          // "Sender Failed to Retry" rejections committed
+        quint64 storeCommits = 0;           // Store::commit calls (successful or not)
+        quint64 storeCommitNanoseconds = 0; // their total duration (the metrics' latency)
     };
 
     GreylistPolicyHandler(GreylistEngine &engine, Store &store, const Clock &clock,
@@ -86,6 +88,8 @@ public:
 
     const Stats &stats() const { return m_stats; }
     qsizetype pendingChanges() const { return m_batch.size(); }
+    // False from a failed store commit until the next successful one (GET /healthz).
+    bool storeHealthy() const { return !m_lastCommitFailed; }
 
 Q_SIGNALS:
     // The "Sender Failed to Retry" rejections of the sweeps (retry windows that closed
@@ -121,6 +125,7 @@ private:
     WriteBatch m_batch;
     int m_uncommittedDecisions = 0;
     qsizetype m_retainedChanges = 0; // left in m_batch by a failed commit
+    bool m_lastCommitFailed = false;
     QByteArray m_error;
     QTimer m_sweepTimer;
     Stats m_stats;

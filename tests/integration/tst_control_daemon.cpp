@@ -12,6 +12,7 @@
 #include <QFile>
 #include <QRegularExpression>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -36,11 +37,10 @@ bool writeFile(const QString &path, const QByteArray &bytes)
     return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
 }
 
-// Waits (bounded) until the daemon's log says the control API listens, and returns its port.
-quint16 controlPortFromLog(const DaemonProcess &daemon)
+// Waits (bounded) until the daemon's log says what listens (message), and returns its port.
+quint16 portFromLog(const DaemonProcess &daemon, const QString &message)
 {
-    static const QRegularExpression re(
-        QStringLiteral("msg=\"control API listening\"[^\\n]* port=(\\d+)"));
+    const QRegularExpression re(u"msg=\""_s + message + u"\"[^\\n]* port=(\\d+)"_s);
     quint16 port = 0;
     const bool found = QTest::qWaitFor(
         [&] {
@@ -67,9 +67,11 @@ private Q_SLOTS:
 private:
     bool startDaemon(DaemonProcess &daemon, const QString &dbdir);
     Ctl ctl(const QStringList &arguments, bool readOnly = false);
+    QByteArray httpGet(const QByteArray &path);
 
     QString m_dbdir;
     quint16 m_controlPort = 0;
+    quint16 m_metricsPort = 0;
 };
 
 bool ControlDaemonTest::startDaemon(DaemonProcess &daemon, const QString &dbdir)
@@ -80,17 +82,19 @@ bool ControlDaemonTest::startDaemon(DaemonProcess &daemon, const QString &dbdir)
         [&](quint16 port) {
             return QStringList{u"--inet=127.0.0.1:"_s + QString::number(port),
                                u"--dbdir="_s + dbdir, QStringLiteral("--delay=3600"),
-                               QStringLiteral("--control-listen=127.0.0.1:0")};
+                               QStringLiteral("--control-listen=127.0.0.1:0"),
+                               QStringLiteral("--metrics-listen=0")};
         },
         StartTimeoutMs, &error);
     if (!started) {
         qWarning("%s", qPrintable(error));
         return false;
     }
-    m_controlPort = controlPortFromLog(daemon);
-    if (m_controlPort == 0)
-        qWarning("no control port in the log: %s", qPrintable(daemon.log()));
-    return m_controlPort != 0;
+    m_controlPort = portFromLog(daemon, QStringLiteral("control API listening"));
+    m_metricsPort = portFromLog(daemon, QStringLiteral("metrics listening"));
+    if (m_controlPort == 0 || m_metricsPort == 0)
+        qWarning("no control or metrics port in the log: %s", qPrintable(daemon.log()));
+    return m_controlPort != 0 && m_metricsPort != 0;
 }
 
 Ctl ControlDaemonTest::ctl(const QStringList &arguments, bool readOnly)
@@ -108,6 +112,22 @@ Ctl ControlDaemonTest::ctl(const QStringList &arguments, bool readOnly)
     run.out = QString::fromUtf8(r.out);
     run.err = QString::fromUtf8(r.err);
     return run;
+}
+
+// One GET on the metrics port; the whole answer (head and body), empty on failure.
+QByteArray ControlDaemonTest::httpGet(const QByteArray &path)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_metricsPort);
+    if (!socket.waitForConnected(5000))
+        return {};
+    socket.write("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QByteArray all;
+    for (int i = 0; i < 100 && socket.state() == QAbstractSocket::ConnectedState; ++i) {
+        socket.waitForReadyRead(100);
+        all += socket.readAll();
+    }
+    return all + socket.readAll();
 }
 
 void ControlDaemonTest::greygatectlDrivesARealDaemonAcrossAKill()
@@ -143,6 +163,12 @@ void ControlDaemonTest::greygatectlDrivesARealDaemonAcrossAKill()
     run = ctl({QStringLiteral("status")});
     QVERIFY2(run.out.contains(QRegularExpression(QStringLiteral("\\ndeferred +1\\n"))),
              qPrintable(run.out));
+    const QByteArray metrics = httpGet("/metrics");
+    QVERIFY2(metrics.startsWith("HTTP/1.1 200 OK\r\n"), metrics.constData());
+    QVERIFY2(metrics.contains("\ngreygate_decisions_total{verdict=\"deferred\"} 1\n"),
+             metrics.constData());
+    QVERIFY(metrics.contains("\ngreygate_queue_deferred 1\n"));
+    QVERIFY(httpGet("/healthz").startsWith("HTTP/1.1 200 OK\r\n"));
 
     // Still deferred before the release (the delay is an hour)...
     const std::optional<QByteArray> second =
