@@ -8,6 +8,7 @@
 #include "control/MetricsRenderer.h"
 #include "control/MetricsServer.h"
 #include "events/EventLog.h"
+#include "events/StatsFile.h"
 #include "greylist/GreylistEngine.h"
 #include "policyd/GreylistPolicyHandler.h"
 #include "policyd/PolicyServer.h"
@@ -167,6 +168,7 @@ int Greygated::start()
                      applied.error);
         return stored ? ExitUsage : ExitStore;
     }
+    restoreStats();
     if (const int control = startControl(); control != ExitOk)
         return control;
     if (const int metrics = startMetrics(); metrics != ExitOk)
@@ -176,6 +178,9 @@ int Greygated::start()
         return ExitRuntimeError;
     }
     m_handler->startSweeping();
+    m_statsTimer.setInterval(StatsFile::kSaveIntervalMs);
+    connect(&m_statsTimer, &QTimer::timeout, this, &Greygated::saveStats);
+    m_statsTimer.start();
 
     qCInfo(lcDaemon).noquote() << LogLine("greygated ready")
                                       .add("version", versionString())
@@ -227,6 +232,9 @@ void Greygated::finishShutdown()
 {
     if (m_handler)
         m_handler->commit(); // whatever the last sweep left
+    m_statsTimer.stop();
+    if (m_events)
+        saveStats();
     if (m_store)
         m_store->close();
     if (!m_options.pidFile.isEmpty())
@@ -282,6 +290,29 @@ int Greygated::startControl()
         return ExitListen;
     }
     return ExitOk;
+}
+
+void Greygated::restoreStats()
+{
+    bool restored = false;
+    QString error;
+    const QString path = StatsFile::path(m_options.dbDir);
+    if (!StatsFile::restore(m_events->stats(), path, &restored, &error)) {
+        // History is a convenience: a damaged file costs the dashboard's past, not the start.
+        qCWarning(lcDaemon).noquote()
+            << LogLine("statistics not restored, starting empty").add("error", error).text();
+        return;
+    }
+    if (restored)
+        qCInfo(lcDaemon).noquote() << LogLine("statistics restored").add("file", path).text();
+}
+
+void Greygated::saveStats()
+{
+    QString error;
+    if (!StatsFile::save(m_events->stats(), StatsFile::path(m_options.dbDir), &error))
+        qCWarning(lcDaemon).noquote()
+            << LogLine("cannot save the statistics").add("error", error).text();
 }
 
 int Greygated::startMetrics()

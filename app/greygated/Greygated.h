@@ -5,6 +5,7 @@
 #include "greylist/Clock.h"
 
 #include <QObject>
+#include <QTimer>
 #include <memory>
 
 namespace greygate {
@@ -41,6 +42,8 @@ private:
     bool writePidFile(QString *error);
     int startControl(); // ExitOk, or why the control API could not start
     int startMetrics(); // likewise for --metrics-listen
+    void restoreStats();
+    void saveStats();
 
     DaemonOptions m_options;
     SystemClock m_clock;
@@ -55,6 +58,7 @@ private:
     std::unique_ptr<ControlServer> m_control;
     std::unique_ptr<MetricsServer> m_metrics;
     qint64 m_startedAt = 0;
+    QTimer m_statsTimer; // saves the per-minute statistics every few minutes
     bool m_stopping = false;
 };
 

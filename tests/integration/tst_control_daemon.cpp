@@ -9,6 +9,7 @@
 #include "PolicyClient.h"
 #include "TestSupport.h"
 
+#include <QDateTime>
 #include <QFile>
 #include <QRegularExpression>
 #include <QTcpServer>
@@ -61,6 +62,7 @@ class ControlDaemonTest : public QObject
 
 private Q_SLOTS:
     void greygatectlDrivesARealDaemonAcrossAKill();
+    void statisticsSurviveARestart();
     void refusesToStart_data();
     void refusesToStart();
 
@@ -231,6 +233,53 @@ void ControlDaemonTest::greygatectlDrivesARealDaemonAcrossAKill()
     QVERIFY(run.out.contains(QStringLiteral("Partners skip greylisting")));
     QVERIFY(restarted.terminate());
     QCOMPARE(restarted.exitCode(), 0);
+}
+
+void ControlDaemonTest::statisticsSurviveARestart()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    m_dbdir = dir.filePath(QStringLiteral("db"));
+    const qint64 from = QDateTime::currentSecsSinceEpoch() - 120;
+    {
+        DaemonProcess daemon(dir.filePath(QStringLiteral("greygated.log")));
+        QVERIFY(startDaemon(daemon, m_dbdir));
+        PolicyClient postfix;
+        QVERIFY(postfix.connectTo(daemon.port()));
+        for (const QByteArray rcpt : {"a@corp.test", "b@corp.test", "c@corp.test"}) {
+            const std::optional<QByteArray> answer =
+                postfix.askRcpt("192.0.2.20", "s@x.test", rcpt);
+            QVERIFY(answer && answer->startsWith("DEFER_IF_PERMIT"));
+        }
+        QVERIFY(daemon.terminate()); // saves DBDIR/stats.bin on the way out
+        QCOMPARE(daemon.exitCode(), 0);
+    }
+    QVERIFY(QFile::exists(m_dbdir + u"/stats.bin"_s));
+
+    DaemonProcess restarted(dir.filePath(QStringLiteral("greygated-2.log")));
+    QVERIFY(startDaemon(restarted, m_dbdir));
+    QVERIFY2(restarted.log().contains(QStringLiteral("statistics restored")),
+             qPrintable(restarted.log()));
+    const Ctl run =
+        ctl({QStringLiteral("report"), QStringLiteral("--from"), QString::number(from),
+             QStringLiteral("--to"), QString::number(QDateTime::currentSecsSinceEpoch() + 120)});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    // The restarted daemon decided nothing: the three deferrals come from the file.
+    QVERIFY2(run.out.contains(QRegularExpression(QStringLiteral("\\ntotal,3,3,0,0,0,0\\n"))),
+             qPrintable(run.out));
+    QVERIFY(restarted.terminate());
+
+    // A damaged file costs the history, not the start.
+    QFile stats(m_dbdir + u"/stats.bin"_s);
+    QVERIFY(stats.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    stats.write("not statistics");
+    stats.close();
+    DaemonProcess third(dir.filePath(QStringLiteral("greygated-3.log")));
+    QVERIFY(startDaemon(third, m_dbdir));
+    QVERIFY2(third.log().contains(QStringLiteral("statistics not restored")),
+             qPrintable(third.log()));
+    QVERIFY(third.terminate());
+    QCOMPARE(third.exitCode(), 0);
 }
 
 void ControlDaemonTest::refusesToStart_data()
