@@ -25,10 +25,12 @@ const QStringList kValueOptions = {
     QStringLiteral("recipient"), QStringLiteral("domain"),     QStringLiteral("sort"),
     QStringLiteral("offset"),    QStringLiteral("limit"),      QStringLiteral("from"),
     QStringLiteral("to"),        QStringLiteral("format"),     QStringLiteral("since"),
-    QStringLiteral("count"),     QStringLiteral("reason"),
+    QStringLiteral("count"),     QStringLiteral("reason"),     QStringLiteral("kind"),
+    QStringLiteral("version"),   QStringLiteral("filter"),     QStringLiteral("expires"),
 };
 const QStringList kFlags = {QStringLiteral("json"), QStringLiteral("asc"),
-                            QStringLiteral("header-auth"), QStringLiteral("help")};
+                            QStringLiteral("header-auth"), QStringLiteral("help"),
+                            QStringLiteral("replace")};
 
 void out(const QString &text)
 {
@@ -80,6 +82,21 @@ int exitFor(const ProtocolError &e)
 
 Greygatectl::~Greygatectl() = default;
 
+void Greygatectl::print(const QString &text)
+{
+    out(text);
+}
+
+void Greygatectl::printError(const QString &text)
+{
+    err(text);
+}
+
+std::optional<qint64> Greygatectl::timeArg(const QString &text)
+{
+    return parseTime(text);
+}
+
 QString Greygatectl::helpText()
 {
     return QStringLiteral(
@@ -91,9 +108,16 @@ QString Greygatectl::helpText()
         "             [--recipient TEXT] [--domain DOMAIN] [--sort KEY] [--asc]\n"
         "             [--offset N] [--limit N]\n"
         "  queue release|delete|permit CLIENT SENDER RECIPIENT   (as queue list shows them)\n"
-        "  policy list | show ID | add FILE | delete ID VERSION\n"
+        "  policy list | show ID | add FILE | edit ID FILE [--version V] | delete ID VERSION\n"
         "  policy import FILE | export\n"
         "  policy explain CLIENT SENDER RECIPIENT\n"
+        "  group list | show GROUP | add NAME [--kind custom|permitted|blocked]\n"
+        "  group delete GROUP | members add|remove GROUP MEMBER...\n"
+        "  group import GROUP CSVFILE [--replace] | export GROUP\n"
+        "        GROUP: an id or a name; changes are made from --version V when given (a\n"
+        "        stale one is refused), else from the version just read\n"
+        "  autoallow list [--filter TEXT] [--offset N] [--limit N]\n"
+        "  autoallow add EXTERNAL INTERNAL [--expires T] | remove EXTERNAL INTERNAL\n"
         "  rejections [--from T] [--to T] [--client|--sender|--recipient|--reason TEXT]\n"
         "             [--offset N] [--limit N]\n"
         "  report --from T --to T [--format csv|json]\n"
@@ -165,7 +189,8 @@ int Greygatectl::parse(const QStringList &arguments)
     const QString command = m_args.first();
     const QStringList known = {QStringLiteral("status"), QStringLiteral("queue"),
                                QStringLiteral("policy"), QStringLiteral("rejections"),
-                               QStringLiteral("report"), QStringLiteral("watch")};
+                               QStringLiteral("report"), QStringLiteral("watch"),
+                               QStringLiteral("group"),  QStringLiteral("autoallow")};
     if (!known.contains(command)) {
         err(QStringLiteral("unknown command %1 (see --help)").arg(command));
         return CtlUsage;
@@ -276,6 +301,10 @@ void Greygatectl::start()
         rejections();
     else if (command == u"report")
         report();
+    else if (command == u"group")
+        group();
+    else if (command == u"autoallow")
+        autoAllow();
     else
         watch();
 }
@@ -457,6 +486,10 @@ void Greygatectl::policy()
                  printResult);
         return;
     }
+    if (sub == u"edit") {
+        policyEdit();
+        return;
+    }
     if (sub == u"delete" && m_args.size() == 4) {
         call(QStringLiteral("policy.delete"),
              QJsonObject{{QStringLiteral("id"), m_args[2].toLongLong()},
@@ -492,8 +525,8 @@ void Greygatectl::policy()
         });
         return;
     }
-    err(QStringLiteral("policy takes list, show ID, add FILE, delete ID VERSION, import FILE, "
-                       "export or explain CLIENT SENDER RECIPIENT"));
+    err(QStringLiteral("policy takes list, show ID, add FILE, edit ID FILE, delete ID VERSION, "
+                       "import FILE, export or explain CLIENT SENDER RECIPIENT"));
     done(CtlUsage);
 }
 

@@ -55,6 +55,21 @@ private:
     void queue();
     void policy();
     void rejections();
+    // GreygatectlGroups.cpp
+    void policyEdit();
+    void group();
+    void groupMembers(const QString &op);
+    void groupImport();
+    void groupExport();
+    void autoAllow();
+    // Finds a group by id or (case-insensitive) name and hands over its full object.
+    void withGroup(const QString &idOrName, std::function<void(const QJsonObject &)> then);
+    // The version to change from: --version when given, else the object's current one.
+    std::optional<qint64> versionFrom(const QJsonObject &object);
+
+    static void print(const QString &text);
+    static void printError(const QString &text);
+    static std::optional<qint64> timeArg(const QString &text);
     void report();
     void watch();
 

@@ -6,10 +6,13 @@
 #include "TestSupport.h"
 
 #include <QFile>
+#include <QJsonDocument>
 #include <QProcess>
+#include <QRegularExpression>
 
 using namespace greygate;
 using namespace greygate::test;
+using namespace Qt::StringLiterals;
 
 namespace {
 
@@ -34,6 +37,11 @@ private Q_SLOTS:
     void queueListAsJson();
     void watchPrintsEventsSinceACursor();
     void reportAsCsv();
+    void groupsEndToEnd();
+    void groupImportRefusesABadCsvWithItsLine();
+    void aStaleGroupVersionIsRefused();
+    void policyEditChecksTheVersion();
+    void autoAllowAddListRemove();
     void exitCodesTellWhatWentWrong_data();
     void exitCodesTellWhatWentWrong();
 
@@ -173,6 +181,163 @@ void GreygatectlTest::reportAsCsv()
     QCOMPARE(lines.first(),
              QStringLiteral("time,attempts,deferred,passed,bypassed,blocked,failedToRetry"));
     QCOMPARE(lines.last(), QStringLiteral("total,1,1,0,0,0,0"));
+}
+
+void GreygatectlTest::groupsEndToEnd()
+{
+    Run run = ctl({QStringLiteral("group"), QStringLiteral("add"), QStringLiteral("Partners")});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    QVERIFY2(run.out.startsWith(QStringLiteral("id ")), qPrintable(run.out));
+
+    run = ctl({QStringLiteral("group"), QStringLiteral("members"), QStringLiteral("add"),
+               QStringLiteral("partners"), QStringLiteral("Boss@Partner.test"),
+               QStringLiteral("@vip.test")});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    run = ctl({QStringLiteral("group"), QStringLiteral("list")});
+    QVERIFY(run.out.contains(QRegularExpression(QStringLiteral("custom +2 +Partners\\n"))));
+
+    // The members are in force: a sender of the group is matched by a policy naming it.
+    const QString policy = writeFile(
+        QStringLiteral("p.json"),
+        R"({"narrative":"Partners","action":"bypass","from":{"type":"group","value":"Partners"},)"
+        R"("to":{"type":"everyone"}})");
+    QCOMPARE(ctl({QStringLiteral("policy"), QStringLiteral("add"), policy}).code, 0);
+    QCOMPARE(m_proxy->decide("192.0.2.1", "x@vip.test", "y@corp.example"), QByteArray("DUNNO"));
+
+    run = ctl({QStringLiteral("group"), QStringLiteral("export"), QStringLiteral("Partners")});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    QCOMPARE(run.out, QStringLiteral("member\nboss@partner.test\n@vip.test\n"));
+
+    // Import adds; --replace makes the file the whole membership.
+    const QString csv =
+        writeFile(QStringLiteral("m.csv"),
+                  "member\r\n# suppliers\r\nsales@supply.test\r\n\"*.cdn.test\"\r\n");
+    run = ctl({QStringLiteral("group"), QStringLiteral("import"), QStringLiteral("Partners"), csv});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    QVERIFY2(run.out.startsWith(QStringLiteral("2 members read")), qPrintable(run.out));
+    run = ctl({QStringLiteral("group"), QStringLiteral("show"), QStringLiteral("Partners")});
+    QVERIFY2(run.out.contains(QStringLiteral("4 members")), qPrintable(run.out));
+    run = ctl({QStringLiteral("group"), QStringLiteral("import"), QStringLiteral("Partners"), csv,
+               QStringLiteral("--replace")});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    run = ctl({QStringLiteral("group"), QStringLiteral("show"), QStringLiteral("Partners")});
+    QVERIFY2(run.out.endsWith(QStringLiteral("2 members\nsales@supply.test\n*.cdn.test\n")),
+             qPrintable(run.out));
+    QVERIFY(m_proxy->decide("192.0.2.1", "x@vip.test", "z@corp.example").startsWith("DEFER"));
+
+    run = ctl({QStringLiteral("group"), QStringLiteral("members"), QStringLiteral("remove"),
+               QStringLiteral("Partners"), QStringLiteral("*.cdn.test")});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+
+    // A group a policy uses cannot be deleted; once the policy is gone it can.
+    run = ctl({QStringLiteral("group"), QStringLiteral("delete"), QStringLiteral("Partners")});
+    QCOMPARE(run.code, 1);
+    QVERIFY2(run.err.contains(QStringLiteral("conflict")), qPrintable(run.err));
+    QCOMPARE(ctl({QStringLiteral("policy"), QStringLiteral("delete"), QStringLiteral("1"),
+                  QStringLiteral("1")})
+                 .code,
+             0);
+    run = ctl({QStringLiteral("group"), QStringLiteral("delete"), QStringLiteral("Partners")});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    run = ctl({QStringLiteral("group"), QStringLiteral("show"), QStringLiteral("Partners")});
+    QCOMPARE(run.code, 4);
+}
+
+void GreygatectlTest::groupImportRefusesABadCsvWithItsLine()
+{
+    QCOMPARE(ctl({QStringLiteral("group"), QStringLiteral("add"), QStringLiteral("G")}).code, 0);
+    const QString csv =
+        writeFile(QStringLiteral("bad.csv"), "member\na@b.test\nnot a member\n@c.test\n");
+    Run run = ctl({QStringLiteral("group"), QStringLiteral("import"), QStringLiteral("G"), csv});
+    QCOMPARE(run.code, 2);
+    QVERIFY2(run.err.contains(QStringLiteral("line 3")), qPrintable(run.err));
+    run = ctl({QStringLiteral("group"), QStringLiteral("show"), QStringLiteral("G")});
+    QVERIFY2(run.out.contains(QStringLiteral("0 members")), qPrintable(run.out)); // nothing
+    run = ctl({QStringLiteral("group"), QStringLiteral("members"), QStringLiteral("add"),
+               QStringLiteral("G"), QStringLiteral("no at sign")});
+    QCOMPARE(run.code, 2);
+}
+
+void GreygatectlTest::aStaleGroupVersionIsRefused()
+{
+    QCOMPARE(ctl({QStringLiteral("group"), QStringLiteral("add"), QStringLiteral("G")}).code, 0);
+    QCOMPARE(ctl({QStringLiteral("group"), QStringLiteral("members"), QStringLiteral("add"),
+                  QStringLiteral("G"), QStringLiteral("a@b.test"), QStringLiteral("--version"),
+                  QStringLiteral("1")})
+                 .code,
+             0);
+    // Someone else changed it since version 1 was read.
+    const Run run = ctl({QStringLiteral("group"), QStringLiteral("members"),
+                         QStringLiteral("remove"), QStringLiteral("G"), QStringLiteral("a@b.test"),
+                         QStringLiteral("--version"), QStringLiteral("1")});
+    QCOMPARE(run.code, 1);
+    QVERIFY2(run.err.contains(QStringLiteral("stale")), qPrintable(run.err));
+}
+
+void GreygatectlTest::policyEditChecksTheVersion()
+{
+    const QString file = writeFile(
+        QStringLiteral("policy.json"),
+        R"({"narrative":"Partners","action":"bypass",)"
+        R"("from":{"type":"domain","value":"partner.example"},"to":{"type":"everyone"}})");
+    QCOMPARE(ctl({QStringLiteral("policy"), QStringLiteral("add"), file}).code, 0);
+
+    // Edit what `policy show` printed: the version it carries is checked.
+    Run run = ctl({QStringLiteral("policy"), QStringLiteral("show"), QStringLiteral("1")});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    QJsonObject shown = QJsonDocument::fromJson(run.out.toUtf8()).object();
+    QCOMPARE(shown.value(QStringLiteral("version")).toInt(), 1);
+    shown.insert(QStringLiteral("narrative"), QStringLiteral("Partners, edited"));
+    const QString edited = writeFile(QStringLiteral("edited.json"), QJsonDocument(shown).toJson());
+    run = ctl({QStringLiteral("policy"), QStringLiteral("edit"), QStringLiteral("1"), edited});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    QVERIFY2(run.out.startsWith(QStringLiteral("id 1, version 2")), qPrintable(run.out));
+    run = ctl({QStringLiteral("policy"), QStringLiteral("list")});
+    QVERIFY(run.out.contains(QStringLiteral("Partners, edited")));
+
+    // The same file again was made from version 1: refused, nothing changed.
+    run = ctl({QStringLiteral("policy"), QStringLiteral("edit"), QStringLiteral("1"), edited});
+    QCOMPARE(run.code, 1);
+    QVERIFY2(run.err.contains(QStringLiteral("stale version")), qPrintable(run.err));
+    QVERIFY2(run.err.contains(QStringLiteral("version 2")), qPrintable(run.err));
+    run = ctl({QStringLiteral("policy"), QStringLiteral("show"), QStringLiteral("1")});
+    QCOMPARE(QJsonDocument::fromJson(run.out.toUtf8()).object().value(u"version"_s).toInt(), 2);
+
+    // Without a version in the file nor --version: a usage error.
+    shown.remove(QStringLiteral("version"));
+    const QString unversioned =
+        writeFile(QStringLiteral("unversioned.json"), QJsonDocument(shown).toJson());
+    run = ctl({QStringLiteral("policy"), QStringLiteral("edit"), QStringLiteral("1"), unversioned});
+    QCOMPARE(run.code, 2);
+    run = ctl({QStringLiteral("policy"), QStringLiteral("edit"), QStringLiteral("1"), unversioned,
+               QStringLiteral("--version"), QStringLiteral("2")});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+}
+
+void GreygatectlTest::autoAllowAddListRemove()
+{
+    Run run = ctl({QStringLiteral("autoallow"), QStringLiteral("add"),
+                   QStringLiteral("friend@ext.test"), QStringLiteral("me@corp.example"),
+                   QStringLiteral("--expires"), QStringLiteral("1900000000")});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    run = ctl({QStringLiteral("autoallow"), QStringLiteral("list")});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    QVERIFY2(run.out.contains(QRegularExpression(
+                 QStringLiteral("friend@ext.test +me@corp.example +\\S+ +2030-03-17T"))),
+             qPrintable(run.out));
+    QVERIFY(run.out.contains(QStringLiteral("1 of 1 entries")));
+    run = ctl({QStringLiteral("autoallow"), QStringLiteral("list"), QStringLiteral("--filter"),
+               QStringLiteral("nobody")});
+    QVERIFY(run.out.contains(QStringLiteral("0 of 0 entries")));
+    run = ctl({QStringLiteral("autoallow"), QStringLiteral("remove"),
+               QStringLiteral("friend@ext.test"), QStringLiteral("me@corp.example")});
+    QVERIFY2(run.code == 0, qPrintable(run.err));
+    run = ctl({QStringLiteral("autoallow"), QStringLiteral("list")});
+    QVERIFY(run.out.contains(QStringLiteral("0 of 0 entries")));
+    run = ctl({QStringLiteral("autoallow"), QStringLiteral("add"), QStringLiteral("a@b.test"),
+               QStringLiteral("c@corp.example"), QStringLiteral("--expires"),
+               QStringLiteral("soon")});
+    QCOMPARE(run.code, 2);
 }
 
 void GreygatectlTest::exitCodesTellWhatWentWrong_data()
