@@ -64,6 +64,8 @@ void DaemonOptionsTest::defaultsAreThePostgreyCompatibleOnes()
     QCOMPARE(o.sync, DaemonOptions::SyncMode::Process);
     QCOMPARE(o.requestTimeoutSeconds, 30);
     QCOMPARE(o.idleTimeoutSeconds, 600);
+    QVERIFY(o.controlHost.isEmpty()); // the control API and metrics are off by default
+    QVERIFY(o.metricsHost.isEmpty());
 }
 
 void DaemonOptionsTest::postgreyStyleValuesAreUnderstood_data()
@@ -117,6 +119,17 @@ void DaemonOptionsTest::postgreyStyleValuesAreUnderstood_data()
         << QStringList{u"--auto-allow-lifetime=30"_s} << u"lifetime"_s << u"30"_s;
     QTest::newRow("--reject-text")
         << QStringList{u"--reject-text=Go away"_s} << u"reject"_s << u"Go away"_s;
+    QTest::newRow("--control-listen") << QStringList{u"--control-listen=127.0.0.1:10024"_s}
+                                      << u"control"_s << u"127.0.0.1:10024"_s;
+    QTest::newRow("--control-listen on [::1]")
+        << QStringList{u"--control-listen=[::1]:10024"_s} << u"control"_s << u"::1:10024"_s;
+    QTest::newRow("--control-listen empty is off")
+        << QStringList{u"--control-listen=127.0.0.1:1"_s, u"--control-listen="_s} << u"control"_s
+        << u":0"_s;
+    QTest::newRow("--metrics-listen=PORT is loopback")
+        << QStringList{u"--metrics-listen=9190"_s} << u"metrics"_s << u"127.0.0.1:9190"_s;
+    QTest::newRow("--metrics-listen=HOST:PORT")
+        << QStringList{u"--metrics-listen=0.0.0.0:9190"_s} << u"metrics"_s << u"0.0.0.0:9190"_s;
 }
 
 void DaemonOptionsTest::postgreyStyleValuesAreUnderstood()
@@ -159,6 +172,10 @@ void DaemonOptionsTest::postgreyStyleValuesAreUnderstood()
         actual = QString::number(o.autoAllowLifetimeDays);
     else if (field == u"reject")
         actual = o.rejectText;
+    else if (field == u"control")
+        actual = o.controlHost + u':' + QString::number(o.controlPort);
+    else if (field == u"metrics")
+        actual = o.metricsHost + u':' + QString::number(o.metricsPort);
     QCOMPARE(actual, expected);
 }
 
@@ -216,6 +233,12 @@ void DaemonOptionsTest::badValuesGiveClearErrors_data()
         << QStringList{u"--reject-text=a\nb"_s} << u"--reject-text"_s;
     QTest::newRow("reject text empty") << QStringList{u"--reject-text="_s} << u"--reject-text"_s;
     QTest::newRow("prefix") << QStringList{u"--ipv4-prefix=33"_s} << u"--ipv4-prefix: 33"_s;
+    QTest::newRow("control port out of range")
+        << QStringList{u"--control-listen=127.0.0.1:70000"_s} << u"--control-listen: bad port"_s;
+    QTest::newRow("control empty host")
+        << QStringList{u"--control-listen=:10024"_s} << u"--control-listen: empty host"_s;
+    QTest::newRow("metrics port not a number")
+        << QStringList{u"--metrics-listen=localhost:http"_s} << u"--metrics-listen: bad port"_s;
     QTest::newRow("missing config file") << QStringList{u"--config=/nonexistent/greygated.conf"_s}
                                          << u"/nonexistent/greygated.conf"_s;
 }

@@ -136,7 +136,8 @@ public:
         socket.sendTextMessage(
             QString::fromUtf8(greygate::protocol::Envelope::request(id, method, params)));
         QJsonObject found;
-        QTest::qWaitFor(
+        // Bounded; on a timeout `found` stays empty, which the caller's checks report.
+        const bool answered = QTest::qWaitFor(
             [&] {
                 for (const QJsonObject &m : std::as_const(inbox)) {
                     if (m.value(QStringLiteral("id")).toInteger(-1) == id) {
@@ -147,7 +148,7 @@ public:
                 return closed;
             },
             5000);
-        return found;
+        return answered ? found : QJsonObject();
     }
 
     QJsonObject result(const QString &method, const QJsonObject &params = {})
