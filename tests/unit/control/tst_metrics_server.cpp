@@ -77,7 +77,7 @@ void MetricsServerTest::init()
     m_proxy = std::make_unique<ControlTestProxy>();
     QVERIFY2(m_proxy->ok, qPrintable(m_proxy->startError));
     MetricsServer::Options o;
-    o.requestTimeoutMs = 300;
+    o.requestTimeoutMs = 1000; // long enough to see the flood held, short for the test
     o.maxConnections = 4;
     m_healthy = true;
     m_server = std::make_unique<MetricsServer>(
