@@ -121,6 +121,8 @@ private:
     void schedule(quint32 ref, quint32 deadline, quint32 &queued);
     void record(quint32 slot, const TripletKey &key, WriteBatch &changes) const;
     void recordClient(quint32 slot, WriteBatch &changes) const;
+    static constexpr Seconds kRefreshPersistSeconds = 3600;
+    static bool refreshDue(quint32 previousLastSeen, Seconds now);
     bool clientWhitelisted(const QByteArray &client, Seconds now, WriteBatch &changes);
     void notePass(const QByteArray &client, Seconds now, WriteBatch &changes);
     void failedToRetry(QByteArrayView joined, const CompactTriplet &state, WriteBatch &changes);
