@@ -132,14 +132,26 @@ ChangeOutcome PolicySet::createPolicy(Policy p, const QString &who, Seconds now)
     return out;
 }
 
+// The object `id` exists at version `given`, or the failure that says why not: every update
+// and delete starts here, so a stale editor is refused the same way everywhere.
+template <typename Map>
+ChangeOutcome PolicySet::checkVersion(const Map &map, QStringView kind, qint64 id,
+                                      quint32 given) const
+{
+    const auto it = map.constFind(id);
+    if (it == map.cend())
+        return failure(ChangeError::NotFound, QStringLiteral("no %1 %2").arg(kind).arg(id));
+    if (given != it->version)
+        return failure(ChangeError::StaleVersion,
+                       stale(QStringLiteral("%1 %2").arg(kind).arg(id), it->version, given));
+    return ChangeOutcome{};
+}
+
 ChangeOutcome PolicySet::updatePolicy(Policy p, const QString &who, Seconds now)
 {
+    if (ChangeOutcome refused = checkVersion(m_policies, u"policy", p.id, p.version); !refused.ok())
+        return refused;
     const auto it = m_policies.find(p.id);
-    if (it == m_policies.end())
-        return failure(ChangeError::NotFound, QStringLiteral("no policy %1").arg(p.id));
-    if (p.version != it->version)
-        return failure(ChangeError::StaleVersion,
-                       stale(QStringLiteral("policy %1").arg(p.id), it->version, p.version));
     if (const QString e =
             PolicyValidator::policyProblem(p, m_groups.values(), QStringLiteral("policy"));
         !e.isEmpty())
@@ -157,12 +169,9 @@ ChangeOutcome PolicySet::updatePolicy(Policy p, const QString &who, Seconds now)
 
 ChangeOutcome PolicySet::deletePolicy(qint64 id, quint32 version, const QString &who, Seconds now)
 {
+    if (ChangeOutcome refused = checkVersion(m_policies, u"policy", id, version); !refused.ok())
+        return refused;
     const auto it = m_policies.find(id);
-    if (it == m_policies.end())
-        return failure(ChangeError::NotFound, QStringLiteral("no policy %1").arg(id));
-    if (version != it->version)
-        return failure(ChangeError::StaleVersion,
-                       stale(QStringLiteral("policy %1").arg(id), it->version, version));
     const QJsonObject before = policyJson(*it);
     const quint32 removedVersion = it->version + 1;
     m_policies.erase(it);
@@ -204,23 +213,17 @@ ChangeOutcome PolicySet::createGroup(SenderGroup g, const QString &who, Seconds 
 
 ChangeOutcome PolicySet::updateGroup(SenderGroup g, const QString &who, Seconds now)
 {
+    if (ChangeOutcome refused = checkVersion(m_groups, u"group", g.id, g.version); !refused.ok())
+        return refused;
     const auto it = m_groups.constFind(g.id);
-    if (it == m_groups.cend())
-        return failure(ChangeError::NotFound, QStringLiteral("no group %1").arg(g.id));
-    if (g.version != it->version)
-        return failure(ChangeError::StaleVersion,
-                       stale(QStringLiteral("group %1").arg(g.id), it->version, g.version));
     return putGroup(g, who, now, QStringLiteral("group.update"));
 }
 
 ChangeOutcome PolicySet::deleteGroup(qint64 id, quint32 version, const QString &who, Seconds now)
 {
+    if (ChangeOutcome refused = checkVersion(m_groups, u"group", id, version); !refused.ok())
+        return refused;
     const auto it = m_groups.find(id);
-    if (it == m_groups.end())
-        return failure(ChangeError::NotFound, QStringLiteral("no group %1").arg(id));
-    if (version != it->version)
-        return failure(ChangeError::StaleVersion,
-                       stale(QStringLiteral("group %1").arg(id), it->version, version));
     for (const Policy &p : std::as_const(m_policies)) {
         if ((p.from.type == SpecifierType::Group && p.from.groupId == id) ||
             (p.to.type == SpecifierType::Group && p.to.groupId == id))
@@ -244,12 +247,9 @@ ChangeOutcome PolicySet::addMembers(qint64 groupId, quint32 version,
                                     const QList<GroupMember> &members, const QString &who,
                                     Seconds now)
 {
+    if (ChangeOutcome refused = checkVersion(m_groups, u"group", groupId, version); !refused.ok())
+        return refused;
     const auto it = m_groups.constFind(groupId);
-    if (it == m_groups.cend())
-        return failure(ChangeError::NotFound, QStringLiteral("no group %1").arg(groupId));
-    if (version != it->version)
-        return failure(ChangeError::StaleVersion,
-                       stale(QStringLiteral("group %1").arg(groupId), it->version, version));
     SenderGroup g = *it;
     QSet<QString> present;
     for (const GroupMember &m : g.members)
@@ -269,12 +269,9 @@ ChangeOutcome PolicySet::removeMembers(qint64 groupId, quint32 version,
                                        const QList<GroupMember> &members, const QString &who,
                                        Seconds now)
 {
+    if (ChangeOutcome refused = checkVersion(m_groups, u"group", groupId, version); !refused.ok())
+        return refused;
     const auto it = m_groups.constFind(groupId);
-    if (it == m_groups.cend())
-        return failure(ChangeError::NotFound, QStringLiteral("no group %1").arg(groupId));
-    if (version != it->version)
-        return failure(ChangeError::StaleVersion,
-                       stale(QStringLiteral("group %1").arg(groupId), it->version, version));
     QSet<QString> gone;
     for (const GroupMember &m : members)
         gone.insert(m.text());

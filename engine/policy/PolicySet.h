@@ -71,6 +71,8 @@ private:
                         const QString &what, const QJsonObject &before, bool audited = true);
     QJsonObject policyJson(const Policy &p) const;
     QString stale(const QString &object, quint32 stored, quint32 given) const;
+    template <typename Map>
+    ChangeOutcome checkVersion(const Map &map, QStringView kind, qint64 id, quint32 given) const;
     ChangeOutcome putGroup(SenderGroup group, const QString &who, Seconds now, const QString &what);
 
     QMap<qint64, Policy> m_policies;
