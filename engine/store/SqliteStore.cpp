@@ -481,66 +481,56 @@ SqliteStore::Stats SqliteStore::stats() const
     return {m_committed, m_applied, m_queueBytes, m_replayed};
 }
 
-bool SqliteStore::load(const std::function<void(TripletRecord &&)> &onTriplet,
-                       const std::function<void(ClientRecord &&)> &onClient, QString *error)
+// Every read sees what was committed before it (read-your-writes): readable() waits until
+// SQLite holds every committed batch, then the reader connection answers under its lock.
+template <typename Result, typename Read>
+Result SqliteStore::readCommitted(QString *error, Result failed, Read &&read)
 {
     QString ignored;
     if (!error)
         error = &ignored;
     if (!readable(error))
-        return false;
+        return failed;
     const std::lock_guard r(m_readMutex);
-    const bool ok = m_reader.load(onTriplet, onClient, error);
-    m_reader.releaseMemory(); // the whole database went through its cache
-    return ok;
+    return read(error);
+}
+
+bool SqliteStore::load(const std::function<void(TripletRecord &&)> &onTriplet,
+                       const std::function<void(ClientRecord &&)> &onClient, QString *error)
+{
+    return readCommitted(error, false, [&](QString *e) {
+        const bool ok = m_reader.load(onTriplet, onClient, e);
+        m_reader.releaseMemory(); // the whole database went through its cache
+        return ok;
+    });
 }
 
 QList<RejectionEntry> SqliteStore::rejections(const RejectionQuery &query, QString *error)
 {
-    QString ignored;
-    if (!error)
-        error = &ignored;
-    // Read-your-writes: the rejections of every batch committed so far are in SQLite first.
-    if (!readable(error))
-        return {};
-    const std::lock_guard r(m_readMutex);
-    return m_reader.rejections(query, error);
+    return readCommitted(error, QList<RejectionEntry>{},
+                         [&](QString *e) { return m_reader.rejections(query, e); });
 }
 
 bool SqliteStore::loadDocuments(const std::function<void(DocumentRecord &&)> &onDocument,
                                 QString *error)
 {
-    QString ignored;
-    if (!error)
-        error = &ignored;
-    if (!readable(error))
-        return false;
-    const std::lock_guard r(m_readMutex);
-    const bool ok = m_reader.loadDocuments(onDocument, error);
-    m_reader.releaseMemory(); // large group documents went through the cache
-    return ok;
+    return readCommitted(error, false, [&](QString *e) {
+        const bool ok = m_reader.loadDocuments(onDocument, e);
+        m_reader.releaseMemory(); // large group documents went through the cache
+        return ok;
+    });
 }
 
 bool SqliteStore::documentRevision(quint64 *revision, QString *error)
 {
-    QString ignored;
-    if (!error)
-        error = &ignored;
-    if (!readable(error))
-        return false;
-    const std::lock_guard r(m_readMutex);
-    return m_reader.documentRevision(revision, error);
+    return readCommitted(error, false,
+                         [&](QString *e) { return m_reader.documentRevision(revision, e); });
 }
 
 QList<AuditRecord> SqliteStore::audit(const AuditQuery &query, QString *error)
 {
-    QString ignored;
-    if (!error)
-        error = &ignored;
-    if (!readable(error))
-        return {};
-    const std::lock_guard r(m_readMutex);
-    return m_reader.audit(query, error);
+    return readCommitted(error, QList<AuditRecord>{},
+                         [&](QString *e) { return m_reader.audit(query, e); });
 }
 
 bool SqliteStore::pruneBefore(Seconds rejectionsBefore, Seconds auditBefore, QString *error)

@@ -92,6 +92,8 @@ private:
     bool replayJournal(quint64 applied, quint64 *last, QString *error);
     bool waitApplied(quint64 sequence, int timeoutMs, QString *error, quint64 pruneTicket = 0);
     bool readable(QString *error); // open, and SQLite holds every batch committed so far
+    template <typename Result, typename Read>
+    Result readCommitted(QString *error, Result failed, Read &&read);
     void applierLoop();
     bool pruneReady() const; // with m_queueMutex held
     void pruneStep(std::unique_lock<std::mutex> &queueLock);
