@@ -48,6 +48,7 @@ private:
               std::function<void(const QJsonValue &)> onResult);
     void done(int code);
     void printJson(const QJsonValue &value);
+    void printChangeResult(const QJsonValue &result);
     bool readJsonFile(const QString &path, QJsonObject *out);
     std::optional<QJsonObject> tripletArgs(int first);
 

@@ -102,34 +102,29 @@ void Greygatectl::policyEdit()
     object.remove(QStringLiteral("updatedAt"));
     object.remove(QStringLiteral("updatedBy"));
     call(QStringLiteral("policy.update"), QJsonObject{{QStringLiteral("policy"), object}},
-         [this](const QJsonValue &result) {
-             if (m_json) {
-                 printJson(result);
-             } else {
-                 const QJsonObject o = result.toObject();
-                 print(QStringLiteral("id %1, version %2, revision %3\n")
-                           .arg(o.value(QStringLiteral("id")).toInteger())
-                           .arg(o.value(QStringLiteral("version")).toInteger())
-                           .arg(o.value(QStringLiteral("revision")).toInteger()));
-             }
-             done(CtlOk);
-         });
+         [this](const QJsonValue &result) { printChangeResult(result); });
+}
+
+// What a create/update/delete answered: the object's id, version and revision.
+void Greygatectl::printChangeResult(const QJsonValue &result)
+{
+    if (m_json) {
+        printJson(result);
+    } else {
+        const QJsonObject o = result.toObject();
+        print(QStringLiteral("id %1, version %2, revision %3\n")
+                  .arg(o.value(QStringLiteral("id")).toInteger())
+                  .arg(o.value(QStringLiteral("version")).toInteger())
+                  .arg(o.value(QStringLiteral("revision")).toInteger()));
+    }
+    done(CtlOk);
 }
 
 void Greygatectl::group()
 {
     const QString sub = m_args.value(1);
     const auto printChange = [this](const QJsonValue &result) {
-        if (m_json) {
-            printJson(result);
-        } else {
-            const QJsonObject o = result.toObject();
-            print(QStringLiteral("id %1, version %2, revision %3\n")
-                      .arg(o.value(QStringLiteral("id")).toInteger())
-                      .arg(o.value(QStringLiteral("version")).toInteger())
-                      .arg(o.value(QStringLiteral("revision")).toInteger()));
-        }
-        done(CtlOk);
+        printChangeResult(result);
     };
     if (sub == u"list" && m_args.size() == 2) {
         call(QStringLiteral("group.list"), {}, [this](const QJsonValue &result) {

@@ -3,6 +3,7 @@
 // idle spell and when applyBytes pile up; a full queue holds commits back; close() drains
 // it; it checkpoints the WAL on its own once it is large; it runs at a lower priority when
 // asked. Every wait is bounded; none asserts a duration.
+#include "SqliteRows.h"
 #include "store/SqliteStore.h"
 
 #include <QDeadlineTimer>
@@ -20,6 +21,8 @@ using namespace greygate;
 
 namespace {
 
+using greygate::test::tripletRowsInSqlite;
+
 constexpr int kWaitMs = 30'000; // far beyond any gather interval used here
 
 SqliteStoreOptions optionsFor(const QTemporaryDir &dir)
@@ -35,25 +38,6 @@ WriteBatch tripletBatch(int n, int keyBytes = 20)
     b.upsertTriplets.append({{QByteArray::number(n), QByteArray(keyBytes, 's'), "r"},
                              {n, n, 0, 1, TripletStatus::Deferred}});
     return b;
-}
-
-// Rows in SQLite as another connection sees them: what the applier has done, with no
-// flush() (load() and rejections() would wait for it).
-qint64 tripletRowsInSqlite(const QString &dbdir)
-{
-    sqlite3 *db = nullptr;
-    const QByteArray path = QFile::encodeName(dbdir + QStringLiteral("/greygate.db"));
-    qint64 rows = -1;
-    if (sqlite3_open_v2(path.constData(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-        sqlite3_stmt *stmt = nullptr;
-        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM triplets", -1, &stmt, nullptr) ==
-                SQLITE_OK &&
-            sqlite3_step(stmt) == SQLITE_ROW)
-            rows = sqlite3_column_int64(stmt, 0);
-        sqlite3_finalize(stmt);
-    }
-    sqlite3_close(db);
-    return rows;
 }
 
 bool waitForApplied(const SqliteStore &store, quint64 sequence)

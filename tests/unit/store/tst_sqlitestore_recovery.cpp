@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "CrashBatches.h"
+#include "SqliteRows.h"
 #include "TestSupport.h"
 #include "store/JournalCodec.h"
 #include "store/SqliteStore.h"
@@ -18,6 +19,8 @@ using namespace greygate;
 using namespace greygate::test;
 
 namespace {
+
+using greygate::test::tripletRowsInSqlite;
 
 // Runs store_crash_writer until it kills itself after `count` commits, with an applier
 // that waits an hour: everything it committed is only in the journal.
@@ -63,23 +66,6 @@ qint64 lastRecordStart(const QByteArray &journal)
             return pos;
         pos = next;
     }
-}
-
-qint64 tripletRowsInSqlite(const QString &dbdir)
-{
-    sqlite3 *db = nullptr;
-    const QByteArray path = QFile::encodeName(dbdir + QStringLiteral("/greygate.db"));
-    qint64 rows = -1;
-    if (sqlite3_open_v2(path.constData(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-        sqlite3_stmt *stmt = nullptr;
-        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM triplets", -1, &stmt, nullptr) ==
-                SQLITE_OK &&
-            sqlite3_step(stmt) == SQLITE_ROW)
-            rows = sqlite3_column_int64(stmt, 0);
-        sqlite3_finalize(stmt);
-    }
-    sqlite3_close(db);
-    return rows;
 }
 
 } // namespace
