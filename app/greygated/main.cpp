@@ -2,10 +2,10 @@
 // greygated: the Postfix policy delegation daemon (a drop-in for postgrey). Composition
 // root only: options, logging, signals, and the Greygated object that wires the engine.
 
-#include "ExitCode.h"
-#include "Greygated.h"
 #include "SignalWatcher.h"
 #include "config/DaemonOptions.h"
+#include "daemon/ExitCode.h"
+#include "daemon/Greygated.h"
 #include "util/Logger.h"
 #include "util/Version.h"
 
