@@ -2,10 +2,35 @@
 #pragma once
 
 #include "PolicyRequest.h"
+#include "greylist/Decision.h"
+#include "greylist/Triplet.h"
 
 #include <QByteArray>
+#include <functional>
 
 namespace greygate {
+
+// One answer on the asynchronous path: the action as decide() returns it, or, when action is
+// empty, a protocol error (error says why) on which the server closes the connection.
+struct PolicyAnswer
+{
+    QByteArray action;
+    QByteArray error;
+};
+using PolicyAnswerCallback = std::function<void(PolicyAnswer &&)>;
+
+// Greylisting decisions that come back later, from shared state (the Redis store): the
+// same verdicts as GreylistEngine::decide(), decided atomically where the state lives.
+class AsyncTripletDecider
+{
+public:
+    virtual ~AsyncTripletDecider() = default;
+    // done gets the decision, or nullptr when the shared state cannot be reached in time;
+    // called exactly once, on the caller's thread, possibly before decide() returns.
+    virtual void decide(const TripletKey &key, std::function<void(const Decision *)> done) = 0;
+    // What to answer while the state is unreachable: accept (fail open) or defer (closed).
+    virtual bool failOpen() const = 0;
+};
 
 // What the policy server asks to turn a request into an answer. The server calls decide()
 // for every complete request it has read in one pass over its connections, then commit()
@@ -30,6 +55,22 @@ public:
 
     // Why the last decide() returned an empty result.
     virtual QByteArray protocolError() const { return QByteArrayLiteral("request refused"); }
+
+    // The asynchronous path, for handlers whose decisions come from elsewhere (Redis). When
+    // isAsynchronous() is true (asked once, when the server is made) the server calls
+    // decideAsync() instead of decide(), holds each connection's answers in request order
+    // until their done() came, and still calls commit() before it writes them. done() must
+    // be called exactly once, on the server's thread, within a bounded time (the handler's
+    // own timeouts), possibly before decideAsync() returns.
+    virtual bool isAsynchronous() const { return false; }
+    virtual void decideAsync(const PolicyRequest &request, PolicyAnswerCallback done)
+    {
+        PolicyAnswer answer;
+        answer.action = decide(request);
+        if (answer.action.isEmpty())
+            answer.error = protocolError();
+        done(std::move(answer));
+    }
 };
 
 } // namespace greygate

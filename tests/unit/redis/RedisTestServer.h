@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "DaemonProcess.h"
+
+#include <QTemporaryDir>
+#include <memory>
+
+namespace greygate::test {
+
+// A private redis-server for one test: loopback, an ephemeral port, its own temp dir,
+// `--save "" --appendonly yes`, stopped by its PID (DaemonProcess kills it with the test).
+// restart() keeps the port and the data dir (the append-only file), as a real restart does.
+class RedisTestServer
+{
+public:
+    RedisTestServer();
+    bool start(QString *error);
+    bool restart(QString *error);
+    void kill();   // SIGKILL, by PID
+    void pause();  // SIGSTOP: connected but silent, to test timeouts
+    void resume(); // SIGCONT
+    quint16 port() const { return m_port; }
+    QString url() const;
+    QString log() const { return m_process ? m_process->log() : QString(); }
+    QString dir() const { return m_dir.path(); }
+
+    // redis-server is there (the tests are skipped with a clear message otherwise).
+    static bool available();
+
+private:
+    QStringList args(quint16 port) const;
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<DaemonProcess> m_process;
+    quint16 m_port = 0;
+    int m_starts = 0;
+};
+
+} // namespace greygate::test
