@@ -10,6 +10,7 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QLocale>
+#include <QPointer>
 
 namespace greygate {
 
@@ -62,6 +63,58 @@ QByteArray GreylistPolicyHandler::refuse(QByteArray why)
 
 QByteArray GreylistPolicyHandler::decide(const PolicyRequest &request)
 {
+    std::optional<TripletKey> key;
+    QByteArray action = decidePolicies(request, &key);
+    return key ? greylist(request, *key) : action;
+}
+
+void GreylistPolicyHandler::decideAsync(const PolicyRequest &request, PolicyAnswerCallback done)
+{
+    std::optional<TripletKey> key;
+    PolicyAnswer answer;
+    answer.action = decidePolicies(request, &key);
+    if (key && !m_decider)
+        answer.action = greylist(request, *key);
+    if (!key || !m_decider) {
+        if (answer.action.isEmpty())
+            answer.error = m_error;
+        done(std::move(answer));
+        return;
+    }
+    // Only what the answer needs is kept: the request is the server's and goes on.
+    PolicyRequest kept;
+    kept.clientAddress = request.clientAddress;
+    kept.sender = request.sender;
+    kept.recipient = request.recipient;
+    kept.instance = request.instance;
+    m_decider->decide(*key, [self = QPointer<GreylistPolicyHandler>(this), kept = std::move(kept),
+                             done = std::move(done)](const Decision *decision) {
+        PolicyAnswer late;
+        if (!self)
+            late.action = QByteArrayLiteral("DUNNO"); // shutting down: the server is gone too
+        else if (decision)
+            late.action = self->answer(kept, *decision);
+        else
+            late.action = self->unavailable();
+        done(std::move(late));
+    });
+}
+
+QByteArray GreylistPolicyHandler::unavailable()
+{
+    // The shared state cannot be reached in time (--redis-fail): accept without greylisting
+    // (open) or defer so the sender retries later (closed). Logged where it failed.
+    if (m_decider->failOpen()) {
+        ++m_stats.failedOpen;
+        return QByteArrayLiteral("DUNNO");
+    }
+    ++m_stats.failedClosed;
+    return m_deferPrefix + QByteArrayLiteral("Greylisting state unavailable, please try again later");
+}
+
+QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
+                                                 std::optional<TripletKey> *greylistKey)
+{
     if (!equals(request.request, "smtpd_access_policy"))
         return refuse(request.has(PolicyRequest::Request)
                           ? QByteArrayLiteral("request is not smtpd_access_policy")
@@ -77,7 +130,7 @@ QByteArray GreylistPolicyHandler::decide(const PolicyRequest &request)
     if (!request.has(PolicyRequest::Recipient) || request.recipient.isEmpty())
         return refuse(QByteArrayLiteral("RCPT request without recipient"));
 
-    const std::optional<TripletKey> key =
+    std::optional<TripletKey> key =
         m_engine.normaliser().normalise(request.clientAddress, request.sender, request.recipient);
     if (!key)
         return refuse(QByteArrayLiteral("client_address, sender or recipient unusable for a "
@@ -91,6 +144,10 @@ QByteArray GreylistPolicyHandler::decide(const PolicyRequest &request)
     query.sender = key->sender;
     query.recipient = key->recipient;
     query.saslUsername = request.saslUsername;
+    if (m_headerFrom) {
+        query.headerFrom = *m_headerFrom;
+        query.headerFromKnown = true;
+    }
     query.now = m_clock.now();
     const PolicyIndex &index = m_policies.currentIndex();
     const PolicyDecision decision = index.evaluate(query, &m_policies.set().autoAllow());
@@ -129,7 +186,8 @@ QByteArray GreylistPolicyHandler::decide(const PolicyRequest &request)
         logPolicy("policy bypass", request, decision);
         return QByteArrayLiteral("DUNNO");
     }
-    return greylist(request, *key);
+    *greylistKey = std::move(key);
+    return {};
 }
 
 void GreylistPolicyHandler::logPolicy(const char *message, const PolicyRequest &request,
@@ -161,7 +219,11 @@ void GreylistPolicyHandler::logPolicy(const char *message, const PolicyRequest &
 
 QByteArray GreylistPolicyHandler::greylist(const PolicyRequest &request, const TripletKey &key)
 {
-    const Decision decision = m_engine.decide(key, m_batch);
+    return answer(request, m_engine.decide(key, m_batch));
+}
+
+QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Decision &decision)
+{
     switch (decision.verdict) {
     case Verdict::Defer: {
         ++m_stats.deferred;

@@ -11,6 +11,7 @@
 
 #include <QObject>
 #include <QTimer>
+#include <optional>
 
 namespace greygate {
 
@@ -58,6 +59,8 @@ public:
         quint64 failedToRetry = 0;          // "Sender Failed to Retry" rejections committed
         quint64 storeCommits = 0;           // Store::commit calls (successful or not)
         quint64 storeCommitNanoseconds = 0; // their total duration (the metrics' latency)
+        quint64 failedOpen = 0;   // shared state unreachable: accepted (--redis-fail=open)
+        quint64 failedClosed = 0; // shared state unreachable: deferred (--redis-fail=closed)
     };
 
     GreylistPolicyHandler(GreylistEngine &engine, Store &store, const Clock &clock,
@@ -65,6 +68,12 @@ public:
 
     QByteArray decide(const PolicyRequest &request) override;
     bool commit() override;
+    // With a decider set (the shared Redis store), the policies are still evaluated here, in
+    // memory, and greylisting is decided by the decider; the server then uses decideAsync().
+    // Set before the server is made; the decider outlives the handler's use of it.
+    void setAsyncDecider(AsyncTripletDecider *decider) { m_decider = decider; }
+    bool isAsynchronous() const override { return m_decider != nullptr; }
+    void decideAsync(const PolicyRequest &request, PolicyAnswerCallback done) override;
     QByteArray protocolError() const override { return m_error; }
 
     // The periodic sweep: every sweepIntervalMs, one bounded engine sweep, committed.
@@ -86,6 +95,11 @@ public:
     // autoAllowExpiryInterval); their removal is committed like a sweep's.
     int expireAutoAllowNow();
 
+    // The SMTP proxy decides a recipient again at the end of the message headers, with the
+    // header From known (docs/policies.md, "Address basis"): decide() calls made while it is
+    // set evaluate the policies with it. Unset (nullopt) for the policy server.
+    void setHeaderFrom(std::optional<QByteArray> from) { m_headerFrom = std::move(from); }
+
     const Stats &stats() const { return m_stats; }
     qsizetype pendingChanges() const { return m_batch.size(); }
     // False from a failed store commit until the next successful one (GET /healthz).
@@ -105,7 +119,12 @@ public:
 
 private:
     QByteArray refuse(QByteArray why);
+    // The policies' answer, or empty with *greylistKey set when greylisting decides (or
+    // empty without it for a protocol error).
+    QByteArray decidePolicies(const PolicyRequest &request, std::optional<TripletKey> *greylistKey);
     QByteArray greylist(const PolicyRequest &request, const TripletKey &key);
+    QByteArray answer(const PolicyRequest &request, const Decision &decision);
+    QByteArray unavailable();
     void logPolicy(const char *message, const PolicyRequest &request, const PolicyDecision &d);
 
     GreylistEngine &m_engine;
@@ -128,6 +147,8 @@ private:
     bool m_lastCommitFailed = false;
     QByteArray m_error;
     QTimer m_sweepTimer;
+    AsyncTripletDecider *m_decider = nullptr;
+    std::optional<QByteArray> m_headerFrom; // setHeaderFrom()
     Stats m_stats;
 };
 

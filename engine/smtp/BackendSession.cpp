@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "BackendSession.h"
+
+#include "SmtpLog.h"
+#include "util/LogLine.h"
+
+#include <QPointer>
+#include <QtEndian>
+
+namespace greygate {
+
+namespace {
+
+constexpr qint64 kHighWater = 1 << 20; // bytes queued to the backend before the client waits
+constexpr qsizetype kMaxInput = 64 * 1024;
+
+QHostAddress plain(const QHostAddress &a)
+{
+    bool ok = false;
+    const quint32 v4 = a.toIPv4Address(&ok);
+    return ok ? QHostAddress(v4) : a;
+}
+
+} // namespace
+
+BackendSession::BackendSession(const SmtpProxyOptions &options, QObject *parent)
+    : QObject(parent)
+    , m_options(options)
+{
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, [this] { fail("backend timeout"); });
+    connect(&m_socket, &QTcpSocket::connected, this, &BackendSession::onConnected);
+    connect(&m_socket, &QTcpSocket::readyRead, this, &BackendSession::onReadyRead);
+    connect(&m_socket, &QTcpSocket::disconnected, this,
+            [this] { fail("backend closed the connection"); });
+    connect(&m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
+        if (m_socket.error() != QAbstractSocket::RemoteHostClosedError)
+            fail(m_socket.errorString().toUtf8());
+    });
+    connect(&m_socket, &QTcpSocket::bytesWritten, this, [this] {
+        if (m_socket.bytesToWrite() < kHighWater / 2)
+            Q_EMIT drained();
+    });
+}
+
+BackendSession::~BackendSession()
+{
+    m_socket.disconnect(this);
+    m_socket.abort();
+}
+
+void BackendSession::open(const Client &client, ReplyCallback ready)
+{
+    m_client = client;
+    m_done = std::move(ready);
+    m_state = State::Connecting;
+    m_timer.start(m_options.backendConnectTimeoutMs);
+    m_socket.connectToHost(m_options.backendAddress, m_options.backendPort);
+}
+
+void BackendSession::onConnected()
+{
+    m_socket.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    if (m_options.passClient == SmtpProxyOptions::PassClient::ProxyV1) {
+        m_socket.write(proxyV1(m_client));
+        m_passedAs = QByteArrayLiteral("proxy-v1");
+    } else if (m_options.passClient == SmtpProxyOptions::PassClient::ProxyV2) {
+        m_socket.write(proxyV2(m_client));
+        m_passedAs = QByteArrayLiteral("proxy-v2");
+    }
+    m_state = State::Greeting;
+    m_timer.start(m_options.commandTimeoutMs);
+}
+
+void BackendSession::send(const QByteArray &line, State next, int timeoutMs)
+{
+    m_state = next;
+    m_socket.write(line + "\r\n");
+    m_timer.start(timeoutMs);
+}
+
+void BackendSession::command(const QByteArray &line, ReplyCallback done)
+{
+    if (m_state != State::Ready) {
+        m_done = std::move(done);
+        fail("command while the backend is not ready");
+        return;
+    }
+    m_done = std::move(done);
+    send(line, State::Command, m_options.commandTimeoutMs);
+}
+
+void BackendSession::sendData(QByteArrayView content)
+{
+    if (m_state != State::Data)
+        return;
+    QByteArray out;
+    out.reserve(content.size() + content.size() / 64 + 2);
+    qsizetype start = 0;
+    while (start < content.size()) {
+        const qsizetype lf = content.indexOf('\n', start);
+        const qsizetype end = lf < 0 ? content.size() : lf + 1;
+        if (content[start] == '.')
+            out.append('.'); // re-stuffed: the content never holds a line that ends DATA
+        out.append(content.sliced(start, end - start));
+        start = end;
+    }
+    m_socket.write(out);
+    m_timer.start(m_options.dataTimeoutMs); // the backend must keep reading
+}
+
+void BackendSession::endData(ReplyCallback done)
+{
+    if (m_state != State::Data) {
+        m_done = std::move(done);
+        fail("end of data outside DATA");
+        return;
+    }
+    m_done = std::move(done);
+    send(QByteArrayLiteral("."), State::Final, m_options.finalTimeoutMs);
+}
+
+void BackendSession::quit()
+{
+    if (m_state == State::Ready)
+        m_socket.write("QUIT\r\n");
+    m_state = State::Closed;
+    m_done = nullptr;
+    m_timer.stop();
+    m_socket.disconnect(this);
+    m_socket.disconnectFromHost();
+}
+
+void BackendSession::abort()
+{
+    m_state = State::Closed;
+    m_done = nullptr;
+    m_timer.stop();
+    m_socket.disconnect(this);
+    m_socket.abort();
+}
+
+void BackendSession::onReadyRead()
+{
+    QPointer<BackendSession> alive(this);
+    m_in.append(m_socket.read(kMaxInput));
+    while (alive && isOpen()) {
+        SmtpReply reply;
+        QList<QByteArray> lines;
+        const SmtpReplyParser::Status s = m_parser.take(&m_in, &reply, &lines);
+        if (s == SmtpReplyParser::Status::NeedMore)
+            break;
+        if (s == SmtpReplyParser::Status::Error) {
+            fail("malformed reply from the backend");
+            return;
+        }
+        onReply(reply, lines);
+    }
+    if (alive && isOpen() && m_socket.bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &BackendSession::onReadyRead, Qt::QueuedConnection);
+}
+
+void BackendSession::onReply(const SmtpReply &reply, const QList<QByteArray> &lines)
+{
+    m_timer.stop();
+    switch (m_state) {
+    case State::Greeting:
+        if (reply.code != 220)
+            return fail("backend greeting " + reply.summary());
+        send("EHLO " + m_options.hostname, State::Ehlo, m_options.commandTimeoutMs);
+        return;
+    case State::Ehlo: {
+        if (reply.code != 250)
+            return fail("backend EHLO " + reply.summary());
+        m_caps = BackendCapabilities::fromEhlo(lines);
+        const auto mode = m_options.passClient;
+        const bool wantXclient = mode == SmtpProxyOptions::PassClient::Auto ||
+                                 mode == SmtpProxyOptions::PassClient::Xclient;
+        if (!m_xclientSent && wantXclient && m_caps.hasXclient()) {
+            QByteArray line = QByteArrayLiteral("XCLIENT");
+            const auto add = [&](const char *name, QByteArrayView value) {
+                if (m_caps.xclient.contains(QByteArray(name)))
+                    line.append(' ').append(name).append('=').append(xtext(value));
+            };
+            add("ADDR", plain(m_client.address).toString().toLatin1());
+            add("PORT", QByteArray::number(m_client.port));
+            add("NAME", "[UNAVAILABLE]");
+            add("HELO", m_client.helo.isEmpty() ? QByteArray("[UNAVAILABLE]") : m_client.helo);
+            add("PROTO", m_client.protocol);
+            m_xclientSent = true;
+            send(line, State::Xclient, m_options.commandTimeoutMs);
+            return;
+        }
+        if (!m_xclientSent && mode == SmtpProxyOptions::PassClient::Xclient)
+            return fail("the backend does not offer XCLIENT (--smtp-pass-client=xclient)");
+        m_state = State::Ready;
+        finish(reply);
+        return;
+    }
+    case State::Xclient:
+        if (reply.code != 220)
+            return fail("backend refused XCLIENT: " + reply.summary());
+        m_passedAs = QByteArrayLiteral("xclient");
+        send("EHLO " + m_options.hostname, State::Ehlo, m_options.commandTimeoutMs);
+        return;
+    case State::Command:
+        m_state = reply.code == 354 ? State::Data : State::Ready;
+        finish(reply);
+        return;
+    case State::Final:
+        m_state = State::Ready;
+        finish(reply);
+        return;
+    case State::Data:
+        // A reply in the middle of the message: the backend gave up on it.
+        return fail("backend replied during DATA: " + reply.summary());
+    default:
+        return fail("unexpected reply from the backend: " + reply.summary());
+    }
+}
+
+void BackendSession::finish(const SmtpReply &reply)
+{
+    ReplyCallback done = std::move(m_done);
+    m_done = nullptr;
+    if (done)
+        done(reply);
+}
+
+void BackendSession::fail(const QByteArray &why)
+{
+    if (!isOpen())
+        return;
+    const State was = m_state;
+    m_state = State::Failed;
+    m_timer.stop();
+    m_socket.disconnect(this);
+    m_socket.abort();
+    qCWarning(lcSmtp).noquote() << LogLine("backend failed")
+                                       .add("backend", m_options.backendAddress.toString())
+                                       .add("port", qint64(m_options.backendPort))
+                                       .add("error", why)
+                                       .text();
+    SmtpReply reply;
+    if (was == State::Final || was == State::Data)
+        reply = SmtpReply::make(451, "4.4.2",
+                                "Connection to the mail server lost: the message was not "
+                                "accepted, please try again later");
+    else
+        reply = SmtpReply::make(451, "4.4.1",
+                                "The mail server is not available now, please try again later");
+    finish(reply);
+}
+
+QByteArray BackendSession::xtext(QByteArrayView value)
+{
+    // RFC 3461 xtext, as XCLIENT wants it: '+', '=' and anything outside '!'..'~' as +HH.
+    QByteArray out;
+    for (const char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < '!' || u > '~' || c == '+' || c == '=')
+            out.append('+').append(QByteArray::number(u, 16).toUpper().rightJustified(2, '0'));
+        else
+            out.append(c);
+    }
+    return out;
+}
+
+QByteArray BackendSession::proxyV1(const Client &client)
+{
+    const QHostAddress src = plain(client.address);
+    const QHostAddress dst = plain(client.localAddress);
+    const bool v4 = src.protocol() == QAbstractSocket::IPv4Protocol &&
+                    dst.protocol() == QAbstractSocket::IPv4Protocol;
+    if (!v4 && (src.protocol() != QAbstractSocket::IPv6Protocol ||
+                dst.protocol() != QAbstractSocket::IPv6Protocol))
+        return QByteArrayLiteral("PROXY UNKNOWN\r\n");
+    return QByteArrayLiteral("PROXY ") + (v4 ? "TCP4 " : "TCP6 ") + src.toString().toLatin1() +
+           ' ' + dst.toString().toLatin1() + ' ' + QByteArray::number(client.port) + ' ' +
+           QByteArray::number(client.localPort) + "\r\n";
+}
+
+QByteArray BackendSession::proxyV2(const Client &client)
+{
+    static const char signature[12] = {'\r', '\n', '\r', '\n', '\0', '\r',
+                                       '\n', 'Q',  'U',  'I',  'T',  '\n'};
+    QByteArray out(signature, 12);
+    const QHostAddress src = plain(client.address);
+    const QHostAddress dst = plain(client.localAddress);
+    const auto port = [](quint16 p) {
+        const quint16 be = qToBigEndian(p);
+        return QByteArray(reinterpret_cast<const char *>(&be), 2);
+    };
+    if (src.protocol() == QAbstractSocket::IPv4Protocol &&
+        dst.protocol() == QAbstractSocket::IPv4Protocol) {
+        out.append(char(0x21)).append(char(0x11)).append(char(0)).append(char(12));
+        const quint32 s = qToBigEndian(src.toIPv4Address());
+        const quint32 d = qToBigEndian(dst.toIPv4Address());
+        out.append(reinterpret_cast<const char *>(&s), 4)
+            .append(reinterpret_cast<const char *>(&d), 4);
+    } else if (src.protocol() == QAbstractSocket::IPv6Protocol &&
+               dst.protocol() == QAbstractSocket::IPv6Protocol) {
+        out.append(char(0x21)).append(char(0x21)).append(char(0)).append(char(36));
+        const Q_IPV6ADDR s = src.toIPv6Address();
+        const Q_IPV6ADDR d = dst.toIPv6Address();
+        out.append(reinterpret_cast<const char *>(s.c), 16)
+            .append(reinterpret_cast<const char *>(d.c), 16);
+    } else { // LOCAL: the backend uses the connection's own addresses
+        out.append(char(0x20)).append(char(0)).append(char(0)).append(char(0));
+        return out;
+    }
+    out.append(port(client.port)).append(port(client.localPort));
+    return out;
+}
+
+} // namespace greygate

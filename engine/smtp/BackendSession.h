@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "BackendCapabilities.h"
+#include "SmtpProxyOptions.h"
+#include "SmtpReply.h"
+#include "SmtpReplyParser.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QTcpSocket>
+#include <QTimer>
+#include <functional>
+
+namespace greygate {
+
+// One upstream connection to the backend MTA, opened only for a session with an accepted
+// recipient. open() connects, sends the PROXY header when configured, reads the greeting,
+// says EHLO and, when passing the client by XCLIENT, sends XCLIENT and EHLO again. Then
+// command() sends one command and hands its reply on; sendData() streams message content
+// (complete CRLF lines, re-stuffed here), endData() sends the final dot and waits up to the
+// final timeout. One command is outstanding at a time; the callers are sequential.
+//
+// A backend that cannot be reached, that is too slow, that closes or that answers garbage
+// fails the outstanding callback with a reply made here: 451 4.4.1 before the message,
+// 451 4.4.2 after its dot (the client retries; nothing was said to be accepted).
+class BackendSession : public QObject
+{
+    Q_OBJECT
+
+public:
+    using ReplyCallback = std::function<void(const SmtpReply &)>;
+
+    struct Client
+    {
+        QHostAddress address;
+        quint16 port = 0;
+        QHostAddress localAddress;
+        quint16 localPort = 0;
+        QByteArray helo;
+        QByteArray protocol = QByteArrayLiteral("ESMTP");
+    };
+
+    BackendSession(const SmtpProxyOptions &options, QObject *parent = nullptr);
+    ~BackendSession() override;
+
+    // `ready` gets 250 once the backend can take MAIL, or the failure reply.
+    void open(const Client &client, ReplyCallback ready);
+    void command(const QByteArray &line, ReplyCallback done);
+    void sendData(QByteArrayView content);
+    void endData(ReplyCallback done);
+    void quit();  // QUIT (when ready) and close
+    void abort(); // close at once: a message without its dot is not delivered
+
+    bool isReady() const { return m_state == State::Ready; }
+    bool isOpen() const { return m_state != State::Closed && m_state != State::Failed; }
+    qint64 pendingOutput() const { return m_socket.bytesToWrite(); }
+    const BackendCapabilities &capabilities() const { return m_caps; }
+    // "xclient", "proxy-v1", "proxy-v2" or "none": how the client was passed on.
+    QByteArray passedAs() const { return m_passedAs; }
+
+    // The PROXY protocol headers (public for tests).
+    static QByteArray proxyV1(const Client &client);
+    static QByteArray proxyV2(const Client &client);
+    static QByteArray xtext(QByteArrayView value);
+
+Q_SIGNALS:
+    void drained(); // buffered output went below the high-water mark
+
+private:
+    enum class State : quint8
+    {
+        Closed,
+        Connecting,
+        Greeting,
+        Ehlo,
+        Xclient,
+        Ready,
+        Command,
+        Data,
+        Final,
+        Failed,
+    };
+
+    void onConnected();
+    void onReadyRead();
+    void onReply(const SmtpReply &reply, const QList<QByteArray> &lines);
+    void fail(const QByteArray &why);
+    void finish(const SmtpReply &reply); // hands the reply to the outstanding callback
+    void send(const QByteArray &line, State next, int timeoutMs);
+
+    SmtpProxyOptions m_options;
+    QTcpSocket m_socket;
+    QTimer m_timer;
+    SmtpReplyParser m_parser;
+    QByteArray m_in;
+    State m_state = State::Closed;
+    Client m_client;
+    ReplyCallback m_done;
+    BackendCapabilities m_caps;
+    bool m_xclientSent = false;
+    QByteArray m_passedAs = QByteArrayLiteral("none");
+};
+
+} // namespace greygate

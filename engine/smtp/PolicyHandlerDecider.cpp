@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "PolicyHandlerDecider.h"
+
+#include "greylist/GreylistEngine.h"
+#include "policyd/GreylistPolicyHandler.h"
+
+namespace greygate {
+
+namespace {
+
+bool isStatusCode(QByteArrayView word)
+{
+    // "4.7.1", "4.2.0", "5.7.26": class.subject.detail
+    const qsizetype dot1 = word.indexOf('.');
+    const qsizetype dot2 = dot1 < 0 ? -1 : word.indexOf('.', dot1 + 1);
+    if (dot1 != 1 || dot2 < 0 || (word[0] != '2' && word[0] != '4' && word[0] != '5'))
+        return false;
+    for (qsizetype i = 2; i < word.size(); ++i) {
+        if (i != dot2 && (word[i] < '0' || word[i] > '9'))
+            return false;
+    }
+    return dot2 > 2 && dot2 + 1 < word.size() && word.size() <= 11;
+}
+
+// "4.7.1 text" -> ("4.7.1", "text"); without a code the default is used.
+SmtpReply replyFrom(int code, QByteArrayView defaultStatus, QByteArrayView text)
+{
+    const qsizetype space = text.indexOf(' ');
+    if (space > 0 && isStatusCode(text.first(space)) && text[0] == char('0' + code / 100))
+        return SmtpReply::make(code, text.first(space), text.sliced(space + 1));
+    return SmtpReply::make(code, defaultStatus, text);
+}
+
+} // namespace
+
+PolicyHandlerDecider::PolicyHandlerDecider(PolicyHandler &answering, GreylistPolicyHandler &handler,
+                                           GreylistEngine &engine, const Clock &clock,
+                                           QObject *parent)
+    : QObject(parent)
+    , m_answering(answering)
+    , m_handler(handler)
+    , m_engine(engine)
+    , m_clock(clock)
+{
+    m_flushTimer.setSingleShot(true);
+    m_flushTimer.setInterval(0);
+    connect(&m_flushTimer, &QTimer::timeout, this, &PolicyHandlerDecider::flush);
+}
+
+SmtpVerdict PolicyHandlerDecider::verdictFor(QByteArrayView action)
+{
+    SmtpVerdict v;
+    if (action.startsWith("DEFER_IF_PERMIT ") || action.startsWith("DEFER ")) {
+        v.kind = SmtpVerdict::Kind::Defer;
+        v.reply = replyFrom(451, "4.7.1", action.sliced(action.indexOf(' ') + 1));
+    } else if (action.startsWith("REJECT")) {
+        v.kind = SmtpVerdict::Kind::Reject;
+        const QByteArrayView text = action.size() > 7 ? action.sliced(7) : QByteArrayView();
+        v.reply = replyFrom(550, "5.7.1", text.isEmpty() ? QByteArrayView("Rejected") : text);
+    } else if (action.startsWith("PREPEND ")) {
+        v.kind = SmtpVerdict::Kind::Accept;
+        v.header = action.sliced(8).toByteArray();
+    } else if (action == "DUNNO" || action == "OK") {
+        v.kind = SmtpVerdict::Kind::Accept;
+    } else {
+        // An empty action is a request the engine refused (an unusable address): not the
+        // client's fault in a way it can fix by retrying, but not a policy decision either.
+        v.kind = SmtpVerdict::Kind::TempFail;
+        v.reply = SmtpReply::make(451, "4.3.0", "Cannot decide for this recipient now");
+    }
+    return v;
+}
+
+bool PolicyHandlerDecider::headerFromPending(const SmtpRecipientQuery &query) const
+{
+    const std::optional<TripletKey> key =
+        m_engine.normaliser().normalise(query.clientAddress, query.sender, query.recipient);
+    if (!key)
+        return false;
+    PolicyQuery q;
+    q.clientAddress = query.clientAddress;
+    q.sender = key->sender;
+    q.recipient = key->recipient;
+    q.saslUsername = query.saslUsername;
+    q.now = m_clock.now();
+    const PolicyDecision d =
+        m_handler.policies().currentIndex().evaluate(q, &m_handler.policies().set().autoAllow());
+    return d.headerFromPending && d.outcome != PolicyOutcome::Reject;
+}
+
+void PolicyHandlerDecider::decide(const SmtpRecipientQuery &query, QObject *context, Callback done)
+{
+    Waiting w{context, std::move(done), {}, true};
+    if (!query.headerFromKnown && headerFromPending(query)) {
+        w.verdict.kind = SmtpVerdict::Kind::Pending;
+        w.verdict.reason = "header_from_pending";
+        w.needsCommit = false;
+    } else {
+        PolicyRequest request;
+        request.request = QByteArrayLiteral("smtpd_access_policy");
+        request.protocolState = QByteArrayLiteral("RCPT");
+        request.protocolName = query.protocol;
+        request.clientAddress = query.clientAddress;
+        request.clientName = query.clientName;
+        request.heloName = query.heloName;
+        request.sender = query.sender;
+        request.recipient = query.recipient;
+        request.instance = query.instance;
+        request.saslUsername = query.saslUsername;
+        request.present =
+            PolicyRequest::Request | PolicyRequest::ProtocolState | PolicyRequest::ProtocolName |
+            PolicyRequest::ClientAddress | PolicyRequest::ClientName | PolicyRequest::HeloName |
+            PolicyRequest::Sender | PolicyRequest::Recipient | PolicyRequest::Instance;
+        if (!query.saslUsername.isEmpty())
+            request.present |= PolicyRequest::SaslUsername;
+        const GreylistPolicyHandler::Stats before = m_handler.stats();
+        if (query.headerFromKnown)
+            m_handler.setHeaderFrom(query.headerFrom);
+        const QByteArray action = m_answering.decide(request);
+        m_handler.setHeaderFrom(std::nullopt);
+        const GreylistPolicyHandler::Stats &after = m_handler.stats();
+        w.verdict = verdictFor(action);
+        w.verdict.reason = after.deferred != before.deferred     ? "greylisted"
+                           : after.passedNow != before.passedNow ? "passed"
+                           : after.accepted != before.accepted   ? "known"
+                           : after.rejected != before.rejected   ? "blocked"
+                           : after.bypassed != before.bypassed   ? "bypassed"
+                           : after.outbound != before.outbound   ? "outbound"
+                                                                 : "refused";
+    }
+    m_waiting.push_back(std::move(w));
+    if (!m_flushTimer.isActive())
+        m_flushTimer.start();
+}
+
+void PolicyHandlerDecider::flush()
+{
+    std::vector<Waiting> waiting;
+    waiting.swap(m_waiting);
+    bool needCommit = false;
+    for (const Waiting &w : waiting)
+        needCommit = needCommit || w.needsCommit;
+    const bool committed = !needCommit || m_answering.commit();
+    for (Waiting &w : waiting) {
+        if (!committed && w.needsCommit) {
+            w.verdict.kind = SmtpVerdict::Kind::TempFail;
+            w.verdict.reply =
+                SmtpReply::make(451, "4.3.0", "Temporary local problem, try again later");
+            w.verdict.header.clear();
+            w.verdict.reason = "store_failed";
+        }
+        if (w.context)
+            w.done(w.verdict);
+    }
+}
+
+} // namespace greygate

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QString>
+
+namespace greygate {
+
+// The SMTP proxy's configuration (greygated's --smtp-* options, docs/smtp.md).
+struct SmtpProxyOptions
+{
+    // How the real client is passed to the backend.
+    enum class PassClient : quint8
+    {
+        Auto,    // XCLIENT when the backend offers it, else nothing
+        Xclient, // XCLIENT, required: a backend without it is a configuration error (451)
+        ProxyV1, // HAProxy PROXY protocol, text
+        ProxyV2, // HAProxy PROXY protocol, binary
+        None,
+    };
+
+    QHostAddress listenAddress = QHostAddress(QHostAddress::LocalHost);
+    quint16 listenPort = 0;
+    QHostAddress backendAddress = QHostAddress(QHostAddress::LocalHost);
+    quint16 backendPort = 0;
+    QByteArray hostname = QByteArrayLiteral("localhost"); // banner and EHLO name
+    PassClient passClient = PassClient::Auto;
+    QString tlsCertFile; // both set: STARTTLS offered
+    QString tlsKeyFile;
+    bool normaliseBareLf = false;
+    int maxConnections = 2500;
+    int maxPerClient = 20;
+    int ratePerClient = 0; // connections per minute per client address; 0: no limit
+    qint64 maxMessageSize = 50 * 1024 * 1024;
+    int maxRecipients = 100; // RFC 5321 §4.5.3.1.8's minimum, also Postfix's default
+    int maxErrors = 50;      // bad commands before the session is closed
+    int commandTimeoutMs = 300'000;
+    int dataTimeoutMs = 180'000;
+    int finalTimeoutMs = 600'000;
+    int bannerDelayMs = 0;
+    int backendConnectTimeoutMs = 30'000;
+    int shutdownGraceMs = 10'000; // sessions in a transaction finish within this, then 421
+    int probeIntervalMs = 60'000; // the backend's EHLO is probed at start and this often
+
+    static bool parsePassClient(QStringView text, PassClient *mode);
+    static QString passClientName(PassClient mode);
+};
+
+} // namespace greygate

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "SmtpReplyParser.h"
+
+namespace greygate {
+
+namespace {
+
+bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+// "4.7.1" at the start of text, followed by a space or the end.
+qsizetype statusLength(QByteArrayView text)
+{
+    if (text.size() < 5 || !(text[0] == '2' || text[0] == '4' || text[0] == '5') || text[1] != '.')
+        return 0;
+    qsizetype i = 2;
+    int digits = 0;
+    while (i < text.size() && isDigit(text[i]) && digits < 3)
+        ++i, ++digits;
+    if (digits == 0 || i >= text.size() || text[i] != '.')
+        return 0;
+    ++i;
+    digits = 0;
+    while (i < text.size() && isDigit(text[i]) && digits < 3)
+        ++i, ++digits;
+    if (digits == 0 || (i < text.size() && text[i] != ' '))
+        return 0;
+    return i;
+}
+
+} // namespace
+
+SmtpReplyParser::Status SmtpReplyParser::take(QByteArray *buffer, SmtpReply *reply,
+                                              QList<QByteArray> *lines)
+{
+    qsizetype pos = 0;
+    for (;;) {
+        const qsizetype lf = buffer->indexOf('\n', pos);
+        if (lf < 0) {
+            buffer->remove(0, pos);
+            return buffer->size() > kMaxLine ? Status::Error : Status::NeedMore;
+        }
+        QByteArrayView line = QByteArrayView(*buffer).sliced(pos, lf - pos);
+        pos = lf + 1;
+        if (line.endsWith('\r'))
+            line.chop(1);
+        if (line.size() > kMaxLine || line.size() < 3 || !isDigit(line[0]) || !isDigit(line[1]) ||
+            !isDigit(line[2]) || line[0] < '2' || line[0] > '5' ||
+            (line.size() > 3 && line[3] != ' ' && line[3] != '-'))
+            return Status::Error;
+        const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+        if (!m_lines.isEmpty() && code != m_code)
+            return Status::Error;
+        m_code = code;
+        m_lines.append(line.size() > 4 ? line.sliced(4).toByteArray() : QByteArray());
+        if (m_lines.size() > kMaxLines)
+            return Status::Error;
+        if (line.size() > 3 && line[3] == '-')
+            continue;
+        buffer->remove(0, pos);
+        SmtpReply r;
+        r.code = code;
+        const qsizetype st = statusLength(m_lines.first());
+        if (st > 0 && m_lines.first()[0] == char('0' + code / 100))
+            r.status = m_lines.first().first(st);
+        QByteArray text;
+        for (qsizetype i = 0; i < m_lines.size(); ++i) {
+            QByteArrayView t = m_lines[i];
+            if (!r.status.isEmpty() && t.startsWith(r.status))
+                t = t.sliced(r.status.size()).trimmed();
+            if (i > 0)
+                text.append('\n');
+            text.append(t);
+        }
+        r.text = std::move(text);
+        *reply = std::move(r);
+        *lines = std::move(m_lines);
+        m_lines.clear();
+        m_code = 0;
+        return Status::Reply;
+    }
+}
+
+} // namespace greygate

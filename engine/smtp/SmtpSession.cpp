@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "SmtpSession.h"
+
+#include "BackendSession.h"
+#include "SmtpDecider.h"
+#include "SmtpLog.h"
+#include "util/LogLine.h"
+
+#include <QSslSocket>
+
+namespace greygate {
+
+namespace {
+
+constexpr qsizetype kMaxInput = 64 * 1024;    // bytes of client input held at once
+constexpr qint64 kMaxOutput = 256 * 1024;     // replies queued to a client that does not read
+constexpr qint64 kBackendHighWater = 1 << 20; // message bytes queued to the backend
+constexpr int kCloseGraceMs = 5000;
+constexpr int kMaxCommandsPerPass = 200; // then other sessions get their turn
+constexpr qsizetype kMaxLoggedRecipients = 50;
+constexpr qsizetype kMaxHelo = 255;
+
+} // namespace
+
+SmtpSession::SmtpSession(QSslSocket *socket, quint64 id, const SmtpProxyOptions &options,
+                         SmtpDecider &decider, const QSslConfiguration *tls,
+                         const BackendCapabilities *backendProbe, QObject *parent)
+    : QObject(parent)
+    , m_socket(socket)
+    , m_id(id)
+    , m_options(options)
+    , m_decider(decider)
+    , m_tls(tls)
+    , m_probe(backendProbe)
+    , m_parser(options.normaliseBareLf)
+    , m_reader(0, options.normaliseBareLf)
+{
+    m_socket->setParent(this);
+    m_socket->setReadBufferSize(kMaxInput);
+    bool v4 = false;
+    const quint32 address = m_socket->peerAddress().toIPv4Address(&v4);
+    m_client = v4 ? QHostAddress(address) : m_socket->peerAddress();
+    m_clientText = m_client.toString().toLatin1();
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &SmtpSession::onTimeout);
+    connect(m_socket, &QSslSocket::readyRead, this, &SmtpSession::onReadyRead);
+    connect(m_socket, &QSslSocket::disconnected, this, [this] {
+        if (m_endReason.isEmpty())
+            m_endReason = QByteArrayLiteral("client closed");
+        closeNow();
+    });
+    connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
+        if (m_socket->bytesToWrite() < kMaxOutput / 2 && !m_waiting)
+            process();
+    });
+    connect(m_socket, &QSslSocket::encrypted, this, [this] {
+        m_tlsActive = true;
+        m_phase = Phase::Commands;
+        armTimer();
+        process();
+    });
+    connect(m_socket, &QSslSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
+        if (e == QAbstractSocket::RemoteHostClosedError)
+            return; // disconnected() follows
+        if (m_endReason.isEmpty())
+            m_endReason = "socket error: " + m_socket->errorString().toUtf8();
+        closeNow();
+    });
+    m_age.start();
+}
+
+SmtpSession::~SmtpSession()
+{
+    m_socket->disconnect(this);
+    if (m_backend)
+        m_backend->abort();
+}
+
+void SmtpSession::start()
+{
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    m_phase = Phase::BannerDelay;
+    m_timer.start(m_options.bannerDelayMs);
+}
+
+void SmtpSession::shutdown()
+{
+    m_shuttingDown = true;
+    if (m_phase == Phase::BannerDelay)
+        return closeNow();
+    if (m_phase == Phase::Commands && !m_waiting && !m_tx.mail)
+        forceClose();
+}
+
+void SmtpSession::forceClose()
+{
+    if (m_phase == Phase::Closing || m_finished)
+        return;
+    m_shuttingDown = true;
+    if (m_phase != Phase::Handshake && m_phase != Phase::BannerDelay)
+        reply(421, "4.3.2", m_options.hostname + " Service shutting down, try again later");
+    close("shutdown");
+}
+
+void SmtpSession::onReadyRead()
+{
+    if (m_phase == Phase::BannerDelay) {
+        // An early talker: a real MTA waits for the greeting (RFC 5321 §3.1); spamware
+        // that does not is refused before it costs anything more.
+        reply(554, {}, m_options.hostname + " Protocol error: talked before the greeting");
+        close("early talker");
+        return;
+    }
+    if (m_phase == Phase::Closing) {
+        m_socket->skip(m_socket->bytesAvailable());
+        return;
+    }
+    process();
+}
+
+bool SmtpSession::blocked() const
+{
+    return m_socket->bytesToWrite() > kMaxOutput ||
+           (m_phase == Phase::Data && m_backend && m_backend->pendingOutput() > kBackendHighWater);
+}
+
+void SmtpSession::process()
+{
+    int budget = kMaxCommandsPerPass;
+    while (!m_waiting && (m_phase == Phase::Commands || m_phase == Phase::Data) && !blocked()) {
+        if (budget-- <= 0) {
+            QMetaObject::invokeMethod(this, &SmtpSession::process, Qt::QueuedConnection);
+            break;
+        }
+        if (m_in.size() < kMaxInput && m_socket->bytesAvailable() > 0)
+            m_in.append(m_socket->read(kMaxInput - m_in.size()));
+        if (m_phase == Phase::Commands && m_shuttingDown && !m_tx.mail) {
+            forceClose();
+            break;
+        }
+        if (m_in.isEmpty())
+            break;
+        if (m_phase == Phase::Data) {
+            const qsizetype before = m_in.size();
+            processData();
+            if (m_in.size() == before && !m_waiting && m_phase == Phase::Data &&
+                m_socket->bytesAvailable() == 0)
+                break;
+            continue;
+        }
+        qsizetype used = 0;
+        QByteArray line;
+        const SmtpCommandParser::LineStatus status = m_parser.takeLine(m_in, &used, &line);
+        m_in.remove(0, used);
+        switch (status) {
+        case SmtpCommandParser::LineStatus::NeedMore:
+            if (m_socket->bytesAvailable() == 0) {
+                flush();
+                armTimer();
+                return;
+            }
+            break;
+        case SmtpCommandParser::LineStatus::TooLong:
+            protocolError(500, "5.5.6", "Line too long: a command is at most 512 bytes");
+            break;
+        case SmtpCommandParser::LineStatus::BareLf:
+            protocolError(500, "5.5.2", "Bare <LF> received: end command lines with <CR><LF>");
+            break;
+        case SmtpCommandParser::LineStatus::BadByte:
+            protocolError(500, "5.5.2", "Bare <CR> or NUL in a command");
+            break;
+        case SmtpCommandParser::LineStatus::Line:
+            handle(SmtpCommandParser::parse(line));
+            break;
+        }
+    }
+    flush();
+    armTimer();
+}
+
+void SmtpSession::handle(const SmtpCommand &cmd)
+{
+    if (!cmd.ok()) {
+        protocolError(cmd.error.code, cmd.error.status, cmd.error.text);
+        return;
+    }
+    using Verb = SmtpCommand::Verb;
+    switch (cmd.verb) {
+    case Verb::Helo:
+    case Verb::Ehlo:
+        return ehlo(cmd);
+    case Verb::Mail:
+        return mail(cmd);
+    case Verb::Rcpt:
+        return rcpt(cmd);
+    case Verb::Data:
+        return data();
+    case Verb::Rset:
+        return rset();
+    case Verb::Noop:
+        return reply(250, "2.0.0", "Ok");
+    case Verb::Quit:
+        reply(221, "2.0.0", "Bye");
+        return close("quit");
+    case Verb::Vrfy:
+    case Verb::Expn:
+        return reply(502, "5.5.1", "VRFY and EXPN are disabled");
+    case Verb::Help:
+        return reply(214, "2.0.0",
+                     "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT STARTTLS HELP");
+    case Verb::StartTls:
+        return startTls();
+    case Verb::Auth:
+        return protocolError(502, "5.5.1", "Authentication is not offered here");
+    case Verb::Bdat:
+        return protocolError(502, "5.5.1", "BDAT is not offered here: use DATA");
+    case Verb::Unknown:
+        break;
+    }
+    protocolError(500, "5.5.2", "Command not recognized");
+}
+
+BackendCapabilities SmtpSession::capabilities() const
+{
+    if (m_backend && m_backend->capabilities().known)
+        return m_backend->capabilities();
+    if (m_probe && m_probe->known)
+        return *m_probe;
+    // Never probed: what every MTA in use offers, and not SMTPUTF8.
+    BackendCapabilities common;
+    common.pipelining = true;
+    common.eightBitMime = true;
+    common.enhancedStatusCodes = true;
+    return common;
+}
+
+void SmtpSession::ehlo(const SmtpCommand &cmd)
+{
+    resetTransaction();
+    dropBackend(); // the backend heard the previous HELO name (XCLIENT)
+    m_helo = cmd.argument.trimmed().left(kMaxHelo);
+    if (cmd.verb == SmtpCommand::Verb::Helo) {
+        m_esmtp = false;
+        m_enhanced = false;
+        m_out.append(SmtpReply::make(250, {}, m_options.hostname).format(false));
+        return;
+    }
+    m_esmtp = true;
+    m_enhanced = true;
+    const BackendCapabilities caps = capabilities();
+    qint64 size = m_options.maxMessageSize;
+    if (caps.size > 0 && (size <= 0 || caps.size < size))
+        size = caps.size;
+    QByteArray text = m_options.hostname + "\nPIPELINING";
+    if (size > 0)
+        text.append("\nSIZE ").append(QByteArray::number(size));
+    if (caps.eightBitMime)
+        text.append("\n8BITMIME");
+    if (caps.smtpUtf8)
+        text.append("\nSMTPUTF8");
+    text.append("\nENHANCEDSTATUSCODES");
+    if (m_tls && !m_tlsActive)
+        text.append("\nSTARTTLS");
+    m_out.append(SmtpReply::make(250, {}, text).format(false)); // RFC 2034: EHLO has none
+}
+
+void SmtpSession::mail(const SmtpCommand &cmd)
+{
+    if (m_helo.isEmpty())
+        return reply(503, "5.5.1", "Send EHLO or HELO first");
+    if (m_tx.mail)
+        return reply(503, "5.5.1", "Nested MAIL command");
+    const BackendCapabilities caps = capabilities();
+    if (cmd.smtpUtf8 && !(m_esmtp && caps.smtpUtf8))
+        return reply(555, "5.6.7", "SMTPUTF8 is not offered here");
+    if (cmd.eightBitPath && !cmd.smtpUtf8)
+        return reply(553, "5.6.7", "Non-ASCII address: MAIL needs the SMTPUTF8 parameter");
+    if ((cmd.body != SmtpCommand::Body::Unspecified || cmd.size >= 0) && !m_esmtp)
+        return reply(555, "5.5.4", "MAIL parameters need EHLO");
+    qint64 limit = m_options.maxMessageSize;
+    if (caps.size > 0 && (limit <= 0 || caps.size < limit))
+        limit = caps.size;
+    if (limit > 0 && cmd.size > limit)
+        return reply(552, "5.3.4",
+                     "Message size exceeds the limit of " + QByteArray::number(limit) + " bytes");
+    m_tx = Transaction();
+    m_tx.mail = true;
+    m_tx.sender = cmd.address;
+    m_tx.mailCommand = cmd;
+    m_tx.number = ++m_transactions;
+    m_sender = cmd.address;
+    reply(250, "2.1.0", "Ok");
+}
+
+void SmtpSession::rcpt(const SmtpCommand &cmd)
+{
+    if (!m_tx.mail)
+        return reply(503, "5.5.1", "Need MAIL before RCPT");
+    if (cmd.eightBitPath && !m_tx.mailCommand.smtpUtf8)
+        return reply(553, "5.6.7", "Non-ASCII address: MAIL needs the SMTPUTF8 parameter");
+    if (m_tx.decided >= m_options.maxRecipients)
+        return reply(452, "4.5.3", "Too many recipients");
+    if (m_tx.backendLost)
+        return reply(451, "4.4.2", "Connection to the mail server lost, please try again later");
+    ++m_tx.decided;
+    wait();
+    const QByteArray recipient = cmd.address;
+    m_decider.decide(query(recipient), this,
+                     [this, recipient](const SmtpVerdict &v) { onVerdict(recipient, v); });
+}
+
+SmtpRecipientQuery SmtpSession::query(const QByteArray &recipient) const
+{
+    SmtpRecipientQuery q;
+    q.clientAddress = m_clientText;
+    q.clientName = QByteArrayLiteral("unknown");
+    q.heloName = m_helo;
+    q.protocol = m_esmtp ? QByteArrayLiteral("ESMTP") : QByteArrayLiteral("SMTP");
+    q.sender = m_tx.sender;
+    q.recipient = recipient;
+    q.instance = "smtp." + QByteArray::number(m_id) + '.' + QByteArray::number(m_tx.number);
+    return q;
+}
+
+void SmtpSession::onVerdict(const QByteArray &recipient, const SmtpVerdict &verdict)
+{
+    switch (verdict.kind) {
+    case SmtpVerdict::Kind::Defer:
+    case SmtpVerdict::Kind::Reject:
+    case SmtpVerdict::Kind::TempFail:
+        if (m_rcptLog.size() < kMaxLoggedRecipients)
+            m_rcptLog.append(recipient + '=' + verdict.reason);
+        reply(verdict.reply);
+        resume();
+        return;
+    case SmtpVerdict::Kind::Accept:
+    case SmtpVerdict::Kind::Pending:
+        relayRecipient(recipient, verdict);
+        return;
+    }
+}
+
+void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict &verdict)
+{
+    // Each step answers the client with the backend's own reply when the backend refuses.
+    const auto answer = [this, recipient, verdict](const SmtpReply &r) {
+        if (r.isPositive()) {
+            (verdict.kind == SmtpVerdict::Kind::Pending ? m_tx.pending : m_tx.accepted)
+                .append(recipient);
+            if (!verdict.header.isEmpty() && m_tx.header.isEmpty())
+                m_tx.header = verdict.header + "\r\n";
+        }
+        if (m_backend && !m_backend->isOpen()) {
+            dropBackend();
+            // Recipients the lost connection had accepted cannot be delivered any more.
+            m_tx.backendLost = !m_tx.accepted.isEmpty() || !m_tx.pending.isEmpty();
+            m_tx.backendMail = false;
+        }
+        if (m_rcptLog.size() < kMaxLoggedRecipients)
+            m_rcptLog.append(recipient + '=' + verdict.reason +
+                             (r.isPositive() ? QByteArray() : '/' + QByteArray::number(r.code)));
+        reply(r);
+        resume();
+    };
+    const auto sendRcpt = [this, recipient, answer] {
+        m_backend->command("RCPT TO:<" + recipient + '>', answer);
+    };
+    const auto sendMail = [this, answer, sendRcpt] {
+        const BackendCapabilities &caps = m_backend->capabilities();
+        const SmtpCommand &mail = m_tx.mailCommand;
+        if (mail.smtpUtf8 && !caps.smtpUtf8)
+            return answer(
+                SmtpReply::make(553, "5.6.7", "The mail server does not accept SMTPUTF8"));
+        QByteArray line = "MAIL FROM:<" + m_tx.sender + '>';
+        if (caps.sizeAdvertised && mail.size >= 0)
+            line.append(" SIZE=").append(QByteArray::number(mail.size));
+        if (mail.body == SmtpCommand::Body::EightBitMime && caps.eightBitMime)
+            line.append(" BODY=8BITMIME");
+        if (mail.smtpUtf8)
+            line.append(" SMTPUTF8");
+        m_backend->command(line, [this, answer, sendRcpt](const SmtpReply &r) {
+            if (!r.isPositive())
+                return answer(r);
+            m_tx.backendMail = true;
+            sendRcpt();
+        });
+    };
+    if (!m_backend) {
+        m_backend = std::make_unique<BackendSession>(m_options);
+        connect(m_backend.get(), &BackendSession::drained, this, [this] {
+            if (!m_waiting)
+                process();
+        });
+        BackendSession::Client client;
+        client.address = m_client;
+        client.port = m_socket->peerPort();
+        client.localAddress = m_socket->localAddress();
+        client.localPort = m_socket->localPort();
+        client.helo = m_helo;
+        client.protocol = m_esmtp ? QByteArrayLiteral("ESMTP") : QByteArrayLiteral("SMTP");
+        m_backend->open(client, [answer, sendMail](const SmtpReply &r) {
+            if (!r.isPositive())
+                return answer(r);
+            sendMail();
+        });
+    } else if (!m_tx.backendMail) {
+        sendMail();
+    } else {
+        sendRcpt();
+    }
+}
+
+void SmtpSession::data()
+{
+    if (!m_tx.mail)
+        return reply(503, "5.5.1", "Need MAIL and RCPT before DATA");
+    if (m_tx.backendLost)
+        return reply(451, "4.4.2", "Connection to the mail server lost, please try again later");
+    if (m_tx.accepted.isEmpty() && m_tx.pending.isEmpty())
+        return reply(554, "5.5.1", "No valid recipients");
+    if (!m_backend || !m_backend->isReady())
+        return reply(451, "4.4.2", "Connection to the mail server lost, please try again later");
+    wait();
+    m_backend->command(QByteArrayLiteral("DATA"), [this](const SmtpReply &r) {
+        if (r.code != 354) {
+            // The backend's transaction is over or broken; the client's ends with its reply.
+            dropBackend();
+            resetTransaction();
+            reply(r);
+            resume();
+            return;
+        }
+        reply(354, {}, "End data with <CR><LF>.<CR><LF>");
+        beginData();
+        resume();
+    });
+}
+
+void SmtpSession::rset()
+{
+    const bool backendBusy = m_tx.backendMail && m_backend && m_backend->isReady();
+    resetTransaction();
+    if (!backendBusy)
+        return reply(250, "2.0.0", "Ok");
+    wait();
+    m_backend->command(QByteArrayLiteral("RSET"), [this](const SmtpReply &r) {
+        if (!r.isPositive())
+            dropBackend();
+        reply(250, "2.0.0", "Ok");
+        resume();
+    });
+}
+
+void SmtpSession::startTls()
+{
+    if (!m_tls)
+        return protocolError(502, "5.5.1", "STARTTLS is not offered here");
+    if (m_tlsActive)
+        return protocolError(503, "5.5.1", "TLS is already active");
+    reply(220, "2.0.0", "Ready to start TLS");
+    flush();
+    // CVE-2011-0411: whatever the client pipelined after STARTTLS came in plaintext and
+    // must not be taken as said inside TLS. Every byte held or already read is thrown away.
+    m_in.clear();
+    m_socket->skip(m_socket->bytesAvailable());
+    m_parser.reset();
+    resetTransaction();
+    dropBackend();
+    m_helo.clear();
+    m_esmtp = false;
+    m_enhanced = false;
+    m_phase = Phase::Handshake;
+    m_socket->setSslConfiguration(*m_tls);
+    m_socket->startServerEncryption();
+}
+
+void SmtpSession::reply(const SmtpReply &r)
+{
+    m_out.append(r.format(m_enhanced));
+}
+
+void SmtpSession::reply(int code, QByteArrayView status, const QByteArray &text)
+{
+    reply(SmtpReply::make(code, status, text));
+}
+
+void SmtpSession::protocolError(int code, QByteArrayView status, const QByteArray &text)
+{
+    reply(code, status, text);
+    if (++m_errors >= m_options.maxErrors) {
+        reply(554, "5.7.0", "Too many errors, closing the connection");
+        close("too many errors");
+    }
+}
+
+void SmtpSession::wait()
+{
+    m_waiting = true;
+    m_timer.stop();
+    flush();
+}
+
+void SmtpSession::resume()
+{
+    m_waiting = false;
+    // Queued: the answer may come from inside the backend's or the decider's own call.
+    QMetaObject::invokeMethod(this, &SmtpSession::process, Qt::QueuedConnection);
+}
+
+void SmtpSession::resetTransaction()
+{
+    m_tx = Transaction();
+}
+
+void SmtpSession::dropBackend()
+{
+    if (!m_backend)
+        return;
+    m_backend->disconnect(this);
+    m_backend->quit();
+    // Not deleted here: this may run inside one of its own callbacks.
+    m_backend.release()->deleteLater();
+}
+
+void SmtpSession::armTimer()
+{
+    if (m_waiting || m_phase == Phase::Closing || m_phase == Phase::BannerDelay)
+        return;
+    m_timer.start(m_phase == Phase::Data ? m_options.dataTimeoutMs : m_options.commandTimeoutMs);
+}
+
+void SmtpSession::onTimeout()
+{
+    switch (m_phase) {
+    case Phase::BannerDelay:
+        m_phase = Phase::Commands;
+        m_out.append(SmtpReply::make(220, {}, QByteArray(m_options.hostname + " ESMTP greygate"))
+                         .format(false));
+        flush();
+        armTimer();
+        process(); // only possible input: none (an early talker was dropped)
+        return;
+    case Phase::Closing:
+        closeNow();
+        return;
+    case Phase::Handshake:
+        m_endReason = QByteArrayLiteral("TLS handshake timeout");
+        closeNow();
+        return;
+    case Phase::Commands:
+    case Phase::Data:
+        reply(421, "4.4.2", m_options.hostname + " Error: timeout exceeded");
+        close(m_phase == Phase::Data ? "data timeout" : "command timeout");
+        return;
+    }
+}
+
+void SmtpSession::flush()
+{
+    if (!m_out.isEmpty() && !m_finished) {
+        m_socket->write(m_out);
+        m_out.clear();
+    }
+}
+
+void SmtpSession::close(const QByteArray &why)
+{
+    if (m_phase == Phase::Closing || m_finished)
+        return;
+    if (m_endReason.isEmpty())
+        m_endReason = why;
+    m_phase = Phase::Closing;
+    flush();
+    dropBackend(); // a message without its dot is never delivered
+    m_timer.start(kCloseGraceMs);
+    m_socket->disconnectFromHost(); // after the replies are written
+}
+
+void SmtpSession::closeNow()
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_phase = Phase::Closing;
+    m_timer.stop();
+    dropBackend();
+    logEnd();
+    m_socket->abort();
+    Q_EMIT finished();
+}
+
+void SmtpSession::logEnd()
+{
+    qCInfo(lcSmtp).noquote() << LogLine("smtp session")
+                                    .add("session", qint64(m_id))
+                                    .add("client", m_clientText)
+                                    .add("helo", m_helo)
+                                    .add("tls", m_tlsActive ? "yes" : "no")
+                                    .add("from", m_sender)
+                                    .add("rcpts", m_rcptLog.join(','))
+                                    .add("messages", m_messages)
+                                    .add("bytes", m_bytes)
+                                    .add("backend_reply", m_backendReply)
+                                    .add("end", m_endReason)
+                                    .add("ms", m_age.elapsed())
+                                    .text();
+}
+
+} // namespace greygate

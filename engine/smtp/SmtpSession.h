@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "BackendCapabilities.h"
+#include "DataReader.h"
+#include "SmtpCommand.h"
+#include "SmtpCommandParser.h"
+#include "SmtpDecision.h"
+#include "SmtpProxyOptions.h"
+
+#include <QElapsedTimer>
+#include <QHostAddress>
+#include <QObject>
+#include <QSslConfiguration>
+#include <QTimer>
+#include <memory>
+
+class QSslSocket;
+
+namespace greygate {
+
+class BackendSession;
+class SmtpDecider;
+
+// One client connection: the client-facing ESMTP state machine (docs/smtp.md).
+//
+// Commands are handled strictly one at a time in the order received, so pipelined replies
+// come out in order (RFC 2920); a command that waits (a decision, the backend) holds the
+// rest of the input until it is answered. Replies are written when the session stops to
+// wait for input or for an answer. Input is read in bounded pieces (the socket's own
+// buffer is bounded too), so a client that floods cannot grow memory.
+//
+// At each RCPT the decider decides; only an accepted recipient opens the backend (MAIL is
+// replayed then) and gets the backend's own RCPT reply. DATA streams to the backend as it
+// arrives, un-stuffed by the DataReader and re-stuffed by the BackendSession; the final
+// reply is the backend's. STARTTLS throws away every buffered plaintext byte and resets the
+// session. Closing is always by the session: QUIT, a timeout, a protocol violation, too
+// many errors or the server's shutdown.
+class SmtpSession : public QObject
+{
+    Q_OBJECT
+
+public:
+    SmtpSession(QSslSocket *socket, quint64 id, const SmtpProxyOptions &options,
+                SmtpDecider &decider, const QSslConfiguration *tls,
+                const BackendCapabilities *backendProbe, QObject *parent = nullptr);
+    ~SmtpSession() override;
+
+    void start(); // the banner, after the configured delay
+    // Graceful stop: an idle session gets 421 at once; a transaction in progress finishes
+    // first (the server's grace period bounds it with forceClose()).
+    void shutdown();
+    void forceClose();
+
+    quint64 id() const { return m_id; }
+    const QHostAddress &clientAddress() const { return m_client; }
+
+Q_SIGNALS:
+    void finished(); // the connection is gone; the server deletes the session
+
+private:
+    enum class Phase : quint8
+    {
+        BannerDelay,
+        Commands,
+        Data,
+        Handshake,
+        Closing,
+    };
+
+    struct Transaction
+    {
+        bool mail = false;
+        QByteArray sender;
+        SmtpCommand mailCommand;
+        int decided = 0;            // recipients decided (accepted or not)
+        QList<QByteArray> accepted; // by the engine and the backend
+        QList<QByteArray> pending;  // by the backend, the engine waits for the header From
+        QByteArray header;          // "X-Greylist: ..." lines to add, with CRLF
+        bool backendMail = false;   // MAIL was replayed to the current backend
+        bool backendLost = false;   // the backend went away after accepting recipients
+        quint64 number = 0;
+    };
+
+    // SmtpSession.cpp: the command phase.
+    void onReadyRead();
+    void process();
+    void handleLine(QByteArrayView line);
+    void handle(const SmtpCommand &cmd);
+    void ehlo(const SmtpCommand &cmd);
+    void mail(const SmtpCommand &cmd);
+    void rcpt(const SmtpCommand &cmd);
+    void onVerdict(const QByteArray &recipient, const SmtpVerdict &verdict);
+    void relayRecipient(const QByteArray &recipient, const SmtpVerdict &verdict);
+    void data();
+    void rset();
+    void startTls();
+    void reply(const SmtpReply &r);
+    void reply(int code, QByteArrayView status, const QByteArray &text);
+    void protocolError(int code, QByteArrayView status, const QByteArray &text);
+    void wait();   // a command waits for an answer: input is held
+    void resume(); // the answer came: go on with the input
+    void resetTransaction();
+    void dropBackend();
+    void armTimer();
+    void onTimeout();
+    void close(const QByteArray &why);
+    void closeNow();
+    void logEnd();
+    SmtpRecipientQuery query(const QByteArray &recipient) const;
+    BackendCapabilities capabilities() const;
+    void flush();
+    bool blocked() const;
+
+    // SmtpSessionData.cpp: the DATA phase.
+    void beginData();
+    void processData();
+    void deliverContent(QByteArray content);
+    void decideHeaderFrom();
+    void endOfData();
+    void finishMessage(const SmtpReply &final);
+
+    QSslSocket *m_socket;
+    const quint64 m_id;
+    const SmtpProxyOptions &m_options;
+    SmtpDecider &m_decider;
+    const QSslConfiguration *m_tls;
+    const BackendCapabilities *m_probe;
+    QHostAddress m_client;
+    QByteArray m_clientText;
+    SmtpCommandParser m_parser;
+    DataReader m_reader;
+    QByteArray m_in;
+    QByteArray m_out;
+    QTimer m_timer;
+    Phase m_phase = Phase::BannerDelay;
+    bool m_waiting = false;
+    bool m_esmtp = false;
+    bool m_enhanced = false;
+    bool m_tlsActive = false;
+    bool m_shuttingDown = false;
+    bool m_finished = false;
+    QByteArray m_helo;
+    int m_errors = 0;
+    Transaction m_tx;
+    quint64 m_transactions = 0;
+    std::unique_ptr<BackendSession> m_backend;
+    // DATA
+    QByteArray m_headerBuffer; // header-From pending: the header section, held
+    bool m_holdingHeaders = false;
+    bool m_endAfterDecision = false; // the dot came while the header From was decided
+    SmtpReply m_refusal; // code != 0: the message is read to its end and refused with this
+    // The session log line
+    QByteArray m_sender;
+    QList<QByteArray> m_rcptLog;
+    qint64 m_bytes = 0;
+    int m_messages = 0;
+    QByteArray m_backendReply;
+    QByteArray m_endReason;
+    QElapsedTimer m_age;
+};
+
+} // namespace greygate

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// SmtpSession's DATA phase: framing through the DataReader, streaming to the backend,
+// header-From decisions and the final reply.
+#include "BackendSession.h"
+#include "HeaderFrom.h"
+#include "SmtpDecider.h"
+#include "SmtpSession.h"
+
+#include <memory>
+
+namespace greygate {
+
+namespace {
+
+constexpr qsizetype kMaxHeldHeaders = 64 * 1024; // header section held for header From
+
+} // namespace
+
+void SmtpSession::beginData()
+{
+    m_phase = Phase::Data;
+    qint64 limit = m_options.maxMessageSize;
+    const BackendCapabilities caps = capabilities();
+    if (caps.size > 0 && (limit <= 0 || caps.size < limit))
+        limit = caps.size;
+    m_reader = DataReader(limit, m_options.normaliseBareLf);
+    m_refusal = SmtpReply();
+    m_headerBuffer.clear();
+    m_endAfterDecision = false;
+    m_holdingHeaders = !m_tx.pending.isEmpty();
+    if (!m_holdingHeaders && !m_tx.header.isEmpty())
+        m_backend->sendData(m_tx.header);
+}
+
+void SmtpSession::processData()
+{
+    qsizetype used = 0;
+    QByteArray content;
+    const DataReader::Status status = m_reader.feed(m_in, &used, &content);
+    m_in.remove(0, used);
+    if (!content.isEmpty())
+        deliverContent(std::move(content));
+    switch (status) {
+    case DataReader::Status::NeedMore:
+        return;
+    case DataReader::Status::End:
+        if (m_holdingHeaders) {
+            m_endAfterDecision = true;
+            decideHeaderFrom();
+            return;
+        }
+        endOfData();
+        return;
+    case DataReader::Status::Fatal: {
+        // The message's end can no longer be found with certainty (SMTP smuggling): the
+        // backend never gets this message's dot and the connection ends here.
+        const DataReader::Error e = m_reader.error();
+        const QByteArrayView what = e == DataReader::Error::BareLf   ? "Bare <LF>"
+                                    : e == DataReader::Error::BareCr ? "Bare <CR>"
+                                                                     : "NUL";
+        dropBackend();
+        reply(521, "5.5.2",
+              what.toByteArray() + " received in the message: lines must end with <CR><LF>");
+        close(what.toByteArray() + " in DATA");
+        return;
+    }
+    }
+}
+
+void SmtpSession::deliverContent(QByteArray content)
+{
+    if (m_refusal.code != 0 || m_reader.error() != DataReader::Error::None)
+        return;
+    if (m_holdingHeaders) {
+        m_headerBuffer.append(content);
+        if (HeaderFrom::headerEnd(m_headerBuffer) >= 0 || m_headerBuffer.size() > kMaxHeldHeaders)
+            decideHeaderFrom();
+        return;
+    }
+    if (m_backend && m_backend->isOpen())
+        m_backend->sendData(content);
+}
+
+void SmtpSession::decideHeaderFrom()
+{
+    m_holdingHeaders = false;
+    const QByteArray from = HeaderFrom::address(m_headerBuffer);
+    const QList<QByteArray> pending = m_tx.pending;
+    auto remaining = std::make_shared<qsizetype>(pending.size());
+    auto verdicts = std::make_shared<QList<SmtpVerdict>>();
+    wait();
+    for (const QByteArray &recipient : pending) {
+        SmtpRecipientQuery q = query(recipient);
+        q.headerFrom = from;
+        q.headerFromKnown = true;
+        m_decider.decide(q, this, [this, recipient, remaining, verdicts](const SmtpVerdict &v) {
+            verdicts->append(v);
+            if (m_rcptLog.size() < 50)
+                m_rcptLog.append(recipient + QByteArrayLiteral("=header_from:") + v.reason);
+            if (--*remaining > 0)
+                return;
+            // One reply for the message: a block wins over a deferral, which wins over
+            // acceptance (the accepted recipients' triplets pass on the retry).
+            SmtpReply refusal;
+            QByteArray header = m_tx.header;
+            for (const SmtpVerdict &each : *verdicts) {
+                if (each.kind == SmtpVerdict::Kind::Reject)
+                    refusal = each.reply;
+                else if ((each.kind == SmtpVerdict::Kind::Defer ||
+                          each.kind == SmtpVerdict::Kind::TempFail ||
+                          each.kind == SmtpVerdict::Kind::Pending) &&
+                         refusal.code == 0)
+                    refusal = each.kind == SmtpVerdict::Kind::Pending
+                                  ? SmtpReply::make(451, "4.3.0", "Cannot decide now, try again")
+                                  : each.reply;
+                if (header.isEmpty() && !each.header.isEmpty())
+                    header = each.header + QByteArrayLiteral("\r\n");
+            }
+            if (refusal.code != 0) {
+                m_refusal = refusal;
+            } else if (m_backend && m_backend->isOpen()) {
+                m_backend->sendData(header);
+                m_backend->sendData(m_headerBuffer);
+            }
+            m_headerBuffer.clear();
+            m_tx.accepted.append(m_tx.pending);
+            m_tx.pending.clear();
+            if (m_endAfterDecision) {
+                m_endAfterDecision = false;
+                m_waiting = false;
+                endOfData();
+                if (!m_waiting)
+                    resume();
+                return;
+            }
+            resume();
+        });
+    }
+}
+
+void SmtpSession::endOfData()
+{
+    m_bytes += m_reader.size();
+    m_phase = Phase::Commands;
+    m_parser.reset();
+    SmtpReply refusal = m_refusal;
+    if (m_reader.error() == DataReader::Error::LineTooLong)
+        refusal =
+            SmtpReply::make(554, "5.6.0", "Message refused: a text line is longer than 1000 bytes");
+    else if (m_reader.error() == DataReader::Error::TooBig)
+        refusal = SmtpReply::make(552, "5.3.4", "Message size exceeds the fixed limit");
+    if (refusal.code != 0) {
+        // Without its dot the backend discards what it received.
+        dropBackend();
+        resetTransaction();
+        reply(refusal);
+        return;
+    }
+    if (!m_backend || !m_backend->isOpen()) {
+        dropBackend();
+        resetTransaction();
+        reply(451, "4.4.2",
+              "Connection to the mail server lost: the message was not accepted, "
+              "please try again later");
+        return;
+    }
+    wait();
+    m_backend->endData([this](const SmtpReply &final) { finishMessage(final); });
+}
+
+void SmtpSession::finishMessage(const SmtpReply &final)
+{
+    m_backendReply = final.summary();
+    if (final.isPositive())
+        ++m_messages;
+    if (m_backend && !m_backend->isOpen())
+        dropBackend();
+    resetTransaction();
+    reply(final);
+    resume();
+}
+
+} // namespace greygate
