@@ -109,7 +109,8 @@ QByteArray GreylistPolicyHandler::unavailable()
         return QByteArrayLiteral("DUNNO");
     }
     ++m_stats.failedClosed;
-    return m_deferPrefix + QByteArrayLiteral("Greylisting state unavailable, please try again later");
+    return m_deferPrefix +
+           QByteArrayLiteral("Greylisting state unavailable, please try again later");
 }
 
 QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,

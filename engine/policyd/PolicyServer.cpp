@@ -10,11 +10,28 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <sys/socket.h>
 
 Q_LOGGING_CATEGORY(lcPolicyd, "greygate.policyd", QtInfoMsg)
 
 namespace greygate {
+
+// The asynchronous path's answers of one connection, shared with the handler's callbacks:
+// a callback that comes after the connection (or the server) is gone finds null pointers.
+struct PolicyServer::AsyncSlots
+{
+    struct Slot
+    {
+        bool ready = false;
+        QByteArray action;
+    };
+    PolicyServer *server = nullptr;
+    Connection *connection = nullptr;
+    quint64 firstSeq = 0; // the request of answers.front()
+    quint64 nextSeq = 0;
+    std::deque<Slot> answers; // outstanding, in request order
+};
 
 struct PolicyServer::Connection
 {
@@ -35,6 +52,8 @@ struct PolicyServer::Connection
     bool pending = false; // in m_pending
     bool backlog = false; // in m_backlog
     bool closed = false;
+    bool stalled = false;              // asynchronous: too many answers outstanding
+    std::shared_ptr<AsyncSlots> async; // asynchronous path only
 };
 
 namespace {
@@ -53,6 +72,7 @@ PolicyServer::PolicyServer(PolicyHandler &handler, const PolicyServerOptions &op
                            QObject *parent)
     : QObject(parent)
     , m_handler(handler)
+    , m_async(handler.isAsynchronous())
     , m_options(options)
 {
     m_clock.start();
@@ -86,6 +106,10 @@ PolicyServer::PolicyServer(PolicyHandler &handler, const PolicyServerOptions &op
 PolicyServer::~PolicyServer()
 {
     for (auto &[c, owned] : m_connections) {
+        if (c->async) {
+            c->async->server = nullptr;
+            c->async->connection = nullptr;
+        }
         QObject::disconnect(c->socket, nullptr, this, nullptr);
         c->socket->abort();
         delete c->socket;
@@ -123,6 +147,11 @@ void PolicyServer::acceptConnections()
         c->peer = socket->peerAddress().toString().toLatin1() + ':' +
                   QByteArray::number(socket->peerPort());
         c->lastActivityMs = m_clock.elapsed();
+        if (m_async) {
+            c->async = std::make_shared<AsyncSlots>();
+            c->async->server = this;
+            c->async->connection = c;
+        }
         // Answers are small and the client waits for each: Nagle would hold them back.
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         // Bounded read-ahead: when a client is backlogged, TCP flow control stops it
@@ -146,7 +175,7 @@ void PolicyServer::pump(Connection *c)
 {
     if (c->closed || m_shuttingDown)
         return;
-    if (c->backlog)
+    if (c->backlog || c->stalled)
         return; // its turn comes after the next flush; data waits in the socket
     int budget = m_options.maxRequestsPerPass;
     while (budget > 0) {
@@ -164,8 +193,10 @@ void PolicyServer::pump(Connection *c)
                 break;
             c->lastActivityMs = m_clock.elapsed();
         }
-        if (!processBuffered(c, &budget))
+        if (!(m_async ? processBufferedAsync(c, &budget) : processBuffered(c, &budget)))
             return; // closed
+        if (c->stalled)
+            return; // resumed when answers come back
     }
     if (budget == 0 && (c->inPos < c->in.size() || c->socket->bytesAvailable() > 0)) {
         c->backlog = true;
@@ -210,6 +241,87 @@ bool PolicyServer::processBuffered(Connection *c, int *budget)
         c->requestStartedMs = -1;
     }
     return true;
+}
+
+bool PolicyServer::processBufferedAsync(Connection *c, int *budget)
+{
+    QByteArrayView view(c->in.constData() + c->inPos, c->in.size() - c->inPos);
+    while (*budget > 0) {
+        if (c->async->answers.size() >= size_t(kMaxAsyncInFlight)) {
+            c->stalled = true;
+            ++m_stats.asyncStalls;
+            break;
+        }
+        const PolicyRequestParser::Status status = c->parser.next(view);
+        if (status == PolicyRequestParser::Status::NeedMore)
+            break;
+        if (status == PolicyRequestParser::Status::Error) {
+            close(c, CloseReason::ProtocolError, c->parser.errorString());
+            return false;
+        }
+        --*budget;
+        ++m_stats.requests;
+        const quint64 seq = c->async->nextSeq++;
+        c->async->answers.emplace_back();
+        // The handler may answer before this returns (a protocol error closes c then).
+        m_handler.decideAsync(c->parser.request(), [shared = c->async, seq](PolicyAnswer &&answer) {
+            if (shared->server)
+                shared->server->asyncDone(*shared, seq, std::move(answer.action),
+                                          std::move(answer.error));
+        });
+        if (c->closed)
+            return false;
+    }
+    c->inPos = view.data() - c->in.constData();
+    if (view.isEmpty())
+        c->inPos = c->in.size();
+    if (c->parser.inRequest()) {
+        if (c->requestStartedMs < 0)
+            c->requestStartedMs = m_clock.elapsed();
+    } else {
+        c->requestStartedMs = -1;
+    }
+    return true;
+}
+
+void PolicyServer::asyncDone(AsyncSlots &outstanding, quint64 seq, QByteArray &&action,
+                             QByteArray &&error)
+{
+    Connection *c = outstanding.connection;
+    if (!c || c->closed || seq < outstanding.firstSeq ||
+        seq - outstanding.firstSeq >= outstanding.answers.size())
+        return;
+    if (action.isEmpty()) {
+        close(c, CloseReason::ProtocolError, error);
+        return;
+    }
+    AsyncSlots::Slot &slot = outstanding.answers[size_t(seq - outstanding.firstSeq)];
+    slot.ready = true;
+    slot.action = std::move(action);
+    // Answers leave in request order: only the ready ones at the front go out now.
+    bool moved = false;
+    while (!outstanding.answers.empty() && outstanding.answers.front().ready) {
+        const QByteArray &a = outstanding.answers.front().action;
+        c->out.append("action=", 7).append(a).append("\n\n", 2);
+        ++c->awaiting;
+        outstanding.answers.pop_front();
+        ++outstanding.firstSeq;
+        moved = true;
+    }
+    if (moved && !c->pending) {
+        c->pending = true;
+        m_pending.push_back(c);
+        scheduleFlush();
+    }
+    if (c->stalled && outstanding.answers.size() < size_t(kMaxAsyncInFlight) / 2) {
+        // Read on after the next flush (never from inside the handler's callback).
+        c->stalled = false;
+        if (!c->backlog) {
+            c->backlog = true;
+            m_backlog.push_back(c);
+            scheduleFlush();
+        }
+    }
 }
 
 void PolicyServer::scheduleFlush()
@@ -264,7 +376,9 @@ void PolicyServer::flush()
         // connection: collect first.
         std::vector<QTcpSocket *> sockets;
         for (auto &[c, owned] : m_connections) {
-            if (!c->closed)
+            // A connection still waiting for asynchronous answers closes after them (a
+            // later flush), or when the grace period ends.
+            if (!c->closed && (!c->async || c->async->answers.empty()))
                 sockets.push_back(c->socket);
         }
         for (QTcpSocket *socket : sockets)
@@ -317,7 +431,8 @@ void PolicyServer::checkTimeouts()
             continue;
         if (c->requestStartedMs >= 0 && now - c->requestStartedMs > m_options.requestTimeoutMs)
             expired.emplace_back(c, CloseReason::RequestTimeout);
-        else if (c->requestStartedMs < 0 && !c->pending && !c->backlog &&
+        else if (c->requestStartedMs < 0 && !c->pending && !c->backlog && !c->stalled &&
+                 (!c->async || c->async->answers.empty()) &&
                  now - c->lastActivityMs > m_options.idleTimeoutMs)
             expired.emplace_back(c, CloseReason::IdleTimeout);
     }
@@ -341,6 +456,8 @@ void PolicyServer::close(Connection *c, CloseReason reason, const QByteArray &de
         line.add("error", detail);
     if (c->awaiting > 0)
         line.add("unanswered", c->awaiting);
+    if (c->async && !c->async->answers.empty())
+        line.add("outstanding", qint64(c->async->answers.size()));
     switch (reason) {
     case CloseReason::ProtocolError:
         ++m_stats.protocolErrors;
@@ -363,6 +480,11 @@ void PolicyServer::close(Connection *c, CloseReason reason, const QByteArray &de
         break;
     }
 
+    if (c->async) {
+        // Late answers for it are dropped (and must not reach a server destroyed meanwhile).
+        c->async->connection = nullptr;
+        c->async->server = nullptr;
+    }
     c->socket->abort(); // no answer, nothing lingering: Postfix sees the connection drop
     c->socket->deleteLater();
     c->socket = nullptr;

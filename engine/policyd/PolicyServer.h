@@ -25,6 +25,11 @@ class PolicyHandler;
 // When the commit fails, the connections waiting for those answers are closed without an
 // answer: Postfix then applies its own default for an unavailable policy service (a
 // temporary error) instead of acting on a decision that was never recorded.
+// With an asynchronous handler (PolicyHandler::isAsynchronous(), the Redis store) requests
+// are handed to decideAsync() and their answers held per connection in request order: each
+// answer is written, after the same group commit, once it and every answer before it on that
+// connection came back. A connection with too many answers outstanding is read no further
+// until they come (TCP flow control stops the client).
 class PolicyServer : public QObject
 {
     Q_OBJECT
@@ -40,7 +45,10 @@ public:
         quint64 internalErrors = 0; // connections closed because a commit failed
         quint64 timeouts = 0;       // request or idle timeouts
         quint64 commits = 0;
+        quint64 asyncStalls = 0; // reading paused: too many answers outstanding
     };
+    // Answers one connection may have outstanding on the asynchronous path.
+    static constexpr int kMaxAsyncInFlight = 256;
 
     PolicyServer(PolicyHandler &handler, const PolicyServerOptions &options,
                  QObject *parent = nullptr);
@@ -63,6 +71,7 @@ Q_SIGNALS:
 
 private:
     struct Connection;
+    struct AsyncSlots;
     enum class CloseReason
     {
         PeerClosed,
@@ -77,6 +86,8 @@ private:
     void acceptConnections();
     void pump(Connection *c);
     bool processBuffered(Connection *c, int *budget);
+    bool processBufferedAsync(Connection *c, int *budget);
+    void asyncDone(AsyncSlots &outstanding, quint64 seq, QByteArray &&action, QByteArray &&error);
     void scheduleFlush();
     void flush();
     bool send(Connection *c); // false if the connection was closed
@@ -86,6 +97,7 @@ private:
     void maybeFinishShutdown();
 
     PolicyHandler &m_handler;
+    const bool m_async; // m_handler.isAsynchronous(), asked once
     PolicyServerOptions m_options;
     QTcpServer m_server;
     QTimer m_timeoutTimer;

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The policy server's asynchronous path with the real parts behind it: GreylistPolicyHandler
+// deciding policies in memory and greylisting through RedisDecider on a real redis-server,
+// spoken to over loopback sockets as Postfix would. Answers keep request order per
+// connection even when synchronous ones (other protocol states) sit between them; protocol
+// errors still close; Redis going away applies --redis-fail without a crash.
+
+#include "RedisTestServer.h"
+#include "greylist/GreylistEngine.h"
+#include "policyd/GreylistPolicyHandler.h"
+#include "policyd/PolicyServer.h"
+#include "store/redis/RedisConnection.h"
+#include "store/redis/RedisDecider.h"
+#include "store/redis/RedisKeys.h"
+#include "store/redis/RedisStore.h"
+#include "store/redis/RedisSyncClient.h"
+
+#include <QDeadlineTimer>
+#include <QTcpSocket>
+#include <QTest>
+#include <memory>
+
+using namespace greygate;
+using namespace greygate::test;
+
+namespace {
+
+constexpr int WaitMs = 10'000;
+
+QByteArray request(const QByteArray &client, const QByteArray &sender, const QByteArray &recipient,
+                   const QByteArray &state = "RCPT")
+{
+    return "request=smtpd_access_policy\nprotocol_state=" + state +
+           "\nprotocol_name=ESMTP\nclient_address=" + client + "\nsender=" + sender +
+           "\nrecipient=" + recipient + "\ninstance=i." + recipient + "\n\n";
+}
+
+class Client
+{
+public:
+    bool connectTo(quint16 port)
+    {
+        m_socket.connectToHost(QHostAddress::LocalHost, port);
+        QDeadlineTimer deadline(WaitMs);
+        while (m_socket.state() != QAbstractSocket::ConnectedState && !deadline.hasExpired())
+            QTest::qWait(1);
+        return m_socket.state() == QAbstractSocket::ConnectedState;
+    }
+    void send(const QByteArray &bytes)
+    {
+        m_socket.write(bytes);
+        m_socket.flush();
+    }
+    QList<QByteArray> answers(int n)
+    {
+        QList<QByteArray> out;
+        QDeadlineTimer deadline(WaitMs);
+        while (!deadline.hasExpired()) {
+            m_buffer += m_socket.readAll();
+            qsizetype end;
+            while (out.size() < n && (end = m_buffer.indexOf("\n\n")) >= 0) {
+                const QByteArray answer = m_buffer.left(end);
+                m_buffer.remove(0, end + 2);
+                out.append(answer.startsWith("action=") ? answer.mid(7) : "<bad> " + answer);
+            }
+            if (out.size() == n || m_socket.state() != QAbstractSocket::ConnectedState)
+                break;
+            QTest::qWait(1);
+        }
+        return out;
+    }
+    bool closedByServer()
+    {
+        QDeadlineTimer deadline(WaitMs);
+        while (m_socket.state() == QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
+            m_socket.readAll();
+            QTest::qWait(1);
+        }
+        return m_socket.state() != QAbstractSocket::ConnectedState;
+    }
+    void abort() { m_socket.abort(); }
+
+private:
+    QTcpSocket m_socket;
+    QByteArray m_buffer;
+};
+
+} // namespace
+
+class TestRedisPolicyServer : public QObject
+{
+    Q_OBJECT
+
+private:
+    RedisTestServer m_redis;
+    RedisOptions m_options;
+    SystemClock m_clock;
+    std::unique_ptr<RedisStore> m_store;
+    std::unique_ptr<GreylistEngine> m_engine;
+    std::unique_ptr<RedisConnection> m_connection;
+    std::unique_ptr<RedisDecider> m_decider;
+    std::unique_ptr<GreylistPolicyHandler> m_handler;
+    std::unique_ptr<PolicyServer> m_server;
+
+    void start(bool failOpen)
+    {
+        GreylistConfig config;
+        config.autoWhitelistClients = 0;
+        RedisOptions o = m_options;
+        o.failOpen = failOpen;
+        m_store = std::make_unique<RedisStore>(o, config);
+        QString error;
+        QVERIFY2(m_store->open(&error), qPrintable(error));
+        m_engine = std::make_unique<GreylistEngine>(config, m_clock);
+        m_connection = std::make_unique<RedisConnection>(o);
+        m_connection->start();
+        QTRY_VERIFY(m_connection->isUp());
+        m_store->attach(m_connection.get());
+        m_decider = std::make_unique<RedisDecider>(*m_connection, config, failOpen);
+        GreylistPolicyOptions options;
+        options.greylistText = "Greylisted for %s seconds";
+        m_handler = std::make_unique<GreylistPolicyHandler>(*m_engine, *m_store, m_clock, options);
+        QVERIFY2(m_handler->policies().load(*m_store, &error), qPrintable(error));
+        m_handler->setAsyncDecider(m_decider.get());
+        m_server = std::make_unique<PolicyServer>(*m_handler, PolicyServerOptions{});
+        QVERIFY2(m_server->listen(QHostAddress::LocalHost, 0, &error), qPrintable(error));
+    }
+    void shiftFirstBack(const TripletKey &key, qint64 seconds)
+    {
+        RedisSyncClient sync;
+        QString error;
+        QVERIFY2(sync.connect(m_options, &error), qPrintable(error));
+        const QByteArray k = RedisKeys::triplet(key);
+        const qint64 first =
+            RedisSyncClient::integer(sync.command({"HGET", k, "first"}, &error).get());
+        QVERIFY(first > 0);
+        QVERIFY(sync.command({"HSET", k, "first", QByteArray::number(first - seconds)}, &error));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (!RedisTestServer::available())
+            QSKIP("redis-server is not installed (apt-get install redis-server)");
+        QString error;
+        QVERIFY2(m_redis.start(&error), qPrintable(error));
+        m_options = *RedisOptions::fromUrl(m_redis.url(), &error);
+        m_options.timeoutMs = 1000;
+    }
+    void init()
+    {
+        RedisSyncClient sync;
+        QString error;
+        QVERIFY2(sync.connect(m_options, &error), qPrintable(error));
+        QVERIFY(sync.command({"FLUSHALL"}, &error));
+    }
+    void cleanup()
+    {
+        m_server.reset();
+        m_handler.reset();
+        m_decider.reset();
+        m_connection.reset();
+        m_store.reset();
+        m_engine.reset();
+    }
+
+    void firstSightIsDeferredAndARetryAfterTheDelayPasses()
+    {
+        start(true);
+        Client client;
+        QVERIFY(client.connectTo(m_server->serverPort()));
+        client.send(request("192.0.2.10", "alice@sender.example", "bob@example.test"));
+        QCOMPARE(client.answers(1), QList<QByteArray>{"DEFER_IF_PERMIT Greylisted for 60 seconds"});
+        shiftFirstBack(TripletKey{"192.0.2.0/24", "alice@sender.example", "bob@example.test"}, 61);
+        client.send(request("192.0.2.10", "alice@sender.example", "bob@example.test"));
+        const QList<QByteArray> second = client.answers(1);
+        QCOMPARE(second.size(), 1);
+        QVERIFY2(second[0].startsWith("PREPEND X-Greylist: delayed 6"), second[0].constData());
+        QCOMPARE(m_handler->stats().deferred, 1u);
+        QCOMPARE(m_handler->stats().passedNow, 1u);
+    }
+
+    void pipelinedAnswersKeepRequestOrderAcrossSynchronousOnes()
+    {
+        start(true);
+        Client client;
+        QVERIFY(client.connectTo(m_server->serverPort()));
+        QByteArray burst;
+        QList<QByteArray> expected;
+        for (int i = 0; i < 300; ++i) {
+            const QByteArray rcpt = "r" + QByteArray::number(i) + "@example.test";
+            if (i % 3 == 1) {
+                // Answered at once by the handler, between answers that come from Redis.
+                burst += request("192.0.2.10", "a@sender.example", rcpt, "DATA");
+                expected.append("DUNNO");
+            } else {
+                burst += request("192.0.2.10", "a@sender.example", rcpt);
+                expected.append("DEFER_IF_PERMIT Greylisted for 60 seconds");
+            }
+        }
+        client.send(burst);
+        QCOMPARE(client.answers(300), expected);
+        QCOMPARE(m_server->stats().answers, 300u);
+    }
+
+    void protocolErrorStillClosesTheConnection()
+    {
+        start(true);
+        Client client;
+        QVERIFY(client.connectTo(m_server->serverPort()));
+        client.send(request("192.0.2.10", "a@sender.example", "x@example.test") +
+                    "request=something_else\nprotocol_state=RCPT\n\n");
+        QVERIFY(client.closedByServer());
+        QCOMPARE(m_server->stats().protocolErrors, 1u);
+        Client other;
+        QVERIFY(other.connectTo(m_server->serverPort()));
+        other.send(request("192.0.2.10", "a@sender.example", "y@example.test"));
+        QCOMPARE(other.answers(1).size(), 1);
+    }
+
+    void clientLeavingWithAnswersOutstandingIsHarmless()
+    {
+        start(true);
+        for (int round = 0; round < 5; ++round) {
+            Client client;
+            QVERIFY(client.connectTo(m_server->serverPort()));
+            QByteArray burst;
+            for (int i = 0; i < 50; ++i)
+                burst += request("192.0.2.10", "a@sender.example",
+                                 "r" + QByteArray::number(i) + "@example.test");
+            client.send(burst);
+            client.abort();
+        }
+        QTRY_COMPARE(m_server->connectionCount(), 0);
+        Client client;
+        QVERIFY(client.connectTo(m_server->serverPort()));
+        client.send(request("192.0.2.10", "a@sender.example", "last@example.test"));
+        QCOMPARE(client.answers(1).size(), 1);
+    }
+
+    void redisGoneFailsOpenOrClosedThenRecovers_data()
+    {
+        QTest::addColumn<bool>("failOpen");
+        QTest::addColumn<QByteArray>("whileDown");
+        QTest::newRow("open") << true << QByteArray("DUNNO");
+        QTest::newRow("closed") << false
+                                << QByteArray("DEFER_IF_PERMIT Greylisting state unavailable, "
+                                              "please try again later");
+    }
+    void redisGoneFailsOpenOrClosedThenRecovers()
+    {
+        QFETCH(bool, failOpen);
+        QFETCH(QByteArray, whileDown);
+        start(failOpen);
+        Client client;
+        QVERIFY(client.connectTo(m_server->serverPort()));
+        m_redis.kill();
+        QTRY_VERIFY_WITH_TIMEOUT(!m_connection->isUp(), WaitMs);
+        client.send(request("192.0.2.10", "a@sender.example", "down@example.test"));
+        QCOMPARE(client.answers(1), QList<QByteArray>{whileDown});
+        QCOMPARE(failOpen ? m_handler->stats().failedOpen : m_handler->stats().failedClosed, 1u);
+        QString error;
+        QVERIFY2(m_redis.restart(&error), qPrintable(error));
+        QTRY_VERIFY_WITH_TIMEOUT(m_connection->isUp(), WaitMs);
+        client.send(request("192.0.2.10", "a@sender.example", "up@example.test"));
+        QCOMPARE(client.answers(1), QList<QByteArray>{"DEFER_IF_PERMIT Greylisted for 60 seconds"});
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRedisPolicyServer)
+#include "tst_redis_policy_server.moc"
