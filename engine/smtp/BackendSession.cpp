@@ -105,8 +105,9 @@ void BackendSession::sendData(QByteArrayView content)
         out.append(content.sliced(start, end - start));
         start = end;
     }
+    // No timer here: a backend that stops reading fills its socket, the session then stops
+    // reading the client, and the client's DATA timeout ends both.
     m_socket.write(out);
-    m_timer.start(m_options.dataTimeoutMs); // the backend must keep reading
 }
 
 void BackendSession::endData(ReplyCallback done)

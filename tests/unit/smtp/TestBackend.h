@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QList>
+#include <QTcpServer>
+#include <QTcpSocket>
+
+// A minimal in-process SMTP server for the session tests: the backend the proxy relays to.
+// It records every line it receives and every message (raw, still dot-stuffed), answers
+// 250/354 and can be told to refuse a recipient, to vanish at the final dot or to offer
+// XCLIENT. The real peers (Postfix, smtp-sink) are the integration tests' business.
+class TestBackend : public QObject
+{
+    Q_OBJECT
+
+public:
+    bool offerXclient = true;
+    bool vanishAtDot = false;
+    QByteArray refusedRecipient; // RCPT TO:<this> gets 550 5.1.1
+    QList<QByteArray> lines;     // every command line, in order
+    QList<QByteArray> messages;  // raw DATA up to and without the final ".\r\n"
+    int connections = 0;
+
+    TestBackend()
+    {
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *s = m_server.nextPendingConnection()) {
+                ++connections;
+                s->setParent(this);
+                s->write("220 backend.test ESMTP\r\n");
+                connect(s, &QTcpSocket::readyRead, this, [this, s] { onRead(s); });
+                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+            }
+        });
+    }
+    bool listen() { return m_server.listen(QHostAddress::LocalHost, 0); }
+    quint16 port() const { return m_server.serverPort(); }
+    void close() { m_server.close(); }
+
+private:
+    void onRead(QTcpSocket *s)
+    {
+        QByteArray &buf = m_buffers[s];
+        buf.append(s->readAll());
+        for (;;) {
+            if (m_inData.value(s)) {
+                const qsizetype end = buf.startsWith(".\r\n") ? 0 : buf.indexOf("\r\n.\r\n");
+                if (end < 0)
+                    return;
+                const qsizetype cut = end == 0 ? 0 : end + 2;
+                messages.append(buf.left(cut));
+                buf.remove(0, cut + 3);
+                m_inData[s] = false;
+                if (vanishAtDot) {
+                    s->abort();
+                    return;
+                }
+                s->write("250 2.0.0 Ok: queued as TEST" + QByteArray::number(messages.size()) +
+                         "\r\n");
+                continue;
+            }
+            const qsizetype lf = buf.indexOf("\r\n");
+            if (lf < 0)
+                return;
+            const QByteArray line = buf.left(lf);
+            buf.remove(0, lf + 2);
+            lines.append(line);
+            const QByteArray verb = line.left(4).toUpper();
+            if (verb == "EHLO") {
+                s->write("250-backend.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+                         "250-8BITMIME\r\n");
+                if (offerXclient)
+                    s->write("250-XCLIENT ADDR PORT NAME HELO PROTO\r\n");
+                s->write("250 ENHANCEDSTATUSCODES\r\n");
+            } else if (verb == "XCLI") {
+                s->write("220 backend.test ESMTP\r\n");
+            } else if (verb == "RCPT" && !refusedRecipient.isEmpty() &&
+                       line.contains(QByteArray("<" + refusedRecipient + ">"))) {
+                s->write("550 5.1.1 <" + refusedRecipient + ">: Recipient address rejected\r\n");
+            } else if (verb == "DATA") {
+                m_inData[s] = true;
+                s->write("354 End data with <CR><LF>.<CR><LF>\r\n");
+            } else if (verb == "QUIT") {
+                s->write("221 2.0.0 Bye\r\n");
+                s->disconnectFromHost();
+                return;
+            } else {
+                s->write("250 2.0.0 Ok\r\n");
+            }
+        }
+    }
+
+    QTcpServer m_server;
+    QHash<QTcpSocket *, QByteArray> m_buffers;
+    QHash<QTcpSocket *, bool> m_inData;
+};

@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The SMTP proxy's client session against the real decision engine (SQLite store, greylist
+// engine, policy handler) and an in-process backend: greylisting at RCPT without touching
+// the backend, relaying with XCLIENT and X-Greylist, PIPELINING order, the recipient limit,
+// STARTTLS injection, DATA framing, timeouts, backend failures and the 421 on shutdown.
+
+#include "TestBackend.h"
+#include "greylist/Clock.h"
+#include "greylist/GreylistEngine.h"
+#include "policyd/GreylistPolicyHandler.h"
+#include "smtp/PolicyHandlerDecider.h"
+#include "smtp/SmtpServer.h"
+#include "store/SqliteStore.h"
+
+#include <QDeadlineTimer>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QSslSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <memory>
+
+using namespace greygate;
+
+namespace {
+
+const QByteArray kMail = QByteArrayLiteral("MAIL FROM:<alice@sender.example>\r\n");
+
+// One client connection, driven from the test's event loop (the server runs in it too).
+class Client
+{
+public:
+    bool connectTo(quint16 port)
+    {
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        QSignalSpy connected(&socket, &QTcpSocket::connected);
+        return socket.state() == QAbstractSocket::ConnectedState || connected.wait(5000);
+    }
+    void send(const QByteArray &bytes) { socket.write(bytes); }
+
+    // The next n complete replies (multi-line replies whole), or fewer on timeout.
+    QList<QByteArray> replies(int n, int timeoutMs = 5000)
+    {
+        QList<QByteArray> out;
+        const QDeadlineTimer deadline(timeoutMs);
+        while (out.size() < n && !deadline.hasExpired()) {
+            if (takeReply(&out))
+                continue;
+            if (!socket.waitForReadyRead(0))
+                QTest::qWait(5);
+            buffer.append(socket.readAll());
+        }
+        return out;
+    }
+    QByteArray reply(int timeoutMs = 5000) { return replies(1, timeoutMs).value(0); }
+    bool waitClosed(int timeoutMs = 5000)
+    {
+        QDeadlineTimer deadline(timeoutMs);
+        while (socket.state() != QAbstractSocket::UnconnectedState && !deadline.hasExpired()) {
+            QTest::qWait(5);
+            buffer.append(socket.readAll());
+        }
+        return socket.state() == QAbstractSocket::UnconnectedState;
+    }
+
+    QSslSocket socket;
+    QByteArray buffer;
+
+private:
+    bool takeReply(QList<QByteArray> *out)
+    {
+        qsizetype pos = 0;
+        while (true) {
+            const qsizetype lf = buffer.indexOf("\r\n", pos);
+            if (lf < 0)
+                return false;
+            const QByteArray line = buffer.mid(pos, lf - pos);
+            pos = lf + 2;
+            if (line.size() <= 3 || line[3] == ' ') {
+                out->append(buffer.left(pos));
+                buffer.remove(0, pos);
+                return true;
+            }
+        }
+    }
+};
+
+int code(const QByteArray &reply)
+{
+    return reply.left(3).toInt();
+}
+
+} // namespace
+
+class TestSmtpSession : public QObject
+{
+    Q_OBJECT
+
+private:
+    struct Proxy
+    {
+        QTemporaryDir dir;
+        ManualClock clock{1'800'000'000};
+        std::unique_ptr<SqliteStore> store;
+        std::unique_ptr<GreylistEngine> engine;
+        std::unique_ptr<GreylistPolicyHandler> handler;
+        std::unique_ptr<PolicyHandlerDecider> decider;
+        std::unique_ptr<SmtpServer> server;
+        TestBackend backend;
+        SmtpProxyOptions options;
+    };
+
+    std::unique_ptr<Proxy> m_proxy;
+
+    // Starts the proxy over a fresh store; `tweak` adjusts the options first.
+    bool startProxy(const std::function<void(SmtpProxyOptions &)> &tweak = {})
+    {
+        m_proxy = std::make_unique<Proxy>();
+        Proxy &p = *m_proxy;
+        if (!p.backend.listen())
+            return false;
+        SqliteStoreOptions storeOptions;
+        storeOptions.dbdir = p.dir.path();
+        p.store = std::make_unique<SqliteStore>(storeOptions);
+        QString error;
+        if (!p.store->open(&error))
+            return false;
+        p.engine = std::make_unique<GreylistEngine>(GreylistConfig{}, p.clock);
+        GreylistPolicyOptions policy;
+        policy.hostname = "mx.proxy.test";
+        p.handler = std::make_unique<GreylistPolicyHandler>(*p.engine, *p.store, p.clock, policy);
+        p.decider =
+            std::make_unique<PolicyHandlerDecider>(*p.handler, *p.handler, *p.engine, p.clock);
+        p.options.listenAddress = QHostAddress(QHostAddress::LocalHost);
+        p.options.listenPort = 0;
+        p.options.backendAddress = QHostAddress(QHostAddress::LocalHost);
+        p.options.backendPort = p.backend.port();
+        p.options.hostname = "mx.proxy.test";
+        if (tweak)
+            tweak(p.options);
+        p.server = std::make_unique<SmtpServer>(p.options, *p.decider);
+        if (!p.server->listen(&error)) {
+            qWarning("%s", qPrintable(error));
+            return false;
+        }
+        return true;
+    }
+
+    // Connects, reads the banner and says EHLO.
+    bool greet(Client &c)
+    {
+        if (!c.connectTo(m_proxy->server->serverPort()) || code(c.reply()) != 220)
+            return false;
+        c.send("EHLO client.example\r\n");
+        return code(c.reply()) == 250;
+    }
+
+    // Makes the triplet (127.0.0.1, alice@sender.example, rcpt) pass: first sight, then
+    // the greylist delay goes by on the manual clock.
+    void prePass(const QByteArray &rcpt)
+    {
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<" + rcpt + ">\r\nQUIT\r\n");
+        const QList<QByteArray> r = c.replies(3);
+        QCOMPARE(r.size(), 3);
+        QCOMPARE(code(r[1]), 451);
+        m_proxy->clock.advanceSeconds(61);
+    }
+
+private Q_SLOTS:
+    void cleanup() { m_proxy.reset(); }
+
+    void greylisted_recipient_gets_451_and_the_backend_is_never_contacted()
+    {
+        QVERIFY(startProxy());
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail);
+        QCOMPARE(c.reply(), QByteArray("250 2.1.0 Ok\r\n"));
+        c.send("RCPT TO:<bob@example.test>\r\n");
+        const QByteArray r = c.reply();
+        QVERIFY2(r.startsWith("451 4.7.1 Greylisted"), r.constData());
+        c.send("DATA\r\n");
+        QVERIFY2(c.reply().startsWith("554 5.5.1"), "DATA without recipients");
+        QCOMPARE(m_proxy->backend.connections, 1); // the start-up EHLO probe only
+        QVERIFY(!m_proxy->backend.lines.join(' ').contains("MAIL"));
+    }
+
+    void a_retry_after_the_delay_is_relayed_with_xclient_and_x_greylist()
+    {
+        QVERIFY(startProxy());
+        prePass("bob@example.test");
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<bob@example.test>\r\n");
+        QList<QByteArray> r = c.replies(2);
+        QCOMPARE(r.value(1), QByteArray("250 2.0.0 Ok\r\n")); // the backend's own RCPT reply
+        c.send("DATA\r\n");
+        QCOMPARE(code(c.reply()), 354);
+        c.send("Subject: hi\r\n\r\n..a stuffed line\r\nbody\r\n.\r\n");
+        QCOMPARE(c.reply(), QByteArray("250 2.0.0 Ok: queued as TEST1\r\n"));
+
+        const TestBackend &b = m_proxy->backend;
+        const QByteArray all = b.lines.join('\n');
+        QVERIFY2(all.contains("XCLIENT ADDR=127.0.0.1 PORT="), all.constData());
+        QVERIFY2(all.contains("HELO=client.example PROTO=ESMTP"), all.constData());
+        QVERIFY2(all.contains("MAIL FROM:<alice@sender.example>\nRCPT TO:<bob@example.test>"),
+                 all.constData());
+        QCOMPARE(b.messages.size(), 1);
+        const QByteArray &message = b.messages[0];
+        QVERIFY2(message.startsWith("X-Greylist: delayed 61 seconds by greygate-"),
+                 message.constData());
+        QVERIFY2(message.endsWith("Subject: hi\r\n\r\n..a stuffed line\r\nbody\r\n"),
+                 message.constData());
+    }
+
+    void pipelined_commands_get_their_replies_in_order()
+    {
+        QVERIFY(startProxy());
+        prePass("known@example.test");
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<new@example.test>\r\nRCPT TO:<known@example.test>\r\n"
+                       "RCPT TO:<refused@example.test>\r\nNOOP\r\nBOGUS\r\nRSET\r\n");
+        m_proxy->backend.refusedRecipient = "refused@example.test";
+        const QList<QByteArray> r = c.replies(7);
+        QCOMPARE(r.size(), 7);
+        QCOMPARE(code(r[0]), 250);                      // MAIL
+        QCOMPARE(code(r[1]), 451);                      // new: greylisted
+        QCOMPARE(r[2], QByteArray("250 2.0.0 Ok\r\n")); // known: the backend's reply
+        QCOMPARE(code(r[3]), 451); // refused@ is new too: greylisted before the backend
+        QCOMPARE(r[4], QByteArray("250 2.0.0 Ok\r\n")); // NOOP
+        QCOMPARE(code(r[5]), 500);                      // unknown command, session goes on
+        QCOMPARE(code(r[6]), 250);                      // RSET
+    }
+
+    void the_backend_refusing_a_recipient_is_relayed()
+    {
+        QVERIFY(startProxy());
+        prePass("nobody@example.test");
+        m_proxy->backend.refusedRecipient = "nobody@example.test";
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<nobody@example.test>\r\n");
+        const QList<QByteArray> r = c.replies(2);
+        QCOMPARE(r.value(1),
+                 QByteArray("550 5.1.1 <nobody@example.test>: Recipient address rejected\r\n"));
+    }
+
+    void recipients_beyond_100_get_452()
+    {
+        QVERIFY(startProxy());
+        Client c;
+        QVERIFY(greet(c));
+        QByteArray batch = kMail;
+        for (int i = 0; i < 101; ++i)
+            batch += "RCPT TO:<r" + QByteArray::number(i) + "@example.test>\r\n";
+        c.send(batch);
+        const QList<QByteArray> r = c.replies(102, 20000);
+        QCOMPARE(r.size(), 102);
+        QCOMPARE(code(r[100]), 451); // the 100th recipient is still decided
+        QVERIFY2(r[101].startsWith("452 4.5.3"), r[101].constData());
+    }
+
+    void starttls_throws_away_pipelined_plaintext()
+    {
+        QTemporaryDir certDir;
+        const QString cert = certDir.filePath(QStringLiteral("cert.pem"));
+        const QString key = certDir.filePath(QStringLiteral("key.pem"));
+        QProcess openssl;
+        openssl.start(QStringLiteral("openssl"),
+                      {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                       QStringLiteral("rsa:2048"), QStringLiteral("-nodes"),
+                       QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
+                       QStringLiteral("/CN=mx.proxy.test"), QStringLiteral("-keyout"), key,
+                       QStringLiteral("-out"), cert});
+        QVERIFY(openssl.waitForFinished(60000));
+        QCOMPARE(openssl.exitCode(), 0);
+        QVERIFY(startProxy([&](SmtpProxyOptions &o) {
+            o.tlsCertFile = cert;
+            o.tlsKeyFile = key;
+        }));
+        Client c;
+        QVERIFY(c.connectTo(m_proxy->server->serverPort()));
+        QCOMPARE(code(c.reply()), 220);
+        c.send("EHLO client.example\r\n");
+        QVERIFY(c.reply().contains("250 STARTTLS\r\n"));
+        c.send("STARTTLS\r\nNOOP\r\nMAIL FROM:<injected@evil.example>\r\n");
+        QCOMPARE(c.reply(), QByteArray("220 2.0.0 Ready to start TLS\r\n"));
+        QVERIFY(c.buffer.isEmpty());
+        c.socket.setPeerVerifyMode(QSslSocket::VerifyNone);
+        c.socket.startClientEncryption();
+        QSignalSpy encrypted(&c.socket, &QSslSocket::encrypted);
+        QVERIFY(encrypted.wait(10000));
+        // Inside TLS the session starts over: the first reply is the EHLO's, so neither the
+        // NOOP nor the MAIL sent in plaintext was answered, and MAIL needs EHLO again.
+        c.send("MAIL FROM:<a@b.example>\r\nEHLO client.example\r\n");
+        const QList<QByteArray> r = c.replies(2);
+        QCOMPARE(r.size(), 2);
+        QVERIFY2(r[0].startsWith("503"), r[0].constData());
+        QVERIFY2(r[1].startsWith("250-mx.proxy.test\r\n"), r[1].constData());
+        QVERIFY(!r[1].contains("STARTTLS"));
+    }
+
+    void smuggled_end_of_data_is_refused_and_never_reaches_the_backend()
+    {
+        QVERIFY(startProxy());
+        prePass("bob@example.test");
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<bob@example.test>\r\nDATA\r\n");
+        QCOMPARE(c.replies(3).size(), 3);
+        c.send("Subject: x\r\n\r\nbody\n.\nMAIL FROM:<evil@x.example>\r\n");
+        QVERIFY2(c.reply().startsWith("521 5.5.2 Bare <LF>"), c.buffer.constData());
+        QVERIFY(c.waitClosed());
+        QTRY_VERIFY(m_proxy->server->sessionCount() == 0);
+        QVERIFY(m_proxy->backend.messages.isEmpty());
+        QVERIFY(!m_proxy->backend.lines.join(' ').contains("evil"));
+    }
+
+    void a_backend_that_vanishes_after_the_dot_gives_451()
+    {
+        QVERIFY(startProxy());
+        prePass("bob@example.test");
+        m_proxy->backend.vanishAtDot = true;
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<bob@example.test>\r\nDATA\r\n");
+        QCOMPARE(c.replies(3).size(), 3);
+        c.send("Subject: x\r\n\r\nbody\r\n.\r\n");
+        QVERIFY2(c.reply().startsWith("451 4.4.2"), c.buffer.constData());
+        c.send("NOOP\r\n"); // the session itself goes on
+        QCOMPARE(code(c.reply()), 250);
+    }
+
+    void a_backend_that_is_down_gives_451_to_the_recipient()
+    {
+        QVERIFY(startProxy());
+        prePass("bob@example.test");
+        m_proxy->backend.close();
+        QTcpServer taken; // nothing listens on the backend's port any more
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<bob@example.test>\r\n");
+        const QList<QByteArray> r = c.replies(2);
+        QVERIFY2(r.value(1).startsWith("451 4.4.1"), r.value(1).constData());
+    }
+
+    void an_idle_client_gets_421_after_the_command_timeout()
+    {
+        QVERIFY(startProxy([](SmtpProxyOptions &o) { o.commandTimeoutMs = 200; }));
+        Client c;
+        QVERIFY(greet(c));
+        QVERIFY2(c.reply().startsWith("421 4.4.2"), c.buffer.constData());
+        QVERIFY(c.waitClosed());
+    }
+
+    void a_client_that_stalls_in_data_is_cut_off_and_nothing_is_delivered()
+    {
+        QVERIFY(startProxy([](SmtpProxyOptions &o) { o.dataTimeoutMs = 200; }));
+        prePass("bob@example.test");
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<bob@example.test>\r\nDATA\r\n");
+        QCOMPARE(c.replies(3).size(), 3);
+        c.send("Subject: half\r\n");
+        QVERIFY2(c.reply().startsWith("421 4.4.2"), c.buffer.constData());
+        QVERIFY(c.waitClosed());
+        QVERIFY(m_proxy->backend.messages.isEmpty());
+    }
+
+    void an_early_talker_is_dropped_with_554()
+    {
+        QVERIFY(startProxy([](SmtpProxyOptions &o) { o.bannerDelayMs = 300; }));
+        Client c;
+        QVERIFY(c.connectTo(m_proxy->server->serverPort()));
+        c.send("EHLO too.early\r\n");
+        const QByteArray r = c.reply();
+        QVERIFY2(r.startsWith("554 "), r.constData());
+        QVERIFY(c.waitClosed());
+    }
+
+    void shutdown_says_421_to_idle_sessions_and_finishes()
+    {
+        QVERIFY(startProxy());
+        Client c;
+        QVERIFY(greet(c));
+        QSignalSpy finished(m_proxy->server.get(), &SmtpServer::shutdownFinished);
+        m_proxy->server->shutdown();
+        QVERIFY2(c.reply().startsWith("421 4.3.2"), c.buffer.constData());
+        QVERIFY(c.waitClosed());
+        QTRY_COMPARE(finished.count(), 1);
+        QCOMPARE(m_proxy->server->sessionCount(), 0);
+    }
+
+    void connections_over_the_per_client_limit_get_421()
+    {
+        QVERIFY(startProxy([](SmtpProxyOptions &o) { o.maxPerClient = 2; }));
+        Client a;
+        Client b;
+        Client extra;
+        QVERIFY(greet(a));
+        QVERIFY(greet(b));
+        QVERIFY(extra.connectTo(m_proxy->server->serverPort()));
+        QVERIFY2(extra.reply().startsWith("421 4.7.0"), extra.buffer.constData());
+        QVERIFY(extra.waitClosed());
+        a.send("NOOP\r\n"); // the others are served on
+        QCOMPARE(code(a.reply()), 250);
+    }
+
+    void over_long_command_lines_get_500_and_the_session_goes_on()
+    {
+        QVERIFY(startProxy());
+        Client c;
+        QVERIFY(greet(c));
+        c.send("NOOP " + QByteArray(505, 'x') + "\r\n"); // 512 with the CRLF
+        QCOMPARE(code(c.reply()), 250);
+        c.send("NOOP " + QByteArray(506, 'x') + "\r\n"); // 513
+        QVERIFY2(c.reply().startsWith("500 5.5.6"), c.buffer.constData());
+        c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        const QList<QByteArray> r = c.replies(3);
+        QCOMPARE(r.size(), 3);
+        for (const QByteArray &each : r)
+            QCOMPARE(code(each), 500);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSmtpSession)
+#include "tst_smtp_session.moc"
