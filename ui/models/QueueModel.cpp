@@ -13,9 +13,13 @@ using protocol::TripletRef;
 
 namespace {
 
-constexpr int kMaxQueuedRefreshes = 64; // rows waiting to be read again
-constexpr int kMaxRefreshesInFlight = 8;
-constexpr int kRefreshIntervalMs = 200;
+// Rows read again after an event. Each read walks the proxy's whole queue (tens of ms for a
+// million), and the connection allows 100 requests a second for every page of the console:
+// at most one read per tick, four a second, however busy the proxy is. Beyond the bounded
+// backlog the model says it is outdated (the page offers a reload) instead of hammering it.
+constexpr int kMaxQueuedRefreshes = 64;
+constexpr int kMaxRefreshesInFlight = 2;
+constexpr int kRefreshIntervalMs = 250;
 
 QString sortKeyOf(int column)
 {
@@ -142,7 +146,9 @@ void QueueModel::reload()
     beginResetModel();
     m_rows.clear();
     m_keys.clear();
+    m_pairs.clear();
     m_refresh.clear();
+    setOutdated(false);
     m_nextOffset = 0;
     m_loaded = false;
     endResetModel();
@@ -202,6 +208,7 @@ void QueueModel::onPage(quint64, qint64 offset, const protocol::QueuePage &page)
         if (m_keys.contains(key))
             continue;
         m_keys.insert(key);
+        ++m_pairs[pairOf(e.sender, e.recipient)];
         fresh.append(e);
     }
     setFetching(false);
@@ -246,6 +253,19 @@ QString QueueModel::keyOf(const QString &client, const QString &sender, const QS
 QString QueueModel::keyOf(const QueueEntry &e)
 {
     return keyOf(e.client, e.sender, e.recipient);
+}
+
+QString QueueModel::pairOf(const QString &sender, const QString &recipient)
+{
+    return sender + u'\n' + recipient;
+}
+
+void QueueModel::setOutdated(bool outdated)
+{
+    if (outdated == m_outdated)
+        return;
+    m_outdated = outdated;
+    Q_EMIT outdatedChanged(outdated);
 }
 
 int QueueModel::rowOf(const TripletRef &key) const
@@ -430,6 +450,9 @@ void QueueModel::removeRow(const TripletRef &key)
     beginRemoveRows({}, row, row);
     m_rows.removeAt(row);
     m_keys.remove(keyOf(key.client, key.sender, key.recipient));
+    const QString pair = pairOf(key.sender, key.recipient);
+    if (--m_pairs[pair] <= 0)
+        m_pairs.remove(pair);
     endRemoveRows();
     // It was before the next page's offset: the next page starts one earlier.
     m_nextOffset = std::max<qint64>(0, m_nextOffset - 1);
@@ -458,13 +481,7 @@ void QueueModel::onEvents(const QString &proxyId, const QJsonArray &events)
             // finds its network's entry. Only rows loaded here are read again, and first
             // sights where they would be in view.
             const TripletRef lower{key.client, key.sender.toLower(), key.recipient.toLower()};
-            bool loaded = false;
-            for (const QueueEntry &row : std::as_const(m_rows)) {
-                if (row.sender == lower.sender && row.recipient == lower.recipient) {
-                    loaded = true;
-                    break;
-                }
-            }
+            const bool loaded = m_pairs.contains(pairOf(lower.sender, lower.recipient));
             const bool firstSight = e.value(QStringLiteral("outcome")).toString() == u"deferred" &&
                                     e.value(QStringLiteral("attempts")).toInteger() == 1;
             if (loaded)
@@ -477,8 +494,10 @@ void QueueModel::onEvents(const QString &proxyId, const QJsonArray &events)
 
 void QueueModel::refreshSoon(const TripletRef &key, bool mayInsert)
 {
-    if (m_refresh.size() >= kMaxQueuedRefreshes)
-        return; // bounded: the admin's reload reads everything again
+    if (m_refresh.size() >= kMaxQueuedRefreshes) {
+        setOutdated(true); // bounded: the admin's reload reads everything again
+        return;
+    }
     m_refresh.insert(keyOf(key.client, key.sender, key.recipient), Refresh{key, mayInsert});
     if (!m_refreshTimer.isActive())
         m_refreshTimer.start();
@@ -486,7 +505,7 @@ void QueueModel::refreshSoon(const TripletRef &key, bool mayInsert)
 
 void QueueModel::sendRefreshes()
 {
-    while (!m_refresh.isEmpty() && m_refreshesInFlight < kMaxRefreshesInFlight) {
+    if (!m_refresh.isEmpty() && m_refreshesInFlight < kMaxRefreshesInFlight) {
         const auto it = m_refresh.begin();
         const Refresh refresh = it.value();
         const TripletRef &key = refresh.key;
@@ -601,6 +620,7 @@ void QueueModel::insertNew(const QueueEntry &e)
     beginInsertRows({}, row, row);
     m_rows.insert(row, e);
     m_keys.insert(keyOf(e));
+    ++m_pairs[pairOf(e.sender, e.recipient)];
     endInsertRows();
     ++m_nextOffset; // it is now before the next page's offset on the proxy
     setTotal(m_total + 1);

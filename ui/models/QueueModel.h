@@ -78,6 +78,8 @@ public:
     void reload();
     qint64 total() const { return m_total; } // entries matching the filter on the proxy
     bool isLoading() const { return m_fetching; }
+    // More changed on the proxy than this model could follow row by row: reload() to see it.
+    bool isOutdated() const { return m_outdated; }
     QString lastError() const { return m_lastError; }
 
     int rowCount(const QModelIndex &parent = {}) const override;
@@ -106,6 +108,7 @@ Q_SIGNALS:
     void totalChanged(qint64 total);
     void pageLoaded(qint64 offset, int rows);
     void loadFailed(const QString &message);
+    void outdatedChanged(bool outdated);
     // action: "release", "delete", "permit"
     void actionDone(const QString &action, const greygate::protocol::TripletRef &triplet);
     void actionFailed(const QString &action, const greygate::protocol::TripletRef &triplet,
@@ -114,6 +117,8 @@ Q_SIGNALS:
 private:
     static QString keyOf(const QString &client, const QString &sender, const QString &recipient);
     static QString keyOf(const protocol::QueueEntry &e);
+    static QString pairOf(const QString &sender, const QString &recipient);
+    void setOutdated(bool outdated);
     void requestPage(qint64 offset);
     void onPage(quint64 generation, qint64 offset, const protocol::QueuePage &page);
     void act(const QString &action, int row);
@@ -140,7 +145,9 @@ private:
     bool m_descending = true;
     int m_pageSize = kDefaultPageSize;
     QList<protocol::QueueEntry> m_rows;
-    QSet<QString> m_keys; // of the loaded rows: pages read while the queue moves may overlap
+    QSet<QString> m_keys;        // of the loaded rows: pages read while the queue moves may overlap
+    QHash<QString, int> m_pairs; // sender+recipient of the loaded rows: attempts to follow
+    bool m_outdated = false;
     qint64 m_total = 0;
     qint64 m_nextOffset = 0; // the server offset of the next page
     bool m_fetching = false;

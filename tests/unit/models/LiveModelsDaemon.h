@@ -19,6 +19,18 @@
 
 namespace greygate::test {
 
+// The tests run as root with root-owned temp dirs: a greygated that drops privileges is told
+// to keep root, when the build has that option.
+inline QStringList keepRootOption()
+{
+    static const bool knows = [] {
+        const ProgramResult help =
+            runProgram(program(QStringLiteral("greygated")), {QStringLiteral("--help")}, 10'000);
+        return QByteArray(help.out + help.err).contains("--user");
+    }();
+    return knows ? QStringList{QStringLiteral("--user=root")} : QStringList();
+}
+
 struct LiveModelsDaemon
 {
     QTemporaryDir dir;
@@ -45,7 +57,7 @@ struct LiveModelsDaemon
                                    QStringLiteral("--dbdir=") + dbdir,
                                    QStringLiteral("--delay=%1").arg(delaySeconds),
                                    QStringLiteral("--control-listen=127.0.0.1:0")} +
-                       extra;
+                       keepRootOption() + extra;
             },
             30'000, &error);
         if (!up)
