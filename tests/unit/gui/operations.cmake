@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# console-ops: the settings registry, the main window, the policy dialog, the Proxies page
+# against a real greygated, and the bundled engine (offscreen).
+greygate_add_test(tst_settings_registry SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_settings_registry.cpp
+    LIBS greygate_console)
+greygate_add_test(tst_main_window SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_main_window.cpp
+    LIBS greygate_console)
+greygate_add_test(tst_policy_dialog SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_policy_dialog.cpp
+    LIBS greygate_console)
