@@ -128,6 +128,7 @@ const QList<Spec> &specs()
         {"inet", Arg::Required, "[HOST:]PORT",
          "listen on PORT at HOST (default 127.0.0.1:10023; IPv6 as [::1]:10023)", true,
          [](DaemonOptions &o, const QString &v, QString *e) {
+             o.inetGiven = true;
              return parseHostPort(v, 1, &o.listenHost, &o.listenPort, e);
          }},
         {"control-listen", Arg::Required, "HOST:PORT",
@@ -154,6 +155,98 @@ const QList<Spec> &specs()
              }
              return parseHostPort(v, 0, &o.metricsHost, &o.metricsPort, e);
          }},
+        {"smtp-listen", Arg::Required, "HOST:PORT",
+         "run the SMTP proxy at HOST:PORT (port 0: any free port, logged); without --inet the "
+         "policy server is then not started",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             if (v.trimmed().isEmpty()) {
+                 o.smtpListenHost.clear();
+                 o.smtpListenPort = 0;
+                 return true;
+             }
+             return parseHostPort(v, 0, &o.smtpListenHost, &o.smtpListenPort, e);
+         }},
+        {"smtp-backend", Arg::Required, "HOST:PORT",
+         "the MTA the SMTP proxy relays accepted mail to (required with --smtp-listen)", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             return parseHostPort(v, 1, &o.smtpBackendHost, &o.smtpBackendPort, e);
+         }},
+        {"smtp-hostname", Arg::Required, "NAME",
+         "the proxy's name in its banner and EHLO (default: the host name)", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const QString name = v.trimmed();
+             static const QRegularExpression host(
+                 QStringLiteral("^[A-Za-z0-9.\\-\\[\\]:]{1,253}$"));
+             if (!host.match(name).hasMatch()) {
+                 *e = u'"' + v + u"\" is not a host name";
+                 return false;
+             }
+             o.smtpHostname = name;
+             return true;
+         }},
+        {"smtp-pass-client", Arg::Required, "auto|xclient|proxy-v1|proxy-v2|none",
+         "how the backend learns the real client: auto (default) uses XCLIENT when the backend "
+         "offers it; xclient requires it; proxy-v1/proxy-v2 send a PROXY protocol header",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const QString m = v.trimmed().toLower();
+             if (m != u"auto" && m != u"xclient" && m != u"proxy-v1" && m != u"proxy-v2" &&
+                 m != u"none") {
+                 *e = u'"' + v + u"\" is not auto, xclient, proxy-v1, proxy-v2 or none";
+                 return false;
+             }
+             o.smtpPassClient = m;
+             return true;
+         }},
+        {"smtp-tls-cert", Arg::Required, "FILE",
+         "PEM certificate (chain) for the proxy's STARTTLS (with --smtp-tls-key)", true,
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.smtpTlsCert = v.trimmed();
+             return true;
+         }},
+        {"smtp-tls-key", Arg::Required, "FILE",
+         "the unencrypted PEM private key of --smtp-tls-cert", true,
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.smtpTlsKey = v.trimmed();
+             return true;
+         }},
+        {"smtp-bare-lf", Arg::Required, "refuse|normalise",
+         "a bare LF or CR in DATA: refuse (default: 521 and the connection closed) or normalise "
+         "to CRLF (never an end of data)",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const QString m = v.trimmed().toLower();
+             if (m != u"refuse" && m != u"normalise" && m != u"normalize") {
+                 *e = u'"' + v + u"\" is neither refuse nor normalise";
+                 return false;
+             }
+             o.smtpNormaliseBareLf = m != u"refuse";
+             return true;
+         }},
+        {"smtp-max-connections", Arg::Required, "N", "SMTP proxy sessions at once (default 2500)",
+         true, intOption(&DaemonOptions::smtpMaxConnections, 1, 1'000'000)},
+        {"smtp-max-per-client", Arg::Required, "N",
+         "SMTP proxy sessions at once from one client address (default 20; 0: no limit)", true,
+         intOption(&DaemonOptions::smtpMaxPerClient, 0, 1'000'000)},
+        {"smtp-rate-per-client", Arg::Required, "N",
+         "SMTP proxy connections per minute from one client address (default 0: no limit)", true,
+         intOption(&DaemonOptions::smtpRatePerClient, 0, 1'000'000)},
+        {"smtp-max-message-size", Arg::Required, "BYTES",
+         "largest message (advertised as SIZE; default 52428800)", true,
+         intOption(&DaemonOptions::smtpMaxMessageSize, 1024, qint64(1) << 40)},
+        {"smtp-command-timeout", Arg::Required, "S",
+         "seconds a client may take for a command (default 300)", true,
+         intOption(&DaemonOptions::smtpCommandTimeoutSeconds, 1, 3600)},
+        {"smtp-data-timeout", Arg::Required, "S",
+         "seconds a client may pause within DATA (default 180)", true,
+         intOption(&DaemonOptions::smtpDataTimeoutSeconds, 1, 3600)},
+        {"smtp-final-timeout", Arg::Required, "S",
+         "seconds the backend may take to answer the final dot (default 600)", true,
+         intOption(&DaemonOptions::smtpFinalTimeoutSeconds, 1, 7200)},
+        {"smtp-banner-delay-ms", Arg::Required, "N",
+         "wait N ms before the banner; clients that talk first get 554 (default 0)", true,
+         intOption(&DaemonOptions::smtpBannerDelayMs, 0, 60'000)},
         {"dbdir", Arg::Required, "DIR", "directory of the greylist database", true,
          [](DaemonOptions &o, const QString &v, QString *e) {
              if (v.trimmed().isEmpty()) {

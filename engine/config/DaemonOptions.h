@@ -68,6 +68,26 @@ struct DaemonOptions
     // bare PORT listens on 127.0.0.1.
     QString metricsHost;
     quint16 metricsPort = 0;
+    // The SMTP proxy (docs/smtp.md): on when --smtp-listen is set, beside the policy server,
+    // or alone when --inet was not given. Plain values; greygated checks the addresses.
+    QString smtpListenHost;
+    quint16 smtpListenPort = 0;
+    QString smtpBackendHost;
+    quint16 smtpBackendPort = 0;
+    QString smtpHostname;                            // banner and EHLO; empty: the host name
+    QString smtpPassClient = QStringLiteral("auto"); // auto|xclient|proxy-v1|proxy-v2|none
+    QString smtpTlsCert;                             // with smtpTlsKey: STARTTLS offered
+    QString smtpTlsKey;
+    bool smtpNormaliseBareLf = false; // --smtp-bare-lf=normalise (default refuse)
+    int smtpMaxConnections = 2500;
+    int smtpMaxPerClient = 20;
+    int smtpRatePerClient = 0; // connections per minute per client; 0: no limit
+    qint64 smtpMaxMessageSize = 50 * 1024 * 1024;
+    int smtpCommandTimeoutSeconds = 300;
+    int smtpDataTimeoutSeconds = 180;
+    int smtpFinalTimeoutSeconds = 600;
+    int smtpBannerDelayMs = 0;
+    bool inetGiven = false; // --inet was given (the policy server then runs beside the proxy)
 
     // Parses the command line (without the program name), reading --config's file first.
     // On Error, *error tells what is wrong and where (file:line for config file errors).

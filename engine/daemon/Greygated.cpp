@@ -12,6 +12,8 @@
 #include "greylist/GreylistEngine.h"
 #include "policyd/GreylistPolicyHandler.h"
 #include "policyd/PolicyServer.h"
+#include "smtp/PolicyHandlerDecider.h"
+#include "smtp/SmtpServer.h"
 #include "store/SqliteStore.h"
 #include "util/LogLine.h"
 #include "util/Version.h"
@@ -62,6 +64,8 @@ Greygated::Greygated(const DaemonOptions &options, QObject *parent)
 Greygated::~Greygated()
 {
     m_metrics.reset();
+    m_smtp.reset();
+    m_smtpDecider.reset();
     m_control.reset();
     m_server.reset();
     m_recorder.reset();
@@ -136,7 +140,9 @@ int Greygated::start()
 
     // Listen first: a port in use fails at once, before a long load; Postfix connections
     // that arrive during the load wait in the kernel's backlog rather than being refused.
-    if (!m_server->listen(address, m_options.listenPort, &error)) {
+    // With --smtp-listen and without --inet the proxy runs alone: no policy server socket.
+    const bool policyServer = m_options.smtpListenHost.isEmpty() || m_options.inetGiven;
+    if (policyServer && !m_server->listen(address, m_options.listenPort, &error)) {
         logError("cannot listen", error);
         return ExitListen;
     }
@@ -173,6 +179,8 @@ int Greygated::start()
         return control;
     if (const int metrics = startMetrics(); metrics != ExitOk)
         return metrics;
+    if (const int smtp = startSmtp(); smtp != ExitOk)
+        return smtp;
     if (!m_options.pidFile.isEmpty() && !writePidFile(&error)) {
         logError("cannot write the pid file", error);
         return ExitRuntimeError;
@@ -222,6 +230,14 @@ void Greygated::shutdown()
         m_control->stop(); // no admin change may race the last commit
     if (m_metrics)
         m_metrics->stop();
+    if (m_smtp) {
+        connect(m_smtp.get(), &SmtpServer::shutdownFinished, this, [this] {
+            m_smtpStopped = true;
+            if (m_waitingForSmtp)
+                finishShutdown();
+        });
+        m_smtp->shutdown(); // idle sessions get 421 now; a transaction may finish first
+    }
     if (m_server)
         m_server->shutdown(); // -> shutdownFinished -> finishShutdown
     else
@@ -230,6 +246,11 @@ void Greygated::shutdown()
 
 void Greygated::finishShutdown()
 {
+    // Both servers stop gracefully; the store is closed once the last one has.
+    if (m_smtp && !m_smtpStopped) {
+        m_waitingForSmtp = true;
+        return;
+    }
     if (m_handler)
         m_handler->commit(); // whatever the last sweep left
     m_statsTimer.stop();
@@ -354,6 +375,65 @@ int Greygated::startMetrics()
     QString error;
     if (!m_metrics->start(&error)) {
         logError("cannot start the metrics server", error);
+        return ExitListen;
+    }
+    return ExitOk;
+}
+
+int Greygated::startSmtp()
+{
+    if (m_options.smtpListenHost.isEmpty())
+        return ExitOk;
+    const auto parse = [](const QString &host, QHostAddress *out) {
+        if (host.compare(u"localhost", Qt::CaseInsensitive) == 0) {
+            *out = QHostAddress(QHostAddress::LocalHost);
+            return true;
+        }
+        return out->setAddress(host);
+    };
+    SmtpProxyOptions o;
+    if (!parse(m_options.smtpListenHost, &o.listenAddress)) {
+        logError("bad --smtp-listen",
+                 u"\"" + m_options.smtpListenHost + u"\" is not an IP address");
+        return ExitUsage;
+    }
+    if (m_options.smtpBackendHost.isEmpty()) {
+        logError("bad --smtp-backend",
+                 QStringLiteral("--smtp-listen needs --smtp-backend=HOST:PORT, "
+                                "the MTA that receives the accepted mail"));
+        return ExitUsage;
+    }
+    if (!parse(m_options.smtpBackendHost, &o.backendAddress)) {
+        logError("bad --smtp-backend",
+                 u"\"" + m_options.smtpBackendHost + u"\" is not an IP address");
+        return ExitUsage;
+    }
+    o.listenPort = m_options.smtpListenPort;
+    o.backendPort = m_options.smtpBackendPort;
+    QString hostname =
+        m_options.smtpHostname.isEmpty() ? m_options.hostname : m_options.smtpHostname;
+    if (hostname.isEmpty())
+        hostname = QSysInfo::machineHostName();
+    o.hostname = hostname.isEmpty() ? QByteArrayLiteral("localhost") : hostname.toUtf8();
+    SmtpProxyOptions::parsePassClient(m_options.smtpPassClient, &o.passClient);
+    o.tlsCertFile = m_options.smtpTlsCert;
+    o.tlsKeyFile = m_options.smtpTlsKey;
+    o.normaliseBareLf = m_options.smtpNormaliseBareLf;
+    o.maxConnections = m_options.smtpMaxConnections;
+    o.maxPerClient = m_options.smtpMaxPerClient;
+    o.ratePerClient = m_options.smtpRatePerClient;
+    o.maxMessageSize = m_options.smtpMaxMessageSize;
+    o.commandTimeoutMs = m_options.smtpCommandTimeoutSeconds * 1000;
+    o.dataTimeoutMs = m_options.smtpDataTimeoutSeconds * 1000;
+    o.finalTimeoutMs = m_options.smtpFinalTimeoutSeconds * 1000;
+    o.bannerDelayMs = m_options.smtpBannerDelayMs;
+    // Through the recorder, so proxy attempts reach the event log and the live view.
+    m_smtpDecider =
+        std::make_unique<PolicyHandlerDecider>(*m_recorder, *m_handler, *m_engine, m_clock);
+    m_smtp = std::make_unique<SmtpServer>(o, *m_smtpDecider);
+    QString error;
+    if (!m_smtp->listen(&error)) {
+        logError("cannot start the SMTP proxy", error);
         return ExitListen;
     }
     return ExitOk;

@@ -17,6 +17,8 @@ class MetricsServer;
 class GreylistEngine;
 class GreylistPolicyHandler;
 class PolicyServer;
+class PolicyHandlerDecider;
+class SmtpServer;
 class SqliteStore;
 
 // The daemon's parts wired together: store, engine, policy handler, event log, policy
@@ -39,6 +41,7 @@ Q_SIGNALS:
 
 private:
     void finishShutdown();
+    int startSmtp(); // --smtp-listen: ExitOk, or why the SMTP proxy could not start
     bool writePidFile(QString *error);
     int startControl(); // ExitOk, or why the control API could not start
     int startMetrics(); // likewise for --metrics-listen
@@ -57,6 +60,11 @@ private:
     std::unique_ptr<PolicyServer> m_server;
     std::unique_ptr<ControlServer> m_control;
     std::unique_ptr<MetricsServer> m_metrics;
+    // --smtp-listen: the SMTP proxy, deciding through the same recorder and handler.
+    std::unique_ptr<PolicyHandlerDecider> m_smtpDecider;
+    std::unique_ptr<SmtpServer> m_smtp;
+    bool m_smtpStopped = false;
+    bool m_waitingForSmtp = false;
     qint64 m_startedAt = 0;
     QTimer m_statsTimer; // saves the per-minute statistics every few minutes
     bool m_stopping = false;

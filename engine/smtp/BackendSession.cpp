@@ -199,7 +199,8 @@ void BackendSession::onReply(const SmtpReply &reply, const QList<QByteArray> &li
         return;
     }
     case State::Xclient:
-        if (reply.code != 220)
+        // Postfix answers with a new greeting (220); smtp-sink and others with 250.
+        if (!reply.isPositive())
             return fail("backend refused XCLIENT: " + reply.summary());
         m_passedAs = QByteArrayLiteral("xclient");
         send("EHLO " + m_options.hostname, State::Ehlo, m_options.commandTimeoutMs);
