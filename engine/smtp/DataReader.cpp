@@ -64,7 +64,7 @@ DataReader::Status DataReader::feed(QByteArrayView input, qsizetype *consumed, Q
                 continue;
             }
             if (!m_normalise) {
-                fail(Error::BareCr);
+                m_error = Error::BareCr; // fatal: wins over an earlier error
                 *consumed = i;
                 return Status::Fatal;
             }
@@ -92,13 +92,13 @@ DataReader::Status DataReader::feed(QByteArrayView input, qsizetype *consumed, Q
             m_pendingCr = true;
         } else if (c == '\n') {
             if (!m_normalise) {
-                fail(Error::BareLf);
+                m_error = Error::BareLf; // fatal: wins over an earlier error
                 *consumed = i;
                 return Status::Fatal;
             }
             endLine(false, out);
-        } else { // NUL
-            fail(Error::Nul);
+        } else {                  // NUL
+            m_error = Error::Nul; // fatal: wins over an earlier error
             *consumed = i;
             return Status::Fatal;
         }
