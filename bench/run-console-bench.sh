@@ -154,12 +154,14 @@ fi
 elapsed=$(($(date +%s) - started))
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 {
-    echo "| live cell | events/s received | GUI thread busy | loop late p50 / p99 / max ms | rows (filtered) | resyncs |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| live cell | events/s received | GUI thread busy (measured) | GUI µs/event | busy at the target rate | loop late p50 / p99 / max ms | rows (filtered) | resyncs |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
     grep '^RESULT label=live' "$results" | while read -r l; do
-        printf '| %s | %s | %s %% | %s / %s / %s | %s (%s) | %s |\n' "$(field label "$l")" \
+        printf '| %s | %s | %s %% | %s | %s %% | %s / %s / %s | %s (%s) | %s |\n' "$(field label "$l")" \
             "$(field events_per_s "$l")" \
             "$(awk -v b="$(field gui_busy "$l")" 'BEGIN { printf "%.1f", b * 100 }')" \
+            "$(field gui_us_per_event "$l")" \
+            "$(awk -v b="$(field busy_at_target "$l")" 'BEGIN { printf "%.1f", b * 100 }')" \
             "$(field loop_late_p50_ms "$l")" "$(field loop_late_p99_ms "$l")" \
             "$(field loop_late_max_ms "$l")" "$(field rows "$l")" "$(field filtered_rows "$l")" \
             "$(field resyncs "$l")"

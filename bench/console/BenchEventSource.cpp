@@ -11,6 +11,7 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QTimer>
+#include <ctime>
 #include <memory>
 
 namespace greygate {
@@ -105,6 +106,9 @@ void BenchEventSource::run()
     });
     tick.start();
     loop.exec();
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    m_cpuSeconds = double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
 }
 
 } // namespace greygate

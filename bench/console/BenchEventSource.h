@@ -26,6 +26,8 @@ public:
     QByteArray token() const { return m_token; }
     QString error() const { return m_error; }
     quint64 appended() const { return m_appended.load(); }
+    // CPU seconds of the proxy's thread (the server's encoding and sending), after wait().
+    double cpuSeconds() const { return m_cpuSeconds; }
     // Starts the events (the console is subscribed); they stop after `seconds`.
     void go() { m_go.store(true); }
     void finish() { m_stop.store(true); }
@@ -46,6 +48,7 @@ private:
     std::atomic<quint64> m_appended{0};
     std::atomic<bool> m_go{false};
     std::atomic<bool> m_stop{false};
+    double m_cpuSeconds = 0;
 };
 
 } // namespace greygate
