@@ -2,6 +2,7 @@
 #include "Greygatectl.h"
 
 #include "TextTable.h"
+#include "protocol/Fingerprint.h"
 #include "protocol/QueueMessages.h"
 #include "protocol/RejectionMessages.h"
 #include "protocol/StatsRange.h"
@@ -20,17 +21,23 @@ using namespace protocol;
 namespace {
 
 const QStringList kValueOptions = {
-    QStringLiteral("proxy"),     QStringLiteral("token-file"), QStringLiteral("timeout"),
-    QStringLiteral("state"),     QStringLiteral("client"),     QStringLiteral("sender"),
-    QStringLiteral("recipient"), QStringLiteral("domain"),     QStringLiteral("sort"),
-    QStringLiteral("offset"),    QStringLiteral("limit"),      QStringLiteral("from"),
-    QStringLiteral("to"),        QStringLiteral("format"),     QStringLiteral("since"),
-    QStringLiteral("count"),     QStringLiteral("reason"),     QStringLiteral("kind"),
-    QStringLiteral("version"),   QStringLiteral("filter"),     QStringLiteral("expires"),
+    QStringLiteral("proxy"),       QStringLiteral("token-file"), QStringLiteral("timeout"),
+    QStringLiteral("state"),       QStringLiteral("client"),     QStringLiteral("sender"),
+    QStringLiteral("recipient"),   QStringLiteral("domain"),     QStringLiteral("sort"),
+    QStringLiteral("offset"),      QStringLiteral("limit"),      QStringLiteral("from"),
+    QStringLiteral("to"),          QStringLiteral("format"),     QStringLiteral("since"),
+    QStringLiteral("count"),       QStringLiteral("reason"),     QStringLiteral("kind"),
+    QStringLiteral("version"),     QStringLiteral("filter"),     QStringLiteral("expires"),
+    QStringLiteral("fingerprint"), QStringLiteral("config"),
 };
-const QStringList kFlags = {QStringLiteral("json"), QStringLiteral("asc"),
+// What a --config file may hold (key = value): how to reach a proxy, not a command's options.
+const QStringList kConfigKeys = {
+    QStringLiteral("proxy"),   QStringLiteral("token-file"),  QStringLiteral("fingerprint"),
+    QStringLiteral("timeout"), QStringLiteral("header-auth"), QStringLiteral("trust-on-first-use")};
+constexpr qint64 kMaxConfigBytes = 64 * 1024;
+const QStringList kFlags = {QStringLiteral("json"),        QStringLiteral("asc"),
                             QStringLiteral("header-auth"), QStringLiteral("help"),
-                            QStringLiteral("replace")};
+                            QStringLiteral("replace"),     QStringLiteral("trust-on-first-use")};
 
 void out(const QString &text)
 {
@@ -100,7 +107,9 @@ std::optional<qint64> Greygatectl::timeArg(const QString &text)
 QString Greygatectl::helpText()
 {
     return QStringLiteral(
-        "Usage: greygatectl --proxy ws://HOST:PORT --token-file FILE [--json] COMMAND...\n"
+        "Usage: greygatectl --proxy ws://HOST:PORT|wss://HOST:PORT --token-file FILE\n"
+        "                   [--fingerprint SHA256 | --trust-on-first-use] [--config FILE]\n"
+        "                   [--json] COMMAND...\n"
         "\n"
         "Commands:\n"
         "  status                                the proxy, its counters and its greylist\n"
@@ -125,6 +134,11 @@ QString Greygatectl::helpText()
         "\n"
         "Times T: seconds since the epoch or ISO 8601 (UTC). FILE '-' reads standard input.\n"
         "--header-auth sends the token in the Authorization header instead of a first message.\n"
+        "wss://: the proxy's certificate must have the SHA-256 given with --fingerprint (as\n"
+        "greygated printed it at start); without one greygatectl prints the fingerprint it saw\n"
+        "and stops (exit 3), unless --trust-on-first-use accepts it once.\n"
+        "--config FILE: \"key = value\" lines for proxy, token-file, fingerprint, timeout,\n"
+        "header-auth and trust-on-first-use (yes/no); the command line wins.\n"
         "\n"
         "Exit codes: 0 done, 1 the proxy refused or failed the request, 2 bad command line,\n"
         "3 cannot connect or authentication refused, 4 not found.\n");
@@ -166,6 +180,9 @@ int Greygatectl::parse(const QStringList &arguments)
         out(helpText());
         return -1;
     }
+    if (m_values.contains(QStringLiteral("config")) &&
+        !readConfig(m_values.value(QStringLiteral("config"))))
+        return CtlUsage;
     m_json = m_values.contains(QStringLiteral("json"));
     m_url = m_values.value(QStringLiteral("proxy"));
     m_tokenFile = m_values.value(QStringLiteral("token-file"));
@@ -178,6 +195,17 @@ int Greygatectl::parse(const QStringList &arguments)
         url.host().isEmpty()) {
         err(QStringLiteral("--proxy must be ws://HOST:PORT or wss://HOST:PORT"));
         return CtlUsage;
+    }
+    if (m_values.contains(QStringLiteral("fingerprint"))) {
+        if (url.scheme() != u"wss") {
+            err(QStringLiteral("--fingerprint pins a TLS certificate: use it with wss://"));
+            return CtlUsage;
+        }
+        if (Fingerprint::normalise(m_values.value(QStringLiteral("fingerprint"))).isEmpty()) {
+            err(QStringLiteral("--fingerprint takes the certificate's SHA-256: 64 hex digits "
+                               "(colons allowed)"));
+            return CtlUsage;
+        }
     }
     bool ok = true;
     if (m_values.contains(QStringLiteral("timeout")))
@@ -213,7 +241,16 @@ void Greygatectl::run()
     options.connectTimeoutMs = m_timeoutMs;
     options.reconnect = m_args.first() == u"watch"; // a one-shot command fails fast
     options.authorizationHeader = m_values.contains(QStringLiteral("header-auth"));
+    options.pinnedSha256 = m_values.value(QStringLiteral("fingerprint"));
+    options.trustOnFirstUse = m_values.contains(QStringLiteral("trust-on-first-use"));
     m_connection = std::make_unique<ProxyConnection>(options);
+    connect(m_connection.get(), &ProxyConnection::certificateSeen, this,
+            [this](const QString &sha256, bool pinned) {
+                if (!pinned && m_values.contains(QStringLiteral("trust-on-first-use")))
+                    err(QStringLiteral("trusting the proxy's certificate on first use: SHA-256 "
+                                       "%1 (pass --fingerprint %1 from now on)")
+                            .arg(sha256));
+            });
     connect(m_connection.get(), &ProxyConnection::ready, this, &Greygatectl::start,
             Qt::SingleShotConnection);
     connect(m_connection.get(), &ProxyConnection::stateChanged, this,
@@ -227,6 +264,49 @@ void Greygatectl::run()
                 }
             });
     m_connection->open();
+}
+
+bool Greygatectl::readConfig(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        err(QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+        return false;
+    }
+    const QByteArray bytes = file.read(kMaxConfigBytes + 1);
+    if (bytes.size() > kMaxConfigBytes) {
+        err(QStringLiteral("%1: larger than %2 bytes").arg(path).arg(kMaxConfigBytes));
+        return false;
+    }
+    const QList<QByteArray> lines = bytes.split('\n');
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        const QString line = QString::fromUtf8(lines[i]).trimmed();
+        if (line.isEmpty() || line.startsWith(u'#'))
+            continue;
+        const qsizetype eq = line.indexOf(u'=');
+        const QString key = line.left(eq).trimmed();
+        const QString value = line.mid(eq + 1).trimmed();
+        const QString where = QStringLiteral("%1:%2: ").arg(path).arg(i + 1);
+        if (eq < 0 || !kConfigKeys.contains(key)) {
+            err(where + QStringLiteral("expected \"key = value\" with a key among ") +
+                kConfigKeys.join(QStringLiteral(", ")));
+            return false;
+        }
+        if (m_values.contains(key))
+            continue; // the command line wins
+        if (kFlags.contains(key)) {
+            const QString v = value.toLower();
+            if (v == u"yes" || v == u"true" || v == u"on" || v == u"1")
+                m_values.insert(key, QStringLiteral("1"));
+            else if (v != u"no" && v != u"false" && v != u"off" && v != u"0") {
+                err(where + key + QStringLiteral(" takes yes or no"));
+                return false;
+            }
+            continue;
+        }
+        m_values.insert(key, value);
+    }
+    return true;
 }
 
 void Greygatectl::done(int code)

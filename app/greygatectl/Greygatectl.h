@@ -50,6 +50,8 @@ private:
     void printJson(const QJsonValue &value);
     void printChangeResult(const QJsonValue &result);
     bool readJsonFile(const QString &path, QJsonObject *out);
+    // --config FILE: key = value lines (kConfigKeys) under what the command line gave.
+    bool readConfig(const QString &path);
     std::optional<QJsonObject> tripletArgs(int first);
 
     void status();

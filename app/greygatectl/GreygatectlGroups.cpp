@@ -244,9 +244,9 @@ void Greygatectl::groupMembers(const QString &op)
 void Greygatectl::groupImport()
 {
     // group import GROUP FILE: the members of a CSV file (docs/policies.md, "CSV for group
-    // members") added to the group, or with --replace made its whole membership. The file is
-    // parsed here with the proxy's own parser, so an error names its line before anything
-    // is sent, and nothing is imported.
+    // members") added to the group, or with --replace made its whole membership. The proxy
+    // parses the file (group.import), whole, before changing anything: one bad line refuses
+    // the import with its number, exactly as the console's import does.
     QFile file;
     const QString path = m_args[3];
     const bool opened = path == u"-" ? file.open(stdin, QIODevice::ReadOnly)
@@ -257,73 +257,52 @@ void Greygatectl::groupImport()
         return;
     }
     const QByteArray bytes = file.read(GroupMemberCsv::kMaxBytes + 1);
-    QString why;
-    const std::optional<QList<GroupMember>> parsed = GroupMemberCsv::parse(bytes, &why);
-    if (!parsed) {
-        printError(path + u": " + why);
+    if (bytes.size() > GroupMemberCsv::kMaxBytes) {
+        printError(
+            QStringLiteral("%1: larger than %2 bytes").arg(path).arg(GroupMemberCsv::kMaxBytes));
         done(CtlUsage);
         return;
     }
-    QJsonArray members;
-    for (const GroupMember &m : *parsed)
-        members.append(m.text());
+    const QString csv = QString::fromUtf8(bytes);
     const bool replace = m_values.contains(QStringLiteral("replace"));
-    withGroup(m_args[2], [this, members, replace](const QJsonObject &g) {
+    withGroup(m_args[2], [this, csv, replace](const QJsonObject &g) {
         const std::optional<qint64> version = versionFrom(g);
         if (!version) {
             done(CtlUsage);
             return;
         }
-        const auto printResult = [this, count = members.size()](const QJsonValue &result) {
-            const QJsonObject o = result.toObject();
-            if (m_json)
-                printJson(o);
-            else
-                print(QStringLiteral("%1 members read; id %2, version %3, revision %4\n")
-                          .arg(count)
-                          .arg(o.value(QStringLiteral("id")).toInteger())
-                          .arg(o.value(QStringLiteral("version")).toInteger())
-                          .arg(o.value(QStringLiteral("revision")).toInteger()));
-            done(CtlOk);
-        };
-        if (replace) {
-            const QJsonObject updated{{QStringLiteral("id"), g.value(QStringLiteral("id"))},
-                                      {QStringLiteral("name"), g.value(QStringLiteral("name"))},
-                                      {QStringLiteral("kind"), g.value(QStringLiteral("kind"))},
-                                      {QStringLiteral("version"), *version},
-                                      {QStringLiteral("members"), members}};
-            call(QStringLiteral("group.update"), QJsonObject{{QStringLiteral("group"), updated}},
-                 printResult);
-        } else if (members.isEmpty()) {
-            print(QStringLiteral("no members in the file: nothing to add\n"));
-            done(CtlOk);
-        } else {
-            call(QStringLiteral("group.members.add"),
-                 QJsonObject{{QStringLiteral("id"), g.value(QStringLiteral("id"))},
-                             {QStringLiteral("version"), *version},
-                             {QStringLiteral("members"), members}},
-                 printResult);
-        }
+        call(QStringLiteral("group.import"),
+             QJsonObject{{QStringLiteral("id"), g.value(QStringLiteral("id"))},
+                         {QStringLiteral("version"), *version},
+                         {QStringLiteral("csv"), csv},
+                         {QStringLiteral("replace"), replace}},
+             [this](const QJsonValue &result) {
+                 const QJsonObject o = result.toObject();
+                 if (m_json)
+                     printJson(o);
+                 else
+                     print(QStringLiteral("%1 members read; id %2, version %3, revision %4\n")
+                               .arg(o.value(QStringLiteral("read")).toInteger())
+                               .arg(o.value(QStringLiteral("id")).toInteger())
+                               .arg(o.value(QStringLiteral("version")).toInteger())
+                               .arg(o.value(QStringLiteral("revision")).toInteger()));
+                 done(CtlOk);
+             });
     });
 }
 
 void Greygatectl::groupExport()
 {
     withGroup(m_args[2], [this](const QJsonObject &g) {
-        QList<GroupMember> members;
-        for (const QJsonValue &v : g.value(QStringLiteral("members")).toArray()) {
-            QString why;
-            const std::optional<GroupMember> m = GroupMember::parse(v.toString(), &why);
-            if (!m) {
-                printError(QStringLiteral("the proxy sent an invalid member \"%1\": %2")
-                               .arg(v.toString(), why));
-                done(CtlFailed);
-                return;
-            }
-            members.append(*m);
-        }
-        print(QString::fromUtf8(GroupMemberCsv::write(members)));
-        done(CtlOk);
+        call(QStringLiteral("group.export"),
+             QJsonObject{{QStringLiteral("id"), g.value(QStringLiteral("id"))}},
+             [this](const QJsonValue &result) {
+                 if (m_json)
+                     printJson(result);
+                 else
+                     print(result.toObject().value(QStringLiteral("csv")).toString());
+                 done(CtlOk);
+             });
     });
 }
 

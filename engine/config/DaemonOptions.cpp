@@ -133,7 +133,7 @@ const QList<Spec> &specs()
          }},
         {"control-listen", Arg::Required, "HOST:PORT",
          "serve the control API (WebSocket) at HOST:PORT, e.g. 127.0.0.1:10024; off when "
-         "empty (default); loopback only (other addresses need TLS)",
+         "empty (default); TLS (wss) on any address but loopback (--control-tls)",
          true,
          [](DaemonOptions &o, const QString &v, QString *e) {
              if (v.trimmed().isEmpty()) {
@@ -142,6 +142,33 @@ const QList<Spec> &specs()
                  return true;
              }
              return parseHostPort(v, 0, &o.controlHost, &o.controlPort, e);
+         }},
+        {"control-tls", Arg::Required, "auto|on|off",
+         "TLS (wss) for the control API: auto (default) on any address but loopback or when "
+         "a certificate is given; on also on loopback; off refuses other addresses",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const QString t = v.trimmed().toLower();
+             if (t != u"auto" && t != u"on" && t != u"off") {
+                 *e = u'"' + v + u"\" is not auto, on or off";
+                 return false;
+             }
+             o.controlTls = t;
+             return true;
+         }},
+        {"control-tls-cert", Arg::Required, "FILE",
+         "the control API's TLS certificate (PEM; with --control-tls-key); default: generated "
+         "into DBDIR/control-cert.pem on first start",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.controlTlsCert = v.trimmed();
+             return true;
+         }},
+        {"control-tls-key", Arg::Required, "FILE",
+         "the private key of --control-tls-cert (PEM, unencrypted, not world-readable)", true,
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.controlTlsKey = v.trimmed();
+             return true;
          }},
         {"metrics-listen", Arg::Required, "[HOST:]PORT",
          "serve GET /metrics (Prometheus) and /healthz over HTTP at HOST:PORT (a bare PORT: "

@@ -64,6 +64,13 @@ struct DaemonOptions
     // empty. Port 0 takes an ephemeral port (logged with "control API listening").
     QString controlHost;
     quint16 controlPort = 0;
+    // --control-tls=auto|on|off (docs/api.md, "TLS"): auto speaks wss on any address but
+    // loopback, or when a certificate is given; off refuses a non-loopback address.
+    QString controlTls = QStringLiteral("auto");
+    // --control-tls-cert / --control-tls-key: PEM files (both or neither); without them a
+    // self-signed pair is generated into dbdir on first start.
+    QString controlTlsCert;
+    QString controlTlsKey;
     // --metrics-listen=HOST:PORT: GET /metrics and /healthz over HTTP; off while empty. A
     // bare PORT listens on 127.0.0.1.
     QString metricsHost;

@@ -93,6 +93,8 @@ std::optional<QJsonValue> ControlApi::call(const QString &method, const QJsonObj
         return stats(params, false, error);
     if (method == u"report")
         return stats(params, true, error);
+    if (method == u"stats.breakdown")
+        return breakdown(params, error);
     if (method == u"queue.list")
         return queueList(params, error);
     if (method == u"queue.release" || method == u"queue.delete" || method == u"queue.permit")

@@ -53,6 +53,7 @@ private:
     Result hello(const QJsonObject &params, const ControlCaller &caller, Error *error);
     Result status(const QJsonObject &params, Error *error);
     Result stats(const QJsonObject &params, bool report, Error *error);
+    Result breakdown(const QJsonObject &params, Error *error); // ControlApiBreakdown.cpp
     Result queueList(const QJsonObject &params, Error *error);
     Result queueChange(const QString &method, const QJsonObject &params,
                        const ControlCaller &caller, Error *error);
@@ -64,6 +65,7 @@ private:
                       Error *error);
     Result groupCall(const QString &method, const QJsonObject &params, const ControlCaller &caller,
                      Error *error);
+    Result groupImport(const QJsonObject &params, const ControlCaller &caller, Error *error);
     Result autoAllowCall(const QString &method, const QJsonObject &params,
                          const ControlCaller &caller, Error *error);
     Result explain(const QJsonObject &params, Error *error);

@@ -4,6 +4,7 @@
 #include "ControlApi.h"
 #include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"
+#include "policy/GroupMemberCsv.h"
 #include "policy/MailAddress.h"
 #include "policy/PolicyJson.h"
 #include "policy/PolicyJsonReader.h"
@@ -358,8 +359,73 @@ ControlApi::Result ControlApi::groupCall(const QString &method, const QJsonObjec
             },
             caller, error);
     }
+    if (method == u"group.import")
+        return groupImport(params, caller, error);
+    if (method == u"group.export") {
+        f.onlyKnown({u"id"});
+        if (!f.integer(u"id", &id, 1, kMaxId, true)) {
+            *error = failed(f);
+            return std::nullopt;
+        }
+        const SenderGroup *g = set.group(id);
+        if (!g) {
+            *error = Error{ErrorCode::NotFound, QStringLiteral("no group %1").arg(id), QString()};
+            return std::nullopt;
+        }
+        return QJsonObject{
+            {QStringLiteral("id"), g->id},
+            {QStringLiteral("name"), g->name},
+            {QStringLiteral("version"), qint64(g->version)},
+            {QStringLiteral("members"), g->members.size()},
+            {QStringLiteral("csv"), QString::fromUtf8(GroupMemberCsv::write(g->members))}};
+    }
     *error = ProtocolError::badRequest(QStringLiteral("method"), QStringLiteral("unknown method"));
     return std::nullopt;
+}
+
+ControlApi::Result ControlApi::groupImport(const QJsonObject &params, const ControlCaller &caller,
+                                           Error *error)
+{
+    // The whole file is parsed before anything changes: one bad line refuses the import,
+    // named by its number, and the group stays as it was.
+    JsonFields f(params, QStringLiteral("params"));
+    qint64 id = 0, version = 0;
+    QString csv;
+    bool replace = false;
+    f.onlyKnown({u"id", u"version", u"csv", u"replace"});
+    f.integer(u"id", &id, 1, kMaxId, true);
+    f.integer(u"version", &version, 0, 0xffffffffLL, true);
+    f.boolean(u"replace", &replace);
+    if (!f.string(u"csv", &csv, true, GroupMemberCsv::kMaxBytes)) {
+        *error = failed(f);
+        return std::nullopt;
+    }
+    QString why;
+    const std::optional<QList<GroupMember>> members = GroupMemberCsv::parse(csv.toUtf8(), &why);
+    if (!members) {
+        *error = ProtocolError::badRequest(QStringLiteral("params.csv"), why);
+        return std::nullopt;
+    }
+    const Seconds now = m_clock.now();
+    std::optional<QJsonValue> result = change(
+        [&](PolicySet &s) {
+            if (!replace)
+                return s.addMembers(id, quint32(version), *members, caller.who, now);
+            const SenderGroup *current = s.group(id);
+            if (!current)
+                return ChangeOutcome{
+                    ChangeError::NotFound, QStringLiteral("no group %1").arg(id), 0, 0, {}};
+            SenderGroup g = *current;
+            g.version = quint32(version);
+            g.members = *members;
+            return s.updateGroup(g, caller.who, now);
+        },
+        caller, error);
+    if (!result)
+        return std::nullopt;
+    QJsonObject o = result->toObject();
+    o.insert(QStringLiteral("read"), members->size());
+    return o;
 }
 
 ControlApi::Result ControlApi::autoAllowCall(const QString &method, const QJsonObject &params,

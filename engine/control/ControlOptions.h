@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "ControlCertificate.h"
+
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QStringList>
@@ -17,9 +19,11 @@ struct ControlOptions
     QString proxyName = QStringLiteral("greygate");
     // Shown by "hello" beside the engine's own settings (listen addresses, store path...).
     QJsonObject configSummary;
-    // TLS is required on any address but loopback; until it is configured, start() refuses
-    // such an address.
-    bool tlsConfigured = false;
+    // TLS (wss): required on any address but loopback (ControlCertificate::useTls). The
+    // certificate and key files, or none: generated into tokenDir on first start.
+    ControlCertificate::Mode tlsMode = ControlCertificate::Mode::Auto;
+    QString tlsCertFile;
+    QString tlsKeyFile;
     // Browser origins allowed to connect (a web console); empty: any Origin is refused, so
     // a web page cannot reach the API (DNS rebinding, CVE-2018-5702).
     QStringList allowedOrigins;
@@ -28,6 +32,8 @@ struct ControlOptions
     // Beyond this the WebSocket layer closes the connection (1009) without reading it.
     qint64 hardMessageBytes = 16 << 20;
     int maxConnections = 64;
+    // From the TCP accept to the end of the TLS handshake, and again from there to the end
+    // of the WebSocket upgrade: a client that stalls in either is dropped.
     int handshakeTimeoutMs = 10'000;
     int authTimeoutMs = 10'000; // to authenticate after the upgrade
     // Per connection: a token bucket of `burst` requests refilled at `requestsPerSecond`.

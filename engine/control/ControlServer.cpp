@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ControlServer.h"
 
+#include "ControlTlsServer.h"
 #include "EventJson.h"
 #include "events/EventLog.h"
 #include "protocol/Envelope.h"
@@ -11,8 +12,10 @@
 #include <QLoggingCategory>
 #include <QNetworkRequest>
 #include <QPointer>
+#include <QSslSocket>
 #include <QWebSocket>
 #include <QWebSocketCorsAuthenticator>
+#include <cstdio>
 
 Q_LOGGING_CATEGORY(lcControl, "greygate.control")
 
@@ -63,18 +66,20 @@ ControlServer::~ControlServer()
 
 bool ControlServer::start(QString *error)
 {
-    if (!m_options.address.isLoopback() && !m_options.tlsConfigured) {
-        *error = QStringLiteral("the control API may listen on %1 only with TLS (wss), which is "
-                                "not configured: listen on loopback (127.0.0.1 or ::1) or "
-                                "configure a certificate")
-                     .arg(m_options.address.toString());
+    const bool certificateGiven =
+        !m_options.tlsCertFile.isEmpty() || !m_options.tlsKeyFile.isEmpty();
+    const std::optional<bool> tls =
+        ControlCertificate::useTls(m_options.address, m_options.tlsMode, certificateGiven, error);
+    if (!tls)
         return false;
-    }
     if (!m_tokens.load(m_options.tokenDir, error))
         return false;
     m_server.setMaxPendingConnections(m_options.maxConnections);
     m_server.setHandshakeTimeout(std::chrono::milliseconds(m_options.handshakeTimeoutMs));
-    if (!m_server.listen(m_options.address, m_options.port)) {
+    if (*tls) {
+        if (!startTls(error))
+            return false;
+    } else if (!m_server.listen(m_options.address, m_options.port)) {
         *error = QStringLiteral("cannot listen on %1 port %2: %3")
                      .arg(m_options.address.toString())
                      .arg(m_options.port)
@@ -82,14 +87,121 @@ bool ControlServer::start(QString *error)
         return false;
     }
     qCInfo(lcControl).noquote() << LogLine("control API listening")
-                                       .add("address", m_server.serverAddress().toString())
-                                       .add("port", qint64(m_server.serverPort()))
+                                       .add("address", serverAddress().toString())
+                                       .add("port", qint64(serverPort()))
+                                       .add("tls", m_tls ? "yes" : "no")
                                        .text();
     return true;
 }
 
+bool ControlServer::startTls(QString *error)
+{
+    bool generated = false;
+    const std::optional<ControlCertificate> identity =
+        ControlCertificate::load(m_options.tlsCertFile, m_options.tlsKeyFile, m_options.tokenDir,
+                                 m_options.proxyName, &generated, error);
+    if (!identity)
+        return false;
+    QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+    config.setLocalCertificate(identity->certificate);
+    config.setPrivateKey(identity->key);
+    config.setProtocol(QSsl::TlsV1_2OrLater);
+    config.setPeerVerifyMode(QSslSocket::VerifyNone); // clients prove themselves with a token
+    // At most maxConnections at once, handshakes included: stalled clients cannot hold them.
+    m_tls = std::make_unique<ControlTlsServer>([this](int inHandshake) {
+        if (inHandshake + int(m_upgrading.size() + m_sessions.size()) < m_options.maxConnections)
+            return true;
+        qCWarning(lcControl).noquote()
+            << LogLine("control connection refused: too many, handshakes included")
+                   .add("in_handshake", qint64(inHandshake))
+                   .text();
+        return false;
+    });
+    m_tls->setSslConfiguration(config);
+    m_tls->setHandshakeTimeout(m_options.handshakeTimeoutMs);
+    m_tls->setMaxPendingConnections(m_options.maxConnections);
+    // Qt 6.4's QSslServer announces a connection whose handshake is done with
+    // pendingConnectionAvailable; newConnection comes at the TCP accept, with nothing pending.
+    connect(m_tls.get(), &QTcpServer::pendingConnectionAvailable, this,
+            &ControlServer::acceptEncrypted);
+    connect(m_tls.get(), &QSslServer::errorOccurred, this,
+            [](QSslSocket *socket, QAbstractSocket::SocketError) {
+                qCDebug(lcControl).noquote() << LogLine("control TLS handshake failed")
+                                                    .add("peer", socket->peerAddress().toString())
+                                                    .add("error", socket->errorString())
+                                                    .text();
+            });
+    if (!m_tls->listen(m_options.address, m_options.port)) {
+        *error = QStringLiteral("cannot listen on %1 port %2: %3")
+                     .arg(m_options.address.toString())
+                     .arg(m_options.port)
+                     .arg(m_tls->errorString());
+        m_tls.reset();
+        return false;
+    }
+    m_fingerprint = identity->fingerprint();
+    const QString certFile = m_options.tlsCertFile.isEmpty()
+                                 ? ControlCertificate::generatedCertFile(m_options.tokenDir)
+                                 : m_options.tlsCertFile;
+    qCInfo(lcControl).noquote() << LogLine("control API certificate")
+                                       .add("sha256", m_fingerprint)
+                                       .add("file", certFile)
+                                       .add("generated", generated ? "yes" : "no")
+                                       .text();
+    // On stderr too, whatever the log level, for the admin who pins it in a console.
+    const QByteArray line =
+        "greygated: control API certificate SHA-256 fingerprint " + m_fingerprint.toLatin1() + '\n';
+    std::fwrite(line.constData(), 1, size_t(line.size()), stderr);
+    std::fflush(stderr);
+    return true;
+}
+
+QString ControlServer::peerKey(const QHostAddress &address, quint16 port)
+{
+    return address.toString() + u'|' + QString::number(port);
+}
+
+int ControlServer::handshakesInProgress() const
+{
+    return m_tls ? m_tls->handshakesInProgress() : 0;
+}
+
+quint16 ControlServer::serverPort() const
+{
+    return m_tls ? m_tls->serverPort() : m_server.serverPort();
+}
+
+QHostAddress ControlServer::serverAddress() const
+{
+    return m_tls ? m_tls->serverAddress() : m_server.serverAddress();
+}
+
+void ControlServer::acceptEncrypted()
+{
+    while (QTcpSocket *socket = m_tls->nextPendingConnection()) {
+        // The WebSocket server reads the upgrade from the decrypted stream and hands the
+        // QWebSocket to acceptConnections(). It applies no timeout to a connection handed
+        // to it, so one that never sends its upgrade is aborted here.
+        const QString peer = peerKey(socket->peerAddress(), socket->peerPort());
+        m_upgrading.insert(peer);
+        QPointer<QTcpSocket> guard(socket);
+        QTimer::singleShot(m_options.handshakeTimeoutMs, this, [this, guard, peer] {
+            if (!m_upgrading.remove(peer) || !guard)
+                return;
+            qCDebug(lcControl).noquote() << LogLine("control connection dropped: no WebSocket "
+                                                    "upgrade in time")
+                                                .add("peer", guard->peerAddress().toString())
+                                                .text();
+            guard->abort();
+        });
+        m_server.handleConnection(socket);
+    }
+}
+
 void ControlServer::stop()
 {
+    if (m_tls)
+        m_tls->close();
     m_server.close();
     std::vector<QWebSocket *> sockets;
     for (const auto &[socket, session] : m_sessions)
@@ -142,6 +254,7 @@ void ControlServer::checkOrigin(QWebSocketCorsAuthenticator *authenticator)
 void ControlServer::acceptConnections()
 {
     while (QWebSocket *socket = m_server.nextPendingConnection()) {
+        m_upgrading.remove(peerKey(socket->peerAddress(), socket->peerPort()));
         auto session = std::make_unique<Session>();
         Session *s = session.get();
         s->socket = socket;

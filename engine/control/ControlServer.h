@@ -8,6 +8,7 @@
 
 #include <QElapsedTimer>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 #include <QWebSocketServer>
 #include <memory>
@@ -19,6 +20,7 @@ class QWebSocketCorsAuthenticator;
 namespace greygate {
 
 class Clock;
+class ControlTlsServer;
 class EventLog;
 class GreylistEngine;
 class GreylistPolicyHandler;
@@ -31,7 +33,11 @@ class Store;
 // One ControlServer per EventLog: it installs the log's wakeup (and clears it when destroyed).
 //
 // Security, in the order a connection meets it:
-//   - on any address but loopback it refuses to start unless TLS is configured;
+//   - on any address but loopback it speaks only TLS 1.2 or later (wss, ControlCertificate);
+//     a QSslServer in front of the WebSocket server (ControlTlsServer) drops a client that
+//     has not finished the TLS handshake within handshakeTimeoutMs, the WebSocket server
+//     one that has not sent its upgrade within as long again, and connections in their
+//     handshake count against maxConnections, so stalled clients cannot hold the slots;
 //   - an address banned for repeated authentication failures is closed at once;
 //   - the upgrade's Origin must be absent or allowed (a browser page cannot reach the API)
 //     and, on a loopback listener, its Host must name loopback (DNS rebinding);
@@ -55,8 +61,13 @@ public:
     bool start(QString *error);
     void stop();
 
-    quint16 serverPort() const { return m_server.serverPort(); }
-    QHostAddress serverAddress() const { return m_server.serverAddress(); }
+    quint16 serverPort() const;
+    QHostAddress serverAddress() const;
+    bool tls() const { return m_tls != nullptr; }
+    // The SHA-256 of the TLS certificate (lower-case hex) clients pin; empty without TLS.
+    const QString &fingerprint() const { return m_fingerprint; }
+    // Connections accepted by TCP whose TLS handshake is not finished yet.
+    int handshakesInProgress() const;
     int connectionCount() const { return int(m_sessions.size()); }
     int subscriberCount() const;
     const ControlOptions &options() const { return m_options; }
@@ -66,6 +77,9 @@ public:
 private:
     struct Session;
 
+    bool startTls(QString *error);
+    static QString peerKey(const QHostAddress &address, quint16 port);
+    void acceptEncrypted();
     void acceptConnections();
     void checkOrigin(QWebSocketCorsAuthenticator *authenticator);
     void onMessage(Session *s, const QString &message);
@@ -85,6 +99,10 @@ private:
     ControlTokens m_tokens;
     AuthLimiter m_limiter;
     QWebSocketServer m_server;
+    std::unique_ptr<ControlTlsServer> m_tls;
+    // TLS connections handed to m_server, not upgraded yet (peerKey).
+    QSet<QString> m_upgrading;
+    QString m_fingerprint;
     QTimer m_flushTimer;
     QElapsedTimer m_monotonic;
     std::unordered_map<QWebSocket *, std::unique_ptr<Session>> m_sessions;

@@ -3,6 +3,8 @@
 
 #include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"
+#include "policy/PolicyIndex.h"
+#include "policy/PolicyQuery.h"
 #include "policyd/GreylistPolicyHandler.h"
 
 namespace greygate {
@@ -66,18 +68,56 @@ QByteArray DecisionRecorder::decide(const PolicyRequest &request)
     e.client = request.clientAddress;
     e.sender = request.sender;
     e.recipient = request.recipient;
-    if (e.outcome == AttemptOutcome::Deferred || e.outcome == AttemptOutcome::Passed ||
-        e.outcome == AttemptOutcome::PassedKnown) {
-        if (const std::optional<TripletKey> key = m_engine.normaliser().normalise(
-                request.clientAddress, request.sender, request.recipient)) {
+    if (e.outcome == AttemptOutcome::Outbound) {
+        e.decidedBy = DecidedBy::Outbound;
+    } else if (const std::optional<TripletKey> key = m_engine.normaliser().normalise(
+                   request.clientAddress, request.sender, request.recipient)) {
+        if (e.outcome == AttemptOutcome::Deferred || e.outcome == AttemptOutcome::Passed ||
+            e.outcome == AttemptOutcome::PassedKnown) {
             if (const std::optional<TripletState> state = m_engine.triplet(*key))
                 e.attempts = state->attempts;
             else if (e.outcome == AttemptOutcome::PassedKnown)
                 e.outcome = AttemptOutcome::Whitelisted; // accepted without a triplet
         }
+        attribute(request, *key, &e);
     }
     m_events.append(std::move(e));
     return answer;
+}
+
+void DecisionRecorder::attribute(const PolicyRequest &request, const TripletKey &key, Event *e)
+{
+    // The handler does not say which policy decided, so the same (immutable) index is asked
+    // again with the same query: a few microseconds, off nothing the client waits for but
+    // this answer.
+    PolicyQuery query;
+    query.clientAddress = request.clientAddress;
+    query.sender = key.sender;
+    query.recipient = key.recipient;
+    query.saslUsername = request.saslUsername;
+    query.now = e->time;
+    const PolicyState &state = m_handler.policies();
+    const PolicyDecision d = state.currentIndex().evaluate(query, &state.set().autoAllow());
+    switch (d.reason) {
+    case DecisionReason::DefaultGreylist:
+        e->decidedBy = DecidedBy::None;
+        break;
+    case DecisionReason::Policy:
+        e->decidedBy = DecidedBy::Policy;
+        e->ref = d.policyId;
+        break;
+    case DecisionReason::BlockedSender:
+        e->decidedBy = DecidedBy::BlockedGroup;
+        e->ref = d.groupId;
+        break;
+    case DecisionReason::PermittedSender:
+        e->decidedBy = DecidedBy::PermittedGroup;
+        e->ref = d.groupId;
+        break;
+    case DecisionReason::AutoAllow:
+        e->decidedBy = DecidedBy::AutoAllow;
+        break;
+    }
 }
 
 bool DecisionRecorder::commit()

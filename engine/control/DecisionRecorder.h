@@ -8,6 +8,8 @@
 
 namespace greygate {
 
+struct Event;
+
 class Clock;
 class EventLog;
 class GreylistEngine;
@@ -36,6 +38,9 @@ public:
     void recordFailedToRetry(const QList<RejectionEntry> &rejections);
 
 private:
+    // Who decided: the policy, group, auto allow or plain greylisting (Event::decidedBy).
+    void attribute(const PolicyRequest &request, const TripletKey &key, Event *e);
+
     GreylistPolicyHandler &m_handler;
     GreylistEngine &m_engine;
     EventLog &m_events;

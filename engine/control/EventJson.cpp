@@ -14,6 +14,7 @@ QJsonObject EventJson::toJson(const Event &e)
         o.insert(QStringLiteral("attempts"), qint64(e.attempts));
         if (e.ref != 0)
             o.insert(QStringLiteral("ref"), e.ref);
+        o.insert(QStringLiteral("policy"), deciderKey(e.decidedBy, e.ref));
         if (!e.action.isEmpty())
             o.insert(QStringLiteral("reason"), e.action);
         [[fallthrough]];
@@ -40,6 +41,26 @@ QJsonObject EventJson::toJson(const Event &e)
         break;
     }
     return o;
+}
+
+QString EventJson::deciderKey(DecidedBy by, qint64 id)
+{
+    switch (by) {
+    case DecidedBy::None:
+        return QStringLiteral("none");
+    case DecidedBy::Policy:
+        return QString::number(id);
+    case DecidedBy::PermittedGroup:
+    case DecidedBy::BlockedGroup:
+        return QStringLiteral("group:") + QString::number(id);
+    case DecidedBy::AutoAllow:
+        return QStringLiteral("autoallow");
+    case DecidedBy::Outbound:
+        return QStringLiteral("outbound");
+    case DecidedBy::Other:
+        break;
+    }
+    return QStringLiteral("other");
 }
 
 } // namespace greygate

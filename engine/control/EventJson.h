@@ -12,6 +12,9 @@ class EventJson
 {
 public:
     static QJsonObject toJson(const Event &event);
+    // Who decided an attempt, as stats.breakdown and attempt events name it: "7" (policy 7),
+    // "none" (plain greylisting), "group:3", "autoallow", "outbound", "other".
+    static QString deciderKey(DecidedBy by, qint64 id);
 };
 
 } // namespace greygate

@@ -83,8 +83,8 @@ int Greygated::start()
         logError("bad --inet", u"\"" + m_options.listenHost + u"\" is not an IP address");
         return ExitUsage;
     }
-    // A control API on a non-loopback address needs TLS, which cannot be configured yet:
-    // refused as a configuration mistake before anything is opened.
+    // A control API on a non-loopback address needs TLS (--control-tls=off there is a
+    // configuration mistake): refused before anything is opened.
     if (!m_options.controlHost.isEmpty()) {
         QHostAddress control;
         if (m_options.controlHost.compare(u"localhost", Qt::CaseInsensitive) == 0)
@@ -94,10 +94,21 @@ int Greygated::start()
                      u"\"" + m_options.controlHost + u"\" is not an IP address");
             return ExitUsage;
         }
-        if (!control.isLoopback()) {
-            logError("bad --control-listen",
-                     u"the control API may listen on " + control.toString() +
-                         u" only with TLS (wss), which is not configured: use 127.0.0.1 or ::1");
+        const std::optional<ControlCertificate::Mode> tlsMode =
+            ControlCertificate::parseMode(m_options.controlTls);
+        QString tlsError;
+        if (!tlsMode ||
+            !ControlCertificate::useTls(control, *tlsMode,
+                                        !m_options.controlTlsCert.isEmpty() ||
+                                            !m_options.controlTlsKey.isEmpty(),
+                                        &tlsError)) {
+            logError("bad --control-listen", tlsMode ? tlsError : u"bad --control-tls"_s);
+            return ExitUsage;
+        }
+        if (m_options.controlTlsCert.isEmpty() != m_options.controlTlsKey.isEmpty()) {
+            logError("bad --control-tls-cert", u"--control-tls-cert and --control-tls-key go "
+                                               u"together: give both, or neither to use a "
+                                               u"generated certificate"_s);
             return ExitUsage;
         }
     }
@@ -289,6 +300,10 @@ int Greygated::startControl()
                           : QHostAddress(m_options.controlHost);
     options.port = m_options.controlPort;
     options.tokenDir = m_options.dbDir;
+    options.tlsMode = ControlCertificate::parseMode(m_options.controlTls)
+                          .value_or(ControlCertificate::Mode::Auto);
+    options.tlsCertFile = m_options.controlTlsCert;
+    options.tlsKeyFile = m_options.controlTlsKey;
     if (!m_options.hostname.isEmpty())
         options.proxyName = m_options.hostname;
     options.configSummary = QJsonObject{
@@ -318,7 +333,7 @@ void Greygated::restoreStats()
     bool restored = false;
     QString error;
     const QString path = StatsFile::path(m_options.dbDir);
-    if (!StatsFile::restore(m_events->stats(), path, &restored, &error)) {
+    if (!StatsFile::restore(*m_events, path, &restored, &error)) {
         // History is a convenience: a damaged file costs the dashboard's past, not the start.
         qCWarning(lcDaemon).noquote()
             << LogLine("statistics not restored, starting empty").add("error", error).text();
@@ -331,7 +346,7 @@ void Greygated::restoreStats()
 void Greygated::saveStats()
 {
     QString error;
-    if (!StatsFile::save(m_events->stats(), StatsFile::path(m_options.dbDir), &error))
+    if (!StatsFile::save(*m_events, StatsFile::path(m_options.dbDir), &error))
         qCWarning(lcDaemon).noquote()
             << LogLine("cannot save the statistics").add("error", error).text();
 }

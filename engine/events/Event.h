@@ -30,6 +30,18 @@ enum class AttemptOutcome : quint8
     Blocked,     // Blocked Senders (550)
 };
 
+// Who decided an attempt (the dashboard's breakdown by policy).
+enum class DecidedBy : quint8
+{
+    None,           // no policy applied: plain greylisting
+    Policy,         // Event::ref is the policy's id
+    PermittedGroup, // Event::ref is the Permitted Senders group's id
+    BlockedGroup,   // Event::ref is the Blocked Senders group's id
+    AutoAllow,      // an Auto Allow entry
+    Outbound,       // outbound mail, never greylisted
+    Other,          // beyond a breakdown's bounds
+};
+
 // One event. A flat value with implicitly shared byte arrays, so that recording an attempt
 // costs a few reference counts and no allocation (the policy server records every RCPT).
 struct Event
@@ -38,6 +50,7 @@ struct Event
     Seconds time = 0;
     EventType type = EventType::Attempt;
     AttemptOutcome outcome = AttemptOutcome::Deferred; // Attempt only
+    DecidedBy decidedBy = DecidedBy::None;             // Attempt only
     quint32 attempts = 0;                              // Attempt, FailedToRetry
     qint64 ref = 0;       // the deciding policy or group id (Attempt); the new version (changes)
     QByteArray client;    // Attempt, QueueChange, FailedToRetry

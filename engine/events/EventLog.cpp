@@ -16,6 +16,7 @@ quint64 EventLog::append(Event event)
     event.id = m_next++;
     if (event.type == EventType::Attempt) {
         m_stats.countAttempt(event.time, event.outcome);
+        m_breakdown.count(event);
         m_totals += MinuteStats::countsOf(event.outcome);
     } else if (event.type == EventType::FailedToRetry) {
         m_stats.countFailedToRetry(event.time);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "Event.h"
+#include "HourlyBreakdown.h"
 #include "MinuteStats.h"
 
 #include <functional>
@@ -47,6 +48,9 @@ public:
     // Everything counted since this log was made (the daemon's start).
     const MinuteStats::Counts &totals() const { return m_totals; }
     MinuteStats &stats() { return m_stats; }
+    // Attempts per hour by who decided them, and deferrals by sender domain.
+    const HourlyBreakdown &breakdown() const { return m_breakdown; }
+    HourlyBreakdown &breakdown() { return m_breakdown; }
 
     // Called on the first append() after arm(): lets a server schedule one flush for a burst
     // of events instead of reacting to each of them.
@@ -57,6 +61,7 @@ private:
     std::vector<Event> m_ring;
     quint64 m_next = 1;
     MinuteStats m_stats;
+    HourlyBreakdown m_breakdown;
     MinuteStats::Counts m_totals;
     QString m_epoch;
     std::function<void()> m_wakeup;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "StatsFile.h"
 
+#include "EventLog.h"
 #include "MinuteStats.h"
 
 #include <QDir>
@@ -52,6 +53,51 @@ bool StatsFile::restore(MinuteStats &stats, const QString &path, bool *restored,
         return false;
     }
     *restored = true;
+    return true;
+}
+
+QString StatsFile::hourlyPath(const QString &path)
+{
+    QString hourly = path;
+    if (hourly.endsWith(u".bin"))
+        hourly.chop(4);
+    return hourly + u"-hourly.bin";
+}
+
+bool StatsFile::save(const EventLog &events, const QString &path, QString *error)
+{
+    if (!save(events.stats(), path, error))
+        return false;
+    QSaveFile file(hourlyPath(path));
+    const QByteArray bytes = events.breakdown().save();
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
+        *error = file.fileName() + u": " + file.errorString();
+        return false;
+    }
+    return true;
+}
+
+bool StatsFile::restore(EventLog &events, const QString &path, bool *restored, QString *error)
+{
+    if (!restore(events.stats(), path, restored, error))
+        return false;
+    QFile file(hourlyPath(path));
+    if (!file.exists())
+        return true;
+    const qint64 max = events.breakdown().maxBytes();
+    if (!file.open(QIODevice::ReadOnly) || file.size() > max) {
+        *error = file.fileName() + u": " +
+                 (file.isOpen() ? QStringLiteral("larger than any breakdown file")
+                                : file.errorString()) +
+                 u" (the per-minute statistics were restored)";
+        return false;
+    }
+    if (!events.breakdown().restore(file.read(max + 1))) {
+        *error = file.fileName() +
+                 u": not a breakdown file of this version, or damaged (the per-minute "
+                 u"statistics were restored)";
+        return false;
+    }
     return true;
 }
 

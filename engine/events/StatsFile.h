@@ -5,6 +5,7 @@
 
 namespace greygate {
 
+class EventLog;
 class MinuteStats;
 
 // The per-minute statistics on disk (DBDIR/stats.bin), so the dashboard's history survives
@@ -24,6 +25,13 @@ public:
     static bool restore(MinuteStats &stats, const QString &path, bool *restored, QString *error);
     // The largest file restore() reads for these statistics.
     static qint64 maxBytes(const MinuteStats &stats);
+
+    // The event log's statistics: the per-minute figures in `path` and the hourly breakdown
+    // (HourlyBreakdown) beside it in hourlyPath(path), saved and restored together. A missing
+    // hourly file (an older version's dbdir) restores the minutes alone.
+    static QString hourlyPath(const QString &path);
+    static bool save(const EventLog &events, const QString &path, QString *error);
+    static bool restore(EventLog &events, const QString &path, bool *restored, QString *error);
 };
 
 } // namespace greygate

@@ -7,11 +7,12 @@ namespace greygate::protocol {
 
 namespace {
 
-constexpr std::array<Methods::Method, 32> kMethods = {{
+constexpr std::array<Methods::Method, 35> kMethods = {{
     {u"auth", Access::Anyone},
     {u"hello", Access::Read},
     {u"status", Access::Read},
     {u"stats", Access::Read},
+    {u"stats.breakdown", Access::Read},
     {u"queue.list", Access::Read},
     {u"queue.release", Access::Write},
     {u"queue.delete", Access::Write},
@@ -32,6 +33,8 @@ constexpr std::array<Methods::Method, 32> kMethods = {{
     {u"group.delete", Access::Write},
     {u"group.members.add", Access::Write},
     {u"group.members.remove", Access::Write},
+    {u"group.import", Access::Write},
+    {u"group.export", Access::Read},
     {u"autoallow.list", Access::Read},
     {u"autoallow.add", Access::Write},
     {u"autoallow.remove", Access::Write},

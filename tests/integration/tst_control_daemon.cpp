@@ -4,7 +4,8 @@
 // shows in `queue list`, `queue release` lets the next retry pass at once, a bypass policy
 // added with `policy add` is explained and applied, the read-only token cannot write, and
 // after kill -9 and a restart the release and the policy are still there. Also the daemon's
-// refusals: a control port in use (exit 4), a non-loopback control address (exit 2).
+// refusals: a control port in use (exit 4), a non-loopback control address with TLS off
+// (exit 2), a certificate without its key (exit 2).
 #include "DaemonProcess.h"
 #include "PolicyClient.h"
 #include "TestSupport.h"
@@ -289,8 +290,12 @@ void ControlDaemonTest::refusesToStart_data()
     QTest::addColumn<QString>("message");
     QTest::newRow("control port in use")
         << QStringLiteral("busy") << 4 << QStringLiteral("cannot start the control API");
-    QTest::newRow("non-loopback without TLS")
-        << QStringLiteral("192.0.2.1:10024") << 2 << QStringLiteral("only with TLS");
+    QTest::newRow("non-loopback with TLS off")
+        << QStringLiteral("192.0.2.1:10024 --control-tls=off") << 2
+        << QStringLiteral("only with TLS");
+    QTest::newRow("a certificate without its key")
+        << QStringLiteral("127.0.0.1:0 --control-tls-cert=/nonexistent.pem") << 2
+        << QStringLiteral("go together");
     QTest::newRow("not an address")
         << QStringLiteral("mail.example:10024") << 2 << QStringLiteral("is not an IP address");
     QTest::newRow("bad port") << QStringLiteral("127.0.0.1:99999") << 2
@@ -309,11 +314,16 @@ void ControlDaemonTest::refusesToStart()
         QVERIFY(busy.listen(QHostAddress::LocalHost));
         control = u"127.0.0.1:"_s + QString::number(busy.serverPort());
     }
-    const ProgramResult r = runProgram(program(QStringLiteral("greygated")),
-                                       {u"--inet=127.0.0.1:"_s + QString::number(freeTcpPort()),
-                                        u"--dbdir="_s + dir.filePath(QStringLiteral("db")),
-                                        u"--control-listen="_s + control},
-                                       StartTimeoutMs);
+    // "ADDRESS --more --options": the options after the address go on the command line too.
+    QStringList extra = control.split(u' ');
+    control = extra.takeFirst();
+    const ProgramResult r =
+        runProgram(program(QStringLiteral("greygated")),
+                   QStringList{u"--inet=127.0.0.1:"_s + QString::number(freeTcpPort()),
+                               u"--dbdir="_s + dir.filePath(QStringLiteral("db")),
+                               u"--control-listen="_s + control} +
+                       extra,
+                   StartTimeoutMs);
     QVERIFY(r.finished);
     QCOMPARE(r.exitCode, exitCode);
     QVERIFY2(r.err.contains(message.toUtf8()), r.err.constData());

@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QObject>
+#include <QSslCertificate>
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocket>
@@ -24,6 +25,14 @@ namespace greygate {
 // and says so with resyncNeeded() when the server could not replay what was missed.
 // A refused authentication (a wrong token, a ban, a refused Host/Origin) is final: state
 // Refused, no retries that would only extend a ban.
+//
+// wss:// (docs/api.md, "TLS"): the proxy's certificate is trusted through its SHA-256
+// fingerprint only, never through a CA, like an SSH host key. The socket is given no CA
+// certificates, so every handshake reports its certificate errors; only when each of them is
+// about the certificate that matches the pin (self-signed, host name mismatch, expired...)
+// does that handshake go on; anything else fails it before the token is sent. A certificate that
+// differs from the pin is final: state Refused, lastError() naming both fingerprints. With no pin,
+// certificateSeen() reports what the proxy showed, and trustOnFirstUse says whether to go on.
 class ProxyConnection : public QObject
 {
     Q_OBJECT
@@ -52,6 +61,11 @@ public:
         qint64 maxMessageBytes = 256 << 20; // answers can be large (a policy export)
         // Send the token in the upgrade's Authorization header instead of a first message.
         bool authorizationHeader = false;
+        // wss: the expected SHA-256 of the proxy's certificate (hex, colons allowed).
+        QString pinnedSha256;
+        // wss without a pin: accept the certificate seen (the caller pins what
+        // certificateSeen() reports), or refuse it (greygatectl's default).
+        bool trustOnFirstUse = true;
     };
 
     struct Reply
@@ -71,6 +85,10 @@ public:
     static QString stateName(State state);
     const protocol::Hello &hello() const { return m_hello; }
     QString lastError() const { return m_lastError; }
+    // The fingerprint of the certificate the proxy showed last (wss), lower-case hex.
+    QString certificateSha256() const { return m_seenSha256; }
+    // Refused because the proxy's certificate is not the pinned one ("certificate changed").
+    bool certificateMismatch() const { return m_certificateMismatch; }
 
     // Sends a request now (Connected only; otherwise the callback gets an error at once,
     // from the event loop). Returns the request id.
@@ -89,6 +107,9 @@ Q_SIGNALS:
     // What happened while not listening is lost: fetch the full state again.
     void resyncNeeded();
     void subscribed(quint64 lastId);
+    // wss: the proxy's certificate, before anything is sent to it; `pinned` says whether it
+    // matched the pin (false when there is none: trust on first use, the caller decides).
+    void certificateSeen(const QString &sha256, bool pinned);
 
 private:
     struct Pending
@@ -106,8 +127,12 @@ private:
     void sendSubscribe();
     void failAll(const QString &why);
     void expire();
-    void refuse(const QString &why);
+    void refuse(const QString &why, bool abortSocket = true);
+    // Compares the proxy's certificate with the pin; false (and Refused) when it must not be
+    // used. Emits certificateSeen().
+    bool checkCertificate(const QSslCertificate &certificate);
     void scheduleReconnect();
+    void onSslErrors(const QList<QSslError> &errors);
 
     Options m_options;
     QWebSocket m_socket;
@@ -127,6 +152,10 @@ private:
     bool m_haveCursor = false;
     quint64 m_lastEventId = 0;
     QString m_epoch;
+    QString m_pin;
+    QString m_seenSha256;
+    bool m_certificateMismatch = false;
+    bool m_certificateChecked = false;
 };
 
 } // namespace greygate

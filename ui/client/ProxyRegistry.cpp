@@ -16,6 +16,7 @@ std::unique_ptr<ProxyConnection> ProxyRegistry::makeConnection(const ProxyEndpoi
     ProxyConnection::Options options;
     options.url = endpoint.url;
     options.token = endpoint.token;
+    options.pinnedSha256 = QString::fromLatin1(endpoint.pinnedSha256);
     auto connection = std::make_unique<ProxyConnection>(options);
     const QString id = endpoint.id;
     ProxyConnection *raw = connection.get();

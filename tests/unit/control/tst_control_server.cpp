@@ -83,9 +83,11 @@ void ControlServerTest::refusesNonLoopbackAddressWithoutTls()
 {
     ControlOptions o;
     o.address = QHostAddress::AnyIPv4;
+    o.tlsMode = ControlCertificate::Mode::Off;
     ControlTestProxy proxy(o);
     QVERIFY(!proxy.start());
     QVERIFY2(proxy.startError.contains(QStringLiteral("TLS")), qPrintable(proxy.startError));
+    QCOMPARE(proxy.server->serverPort(), quint16(0)); // nothing listens
 }
 
 void ControlServerTest::createsPrivateTokenFilesAndRefusesReadableOnes()
