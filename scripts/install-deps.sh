@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Installs the Debian 12 packages Greygate needs to build, run and test. Idempotent:
 # only missing packages are fetched, and nothing is installed when all are present.
+# The packaging test needs dpkg-dev (dpkg-shlibdeps) and file for cpack -G DEB, and lintian.
 set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-websockets-dev
             libqt6sql6-sqlite libsqlite3-dev sqlite3 qt6-charts-dev
             libgl-dev libqt6opengl6-dev libxkbcommon-dev clang-format libhiredis-dev)
-test_pkgs=(postfix swaks redis-server postgrey xvfb xauth procps iproute2 libclang-rt-14-dev clang)
+test_pkgs=(postfix swaks redis-server postgrey xvfb xauth procps iproute2 libclang-rt-14-dev clang
+           dpkg-dev file lintian)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi

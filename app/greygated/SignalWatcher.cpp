@@ -37,6 +37,7 @@ SignalWatcher::~SignalWatcher()
     sigemptyset(&action.sa_mask);
     ::sigaction(SIGTERM, &action, nullptr);
     ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGHUP, &action, nullptr);
     m_notifier.reset();
     ::close(g_fds[0]);
     ::close(g_fds[1]);
@@ -56,7 +57,7 @@ bool SignalWatcher::install(QString *error)
     action.sa_handler = onSignal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
-    for (int number : {SIGTERM, SIGINT}) {
+    for (int number : {SIGTERM, SIGINT, SIGHUP}) {
         if (::sigaction(number, &action, nullptr) != 0) {
             *error = u"sigaction: " + QString::fromLocal8Bit(std::strerror(errno));
             return false;
@@ -70,8 +71,12 @@ bool SignalWatcher::install(QString *error)
 void SignalWatcher::readSignal()
 {
     char byte = 0;
-    while (::read(g_fds[0], &byte, 1) == 1)
-        Q_EMIT terminationRequested(int(byte));
+    while (::read(g_fds[0], &byte, 1) == 1) {
+        if (int(byte) == SIGHUP)
+            Q_EMIT reloadRequested();
+        else
+            Q_EMIT terminationRequested(int(byte));
+    }
 }
 
 } // namespace greygate

@@ -7,8 +7,9 @@
 
 namespace greygate {
 
-// Turns SIGTERM and SIGINT into a Qt signal on the event loop (the self-pipe trick): a
-// signal handler may only write(2), so the shutdown itself runs as ordinary code.
+// Turns SIGTERM and SIGINT (shutdown) and SIGHUP (reload, as systemd's ExecReload sends it)
+// into Qt signals on the event loop (the self-pipe trick): a signal handler may only
+// write(2), so the shutdown and the reload run as ordinary code.
 class SignalWatcher : public QObject
 {
     Q_OBJECT
@@ -21,6 +22,7 @@ public:
 
 Q_SIGNALS:
     void terminationRequested(int signalNumber);
+    void reloadRequested();
 
 private:
     void readSignal();
