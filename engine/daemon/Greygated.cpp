@@ -290,6 +290,21 @@ void Greygated::finishShutdown()
     Q_EMIT stopped();
 }
 
+quint16 Greygated::policyPort() const
+{
+    return m_server ? m_server->serverPort() : quint16(0);
+}
+
+quint16 Greygated::controlPort() const
+{
+    return m_control ? m_control->serverPort() : quint16(0);
+}
+
+QString Greygated::adminTokenPath() const
+{
+    return m_control ? ControlTokens::adminFile(m_options.dbDir) : QString();
+}
+
 int Greygated::startControl()
 {
     if (m_options.controlHost.isEmpty())

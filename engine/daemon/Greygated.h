@@ -36,6 +36,13 @@ public:
     int start(); // ExitOk when serving, else an ExitCode with the reason logged
     void shutdown();
 
+    // What start() actually bound (port 0 asks for an ephemeral one), for the console's
+    // bundled engine; 0 when not listening.
+    quint16 policyPort() const;
+    quint16 controlPort() const;
+    // The admin token file of the control API (empty without --control-listen).
+    QString adminTokenPath() const;
+
 Q_SIGNALS:
     void stopped();
 

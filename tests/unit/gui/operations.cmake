@@ -7,3 +7,10 @@ greygate_add_test(tst_main_window SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_main_win
     LIBS greygate_console)
 greygate_add_test(tst_policy_dialog SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_policy_dialog.cpp
     LIBS greygate_console)
+greygate_add_test(tst_proxies_page SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_proxies_page.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/../models/LiveModelsDaemon.h LIBS greygate_console TIMEOUT 180)
+greygate_add_test(tst_local_engine SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_local_engine.cpp
+    LIBS greygate_app TIMEOUT 180)
+if(TARGET greygated)
+    add_dependencies(tst_proxies_page greygated)
+endif()
