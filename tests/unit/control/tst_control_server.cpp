@@ -74,6 +74,8 @@ private Q_SLOTS:
     void twoEditorsOfOnePolicyConflictOnTheVersion();
     void policiesImportExportExplainAndAudit();
     void groupsMembersAndAutoAllow();
+    void groupCsvImportExportRoundTripAndABadLineIsRefused();
+    void statsBreakdownCountsByPolicyAndDeferredDomain();
     void rejectionsArePagedAndFiltered();
     void eventStreamResumesWithSinceAfterADisconnect();
     void cursorOutOfTheBufferOrFromAnotherRunGetsResync();
@@ -719,6 +721,174 @@ void ControlServerTest::cursorOutOfTheBufferOrFromAnotherRunGetsResync()
     QVERIFY(!sub.value(QStringLiteral("resync")).toBool());
     QVERIFY(client.waitForEvents(2));
     QCOMPARE(client.events().at(0).value(QStringLiteral("id")).toInt(), 5);
+}
+
+void ControlServerTest::groupCsvImportExportRoundTripAndABadLineIsRefused()
+{
+    ControlTestProxy proxy;
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    TestClient client;
+    QVERIFY(client.login(proxy.url(), proxy.token()));
+    const qint64 id =
+        client
+            .result(
+                QStringLiteral("group.create"),
+                QJsonObject{{QStringLiteral("group"),
+                             QJsonObject{{QStringLiteral("name"), QStringLiteral("Partners")}}}})
+            .value(QStringLiteral("id"))
+            .toInteger();
+    QVERIFY(id > 0);
+
+    const QString csv = QStringLiteral("member\r\n# suppliers\r\nsales@supply.test\r\n"
+                                       "\"@partner.test\"\r\n192.0.2.0/24\r\n");
+    QJsonObject imported =
+        client.result(QStringLiteral("group.import"), QJsonObject{{QStringLiteral("id"), id},
+                                                                  {QStringLiteral("version"), 1},
+                                                                  {QStringLiteral("csv"), csv}});
+    QCOMPARE(imported.value(QStringLiteral("read")).toInt(), 3);
+    QCOMPARE(imported.value(QStringLiteral("version")).toInt(), 2);
+    QVERIFY(proxy.decide("198.51.100.1", "x@partner.test", "y@corp.example").startsWith("DEFER"));
+
+    // Export gives the same members back as CSV; importing that with replace changes nothing.
+    const QJsonObject exported =
+        client.result(QStringLiteral("group.export"), QJsonObject{{QStringLiteral("id"), id}});
+    const QString out = exported.value(QStringLiteral("csv")).toString();
+    QVERIFY2(out.startsWith(QStringLiteral("member\n")), qPrintable(out));
+    for (const QString &m : {QStringLiteral("sales@supply.test"), QStringLiteral("@partner.test"),
+                             QStringLiteral("192.0.2.0/24")})
+        QVERIFY2(out.contains(m + u'\n'), qPrintable(out));
+    QCOMPARE(exported.value(QStringLiteral("members")).toInt(), 3);
+    imported = client.result(QStringLiteral("group.import"),
+                             QJsonObject{{QStringLiteral("id"), id},
+                                         {QStringLiteral("version"), 2},
+                                         {QStringLiteral("csv"), out},
+                                         {QStringLiteral("replace"), true}});
+    QCOMPARE(imported.value(QStringLiteral("read")).toInt(), 3);
+    QCOMPARE(client.result(QStringLiteral("group.export"), QJsonObject{{QStringLiteral("id"), id}})
+                 .value(QStringLiteral("csv"))
+                 .toString(),
+             out);
+
+    // Replace with a shorter list.
+    imported = client.result(
+        QStringLiteral("group.import"),
+        QJsonObject{{QStringLiteral("id"), id},
+                    {QStringLiteral("version"), imported.value(QStringLiteral("version")).toInt()},
+                    {QStringLiteral("csv"), QStringLiteral("only@one.test\n")},
+                    {QStringLiteral("replace"), true}});
+    const qint64 version = imported.value(QStringLiteral("version")).toInteger();
+    QCOMPARE(client.result(QStringLiteral("group.get"), QJsonObject{{QStringLiteral("id"), id}})
+                 .value(QStringLiteral("members"))
+                 .toArray(),
+             QJsonArray{QStringLiteral("only@one.test")});
+
+    // A bad line refuses the whole file, named by its number; nothing changes.
+    const QJsonObject bad = client.call(
+        QStringLiteral("group.import"),
+        QJsonObject{{QStringLiteral("id"), id},
+                    {QStringLiteral("version"), version},
+                    {QStringLiteral("csv"), QStringLiteral("member\na@b.test\nnot a member\n")}});
+    QCOMPARE(TestClient::errorCode(bad), QStringLiteral("bad_request"));
+    QCOMPARE(TestClient::errorField(bad), QStringLiteral("params.csv"));
+    const QString message =
+        bad.value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString();
+    QVERIFY2(message.contains(QStringLiteral("line 3")), qPrintable(message));
+    QCOMPARE(client.result(QStringLiteral("group.get"), QJsonObject{{QStringLiteral("id"), id}})
+                 .value(QStringLiteral("version"))
+                 .toInteger(),
+             version);
+
+    // Version-checked like every change; unknown group; the read-only token may not import.
+    const QJsonObject stale =
+        client.call(QStringLiteral("group.import"), QJsonObject{{QStringLiteral("id"), id},
+                                                                {QStringLiteral("version"), 1},
+                                                                {QStringLiteral("csv"), csv}});
+    QCOMPARE(TestClient::errorCode(stale), QStringLiteral("stale_version"));
+    const QJsonObject missing =
+        client.call(QStringLiteral("group.export"), QJsonObject{{QStringLiteral("id"), 999}});
+    QCOMPARE(TestClient::errorCode(missing), QStringLiteral("not_found"));
+    TestClient reader;
+    QVERIFY(reader.login(proxy.url(), proxy.token(false)));
+    QCOMPARE(TestClient::errorCode(reader.call(QStringLiteral("group.import"),
+                                               QJsonObject{{QStringLiteral("id"), id},
+                                                           {QStringLiteral("version"), version},
+                                                           {QStringLiteral("csv"), csv}})),
+             QStringLiteral("forbidden"));
+    QVERIFY(reader.call(QStringLiteral("group.export"), QJsonObject{{QStringLiteral("id"), id}})
+                .contains(QStringLiteral("result")));
+}
+
+void ControlServerTest::statsBreakdownCountsByPolicyAndDeferredDomain()
+{
+    ControlTestProxy proxy;
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    TestClient client;
+    QVERIFY(client.login(proxy.url(), proxy.token()));
+    const QJsonObject policy = client.result(
+        QStringLiteral("policy.create"),
+        QJsonObject{
+            {QStringLiteral("policy"),
+             QJsonObject{{QStringLiteral("narrative"), QStringLiteral("VIP bypass")},
+                         {QStringLiteral("action"), QStringLiteral("bypass")},
+                         {QStringLiteral("from"),
+                          QJsonObject{{QStringLiteral("type"), QStringLiteral("domain")},
+                                      {QStringLiteral("value"), QStringLiteral("vip.test")}}},
+                         {QStringLiteral("to"),
+                          QJsonObject{{QStringLiteral("type"), QStringLiteral("everyone")}}}}}});
+    const qint64 policyId = policy.value(QStringLiteral("id")).toInteger();
+    QVERIFY(policyId > 0);
+    const qint64 t0 = proxy.clock.now();
+    QVERIFY(proxy.decide("192.0.2.1", "a@bulk.test", "u@corp.example").startsWith("DEFER"));
+    QVERIFY(proxy.decide("192.0.2.2", "b@bulk.test", "u@corp.example").startsWith("DEFER"));
+    QVERIFY(proxy.decide("192.0.2.3", "c@Other.test", "u@corp.example").startsWith("DEFER"));
+    QCOMPARE(proxy.decide("192.0.2.4", "d@vip.test", "u@corp.example"), QByteArray("DUNNO"));
+
+    const QJsonObject r = client.result(QStringLiteral("stats.breakdown"),
+                                        QJsonObject{{QStringLiteral("from"), t0 - 60},
+                                                    {QStringLiteral("to"), t0 + 60},
+                                                    {QStringLiteral("limit"), 1}});
+    QCOMPARE(r.value(QStringLiteral("from")).toInteger(), t0 - 60);
+    const QJsonArray policies = r.value(QStringLiteral("policies")).toArray();
+    QCOMPARE(policies.size(), 2);
+    const QJsonObject none = policies.at(0).toObject(); // most attempts first
+    QCOMPARE(none.value(QStringLiteral("policy")).toString(), QStringLiteral("none"));
+    QCOMPARE(none.value(QStringLiteral("attempts")).toInt(), 3);
+    QCOMPARE(none.value(QStringLiteral("deferred")).toInt(), 3);
+    const QJsonObject vip = policies.at(1).toObject();
+    QCOMPARE(vip.value(QStringLiteral("policy")).toString(), QString::number(policyId));
+    QCOMPARE(vip.value(QStringLiteral("name")).toString(), QStringLiteral("VIP bypass"));
+    QCOMPARE(vip.value(QStringLiteral("bypassed")).toInt(), 1);
+    const QJsonArray domains = r.value(QStringLiteral("deferredSenderDomains")).toArray();
+    QCOMPARE(domains.size(), 1);
+    QCOMPARE(domains.at(0).toObject().value(QStringLiteral("domain")).toString(),
+             QStringLiteral("bulk.test"));
+    QCOMPARE(domains.at(0).toObject().value(QStringLiteral("deferred")).toInt(), 2);
+    QCOMPARE(r.value(QStringLiteral("other")).toObject().value(QStringLiteral("deferred")).toInt(),
+             1);
+
+    // The attempt events name the decider the same way.
+    client.result(QStringLiteral("events.subscribe"), QJsonObject{{QStringLiteral("since"), 0}});
+    QVERIFY(client.waitForEvents(4));
+    QCOMPARE(client.events().last().value(QStringLiteral("policy")).toString(),
+             QString::number(policyId));
+
+    // A range with nothing, and refused params.
+    QVERIFY(client
+                .result(QStringLiteral("stats.breakdown"),
+                        QJsonObject{{QStringLiteral("from"), t0 - 10 * 86400},
+                                    {QStringLiteral("to"), t0 - 9 * 86400}})
+                .value(QStringLiteral("policies"))
+                .toArray()
+                .isEmpty());
+    QCOMPARE(TestClient::errorField(client.call(
+                 QStringLiteral("stats.breakdown"),
+                 QJsonObject{{QStringLiteral("from"), t0}, {QStringLiteral("to"), t0}})),
+             QStringLiteral("params.to"));
+    QCOMPARE(TestClient::errorField(client.call(QStringLiteral("stats.breakdown"),
+                                                QJsonObject{{QStringLiteral("from"), t0},
+                                                            {QStringLiteral("to"), t0 + 1},
+                                                            {QStringLiteral("limit"), 101}})),
+             QStringLiteral("params.limit"));
 }
 
 QTEST_GUILESS_MAIN(ControlServerTest)

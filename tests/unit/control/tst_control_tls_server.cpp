@@ -364,4 +364,4 @@ void ControlTlsTest::plainWebSocketIsNotSpokenOnTheTlsPort()
 }
 
 QTEST_GUILESS_MAIN(ControlTlsTest)
-#include "tst_control_tls.moc"
+#include "tst_control_tls_server.moc"
