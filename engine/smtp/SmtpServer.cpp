@@ -36,6 +36,9 @@ SmtpServer::SmtpServer(const SmtpProxyOptions &options, SmtpDecider &decider, QO
 {
     m_clock.start();
     m_listener.setMaxPendingConnections(256);
+    // Bursts of connections (a queue flush, 2,000 sessions opening at once) wait in the
+    // kernel instead of having their SYNs dropped and retried seconds later.
+    m_listener.setListenBacklogSize(1024);
     connect(&m_listener, &QTcpServer::newConnection, this, &SmtpServer::acceptConnections);
     m_pruneTimer.setInterval(int(kRateWindowMs));
     connect(&m_pruneTimer, &QTimer::timeout, this, &SmtpServer::pruneRates);
