@@ -39,6 +39,8 @@ private Q_SLOTS:
     void releaseDeleteAndPermitGoThroughTheApi();
     void changesByAnotherAdminUpdateTheRows();
     void aRetryOfALoadedTripletRefreshesItsRow();
+    void aNewDeferralAppearsWhereTheOrderPutsIt();
+    void aBurstBeyondWhatCanBeFollowedMarksTheModelOutdated();
     void noProxyIsAnErrorNotACrash();
 
 private:
@@ -286,6 +288,62 @@ void QueueModelTest::aRetryOfALoadedTripletRefreshesItsRow()
     QVERIFY(m_d.rcpt("192.0.2.77", "S222@B.example", "rcpt@corp.example").startsWith("DEFER"));
     QTRY_COMPARE_WITH_TIMEOUT(model.entry(0).attempts, 2, 10'000);
     QCOMPARE(model.index(0, QueueModel::Attempts).data().toInt(), 2);
+}
+
+void QueueModelTest::aNewDeferralAppearsWhereTheOrderPutsIt()
+{
+    QueueModel model(m_d.registry); // newest first, the default
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setPageSize(20);
+    QVERIFY(loadFirstPage(model));
+    const qint64 total = model.total();
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+    QVERIFY(m_d.rcpt("203.0.113.5", "new@c.example", "rcpt@corp.example").startsWith("DEFER"));
+    QTRY_COMPARE_WITH_TIMEOUT(model.entry(0).sender, QStringLiteral("new@c.example"), 10'000);
+    QCOMPARE(model.entry(0).client, QStringLiteral("203.0.113.0/24"));
+    QCOMPARE(model.total(), total + 1);
+    QCOMPARE(reset.count(), 0);
+    QVERIFY(!model.isOutdated());
+    // Filtered on another sender, it does not show.
+    QueueModel other(m_d.registry);
+    other.setFilter({QStringLiteral("any"), {}, QStringLiteral("s00"), {}, {}});
+    QVERIFY(loadFirstPage(other));
+    const int rows = other.rowCount();
+    QVERIFY(m_d.rcpt("203.0.113.5", "new2@c.example", "rcpt@corp.example").startsWith("DEFER"));
+    const protocol::TripletRef second{QStringLiteral("203.0.113.0/24"),
+                                      QStringLiteral("new2@c.example"),
+                                      QStringLiteral("rcpt@corp.example")};
+    QTRY_VERIFY_WITH_TIMEOUT(model.rowOf(second) >= 0, 10'000);
+    // Where the proxy itself puts it (the same second ties: the whole key decides).
+    QueueModel fresh(m_d.registry);
+    fresh.setPageSize(20);
+    QVERIFY(loadFirstPage(fresh));
+    for (int r = 0; r < 3; ++r)
+        QCOMPARE(model.entry(r).sender, fresh.entry(r).sender);
+    QCOMPARE(other.rowCount(), rows);
+}
+
+void QueueModelTest::aBurstBeyondWhatCanBeFollowedMarksTheModelOutdated()
+{
+    QueueModel model(m_d.registry);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setPageSize(20);
+    QVERIFY(loadFirstPage(model));
+    QSignalSpy outdated(&model, &QueueModel::outdatedChanged);
+    // More first sights at once than the model reads back row by row (it never floods the
+    // proxy with queries): it says so, and a reload shows them all.
+    for (int i = 0; i < 150; ++i) {
+        const QByteArray sender = QStringLiteral("burst%1@d.example").arg(i).toUtf8();
+        QVERIFY(m_d.rcpt("198.51.100.9", sender, "rcpt@corp.example").startsWith("DEFER"));
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(model.isOutdated(), 10'000);
+    QCOMPARE(outdated.first().at(0).toBool(), true);
+    QSignalSpy page(&model, &QueueModel::pageLoaded);
+    model.reload();
+    QVERIFY(!model.isOutdated());
+    QVERIFY(page.wait(10'000));
+    QCOMPARE(model.entry(0).client, QStringLiteral("198.51.100.0/24"));
+    QVERIFY(model.entry(0).sender.startsWith(QStringLiteral("burst")));
 }
 
 void QueueModelTest::noProxyIsAnErrorNotACrash()
