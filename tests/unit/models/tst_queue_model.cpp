@@ -329,6 +329,7 @@ void QueueModelTest::aBurstBeyondWhatCanBeFollowedMarksTheModelOutdated()
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     model.setPageSize(20);
     QVERIFY(loadFirstPage(model));
+    const qint64 before = model.total();
     QSignalSpy outdated(&model, &QueueModel::outdatedChanged);
     // More first sights at once than the model reads back row by row (it never floods the
     // proxy with queries): it says so, and a reload shows them all.
@@ -342,8 +343,7 @@ void QueueModelTest::aBurstBeyondWhatCanBeFollowedMarksTheModelOutdated()
     model.reload();
     QVERIFY(!model.isOutdated());
     QVERIFY(page.wait(10'000));
-    QCOMPARE(model.entry(0).client, QStringLiteral("198.51.100.0/24"));
-    QVERIFY(model.entry(0).sender.startsWith(QStringLiteral("burst")));
+    QCOMPARE(model.total(), before + 150);
 }
 
 void QueueModelTest::noProxyIsAnErrorNotACrash()
