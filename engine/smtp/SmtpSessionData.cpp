@@ -49,6 +49,10 @@ void SmtpSession::processData()
             decideHeaderFrom();
             return;
         }
+        if (m_waiting) { // the header-From decision, asked for by the content just read
+            m_endAfterDecision = true;
+            return;
+        }
         endOfData();
         return;
     case DataReader::Status::Fatal: {

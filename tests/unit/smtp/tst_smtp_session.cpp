@@ -7,6 +7,7 @@
 #include "TestBackend.h"
 #include "greylist/Clock.h"
 #include "greylist/GreylistEngine.h"
+#include "policy/PolicyJson.h"
 #include "policyd/GreylistPolicyHandler.h"
 #include "smtp/PolicyHandlerDecider.h"
 #include "smtp/SmtpServer.h"
@@ -113,7 +114,8 @@ private:
     std::unique_ptr<Proxy> m_proxy;
 
     // Starts the proxy over a fresh store; `tweak` adjusts the options first.
-    bool startProxy(const std::function<void(SmtpProxyOptions &)> &tweak = {})
+    bool startProxy(const std::function<void(SmtpProxyOptions &)> &tweak = {},
+                    const QByteArray &policies = {})
     {
         m_proxy = std::make_unique<Proxy>();
         Proxy &p = *m_proxy;
@@ -129,6 +131,16 @@ private:
         GreylistPolicyOptions policy;
         policy.hostname = "mx.proxy.test";
         p.handler = std::make_unique<GreylistPolicyHandler>(*p.engine, *p.store, p.clock, policy);
+        if (!policies.isEmpty()) {
+            const std::optional<PolicyDocument> doc = PolicyJson::parse(policies, &error);
+            if (!doc || !p.handler
+                             ->changePolicies([&](PolicySet &set) {
+                                 return set.importDocument(*doc, QStringLiteral("test"),
+                                                           p.clock.now());
+                             })
+                             .ok())
+                return false;
+        }
         p.decider =
             std::make_unique<PolicyHandlerDecider>(*p.handler, *p.handler, *p.engine, p.clock);
         p.options.listenAddress = QHostAddress(QHostAddress::LocalHost);
@@ -317,6 +329,47 @@ private Q_SLOTS:
         QTRY_VERIFY(m_proxy->server->sessionCount() == 0);
         QVERIFY(m_proxy->backend.messages.isEmpty());
         QVERIFY(!m_proxy->backend.lines.join(' ').contains("evil"));
+    }
+
+    void header_from_policies_decide_at_the_end_of_the_headers_data()
+    {
+        QTest::addColumn<QByteArray>("from");
+        QTest::addColumn<bool>("delivered");
+        QTest::newRow("partner in From: bypassed")
+            << QByteArray("News <news@partner.test>") << true;
+        QTest::newRow("folded From: bypassed") << QByteArray("\r\n <news@partner.test>") << true;
+        QTest::newRow("other From: greylisted") << QByteArray("someone@else.example") << false;
+    }
+    void header_from_policies_decide_at_the_end_of_the_headers()
+    {
+        QFETCH(QByteArray, from);
+        QFETCH(bool, delivered);
+        // A bypass for mail whose From: header is at partner.test: the envelope sender (an
+        // ESP's bounce address) says nothing, so the RCPT waits for the header.
+        const QByteArray policies = R"({"policies": [{"id": 1, "action": "bypass",
+            "from": {"type": "domain", "value": "partner.test", "basedOn": "header"},
+            "to": {"type": "everyone"}}]})";
+        QVERIFY(startProxy({}, policies));
+        Client c;
+        QVERIFY(greet(c));
+        c.send("MAIL FROM:<bounce-123@esp.example>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n");
+        const QList<QByteArray> r = c.replies(3);
+        QCOMPARE(r.size(), 3);
+        QCOMPARE(r[1], QByteArray("250 2.0.0 Ok\r\n")); // the backend's, decision pending
+        QCOMPARE(code(r[2]), 354);
+        c.send("From: " + from + "\r\nSubject: news\r\n\r\nbody\r\n.\r\n");
+        const QByteArray final = c.reply();
+        if (delivered) {
+            QCOMPARE(final, QByteArray("250 2.0.0 Ok: queued as TEST1\r\n"));
+            QCOMPARE(m_proxy->backend.messages.size(), 1);
+            QVERIFY2(m_proxy->backend.messages[0].startsWith("From: "),
+                     m_proxy->backend.messages[0].constData());
+        } else {
+            QVERIFY2(final.startsWith("451 4.7.1 Greylisted"), final.constData());
+            QVERIFY(m_proxy->backend.messages.isEmpty());
+            c.send("NOOP\r\n"); // the session goes on
+            QCOMPARE(code(c.reply()), 250);
+        }
     }
 
     void a_backend_that_vanishes_after_the_dot_gives_451()
