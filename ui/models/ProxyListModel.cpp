@@ -158,6 +158,10 @@ QVariant ProxyListModel::data(const QModelIndex &index, int role) const
         return int(connection->state());
     if (role == LocalRole)
         return endpoint->local;
+    const bool certificateChanged =
+        connection->state() == ProxyConnection::State::Refused && connection->certificateMismatch();
+    if (role == CertificateChangedRole)
+        return certificateChanged;
     const bool connected = row.readyAtMs >= 0;
     const qint64 uptime = connected ? row.uptimeAtReady + (nowMs() - row.readyAtMs) / 1000 : -1;
     if (role == Qt::UserRole) { // raw values, for sorting
@@ -171,7 +175,7 @@ QVariant ProxyListModel::data(const QModelIndex &index, int role) const
         }
         role = Qt::DisplayRole;
     }
-    if (role == Qt::ToolTipRole && index.column() == LastError)
+    if (role == Qt::ToolTipRole && (index.column() == LastError || index.column() == Certificate))
         role = Qt::DisplayRole;
     if (role != Qt::DisplayRole)
         return {};
@@ -182,7 +186,8 @@ QVariant ProxyListModel::data(const QModelIndex &index, int role) const
     case Url:
         return endpoint->url.toString();
     case State:
-        return ProxyConnection::stateName(connection->state());
+        return certificateChanged ? tr("certificate changed")
+                                  : ProxyConnection::stateName(connection->state());
     case StoreKind:
         return hello.storeKind;
     case EngineVersion:
@@ -191,6 +196,8 @@ QVariant ProxyListModel::data(const QModelIndex &index, int role) const
         return connected ? formatDuration(uptime) : QString();
     case LastError:
         return connection->lastError();
+    case Certificate:
+        return connection->certificateSha256();
     case ColumnCount:
         break;
     }
@@ -216,6 +223,8 @@ QVariant ProxyListModel::headerData(int section, Qt::Orientation orientation, in
         return tr("Uptime");
     case LastError:
         return tr("Last error");
+    case Certificate:
+        return tr("Certificate (SHA-256)");
     case ColumnCount:
         break;
     }

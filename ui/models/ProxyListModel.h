@@ -12,8 +12,10 @@ namespace greygate {
 
 // Every proxy of the registry, one row each in the order added, live from the registry's
 // signals: name, address, connection state, what its hello said (store, engine version,
-// uptime) and the connection's last error. The uptime column ticks once a second (only that
-// column is signalled), from the hello's figure plus the time since, on an injectable clock.
+// uptime), the connection's last error and, over wss, the certificate's fingerprint; a
+// proxy refused because its certificate is not the pinned one reads "certificate changed". The
+// uptime column ticks once a second (only that column is signalled), from the hello's figure plus
+// the time since, on an injectable clock.
 class ProxyListModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -28,6 +30,7 @@ public:
         EngineVersion,
         Uptime,
         LastError,
+        Certificate, // wss: the SHA-256 the proxy showed (pinned or not)
         ColumnCount
     };
     enum Role
@@ -35,6 +38,7 @@ public:
         ProxyIdRole = Qt::UserRole + 1, // the registry's id of the row's proxy
         StateRole,                      // ProxyConnection::State as an int
         LocalRole,                      // true for the bundled engine
+        CertificateChangedRole,         // refused: the certificate is not the pinned one
     };
 
     explicit ProxyListModel(ProxyRegistry &registry, QObject *parent = nullptr);

@@ -18,6 +18,7 @@ class ProxyListModelTest : public QObject
 private Q_SLOTS:
     void followsTheRegistryAndTheConnectionState();
     void aRefusedTokenShowsTheReason();
+    void aCertificateNotThePinnedOneReadsCertificateChanged();
     void formatDuration_data();
     void formatDuration();
 };
@@ -91,6 +92,36 @@ void ProxyListModelTest::aRefusedTokenShowsTheReason()
                               QStringLiteral("refused"), 10'000);
     QVERIFY(!model.index(1, ProxyListModel::LastError).data().toString().isEmpty());
     QCOMPARE(model.index(1, ProxyListModel::Uptime).data().toString(), QString());
+}
+
+void ProxyListModelTest::aCertificateNotThePinnedOneReadsCertificateChanged()
+{
+    LiveModelsDaemon d;
+    QVERIFY2(d.start(3600, {QStringLiteral("--control-tls=on")}), qPrintable(d.error));
+    ProxyListModel model(d.registry);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QUrl url = d.url();
+    url.setScheme(QStringLiteral("wss"));
+    // First contact without a pin: trusted, and the fingerprint is there to be pinned.
+    ProxyEndpoint first;
+    first.name = QStringLiteral("first contact");
+    first.url = url;
+    first.token = d.token;
+    d.registry.add(first);
+    QTRY_COMPARE_WITH_TIMEOUT(model.index(0, ProxyListModel::State).data().toString(),
+                              QStringLiteral("connected"), 10'000);
+    const QString seen = model.index(0, ProxyListModel::Certificate).data().toString();
+    QCOMPARE(seen.size(), 64);
+    // Pinned to another certificate: refused before the token is sent, and said so.
+    ProxyEndpoint pinned = first;
+    pinned.name = QStringLiteral("pinned elsewhere");
+    pinned.pinnedSha256 = QByteArray(64, 'a');
+    d.registry.add(pinned);
+    QTRY_COMPARE_WITH_TIMEOUT(model.index(1, ProxyListModel::State).data().toString(),
+                              QStringLiteral("certificate changed"), 10'000);
+    QCOMPARE(model.index(1, 0).data(ProxyListModel::CertificateChangedRole).toBool(), true);
+    QCOMPARE(model.index(1, ProxyListModel::Certificate).data().toString(), seen);
+    QCOMPARE(model.index(0, 0).data(ProxyListModel::CertificateChangedRole).toBool(), false);
 }
 
 void ProxyListModelTest::formatDuration_data()
