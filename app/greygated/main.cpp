@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // greygated: the Postfix policy delegation daemon (a drop-in for postgrey). Composition
-// root only: options, logging, signals, and the Greygated object that wires the engine.
+// root only: options, logging, signals, the privilege drop, and the Greygated object that
+// wires the engine.
 
+#include "PrivilegeDrop.h"
 #include "SignalWatcher.h"
 #include "config/DaemonOptions.h"
 #include "daemon/ExitCode.h"
 #include "daemon/Greygated.h"
+#include "util/LogLine.h"
 #include "util/Logger.h"
 #include "util/Version.h"
 
 #include <QCoreApplication>
+#include <QLoggingCategory>
 #include <cstdio>
 
 using namespace greygate;
+
+Q_LOGGING_CATEGORY(lcMain, "greygate.daemon", QtInfoMsg)
 
 namespace {
 
@@ -54,13 +60,43 @@ int main(int argc, char **argv)
         return ExitRuntimeError;
     }
 
+    // Before anything is bound: a user that does not exist refuses the start at once.
+    PrivilegeDrop privileges;
+    if (!privileges.prepare(options.user, options.dbDir, &error)) {
+        qCCritical(lcMain).noquote()
+            << LogLine("cannot run as an unprivileged user").add("error", error).text();
+        return ExitUsage;
+    }
+
     Greygated daemon(options);
     const int started = daemon.start();
     if (started != ExitOk)
         return started;
 
+    // Every socket is bound and the store is open: nothing more needs root.
+    if (!privileges.apply(&error)) {
+        qCCritical(lcMain).noquote()
+            << LogLine("cannot drop root privileges, stopping").add("error", error).text();
+        return ExitRuntimeError;
+    }
+    if (privileges.willDrop())
+        qCInfo(lcMain).noquote() << LogLine("privileges dropped")
+                                        .add("user", privileges.userName())
+                                        .add("uid", qint64(privileges.uid()))
+                                        .add("gid", qint64(privileges.gid()))
+                                        .text();
+    else if (privileges.noUserToDropTo())
+        qCWarning(lcMain).noquote()
+            << LogLine("running as root: there is no user \"greygate\" to drop to; create it "
+                       "(adduser --system --group greygate) or pass --user=NAME")
+                   .text();
+    else if (privileges.keepsRoot())
+        qCWarning(lcMain).noquote()
+            << LogLine("running as root (--user=root): a flaw in greygated would be root's").text();
+
     QObject::connect(&signalWatcher, &SignalWatcher::terminationRequested, &daemon,
                      &Greygated::shutdown);
+    QObject::connect(&signalWatcher, &SignalWatcher::reloadRequested, &daemon, &Greygated::reload);
     QObject::connect(&daemon, &Greygated::stopped, &app, &QCoreApplication::quit,
                      Qt::QueuedConnection);
     return app.exec() == 0 ? ExitOk : ExitRuntimeError;

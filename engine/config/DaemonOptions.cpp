@@ -446,6 +446,20 @@ const QList<Spec> &specs()
              o.logLevel = *level;
              return true;
          }},
+        {"user", Arg::Required, "NAME",
+         "started as root: run as NAME once the sockets are bound and the store is open "
+         "(default greygate; --user=root keeps root)",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             static const QRegularExpression name(QStringLiteral("^[a-z_][a-z0-9_.-]{0,31}$"));
+             const QString u = v.trimmed();
+             if (!u.isEmpty() && !name.match(u).hasMatch()) {
+                 *e = u'"' + v + u"\" is not a user name";
+                 return false;
+             }
+             o.user = u;
+             return true;
+         }},
         {"pidfile", Arg::Required, "FILE", "write the process id to FILE", true,
          [](DaemonOptions &o, const QString &v, QString *) {
              o.pidFile = v.trimmed();
@@ -502,6 +516,7 @@ bool DaemonOptions::apply(const QString &key, const QString &value, bool fromFil
 
 DaemonOptions::ParseResult DaemonOptions::parse(const QStringList &arguments, QString *error)
 {
+    commandLine = arguments;
     // First pass: recognise every argument, so a typo is reported before any file is read
     // and --config can come anywhere on the line.
     QList<Given> given;

@@ -75,6 +75,13 @@ struct DaemonOptions
     // bare PORT listens on 127.0.0.1.
     QString metricsHost;
     quint16 metricsPort = 0;
+    // --user=NAME: started as root, greygated drops to this user once every socket is bound
+    // and the store is open. Empty: "greygate" when that user exists, else the start is
+    // refused (it never keeps root unless told --user=root).
+    QString user;
+    // What parse() was given, so a reload (SIGHUP) re-reads the config file under the same
+    // command line, which still wins over it.
+    QStringList commandLine;
     // The SMTP proxy (docs/smtp.md): on when --smtp-listen is set, beside the policy server,
     // or alone when --inet was not given. Plain values; greygated checks the addresses.
     QString smtpListenHost;

@@ -16,6 +16,7 @@
 #include "smtp/SmtpServer.h"
 #include "store/SqliteStore.h"
 #include "util/LogLine.h"
+#include "util/Logger.h"
 #include "util/Version.h"
 
 #include <QCoreApplication>
@@ -52,6 +53,63 @@ GreylistConfig greylistConfig(const DaemonOptions &o)
 void logError(const char *message, const QString &error)
 {
     qCCritical(lcDaemon).noquote() << LogLine(message).add("error", error).text();
+}
+
+// The options a running daemon cannot take without a restart (sockets, store, engine
+// timings and texts fixed at construction), named as in the config file, when they differ.
+QStringList restartNeeded(const DaemonOptions &running, const DaemonOptions &next)
+{
+    QStringList out;
+    const auto check = [&out](const char *name, bool differs) {
+        if (differs)
+            out.append(QString::fromLatin1(name));
+    };
+    check("inet", running.listenHost != next.listenHost || running.listenPort != next.listenPort);
+    check("control-listen",
+          running.controlHost != next.controlHost || running.controlPort != next.controlPort);
+    check("metrics-listen",
+          running.metricsHost != next.metricsHost || running.metricsPort != next.metricsPort);
+    check("control-tls", running.controlTls != next.controlTls ||
+                             running.controlTlsCert != next.controlTlsCert ||
+                             running.controlTlsKey != next.controlTlsKey);
+    check("smtp-listen", running.smtpListenHost != next.smtpListenHost ||
+                             running.smtpListenPort != next.smtpListenPort);
+    check("smtp-backend", running.smtpBackendHost != next.smtpBackendHost ||
+                              running.smtpBackendPort != next.smtpBackendPort);
+    check("smtp-hostname", running.smtpHostname != next.smtpHostname);
+    check("smtp-pass-client", running.smtpPassClient != next.smtpPassClient);
+    check("smtp-tls", running.smtpTlsCert != next.smtpTlsCert ||
+                          running.smtpTlsKey != next.smtpTlsKey);
+    check("smtp-bare-lf", running.smtpNormaliseBareLf != next.smtpNormaliseBareLf);
+    check("smtp-limits", running.smtpMaxConnections != next.smtpMaxConnections ||
+                             running.smtpMaxPerClient != next.smtpMaxPerClient ||
+                             running.smtpRatePerClient != next.smtpRatePerClient ||
+                             running.smtpMaxMessageSize != next.smtpMaxMessageSize);
+    check("smtp-timeouts", running.smtpCommandTimeoutSeconds != next.smtpCommandTimeoutSeconds ||
+                               running.smtpDataTimeoutSeconds != next.smtpDataTimeoutSeconds ||
+                               running.smtpFinalTimeoutSeconds != next.smtpFinalTimeoutSeconds ||
+                               running.smtpBannerDelayMs != next.smtpBannerDelayMs);
+    check("dbdir", running.dbDir != next.dbDir);
+    check("sync", running.sync != next.sync);
+    check("delay", running.delaySeconds != next.delaySeconds);
+    check("retry-window", running.retryWindowSeconds != next.retryWindowSeconds);
+    check("max-age", running.maxAgeDays != next.maxAgeDays);
+    check("auto-whitelist-clients", running.autoWhitelistClients != next.autoWhitelistClients);
+    check("lookup-by-subnet", running.lookupBySubnet != next.lookupBySubnet);
+    check("ipv4-prefix", running.ipv4Prefix != next.ipv4Prefix);
+    check("ipv6-prefix", running.ipv6Prefix != next.ipv6Prefix);
+    check("recipient-delimiter", running.recipientDelimiter != next.recipientDelimiter);
+    check("greylist-text", running.greylistText != next.greylistText);
+    check("greylist-code", running.greylistCode != next.greylistCode);
+    check("reject-text", running.rejectText != next.rejectText);
+    check("hostname", running.hostname != next.hostname);
+    check("auto-allow-lifetime", running.autoAllowLifetimeDays != next.autoAllowLifetimeDays);
+    check("request-timeout", running.requestTimeoutSeconds != next.requestTimeoutSeconds);
+    check("idle-timeout", running.idleTimeoutSeconds != next.idleTimeoutSeconds);
+    check("max-connections", running.maxConnections != next.maxConnections);
+    check("pidfile", running.pidFile != next.pidFile);
+    check("user", running.user != next.user);
+    return out;
 }
 
 } // namespace
@@ -253,6 +311,64 @@ void Greygated::shutdown()
         m_server->shutdown(); // -> shutdownFinished -> finishShutdown
     else
         finishShutdown();
+}
+
+bool Greygated::reload()
+{
+    if (m_stopping || !m_handler)
+        return false;
+    const auto refuse = [](const QString &error) {
+        qCWarning(lcDaemon).noquote()
+            << LogLine("reload refused, configuration unchanged").add("error", error).text();
+        return false;
+    };
+    DaemonOptions next;
+    QString error;
+    const DaemonOptions::ParseResult parsed = next.parse(m_options.commandLine, &error);
+    if (parsed != DaemonOptions::ParseResult::Run)
+        return refuse(parsed == DaemonOptions::ParseResult::Error ? error
+                                                                  : u"--help or --version"_s);
+    // The whole document is read and validated before anything is applied, as at start.
+    PolicyStartup policies(next);
+    if (!policies.prepare(&error))
+        return refuse(error);
+
+    QStringList changed;
+    if (next.logLevel != m_options.logLevel) {
+        Logger::setThreshold(next.logLevel);
+        m_options.logLevel = next.logLevel;
+        changed.append(u"log-level"_s);
+    }
+    const quint64 failedCommits = m_handler->stats().failedCommits;
+    const quint64 revisionBefore = m_handler->policies().set().revision();
+    if (const ChangeOutcome applied = policies.apply(*m_handler, m_clock.now()); !applied.ok()) {
+        const bool stored = m_handler->stats().failedCommits == failedCommits;
+        logError(stored ? "reload: policies not applied" : "reload: cannot save the policies",
+                 (stored ? next.policiesFile + u": " : m_options.dbDir + u": ") + applied.error);
+        return false;
+    }
+    const qint64 imported = qint64(m_handler->policies().set().revision() - revisionBefore);
+    if (imported > 0)
+        changed.append(u"policies"_s);
+    m_options.policiesFile = next.policiesFile;
+    m_options.internalDomains = next.internalDomains;
+    m_options.internalNetworks = next.internalNetworks;
+
+    const QStringList restart = restartNeeded(m_options, next);
+    qCInfo(lcDaemon).noquote() << LogLine("reloaded")
+                                      .add("config", m_options.configFile)
+                                      .add("policies_file", next.policiesFile)
+                                      .add("changed", changed.join(u','))
+                                      .add("policy_changes", imported)
+                                      .add("revision",
+                                           qint64(m_handler->policies().set().revision()))
+                                      .add("restart_needed", restart.join(u','))
+                                      .text();
+    if (!restart.isEmpty())
+        qCWarning(lcDaemon).noquote() << LogLine("changed options take effect at the next restart")
+                                             .add("options", restart.join(u','))
+                                             .text();
+    return true;
 }
 
 void Greygated::finishShutdown()

@@ -35,6 +35,12 @@ public:
 
     int start(); // ExitOk when serving, else an ExitCode with the reason logged
     void shutdown();
+    // SIGHUP: re-reads the config file and the --policies document under the same command
+    // line and applies, without dropping a connection, what a running daemon can take (the
+    // policies, the internal domains and networks, the log level); it logs "reloaded" with
+    // what changed and what needs a restart. An invalid configuration changes nothing (logged,
+    // false): a typo in a reload must not take a serving gateway down.
+    bool reload();
 
     // What start() actually bound (port 0 asks for an ephemeral one), for the console's
     // bundled engine; 0 when not listening.
