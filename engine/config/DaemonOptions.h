@@ -76,8 +76,8 @@ struct DaemonOptions
     QString metricsHost;
     quint16 metricsPort = 0;
     // --user=NAME: started as root, greygated drops to this user once every socket is bound
-    // and the store is open. Empty: "greygate" when that user exists, else the start is
-    // refused (it never keeps root unless told --user=root).
+    // and the store is open. Empty: "greygate" when that user exists, else root is kept with
+    // a warning (a build tree or a test run as root); "root" keeps root on purpose.
     QString user;
     // What parse() was given, so a reload (SIGHUP) re-reads the config file under the same
     // command line, which still wins over it.
