@@ -65,7 +65,10 @@ AutoAllowPage::AutoAllowPage(ProxyRegistry &registry, Settings &settings, QWidge
     layout->addWidget(m_message);
 
     connect(m_picker, &ProxyPicker::proxyChanged, m_model, &AutoAllowModel::setProxyId);
-    connect(m_model, &AutoAllowModel::totalChanged, this, &AutoAllowPage::updateStatus);
+    connect(m_model, &AutoAllowModel::totalChanged, this, [this] {
+        m_message->clear(); // an answer came: an earlier "not connected" no longer holds
+        updateStatus();
+    });
     connect(m_model, &QAbstractItemModel::rowsInserted, this, &AutoAllowPage::updateStatus);
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, &AutoAllowPage::updateStatus);
     connect(m_model, &AutoAllowModel::loadFailed, this,

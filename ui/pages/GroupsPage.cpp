@@ -103,7 +103,12 @@ GroupsPage::GroupsPage(ProxyRegistry &registry, Settings &settings, QWidget *par
     auto *split = new QSplitter(this);
     split->addWidget(left);
     split->addWidget(right);
+    split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 1);
+    split->setSizes({520, 520});
+    m_groupTable->setColumnWidth(GroupListModel::Name, 170);
+    m_groupTable->setColumnWidth(GroupListModel::Kind, 130);
+    m_memberTable->setColumnWidth(GroupMembersModel::Member, 300);
     m_message->setObjectName(QStringLiteral("message"));
     m_message->setWordWrap(true);
     auto *layout = new QVBoxLayout(this);
@@ -118,6 +123,7 @@ GroupsPage::GroupsPage(ProxyRegistry &registry, Settings &settings, QWidget *par
         if (m_groupTable->selectedSourceRows().isEmpty() && m_groupTable->model()->rowCount() > 0)
             m_groupTable->selectRow(0);
     });
+    connect(m_groups, &GroupListModel::loaded, this, [this] { m_message->clear(); });
     connect(m_groups, &GroupListModel::loadFailed, this,
             [this](const QString &m) { showMessage(m, true); });
     connect(m_groups, &GroupListModel::changeFailed, this,

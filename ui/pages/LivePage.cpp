@@ -126,7 +126,11 @@ void LivePage::followTail()
         return;
     m_newRows = false;
     updateCounts();
-    if (m_following && m_settings.value(Settings::Key::LiveFollowTail).toBool())
+    // The tail is the bottom only in arrival order (unsorted, or by time ascending).
+    const int column = m_filter->sortColumn();
+    const bool arrivalOrder = column < 0 || (column == LiveAttemptsModel::Time &&
+                                             m_filter->sortOrder() == Qt::AscendingOrder);
+    if (m_following && arrivalOrder && m_settings.value(Settings::Key::LiveFollowTail).toBool())
         m_table->scrollToBottom();
 }
 
@@ -139,6 +143,13 @@ void LivePage::updateCounts()
         text +=
             tr(", %1 not shown (paused past the table size)").arg(m_model->droppedBeforeShown());
     m_counts->setText(text);
+}
+
+void LivePage::prepareScreenshot()
+{
+    const int rows = m_filter->rowCount();
+    if (rows > 0)
+        m_table->selectRow(rows - 1);
 }
 
 void LivePage::refresh()

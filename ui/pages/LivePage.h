@@ -42,6 +42,8 @@ public:
 
 public Q_SLOTS:
     void refresh();
+    // Selects the newest row, so the detail pane shows an explanation (screenshots).
+    void prepareScreenshot();
 
 private:
     void followTail();

@@ -157,6 +157,26 @@ void PoliciesPage::showMessage(const QString &text, bool error)
               : text.toHtmlEscaped());
 }
 
+void PoliciesPage::prepareScreenshot()
+{
+    const QJsonObject params{{QStringLiteral("state"), QStringLiteral("deferred")},
+                             {QStringLiteral("limit"), 1}};
+    ProxyCalls::call(m_registry, proxyId(), QStringLiteral("queue.list"), params, this,
+                     [this](const ProxyConnection::Reply &reply) {
+                         const QJsonObject e =
+                             reply.result.toObject().value(u"entries").toArray().first().toObject();
+                         QString client = e.value(u"client").toString().section(u'/', 0, 0);
+                         if (client.isEmpty())
+                             client = QStringLiteral("192.0.2.7");
+                         m_client->setText(client);
+                         m_sender->setText(
+                             e.value(u"sender").toString(QStringLiteral("news@partner.example")));
+                         m_recipient->setText(
+                             e.value(u"recipient").toString(QStringLiteral("alice@corp.example")));
+                         explain(m_client->text(), m_sender->text(), m_recipient->text());
+                     });
+}
+
 void PoliciesPage::refresh()
 {
     m_model->reload();

@@ -50,6 +50,9 @@ public:
 
 public Q_SLOTS:
     void refresh();
+    // Explains an example triplet (screenshots): the newest deferred one in the queue when
+    // there is one, else a made-up one.
+    void prepareScreenshot();
     void addPolicy();
     void editSelected();
     void deleteSelected();

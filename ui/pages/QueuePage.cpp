@@ -64,6 +64,8 @@ QueuePage::QueuePage(ProxyRegistry &registry, Settings &settings, QWidget *paren
     m_table->setColumnWidth(QueueModel::Client, 130);
     m_table->setColumnWidth(QueueModel::Sender, 220);
     m_table->setColumnWidth(QueueModel::Recipient, 200);
+    m_table->setColumnWidth(QueueModel::FirstSeen, 150);
+    m_table->setColumnWidth(QueueModel::LastSeen, 150);
 
     m_state->setObjectName(QStringLiteral("state"));
     m_state->addItem(tr("Deferred and passed"), QStringLiteral("any"));
@@ -115,7 +117,10 @@ QueuePage::QueuePage(ProxyRegistry &registry, Settings &settings, QWidget *paren
         updateStatus();
     });
     connect(m_model, &QueueModel::totalChanged, this, &QueuePage::updateStatus);
-    connect(m_model, &QueueModel::pageLoaded, this, &QueuePage::updateStatus);
+    connect(m_model, &QueueModel::pageLoaded, this, [this] {
+        m_message->clear(); // what failed before (not connected yet) no longer holds
+        updateStatus();
+    });
     connect(m_model, &QueueModel::loadingChanged, this, &QueuePage::updateStatus);
     connect(m_model, &QueueModel::loadFailed, this, [this](const QString &message) {
         m_message->setText(

@@ -55,6 +55,11 @@ void DataTable::setSourceModel(QAbstractItemModel *source, QSortFilterProxyModel
     m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_proxy->setFilterKeyColumn(-1);
     setModel(m_proxy);
+    // Unsorted until the admin (or the page) chooses: QHeaderView's default indicator would
+    // sort on column 0 descending, which turns a live table upside down (and costs a sort per
+    // batch for nothing).
+    horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);
+    m_proxy->sort(-1);
     restoreColumns();
 }
 

@@ -181,6 +181,11 @@ bool MainWindow::grabPages(const QString &dir, int settleMs, QString *error)
     }
     for (const QString &key : std::as_const(m_keys)) {
         showPage(key);
+        // A page may stage what a screenshot should show (a selected row, an example):
+        // a prepareScreenshot() slot, found by name like refresh().
+        QWidget *current = m_stack->currentWidget();
+        if (current->metaObject()->indexOfMethod("prepareScreenshot()") >= 0)
+            QMetaObject::invokeMethod(current, "prepareScreenshot", Qt::QueuedConnection);
         const QDeadlineTimer settle(settleMs);
         while (!settle.hasExpired()) {
             QApplication::processEvents(QEventLoop::AllEvents, 50);

@@ -26,6 +26,7 @@ ProxyStatusBar::ProxyStatusBar(ProxyRegistry &registry, QWidget *parent)
     setObjectName(QStringLiteral("proxyStatus"));
     m_layout->setContentsMargins(0, 0, 0, 0);
     m_layout->setSpacing(12);
+    m_layout->addStretch(1); // indicators are inserted before it, packed on the left
     for (const QString &id : m_registry.ids())
         addIndicator(id);
     connect(&m_registry, &ProxyRegistry::proxyAdded, this, &ProxyStatusBar::addIndicator);
@@ -82,7 +83,7 @@ void ProxyStatusBar::addIndicator(const QString &id)
     label->setCursor(Qt::PointingHandCursor);
     label->setProperty("proxyId", id);
     label->installEventFilter(this);
-    m_layout->addWidget(label);
+    m_layout->insertWidget(m_layout->count() - 1, label);
     m_labels.insert(id, label);
     update(id);
 }
