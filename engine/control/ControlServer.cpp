@@ -522,6 +522,14 @@ void ControlServer::flushEvents()
     bool behind = false;
     const quint64 last = m_events.lastId();
     std::vector<const Event *> batch;
+    // Subscribers that follow the stream share a cursor: their message is made once per
+    // flush (JSON for up to maxEventsPerMessage events), not once per subscriber.
+    struct Made
+    {
+        QString message;
+        quint64 cursor;
+    };
+    std::unordered_map<quint64, Made> made;
     for (const auto &[socket, session] : m_sessions) {
         Session *s = session.get();
         if (!s->subscribed || s->closing || s->cursor >= last)
@@ -533,18 +541,30 @@ void ControlServer::flushEvents()
             socket->sendTextMessage(QString::fromUtf8(Envelope::resync(last)));
             continue;
         }
-        batch.clear();
-        if (!m_events.since(s->cursor, m_options.maxEventsPerMessage, &batch)) {
-            s->cursor = last;
-            socket->sendTextMessage(QString::fromUtf8(Envelope::resync(last)));
-            continue;
+        auto it = made.find(s->cursor);
+        if (it == made.end()) {
+            batch.clear();
+            if (!m_events.since(s->cursor, m_options.maxEventsPerMessage, &batch)) {
+                s->cursor = last;
+                socket->sendTextMessage(QString::fromUtf8(Envelope::resync(last)));
+                continue;
+            }
+            // {"events":[...]} (Envelope::events), written directly (EventJson::appendJson).
+            QByteArray bytes;
+            bytes.reserve(qsizetype(batch.size()) * 256 + 16);
+            bytes.append("{\"events\":[");
+            for (size_t i = 0; i < batch.size(); ++i) {
+                if (i > 0)
+                    bytes.append(',');
+                EventJson::appendJson(&bytes, *batch[i]);
+            }
+            bytes.append("]}");
+            it = made.emplace(s->cursor, Made{QString::fromUtf8(bytes),
+                                              batch.empty() ? s->cursor : batch.back()->id})
+                     .first;
         }
-        QJsonArray list;
-        for (const Event *e : batch)
-            list.append(EventJson::toJson(*e));
-        if (!batch.empty())
-            s->cursor = batch.back()->id;
-        socket->sendTextMessage(QString::fromUtf8(Envelope::events(list)));
+        s->cursor = it->second.cursor;
+        socket->sendTextMessage(it->second.message);
         behind = behind || s->cursor < last;
     }
     m_events.arm();

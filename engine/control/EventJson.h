@@ -12,6 +12,10 @@ class EventJson
 {
 public:
     static QJsonObject toJson(const Event &event);
+    // The same object as compact JSON text, appended to *out, written directly: the event
+    // stream serialises every event once per flush, and building QJsonObjects for that cost
+    // more than the decision itself (bench/README.md, "Events").
+    static void appendJson(QByteArray *out, const Event &event);
     // Who decided an attempt, as stats.breakdown and attempt events name it: "7" (policy 7),
     // "none" (plain greylisting), "group:3", "autoallow", "outbound", "other".
     static QString deciderKey(DecidedBy by, qint64 id);

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Event stream benchmark (bench/README.md, "Events"): greygated with --control-listen under
+# policy load from policy_loadgen, with 0, 1 and 10 subscribers to the control API's event
+# stream (bench/events/events_subscriber, the console's own client). Reports the events per
+# second pushed to each subscriber and the decisions per second in each phase, against the
+# same load with no subscriber in the same run (before and after, averaged). Everything is on
+# loopback; every process it starts it stops by PID; every phase is bounded in time.
+set -uo pipefail
+
+usage() {
+    cat <<'EOF'
+usage: bench/run-events-bench.sh [options]
+  --build-dir=DIR     use (and build in) DIR (default: <repo>/build-events-bench; the
+                      project builds RelWithDebInfo unless told otherwise)
+  --no-build          use the binaries already in the build dir
+  --quick             3 s phases, one round (about half a minute in all)
+  --duration=S        seconds per phase (default 10)
+  --rounds=N          rounds of phases (0, then each subscriber count), interleaved so
+                      that the machine's drift falls on every phase alike (default 3)
+  --connections=N     policy connections of the load (default 4)
+  --triplets=N        distinct triplets (default 100000)
+  --subscribers="A B" subscriber counts to measure (default "1 10")
+  --out=DIR           keep logs and results here (default: a new /tmp/greygate-events-bench.*)
+EOF
+}
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir="$repo/build-events-bench"
+do_build=1
+duration=10
+rounds=3
+connections=4
+triplets=100000
+subscriber_counts="1 10"
+out=""
+
+for arg in "$@"; do
+    case "$arg" in
+    --build-dir=*) build_dir=${arg#*=} ;;
+    --no-build) do_build=0 ;;
+    --quick) duration=3 rounds=1 ;;
+    --rounds=*) rounds=${arg#*=} ;;
+    --duration=*) duration=${arg#*=} ;;
+    --connections=*) connections=${arg#*=} ;;
+    --triplets=*) triplets=${arg#*=} ;;
+    --subscribers=*) subscriber_counts=${arg#*=} ;;
+    --out=*) out=${arg#*=} ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "unknown option $arg" >&2; usage >&2; exit 2 ;;
+    esac
+done
+[[ "$duration" =~ ^[0-9]+$ ]] && ((duration >= 1 && duration <= 600)) ||
+    { echo "--duration takes 1..600 seconds" >&2; exit 2; }
+[[ "$rounds" =~ ^[0-9]+$ ]] && ((rounds >= 1 && rounds <= 20)) ||
+    { echo "--rounds takes 1..20" >&2; exit 2; }
+for n in $subscriber_counts; do
+    [[ "$n" =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 50)) ||
+        { echo "--subscribers takes counts of 1..50" >&2; exit 2; }
+done
+[[ -n "$out" ]] || out=$(mktemp -d /tmp/greygate-events-bench.XXXXXX)
+mkdir -p "$out" || exit 1
+out=$(cd "$out" && pwd)
+mkdir -p "$build_dir" && build_dir=$(cd "$build_dir" && pwd)
+bin="$build_dir/bin"
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# --- build -------------------------------------------------------------------------------
+if ((do_build)); then
+    if [[ ! -f "$build_dir/build.ninja" ]]; then
+        cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+            >"$out/cmake.log" 2>&1 || { echo "cmake failed, see $out/cmake.log" >&2; exit 1; }
+    fi
+    cmake --build "$build_dir" -j2 --target greygated policy_loadgen events_subscriber \
+        >"$out/build.log" 2>&1 || { echo "build failed, see $out/build.log" >&2; exit 1; }
+fi
+for p in greygated policy_loadgen events_subscriber; do
+    [[ -x "$bin/$p" ]] || { echo "no $bin/$p" >&2; exit 1; }
+done
+cd "$out" || exit 1
+
+# --- processes, all by PID ---------------------------------------------------------------
+server_pid=""
+subscriber_pids=()
+stop_subscribers() {
+    local p
+    for p in "${subscriber_pids[@]}"; do
+        kill -TERM "$p" 2>/dev/null
+    done
+    for p in "${subscriber_pids[@]}"; do
+        wait "$p" 2>/dev/null
+    done
+    subscriber_pids=()
+}
+cleanup() {
+    stop_subscribers
+    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null
+        sleep 1
+        kill -KILL "$server_pid" 2>/dev/null
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+ticks_per_second=$(getconf CLK_TCK)
+listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# --- the server ----------------------------------------------------------------------------
+policy_port=$(free_port)
+control_port=$(free_port)
+mkdir -p "$out/db"
+"$bin/greygated" --inet="127.0.0.1:$policy_port" --dbdir="$out/db" --delay=1 \
+    --control-listen="127.0.0.1:$control_port" >"$out/greygated.log" 2>&1 &
+server_pid=$!
+for ((i = 0; i < 300; i++)); do
+    listening "$policy_port" && listening "$control_port" && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+listening "$control_port" || { log "greygated did not start (see $out/greygated.log)"; exit 1; }
+token="$out/db/control-readonly.token"
+
+# loadgen LABEL SECONDS [COUNT]: one bounded run of the policy load; prints its RESULT line.
+first_unseen=0
+loadgen() {
+    local label=$1 seconds=$2 count=${3:-0} args=() line
+    ((count > 0)) && args+=(--count="$count")
+    "$bin/policy_loadgen" --connect="127.0.0.1:$policy_port" --connections="$connections" \
+        --triplets="$triplets" --first-unseen="$first_unseen" --new-ratio=0.1 \
+        --duration="$seconds" --label="$label" "${args[@]}" >"$out/$label.txt" 2>&1
+    line=$(grep '^RESULT ' "$out/$label.txt")
+    [[ -n "$line" ]] || { log "$label: no result (see $out/$label.txt)"; return 1; }
+    first_unseen=$(field next_unseen "$line")
+    echo "$line"
+}
+
+# phase N: the load for $duration s with N subscribers started (and subscribed) first.
+results="$out/results.txt"
+: >"$results"
+phase() {
+    local n=$1 i line ready label
+    label="sub$1-$((phase_no + 1))"
+    stop_subscribers
+    for ((i = 1; i <= n; i++)); do
+        "$bin/events_subscriber" --url="ws://127.0.0.1:$control_port" --token-file="$token" \
+            --duration=$((duration + 1)) --label="$label-$i" >"$out/$label-$i.txt" 2>&1 &
+        subscriber_pids+=($!)
+    done
+    for ((i = 0; i < 100; i++)); do # at most 10 s for every subscriber to be subscribed
+        ready=$(cat "$out/$label"-*.txt 2>/dev/null | grep -c '^READY')
+        ((n == 0 || ready >= n)) && break
+        sleep 0.1
+    done
+    ((n == 0 || ready >= n)) || log "$label: only $ready of $n subscribers ready"
+    ((++phase_no))
+    local before after
+    before=$(cpu_ticks "$server_pid")
+    line=$(loadgen "load-$label-$phase_no" "$duration") || return 1
+    after=$(cpu_ticks "$server_pid")
+    first_unseen=$(field next_unseen "$line") # loadgen ran in a subshell
+    echo "$line subscribers=$n phase=$phase_no server_cpu_s=$(awk -v d=$((after - before)) \
+        -v t="$ticks_per_second" 'BEGIN { printf "%.2f", d / t }')" >>"$results"
+    for p in "${subscriber_pids[@]}"; do
+        wait "$p" 2>/dev/null
+    done
+    subscriber_pids=()
+    for ((i = 1; i <= n; i++)); do
+        grep '^RESULT ' "$out/$label-$i.txt" | sed "s/^RESULT/SUBSCRIBER phase=$phase_no/" \
+            >>"$results"
+    done
+}
+phase_no=0
+
+log "results in $out"
+log "prefill: $((triplets / 2)) first sights (at most 30 s)"
+loadgen prefill 30 $((triplets / 2)) >>"$results"
+sleep 2 # the prefilled triplets' retries pass after the 1 s delay
+for ((round = 1; round <= rounds; round++)); do
+    for n in 0 $subscriber_counts; do
+        log "round $round: $n subscriber(s), $duration s"
+        phase "$n"
+    done
+done
+
+# --- summary -------------------------------------------------------------------------------
+python3 - "$results" >"$out/summary.md" <<'PY'
+import re, statistics, sys
+loads, subs = [], {}
+for line in open(sys.argv[1]):
+    kv = dict(re.findall(r'(\w+)=(\S+)', line))
+    if line.startswith('RESULT') and 'subscribers' in kv:
+        loads.append(kv)
+    elif line.startswith('SUBSCRIBER'):
+        subs.setdefault(kv['phase'], []).append(kv)
+by_n = {}
+for l in loads:
+    by_n.setdefault(int(l['subscribers']), []).append(l)
+def cpu_ms(l):  # greygated's CPU per 1000 decisions, in ms
+    return 1e6 * float(l['server_cpu_s']) / max(1, int(l['answered']))
+base_rate = statistics.median(float(l['rate']) for l in by_n[0]) if 0 in by_n else 0
+base_cpu = statistics.median(cpu_ms(l) for l in by_n[0]) if 0 in by_n else 0
+rounds = max(len(v) for v in by_n.values())
+print('| subscribers | greygated CPU per 1000 decisions | decisions/s capacity vs none | decisions/s measured | vs none | events/s to each subscriber | events/s pushed in all | delivered | resyncs |')
+print('|---|---|---|---|---|---|---|---|---|')
+for n in sorted(by_n):
+    r = statistics.median(float(l['rate']) for l in by_n[n])
+    cpu = statistics.median(cpu_ms(l) for l in by_n[n])
+    each, total, delivered, resyncs = [], 0.0, [], 0
+    for l in by_n[n]:
+        seconds = float(l['seconds'])
+        for s in subs.get(l['phase'], []):
+            eps = int(s['events']) / seconds if seconds > 0 else 0
+            each.append(eps)
+            total += eps / len(by_n[n])
+            delivered.append(int(s['events']) / max(1, int(l['answered'])))
+            resyncs += int(s['resyncs'])
+    pct = lambda a, b: '%+.1f %%' % ((a / b - 1) * 100) if b else '-'
+    print('| %d | %.1f ms | %s | %.0f | %s | %s | %s | %s | %s |' % (
+        n, cpu, '-' if n == 0 else pct(base_cpu, cpu), r, '-' if n == 0 else pct(r, base_rate),
+        '-' if not each else '%.0f (%.0f..%.0f)' % (statistics.mean(each), min(each), max(each)),
+        '-' if not each else '%.0f' % total,
+        '-' if not delivered else '%.1f %%' % (100 * min(delivered)),
+        '-' if n == 0 else resyncs))
+print()
+print('Medians of %d interleaved rounds. "Capacity" compares greygated\'s CPU time per decision'
+      ' (what bounds decisions/s when it is CPU bound); "measured" is what the load generator'
+      ' got while the subscribers, the load generator and other work shared the machine.' % rounds)
+print()
+print('Per phase (subscribers: decisions/s, ms CPU per 1000): ' + ', '.join(
+    '%s: %s, %.1f' % (l['subscribers'], l['rate'], cpu_ms(l)) for l in loads))
+PY
+cat "$out/summary.md"
