@@ -51,6 +51,9 @@ public:
 
     void start();
     void stop();
+    // The address to connect to from the next connect on (a name resolved once, at start:
+    // hiredis would resolve it again, blocking, on every reconnect).
+    void setHost(const QString &host) { m_options.host = host; }
     Health health() const { return m_health; }
     bool isUp() const { return m_health == Health::Up; }
     static QLatin1StringView healthName(Health health);

@@ -11,21 +11,21 @@
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>
+#include <QHostAddress>
+#include <QHostInfo>
 #include <QStringBuilder>
 
 namespace greygate {
 
-RedisRuntime::RedisRuntime(const RedisOptions &options, const GreylistConfig &config,
-                           QObject *parent)
+RedisRuntime::RedisRuntime(RedisStore &store, const RedisOptions &options,
+                           const GreylistConfig &config, QObject *parent)
     : QObject(parent)
     , m_options(options)
     , m_config(config)
-    , m_store(std::make_unique<RedisStore>(options, config))
+    , m_store(store)
     , m_connection(new RedisConnection(options, this))
     , m_decider(new RedisDecider(*m_connection, config, options.failOpen, this))
-{
-    m_store->attach(m_connection);
-}
+{}
 
 RedisRuntime::~RedisRuntime()
 {
@@ -34,19 +34,21 @@ RedisRuntime::~RedisRuntime()
     delete m_sync;
     delete m_decider;
     delete m_connection;
-}
-
-Store &RedisRuntime::store()
-{
-    return *m_store;
+    m_store.attach(nullptr);
 }
 
 bool RedisRuntime::open(QString *error)
 {
-    if (!m_store->open(error))
+    if (!m_store.open(error))
         return false;
+    // Resolved here, before anything is served, so no reconnect blocks on a DNS lookup.
+    if (QHostAddress(m_options.host).isNull()) {
+        const QHostInfo info = QHostInfo::fromName(m_options.host);
+        if (!info.addresses().isEmpty())
+            m_connection->setHost(info.addresses().constFirst().toString());
+    }
     QString eviction;
-    if (!m_store->checkIntegrity(&eviction))
+    if (!m_store.checkIntegrity(&eviction))
         qCWarning(lcRedis).noquote()
             << LogLine("redis configuration").add("warning", eviction).text();
     m_connection->start();
@@ -55,9 +57,12 @@ bool RedisRuntime::open(QString *error)
 
 void RedisRuntime::bind(GreylistPolicyHandler &handler)
 {
+    // From here on commits are queued on the asynchronous connection; before, at start-up
+    // (the --policies import), they went out on the blocking one, bounded by the timeout.
+    m_store.attach(m_connection);
     handler.setAsyncDecider(m_decider);
     m_sync =
-        new RedisPolicySync(m_options, *m_connection, handler.policies(), m_store->proxyId(), this);
+        new RedisPolicySync(m_options, *m_connection, handler.policies(), m_store.proxyId(), this);
     m_sync->start();
     m_decider->startSweeping();
 }

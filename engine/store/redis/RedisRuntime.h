@@ -5,7 +5,6 @@
 #include "greylist/GreylistConfig.h"
 
 #include <QObject>
-#include <memory>
 
 namespace greygate {
 
@@ -15,10 +14,10 @@ class RedisConnection;
 class RedisDecider;
 class RedisPolicySync;
 class RedisStore;
-class Store;
 
-// greygated's Redis mode in one piece, for the daemon's composition: the store, the command
-// connection, the decision script's decider with the shared sweep, and the policy sync.
+// greygated's Redis mode in one piece, for the daemon's composition: around the daemon's
+// RedisStore, the command connection, the decision script's decider with the shared sweep,
+// and the policy sync.
 //   open()  connects (blocking, bounded by the timeout: before anything is served), loads the
 //           scripts; the daemon then loads the policies from store() as with SQLite
 //   bind()  makes the handler decide greylisting through Redis and keeps its policies in
@@ -30,7 +29,8 @@ class RedisRuntime final : public QObject
     Q_OBJECT
 
 public:
-    RedisRuntime(const RedisOptions &options, const GreylistConfig &config,
+    // The store is the daemon's (it outlives this runtime's use of it).
+    RedisRuntime(RedisStore &store, const RedisOptions &options, const GreylistConfig &config,
                  QObject *parent = nullptr);
     ~RedisRuntime() override;
 
@@ -41,8 +41,7 @@ public:
     // timeoutMs; true when drained.
     bool drain(int timeoutMs);
 
-    Store &store();
-    RedisStore &redisStore() { return *m_store; }
+    RedisStore &store() { return m_store; }
     RedisDecider &decider() { return *m_decider; }
     RedisConnection &connection() { return *m_connection; }
     RedisPolicySync *policySync() { return m_sync; }
@@ -57,7 +56,7 @@ public:
 private:
     RedisOptions m_options;
     GreylistConfig m_config;
-    std::unique_ptr<RedisStore> m_store;
+    RedisStore &m_store;
     RedisConnection *m_connection;
     RedisDecider *m_decider;
     RedisPolicySync *m_sync = nullptr;
