@@ -131,7 +131,8 @@ pids+=("$sink_pid")
 wait_listening "$sink_port" "$sink_pid" || { echo "smtp-sink did not start: $(cat "$sink_dir/sink.log")" >&2; exit 1; }
 sink_count() { tr '\r' '\n' <"$sink_dir/sink.log" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2; }
 
-# greygated: greylisting on (1 s delay), limits per client raised for one load generator.
+# greygated: greylisting on (1 s delay), no auto-whitelisting of the one client (so the
+# deferral cell stays deferred), limits per client raised for one load generator.
 gd_dir="$out/greygated"
 mkdir -p "$gd_dir/db"
 gd_port=$(free_port)
@@ -140,6 +141,7 @@ extra=()
 # A build that drops privileges refuses to keep root unless told so.
 "$bin/greygated" --help 2>&1 | grep -q -- '--user' && extra+=(--user=root)
 "$bin/greygated" --dbdir="$gd_dir/db" --inet="127.0.0.1:$policy_port" --delay=1 \
+    --auto-whitelist-clients=0 \
     --smtp-listen="127.0.0.1:$gd_port" --smtp-backend="127.0.0.1:$sink_port" \
     --smtp-hostname=mx.bench.test --smtp-max-connections=$((hold_sessions + 500)) \
     --smtp-max-per-client=$((hold_sessions + 500)) "${extra[@]}" >"$gd_dir/greygated.log" 2>&1 &
@@ -148,23 +150,33 @@ pids+=("$gd_pid")
 wait_listening "$gd_port" "$gd_pid" || { echo "greygated did not start:" >&2; tail -20 "$gd_dir/greygated.log" >&2; exit 1; }
 log "smtp-sink pid $sink_pid port $sink_port; greygated pid $gd_pid port $gd_port"
 
-# source_cell NAME PORT ARGS...: runs smtp-source, prints "seconds exit delivered".
+# CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
+cpu_seconds() {
+    local hz
+    hz=$(getconf CLK_TCK)
+    awk -v hz="$hz" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# source_cell NAME PORT ARGS...: runs smtp-source, prints "seconds exit delivered
+# greygated_cpu_seconds".
 source_cell() {
     local name=$1 port=$2
     shift 2
     local args=(-s "$sessions" -m "$messages" -M client.bench.test -t rcpt@example.test)
     ((reuse)) && args+=(-d)
     [[ -n "$size" ]] && args+=(-l "$size")
-    local before after t0 t1 rc
+    local before after t0 t1 rc c0 c1
     before=$(sink_count)
+    c0=$(cpu_seconds "$gd_pid")
     t0=$(date +%s.%N)
     timeout "$cell_timeout" /usr/sbin/smtp-source "${args[@]}" "$@" "127.0.0.1:$port" \
         >"$out/$name.log" 2>&1
     rc=$?
     t1=$(date +%s.%N)
+    c1=$(cpu_seconds "$gd_pid")
     sleep 0.3 # the sink's counter is written as sessions end
     after=$(sink_count)
-    echo "$(echo "$t1 - $t0" | bc -l) $rc $((${after:-0} - ${before:-0}))"
+    echo "$(echo "$t1 - $t0" | bc -l) $rc $((${after:-0} - ${before:-0})) $(echo "$c1 - $c0" | bc -l)"
 }
 
 # --- throughput: direct and through the proxy, rounds interleaved ------------------------
@@ -185,10 +197,11 @@ for ((r = 1; r <= rounds; r++)); do
     for cell in direct proxy; do
         port=$sink_port
         [[ $cell == proxy ]] && port=$gd_port
-        read -r secs rc delivered < <(source_cell "$cell-$r" "$port" -f bulk@sender.bench)
+        read -r secs rc delivered gdcpu < <(source_cell "$cell-$r" "$port" -f bulk@sender.bench)
         rate=$(echo "$messages / $secs" | bc -l)
-        printf '%s round=%d seconds=%.2f exit=%d delivered=%d msg_per_s=%.0f\n' \
-            "$cell" "$r" "$secs" "$rc" "$delivered" "$rate" | tee -a "$results" >&2
+        printf '%s round=%d seconds=%.2f exit=%d delivered=%d greygated_cores=%.2f msg_per_s=%.0f\n' \
+            "$cell" "$r" "$secs" "$rc" "$delivered" "$(echo "$gdcpu / $secs" | bc -l)" "$rate" |
+            tee -a "$results" >&2
         if ((rc != 0 || delivered != messages)); then
             echo "cell $cell-$r: smtp-source exit $rc, $delivered of $messages delivered" \
                 "(see $out/$cell-$r.log)" | tee -a "$results" >&2
@@ -197,9 +210,11 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 # --- greylisting on: every message a new triplet, deferred at RCPT -----------------------
-read -r secs rc delivered < <(source_cell deferred "$gd_port" -A -N -f new@sender.bench)
-printf 'deferred seconds=%.2f exit=%d delivered=%d attempts_per_s=%.0f\n' "$secs" "$rc" \
-    "$delivered" "$(echo "$messages / $secs" | bc -l)" | tee -a "$results" >&2
+read -r secs rc delivered gdcpu < <(source_cell deferred "$gd_port" -A -N -f new@sender.bench)
+printf 'deferred seconds=%.2f exit=%d delivered=%d greygated_cores=%.2f attempts_per_s=%.0f\n' \
+    "$secs" "$rc" "$delivered" "$(echo "$gdcpu / $secs" | bc -l)" "$(echo "$messages / $secs" | bc -l)" |
+    tee -a "$results" >&2
+((delivered == 0)) || echo "deferred: $delivered messages reached the sink" | tee -a "$results" >&2
 
 # --- 2,000 sessions held at once --------------------------------------------------------
 "$bin/smtp_hold" --port="$gd_port" --sessions="$hold_sessions" --hold="$hold" --pid="$gd_pid" \
