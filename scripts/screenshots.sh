@@ -122,16 +122,18 @@ for entry in "${FIRST[@]:0:6}"; do
 done
 
 # Sent while the pages watch, so the Rejection Viewer shows the Blocked Senders live.
-cat >"$WORK/during.sh" <<EOF2
+cat >"$WORK/during.sh" <<'EOF2'
+port=$1
+ask() {
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=%s\nsender=%s\nrecipient=%s\ninstance=%s\n\n' \
+        "$1" "$2" "$3" "$4" >&3
+    read -r -t 10 answer <&3 || true
+    exec 3>&-
+}
 for i in 1 2 3 4; do
-    exec 3<>/dev/tcp/127.0.0.1/$POLICY_PORT
-    printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=185.220.101.\$i\nsender=spam@spammer.example\nrecipient=alice@corp.example\ninstance=b\$i\n\n' >&3
-    read -r -t 10 answer <&3 || true
-    exec 3>&-
-    exec 3<>/dev/tcp/127.0.0.1/$POLICY_PORT
-    printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=45.9.20.\$i\nsender=invoice\$i@phish.example\nrecipient=bob@corp.example\ninstance=p\$i\n\n' >&3
-    read -r -t 10 answer <&3 || true
-    exec 3>&-
+    ask "185.220.101.$i" spam@spammer.example alice@corp.example "b$i"
+    ask "45.9.20.$i" "invoice$i@phish.example" bob@corp.example "p$i"
 done
 EOF2
 
@@ -139,7 +141,7 @@ mkdir -p "$OUT"
 echo "screenshots.sh: analysis pages"
 xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/analysis_screenshots" --proxy "$URL" \
     --token-file "$TOKEN" --out "$OUT" --name mx1.example.net \
-    --during "bash $WORK/during.sh" --settle 4000
+    --during "bash $WORK/during.sh $POLICY_PORT" --settle 4000
 
 if [[ -x $BIN/greygate ]] && "$BIN/greygate" --help 2>&1 | grep -q -- '--screenshot-dir'; then
     echo "screenshots.sh: every page of the console"

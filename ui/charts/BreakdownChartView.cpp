@@ -80,6 +80,7 @@ void BreakdownChartView::setModel(QAbstractItemModel *model, int labelColumn, in
         m_mappers.append(mapper);
         c->addSeries(series);
         c->legend()->setVisible(true);
+        c->legend()->setAlignment(Qt::AlignBottom); // room for the policies' long names
     } else {
         auto *series = new QHorizontalBarSeries(c);
         auto *mapper = new QVBarModelMapper(series);

@@ -8,6 +8,7 @@
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
+#include <QCoreApplication>
 #include <QDateTimeAxis>
 #include <QLineSeries>
 #include <QTimer>
@@ -31,19 +32,18 @@ quint64 counter(const protocol::Counters &c, int i)
     return values[i];
 }
 
-// Renders a chart at a fixed size, white background, as it would look in a window.
+// Renders a chart at a fixed size as it looks in a window: the view is laid out and painted
+// off screen (a view never shown has no layout, and draws its chart squeezed).
 QImage render(QChart *chart, QSize size)
 {
     QChartView view(chart); // takes the chart
     view.setRenderHint(QPainter::Antialiasing);
+    view.setAttribute(Qt::WA_DontShowOnScreen);
     view.resize(size);
-    chart->resize(size);
-    QImage image(size, QImage::Format_ARGB32_Premultiplied);
-    image.fill(Qt::white);
-    QPainter painter(&image);
-    painter.setRenderHint(QPainter::Antialiasing);
-    view.render(&painter);
-    return image;
+    view.show();
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+    QCoreApplication::processEvents(QEventLoop::ExcludeUserInputEvents);
+    return view.grab().toImage();
 }
 
 } // namespace

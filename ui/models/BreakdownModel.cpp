@@ -220,7 +220,8 @@ void BreakdownModel::publish()
     next.reserve(qsizetype(merged.size()));
     for (auto &[name, row] : merged)
         next.append(std::move(row));
-    const int key = valueColumn() - AttemptsColumn;
+    // Policies by attempts, domains by deferrals (counts: attempts, deferred, ...).
+    const int key = m_kind == Kind::Policies ? 0 : 1;
     std::stable_sort(next.begin(), next.end(), [key](const Row &a, const Row &b) {
         return a.counts[key] != b.counts[key] ? a.counts[key] > b.counts[key] : a.name < b.name;
     });

@@ -57,7 +57,7 @@ public:
     bool isSupported() const;
     QString lastError() const { return m_lastError; }
     // The column holding the figure a chart shows (attempts per policy, deferred per domain).
-    int valueColumn() const { return m_kind == Kind::Policies ? AttemptsColumn : DeferredColumn; }
+    int valueColumn() const { return m_kind == Kind::Policies ? AttemptsColumn : 1; }
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -284,7 +284,8 @@ QVariant RejectionModel::data(const QModelIndex &index, int role) const
     case RecipientColumn:
         return row.recipient;
     case AttemptsColumn:
-        return row.attempts;
+        // A blocked attempt is not counted per triplet: nothing to show.
+        return raw || row.attempts > 0 ? QVariant(row.attempts) : QVariant();
     case FirstSeenColumn:
         if (raw)
             return row.firstSeen;

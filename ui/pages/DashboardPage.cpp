@@ -39,7 +39,9 @@ QTableView *makeTable(QAbstractItemModel *model, QWidget *parent)
     table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table->verticalHeader()->hide();
     table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + 6);
-    table->horizontalHeader()->setStretchLastSection(true);
+    // The name takes the room left; the counts take what they need.
+    table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     return table;
 }
 
@@ -78,25 +80,29 @@ DashboardPage::DashboardPage(ProxyRegistry &registry, QWidget *parent)
     m_policyChart->setModel(m_policies, BreakdownModel::NameColumn, m_policies->valueColumn());
     m_policyTable = makeTable(m_policies, this);
     m_policyTable->setObjectName(QStringLiteral("dashboardPolicyTable"));
+    m_policyTable->sortByColumn(m_policies->valueColumn(), Qt::DescendingOrder);
     auto *policyBox = new QGroupBox(tr("Decisions by policy"), this);
     auto *policyLayout = new QHBoxLayout(policyBox);
-    policyLayout->addWidget(m_policyChart, 3);
-    policyLayout->addWidget(m_policyTable, 2);
+    m_policyChart->setFixedWidth(300);
+    policyLayout->addWidget(m_policyChart);
+    policyLayout->addWidget(m_policyTable, 1);
 
     m_domainChart = new BreakdownChartView(BreakdownChartView::Style::Bars, this);
     m_domainChart->setModel(m_domains, BreakdownModel::NameColumn, m_domains->valueColumn());
     m_domainTable = makeTable(m_domains, this);
     m_domainTable->setObjectName(QStringLiteral("dashboardDomainTable"));
+    m_domainTable->sortByColumn(m_domains->valueColumn(), Qt::DescendingOrder);
     auto *domainBox = new QGroupBox(tr("Top deferred sender domains"), this);
     auto *domainLayout = new QHBoxLayout(domainBox);
-    domainLayout->addWidget(m_domainChart, 3);
-    domainLayout->addWidget(m_domainTable, 2);
+    domainLayout->addWidget(m_domainChart, 1);
+    domainLayout->addWidget(m_domainTable, 1);
 
     auto *breakdowns = new QWidget(this);
     auto *breakdownLayout = new QHBoxLayout(breakdowns);
     breakdownLayout->setContentsMargins(0, 0, 0, 0);
-    breakdownLayout->addWidget(policyBox);
-    breakdownLayout->addWidget(domainBox);
+    // Policy names are long and their table has six columns: it gets the wider share.
+    breakdownLayout->addWidget(policyBox, 2);
+    breakdownLayout->addWidget(domainBox, 1);
 
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(seriesTabs);

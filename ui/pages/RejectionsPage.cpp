@@ -79,6 +79,16 @@ RejectionsPage::RejectionsPage(ProxyRegistry &registry, QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    // The columns fit what the first page holds (a reset gives the header its default sizes
+    // back), looking at a bounded number of rows; the admin can resize them after.
+    m_table->horizontalHeader()->setResizeContentsPrecision(100);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, [this] { m_fitted = false; });
+    connect(m_proxy, &QAbstractItemModel::rowsInserted, this, [this] {
+        if (m_fitted)
+            return;
+        m_fitted = true;
+        m_table->resizeColumnsToContents();
+    });
 
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("rejectionsStatus"));

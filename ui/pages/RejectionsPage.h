@@ -57,6 +57,7 @@ private:
     QTableView *m_table = nullptr;
     QLabel *m_status = nullptr;
     QTimer *m_debounce = nullptr;
+    bool m_fitted = false;
 };
 
 } // namespace greygate

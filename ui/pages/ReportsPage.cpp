@@ -199,6 +199,9 @@ void ReportsPage::build(qint64 from, qint64 to, const QStringList &proxyIds)
             return;
         }
     }
+    // The fields show the range reported, however it was chosen.
+    m_from->setDateTime(QDateTime::fromSecsSinceEpoch(from));
+    m_to->setDateTime(QDateTime::fromSecsSinceEpoch(to));
     ++m_generation;
     m_ready = false;
     m_renderer->cancel();
