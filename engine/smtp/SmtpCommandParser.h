@@ -23,7 +23,7 @@ public:
     {
         NeedMore, // no complete line yet; everything given was consumed or must wait
         Line,     // *line holds a command line without its end
-        TooLong,  // a line over 512 bytes was skipped up to its end (answer 500 5.5.6)
+        TooLong,  // a line over 512 bytes was skipped up to its end (answer 500 5.5.2)
         BareLf,   // refuse mode: a line ended with a bare LF (answer 500 5.5.2)
         BadByte,  // a bare CR or a NUL in the line (answer 500 5.5.2)
     };

@@ -161,7 +161,7 @@ void SmtpSession::process()
             }
             break;
         case SmtpCommandParser::LineStatus::TooLong:
-            protocolError(500, "5.5.6", "Line too long: a command is at most 512 bytes");
+            protocolError(500, "5.5.2", "Line too long: a command is at most 512 bytes");
             break;
         case SmtpCommandParser::LineStatus::BareLf:
             protocolError(500, "5.5.2", "Bare <LF> received: end command lines with <CR><LF>");
