@@ -31,6 +31,7 @@ AutoAllowModel::AutoAllowModel(ProxyRegistry &registry, QObject *parent)
                         const QString key =
                             subject.mid(10, space - 10) + u'\n' + subject.mid(space + 1);
                         if (rowOf(key) >= 0) {
+                            m_nextOffset = std::max<qint64>(0, m_nextOffset - 1);
                             removeKey(key);
                             setTotal(std::max<qint64>(0, m_total - 1));
                         }
@@ -86,8 +87,11 @@ void AutoAllowModel::reload()
     ++m_generation;
     beginResetModel(); // a new query (proxy or filter): a new table
     m_rows.clear();
+    m_nextOffset = 0;
     m_loaded = false;
     m_fetching = false;
+    m_refreshing = false;
+    m_fetchWanted = false;
     endResetModel();
     setTotal(0);
     if (m_proxyId.isEmpty())
@@ -102,6 +106,7 @@ void AutoAllowModel::reload()
                     if (!ok)
                         return;
                     m_loaded = true;
+                    m_nextOffset = rows.size();
                     setTotal(total);
                     replaceRows(rows);
                 });
@@ -140,29 +145,35 @@ void AutoAllowModel::requestPage(qint64 offset, int limit, Page then)
 
 bool AutoAllowModel::canFetchMore(const QModelIndex &parent) const
 {
-    return !parent.isValid() && m_loaded && !m_fetching && m_rows.size() < m_total;
+    return !parent.isValid() && m_loaded && !m_fetching && m_nextOffset < m_total;
 }
 
 void AutoAllowModel::fetchMore(const QModelIndex &parent)
 {
     if (!canFetchMore(parent))
         return;
+    if (m_refreshing) {
+        m_fetchWanted = true;
+        return;
+    }
     m_fetching = true;
     const quint64 generation = m_generation;
-    requestPage(m_rows.size(), m_pageSize,
-                [this, generation](bool ok, const QList<AutoAllowRow> &rows, qint64 total) {
+    const qint64 offset = m_nextOffset;
+    requestPage(offset, m_pageSize,
+                [this, generation, offset](bool ok, const QList<AutoAllowRow> &rows, qint64 total) {
                     if (generation != m_generation)
                         return;
                     m_fetching = false;
                     if (!ok)
                         return;
+                    m_nextOffset = offset + rows.size();
                     QList<AutoAllowRow> fresh;
                     for (const AutoAllowRow &row : rows) {
                         if (rowOf(row.key()) < 0) // the table moved between pages
                             fresh.append(row);
                     }
                     // A short page is the end, whatever total said before.
-                    setTotal(rows.size() < m_pageSize ? m_rows.size() + fresh.size() : total);
+                    setTotal(rows.size() < m_pageSize ? m_nextOffset : total);
                     if (fresh.isEmpty())
                         return;
                     const int first = int(m_rows.size());
@@ -180,6 +191,11 @@ void AutoAllowModel::refreshLoaded()
         reload();
         return;
     }
+    if (m_fetching || m_refreshing) {
+        m_refreshTimer.start(); // after the page on its way
+        return;
+    }
+    m_refreshing = true;
     const qint64 upTo = std::clamp<qint64>(m_rows.size(), m_pageSize, kMaxRefreshRows);
     refreshFrom(0, {}, upTo, m_generation);
 }
@@ -199,8 +215,19 @@ void AutoAllowModel::refreshFrom(qint64 offset, QList<AutoAllowRow> sofar, qint6
                         return;
                     }
                     setTotal(total);
+                    m_nextOffset = sofar.size();
                     replaceRows(sofar);
+                    refreshDone();
                 });
+}
+
+void AutoAllowModel::refreshDone()
+{
+    m_refreshing = false;
+    if (m_fetchWanted) {
+        m_fetchWanted = false;
+        fetchMore({});
+    }
 }
 
 int AutoAllowModel::columnCount(const QModelIndex &parent) const
@@ -280,6 +307,7 @@ void AutoAllowModel::send(const QString &action, const QJsonObject &params, cons
                          if (action == u"remove") {
                              const QString key = external.toLower() + u'\n' + internal.toLower();
                              if (rowOf(key) >= 0) {
+                                 m_nextOffset = std::max<qint64>(0, m_nextOffset - 1);
                                  removeKey(key);
                                  setTotal(std::max<qint64>(0, m_total - 1));
                              }

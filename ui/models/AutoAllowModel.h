@@ -74,6 +74,7 @@ private:
     void requestPage(qint64 offset, int limit, Page then);
     void refreshLoaded();
     void refreshFrom(qint64 offset, QList<AutoAllowRow> sofar, qint64 upTo, quint64 generation);
+    void refreshDone();
     void setTotal(qint64 total);
     void send(const QString &action, const QJsonObject &params, const QString &external,
               const QString &internal);
@@ -83,8 +84,15 @@ private:
     QString m_filter;
     int m_pageSize = kDefaultPageSize;
     qint64 m_total = 0;
+    // The proxy's offset of the next page: set before rows are inserted, so a view asking
+    // for more while they go in (rowsAboutToBeInserted) asks for the right page.
+    qint64 m_nextOffset = 0;
     bool m_loaded = false;
     bool m_fetching = false;
+    // A refresh re-reads the loaded pages: no page is appended meanwhile (it would be cut
+    // off by the refresh's shorter list); a fetchMore() asked for then runs after it.
+    bool m_refreshing = false;
+    bool m_fetchWanted = false;
     quint64 m_generation = 0;
     QString m_lastError;
     QTimer m_refreshTimer;
