@@ -174,8 +174,12 @@ void AutoAllowModel::fetchMore(const QModelIndex &parent)
                     }
                     // A short page is the end, whatever total said before.
                     setTotal(rows.size() < m_pageSize ? m_nextOffset : total);
-                    if (fresh.isEmpty())
+                    if (fresh.isEmpty()) {
+                        // Nothing inserted, so no view would ask again: the next page.
+                        if (canFetchMore({}))
+                            fetchMore({});
                         return;
+                    }
                     const int first = int(m_rows.size());
                     beginInsertRows({}, first, first + int(fresh.size()) - 1);
                     m_rows.append(fresh);

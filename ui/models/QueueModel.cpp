@@ -222,6 +222,10 @@ void QueueModel::onPage(quint64, qint64 offset, const protocol::QueuePage &page)
         endInsertRows();
     }
     Q_EMIT pageLoaded(offset, int(fresh.size()));
+    // A page of rows seen already (the queue moved) inserts nothing, so no view would ask
+    // again: go on to the next one (each step moves the offset on by a page).
+    if (fresh.isEmpty() && canFetchMore({}))
+        fetchMore({});
 }
 
 bool QueueModel::canFetchMore(const QModelIndex &parent) const
