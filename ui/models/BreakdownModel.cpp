@@ -267,8 +267,12 @@ QVariant BreakdownModel::data(const QModelIndex &index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const Row &row = m_rows.at(index.row());
-    if (index.column() == NameColumn)
-        return role == Qt::DisplayRole || role == Qt::UserRole ? QVariant(row.name) : QVariant();
+    if (index.column() == NameColumn) {
+        // The tooltip: the whole name where the column is too narrow for it.
+        const bool text =
+            role == Qt::DisplayRole || role == Qt::UserRole || role == Qt::ToolTipRole;
+        return text ? QVariant(row.name) : QVariant();
+    }
     // The domains' second column is the deferred count.
     const int column = m_kind == Kind::Policies ? index.column() : DeferredColumn;
     if (role == Qt::DisplayRole || role == Qt::UserRole)

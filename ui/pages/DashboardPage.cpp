@@ -39,9 +39,10 @@ QTableView *makeTable(QAbstractItemModel *model, QWidget *parent)
     table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table->verticalHeader()->hide();
     table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + 6);
-    // The name takes the room left; the counts take what they need.
+    // Every column as wide as what it holds (names first: they are what the admin reads),
+    // the last one taking what is left.
     table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    table->horizontalHeader()->setStretchLastSection(true);
     return table;
 }
 
@@ -83,7 +84,7 @@ DashboardPage::DashboardPage(ProxyRegistry &registry, QWidget *parent)
     m_policyTable->sortByColumn(m_policies->valueColumn(), Qt::DescendingOrder);
     auto *policyBox = new QGroupBox(tr("Decisions by policy"), this);
     auto *policyLayout = new QHBoxLayout(policyBox);
-    m_policyChart->setFixedWidth(300);
+    m_policyChart->setFixedWidth(210);
     policyLayout->addWidget(m_policyChart);
     policyLayout->addWidget(m_policyTable, 1);
 
@@ -101,8 +102,8 @@ DashboardPage::DashboardPage(ProxyRegistry &registry, QWidget *parent)
     auto *breakdownLayout = new QHBoxLayout(breakdowns);
     breakdownLayout->setContentsMargins(0, 0, 0, 0);
     // Policy names are long and their table has six columns: it gets the wider share.
-    breakdownLayout->addWidget(policyBox, 2);
-    breakdownLayout->addWidget(domainBox, 1);
+    breakdownLayout->addWidget(policyBox, 3);
+    breakdownLayout->addWidget(domainBox, 2);
 
     auto *splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(seriesTabs);
