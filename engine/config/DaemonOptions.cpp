@@ -274,6 +274,66 @@ const QList<Spec> &specs()
         {"smtp-banner-delay-ms", Arg::Required, "N",
          "wait N ms before the banner; clients that talk first get 554 (default 0)", true,
          intOption(&DaemonOptions::smtpBannerDelayMs, 0, 60'000)},
+        {"store", Arg::Required, "sqlite|redis://HOST:PORT[/DB]",
+         "where the greylist lives: sqlite (default, in --dbdir) or a Redis server shared by "
+         "several MX hosts (docs/redis.md)",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const QString s = v.trimmed();
+             if (s.compare(u"sqlite", Qt::CaseInsensitive) == 0) {
+                 o.store = QStringLiteral("sqlite");
+                 return true;
+             }
+             static const QRegularExpression url(
+                 QStringLiteral(
+                     "^redis://(\\[[0-9A-Fa-f:.]+\\]|[^/:@\\[\\]]+)(:[0-9]{1,5})?(/[0-9]{0,2})?$"),
+                 QRegularExpression::CaseInsensitiveOption);
+             if (!url.match(s).hasMatch()) {
+                 *e = u'"' + v + u"\" is neither sqlite nor redis://HOST:PORT[/DB] (a password " +
+                      u"goes in --redis-password-file)";
+                 return false;
+             }
+             o.store = s;
+             return true;
+         }},
+        {"redis-password-file", Arg::Required, "FILE",
+         "Redis AUTH password: the first line of FILE (mode 0600)", true,
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.redisPasswordFile = v.trimmed();
+             return true;
+         }},
+        {"redis-timeout-ms", Arg::Required, "N",
+         "a Redis command (and the connect) must complete within N ms, else the failure mode "
+         "applies (default 500)",
+         true, intOption(&DaemonOptions::redisTimeoutMs, 10, 60'000)},
+        {"redis-fail", Arg::Required, "open|closed",
+         "Redis unreachable: open answers DUNNO (mail flows, not greylisted; default), closed "
+         "defers with 451",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const QString s = v.trimmed().toLower();
+             if (s != u"open" && s != u"closed") {
+                 *e = u'"' + v + u"\" is neither open nor closed";
+                 return false;
+             }
+             o.redisFailOpen = s == u"open";
+             return true;
+         }},
+        {"migrate-store", Arg::Required, "FROM TO",
+         "copy the store FROM into TO (each a database directory or a redis:// URL: triplets, "
+         "policies, groups, auto allow, rejections, audit) and exit",
+         false,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const QStringList parts = v.split(u'\n');
+             if (parts.size() != 2 || parts[0].trimmed().isEmpty() ||
+                 parts[1].trimmed().isEmpty()) {
+                 *e = QStringLiteral("needs two stores: --migrate-store FROM TO");
+                 return false;
+             }
+             o.migrateFrom = parts[0].trimmed();
+             o.migrateTo = parts[1].trimmed();
+             return true;
+         }},
         {"dbdir", Arg::Required, "DIR", "directory of the greylist database", true,
          [](DaemonOptions &o, const QString &v, QString *e) {
              if (v.trimmed().isEmpty()) {
@@ -547,6 +607,15 @@ DaemonOptions::ParseResult DaemonOptions::parse(const QStringList &arguments, QS
                 return ParseResult::Error;
             }
             value = arguments[++i];
+        }
+        // --migrate-store FROM TO: the one option with two values.
+        if (qstrcmp(spec->name, "migrate-store") == 0) {
+            if (i + 1 >= arguments.size()) {
+                *error =
+                    QStringLiteral("--migrate-store needs two stores: --migrate-store FROM TO");
+                return ParseResult::Error;
+            }
+            value += u'\n' + arguments[++i];
         }
         given.append(Given{spec, value});
     }

@@ -75,13 +75,6 @@ struct DaemonOptions
     // bare PORT listens on 127.0.0.1.
     QString metricsHost;
     quint16 metricsPort = 0;
-    // --user=NAME: started as root, greygated drops to this user once every socket is bound
-    // and the store is open. Empty: "greygate" when that user exists, else root is kept with
-    // a warning (a build tree or a test run as root); "root" keeps root on purpose.
-    QString user;
-    // What parse() was given, so a reload (SIGHUP) re-reads the config file under the same
-    // command line, which still wins over it.
-    QStringList commandLine;
     // The SMTP proxy (docs/smtp.md): on when --smtp-listen is set, beside the policy server,
     // or alone when --inet was not given. Plain values; greygated checks the addresses.
     QString smtpListenHost;
@@ -102,6 +95,23 @@ struct DaemonOptions
     int smtpFinalTimeoutSeconds = 600;
     int smtpBannerDelayMs = 0;
     bool inetGiven = false; // --inet was given (the policy server then runs beside the proxy)
+    // --store=sqlite (the default: DBDIR's database) or redis://HOST:PORT[/DB], the store
+    // several MX hosts share (docs/redis.md). Checked for form here; greygated connects.
+    QString store = QStringLiteral("sqlite");
+    QString redisPasswordFile; // --redis-password-file: AUTH password, first line, mode 0600
+    int redisTimeoutMs = 500;  // --redis-timeout-ms: every Redis command and the connect
+    bool redisFailOpen = true; // --redis-fail=open|closed: Redis unreachable -> DUNNO or 451
+    // --migrate-store FROM TO: copy one store (a database directory or a redis:// URL) into
+    // another and exit; the daemon is not started.
+    QString migrateFrom;
+    QString migrateTo;
+    // --user=NAME: started as root, greygated drops to this user once every socket is bound
+    // and the store is open. Empty: "greygate" when that user exists, else root is kept with
+    // a warning (a build tree or a test run as root); "root" keeps root on purpose.
+    QString user;
+    // What parse() was given, so a reload (SIGHUP) re-reads the config file under the same
+    // command line, which still wins over it.
+    QStringList commandLine;
 
     // Parses the command line (without the program name), reading --config's file first.
     // On Error, *error tells what is wrong and where (file:line for config file errors).

@@ -15,6 +15,10 @@
 #include "smtp/PolicyHandlerDecider.h"
 #include "smtp/SmtpServer.h"
 #include "store/SqliteStore.h"
+#include "store/redis/RedisDecider.h"
+#include "store/redis/RedisRuntime.h"
+#include "store/redis/RedisStore.h"
+#include "store/redis/StoreMigration.h"
 #include "util/LogLine.h"
 #include "util/Logger.h"
 #include "util/Version.h"
@@ -134,6 +138,8 @@ Greygated::~Greygated()
 
 int Greygated::start()
 {
+    if (!m_options.migrateFrom.isEmpty())
+        return migrateStore();
     QHostAddress address;
     if (m_options.listenHost.compare(u"localhost", Qt::CaseInsensitive) == 0)
         address = QHostAddress(QHostAddress::LocalHost);
@@ -155,11 +161,10 @@ int Greygated::start()
         const std::optional<ControlCertificate::Mode> tlsMode =
             ControlCertificate::parseMode(m_options.controlTls);
         QString tlsError;
-        if (!tlsMode ||
-            !ControlCertificate::useTls(control, *tlsMode,
-                                        !m_options.controlTlsCert.isEmpty() ||
-                                            !m_options.controlTlsKey.isEmpty(),
-                                        &tlsError)) {
+        if (!tlsMode || !ControlCertificate::useTls(control, *tlsMode,
+                                                    !m_options.controlTlsCert.isEmpty() ||
+                                                        !m_options.controlTlsKey.isEmpty(),
+                                                    &tlsError)) {
             logError("bad --control-listen", tlsMode ? tlsError : u"bad --control-tls"_s);
             return ExitUsage;
         }
@@ -195,16 +200,28 @@ int Greygated::start()
     serverOptions.idleTimeoutMs = m_options.idleTimeoutSeconds * 1000;
     serverOptions.maxConnections = m_options.maxConnections;
 
-    SqliteStoreOptions storeOptions;
-    storeOptions.dbdir = m_options.dbDir;
-    storeOptions.sync =
-        m_options.sync == DaemonOptions::SyncMode::Full ? SyncMode::Full : SyncMode::Process;
-    m_store = std::make_unique<SqliteStore>(storeOptions);
+    if (m_options.store.startsWith(u"redis://", Qt::CaseInsensitive)) {
+        if (const int redis = openRedis(greylistConfig(m_options)); redis != ExitOk)
+            return redis;
+    } else {
+        SqliteStoreOptions storeOptions;
+        storeOptions.dbdir = m_options.dbDir;
+        storeOptions.sync =
+            m_options.sync == DaemonOptions::SyncMode::Full ? SyncMode::Full : SyncMode::Process;
+        m_store = std::make_unique<SqliteStore>(storeOptions);
+    }
     m_engine = std::make_unique<GreylistEngine>(greylistConfig(m_options), m_clock);
     m_handler = std::make_unique<GreylistPolicyHandler>(*m_engine, *m_store, m_clock, policy, this);
     m_events = std::make_unique<EventLog>();
     m_recorder = std::make_unique<DecisionRecorder>(*m_handler, *m_engine, *m_events, m_clock);
-    m_server = std::make_unique<PolicyServer>(*m_recorder, serverOptions, this);
+    if (m_redis) {
+        // Redis mode answers asynchronously; the DecisionRecorder has no asynchronous path
+        // yet, so the server talks to the handler itself (no per-attempt events meanwhile).
+        m_handler->setAsyncDecider(&m_redis->decider());
+        m_server = std::make_unique<PolicyServer>(*m_handler, serverOptions, this);
+    } else {
+        m_server = std::make_unique<PolicyServer>(*m_recorder, serverOptions, this);
+    }
     connect(m_server.get(), &PolicyServer::shutdownFinished, this, &Greygated::finishShutdown);
 
     // Listen first: a port in use fails at once, before a long load; Postfix connections
@@ -222,11 +239,13 @@ int Greygated::start()
         logError("cannot create the database directory", m_options.dbDir);
         return ExitStore;
     }
-    if (!m_store->open(&error)) {
-        logError("cannot open the store", m_options.dbDir + u": " + error);
+    if (!(m_redis ? m_redis->open(&error) : m_store->open(&error))) {
+        logError("cannot open the store",
+                 (m_redis ? m_redis->options().displayName() : m_options.dbDir) + u": " + error);
         return ExitStore;
     }
-    if (!m_engine->load(*m_store, &error)) {
+    // With Redis the triplets stay there: every decision reads the shared state.
+    if (!m_redis && !m_engine->load(*m_store, &error)) {
         logError("cannot load the greylist", m_options.dbDir + u": " + error);
         return ExitStore;
     }
@@ -244,6 +263,8 @@ int Greygated::start()
         return stored ? ExitUsage : ExitStore;
     }
     restoreStats();
+    if (m_redis)
+        m_redis->bind(*m_handler); // after the start-up writes, which went out blocking
     if (const int control = startControl(); control != ExitOk)
         return control;
     if (const int metrics = startMetrics(); metrics != ExitOk)
@@ -295,6 +316,8 @@ void Greygated::shutdown()
     qCInfo(lcDaemon).noquote() << LogLine("shutting down").text();
     if (m_handler)
         m_handler->stopSweeping();
+    if (m_redis)
+        m_redis->stop();
     if (m_control)
         m_control->stop(); // no admin change may race the last commit
     if (m_metrics)
@@ -380,6 +403,8 @@ void Greygated::finishShutdown()
     }
     if (m_handler)
         m_handler->commit(); // whatever the last sweep left
+    if (m_redis && !m_redis->drain(m_options.redisTimeoutMs * 4))
+        qCWarning(lcDaemon).noquote() << LogLine("redis writes still in flight at shutdown").text();
     m_statsTimer.stop();
     if (m_events)
         saveStats();
@@ -446,6 +471,7 @@ int Greygated::startControl()
         {u"maxAgeDays"_s, m_options.maxAgeDays},
         {u"autoWhitelistClients"_s, qint64(m_options.autoWhitelistClients)},
         {u"sync"_s, DaemonOptions::syncName(m_options.sync)},
+        {u"store"_s, m_store->kind()},
     };
     m_control = std::make_unique<ControlServer>(*m_engine, *m_store, *m_handler, *m_events, m_clock,
                                                 options, this);
@@ -513,11 +539,17 @@ int Greygated::startMetrics()
             in.server = m_server.get();
             in.events = m_events.get();
             in.uptimeSeconds = m_clock.now() - m_startedAt;
-            return MetricsRenderer::render(in);
+            QByteArray text = MetricsRenderer::render(in);
+            if (m_redis)
+                text += m_redis->metricsText();
+            return text;
         },
         // Unhealthy while the store refuses commits (decisions are then not answered) and
         // while shutting down.
-        [this] { return m_handler->storeHealthy() && !m_stopping; }, this);
+        [this] {
+            return m_handler->storeHealthy() && !m_stopping && (!m_redis || m_redis->healthy());
+        },
+        this);
     QString error;
     if (!m_metrics->start(&error)) {
         logError("cannot start the metrics server", error);
@@ -595,6 +627,79 @@ bool Greygated::writePidFile(QString *error)
         return false;
     }
     return true;
+}
+
+QString Greygated::storeKind() const
+{
+    return m_store ? m_store->kind() : QString();
+}
+
+QString Greygated::storeHealth() const
+{
+    if (m_redis)
+        return m_redis->health();
+    return m_handler && !m_handler->storeHealthy() ? QStringLiteral("failing")
+                                                   : QStringLiteral("ok");
+}
+
+int Greygated::openRedis(const GreylistConfig &config)
+{
+    QString error;
+    std::optional<RedisOptions> redis = RedisOptions::fromUrl(m_options.store, &error);
+    if (!redis) {
+        logError("bad --store", error);
+        return ExitUsage;
+    }
+    if (!m_options.redisPasswordFile.isEmpty() &&
+        !redis->readPasswordFile(m_options.redisPasswordFile, &error)) {
+        logError("bad --redis-password-file", error);
+        return ExitUsage;
+    }
+    if (!m_options.smtpListenHost.isEmpty()) {
+        // The SMTP proxy decides synchronously through the DecisionRecorder, which would
+        // consult this host's empty local greylist: refused until it uses decideAsync().
+        logError("bad --store", QStringLiteral("the SMTP proxy (--smtp-listen) cannot decide "
+                                               "through Redis yet: use --store=sqlite with it"));
+        return ExitUsage;
+    }
+    redis->timeoutMs = m_options.redisTimeoutMs;
+    redis->failOpen = m_options.redisFailOpen;
+    auto store = std::make_unique<RedisStore>(*redis, config);
+    m_redis = std::make_unique<RedisRuntime>(*store, *redis, config, this);
+    m_store = std::move(store);
+    return ExitOk;
+}
+
+int Greygated::migrateStore()
+{
+    StoreMigration::Options options;
+    options.from = m_options.migrateFrom;
+    options.to = m_options.migrateTo;
+    options.timing = greylistConfig(m_options);
+    options.redis.timeoutMs = std::max(m_options.redisTimeoutMs, 5'000);
+    QString error;
+    if (!m_options.redisPasswordFile.isEmpty() &&
+        !options.redis.readPasswordFile(m_options.redisPasswordFile, &error)) {
+        logError("bad --redis-password-file", error);
+        return ExitUsage;
+    }
+    StoreMigration::Result result;
+    if (!StoreMigration::run(options, &result, &error)) {
+        logError("store migration failed", error);
+        return ExitStore;
+    }
+    qCInfo(lcDaemon).noquote() << LogLine("store migrated")
+                                      .add("from", options.from)
+                                      .add("to", options.to)
+                                      .add("triplets", result.triplets)
+                                      .add("clients", result.clients)
+                                      .add("documents", result.documents)
+                                      .add("rejections", result.rejections)
+                                      .add("audit", result.audit)
+                                      .text();
+    // Nothing to serve: stop as soon as the caller runs the event loop.
+    QMetaObject::invokeMethod(this, &Greygated::stopped, Qt::QueuedConnection);
+    return ExitOk;
 }
 
 } // namespace greygate

@@ -3,6 +3,7 @@
 
 #include "config/DaemonOptions.h"
 #include "greylist/Clock.h"
+#include "greylist/GreylistConfig.h"
 
 #include <QObject>
 #include <QTimer>
@@ -19,7 +20,8 @@ class GreylistPolicyHandler;
 class PolicyServer;
 class PolicyHandlerDecider;
 class SmtpServer;
-class SqliteStore;
+class RedisRuntime;
+class Store;
 
 // The daemon's parts wired together: store, engine, policy handler, event log, policy
 // server (answering through the DecisionRecorder) and, with --control-listen, the control API.
@@ -35,6 +37,10 @@ public:
 
     int start(); // ExitOk when serving, else an ExitCode with the reason logged
     void shutdown();
+    // The store for the control API's status and hello: "sqlite" or "redis", and its health
+    // ("ok"/"failing" for SQLite's commits; "up"/"connecting"/"down" for Redis).
+    QString storeKind() const;
+    QString storeHealth() const;
     // SIGHUP: re-reads the config file and the --policies document under the same command
     // line and applies, without dropping a connection, what a running daemon can take (the
     // policies, the internal domains and networks, the log level); it logs "reloaded" with
@@ -55,6 +61,10 @@ Q_SIGNALS:
 private:
     void finishShutdown();
     int startSmtp(); // --smtp-listen: ExitOk, or why the SMTP proxy could not start
+    // --migrate-store FROM TO: copies, logs, and stops.
+    int migrateStore();
+    // --store=redis://: ExitOk or why not.
+    int openRedis(const GreylistConfig &config);
     bool writePidFile(QString *error);
     int startControl(); // ExitOk, or why the control API could not start
     int startMetrics(); // likewise for --metrics-listen
@@ -63,7 +73,10 @@ private:
 
     DaemonOptions m_options;
     SystemClock m_clock;
-    std::unique_ptr<SqliteStore> m_store;
+    std::unique_ptr<Store> m_store; // SqliteStore, or RedisStore with --store=redis://
+    // --store=redis://: the connections, decider, sweep and policy sync around m_store
+    // (declared after it: destroyed first).
+    std::unique_ptr<RedisRuntime> m_redis;
     std::unique_ptr<GreylistEngine> m_engine;
     std::unique_ptr<GreylistPolicyHandler> m_handler;
     // Always made, with or without --control-listen: the server answers through the
