@@ -4,6 +4,8 @@
 #include "greylist/GreylistEngine.h"
 #include "policyd/GreylistPolicyHandler.h"
 
+#include <memory>
+
 namespace greygate {
 
 namespace {
@@ -113,6 +115,10 @@ void PolicyHandlerDecider::decide(const SmtpRecipientQuery &query, QObject *cont
             PolicyRequest::Sender | PolicyRequest::Recipient | PolicyRequest::Instance;
         if (!query.saslUsername.isEmpty())
             request.present |= PolicyRequest::SaslUsername;
+        if (m_handler.isAsynchronous()) {
+            decideAsync(request, query, std::move(w));
+            return;
+        }
         const GreylistPolicyHandler::Stats before = m_handler.stats();
         if (query.headerFromKnown)
             m_handler.setHeaderFrom(query.headerFrom);
@@ -131,6 +137,31 @@ void PolicyHandlerDecider::decide(const SmtpRecipientQuery &query, QObject *cont
     m_waiting.push_back(std::move(w));
     if (!m_flushTimer.isActive())
         m_flushTimer.start();
+}
+
+void PolicyHandlerDecider::decideAsync(const PolicyRequest &request,
+                                       const SmtpRecipientQuery &query, Waiting w)
+{
+    // The shared store (Redis) decides greylisting later. As for the policy server in that
+    // mode, the handler is asked directly: the DecisionRecorder has no asynchronous path yet.
+    // The policies are evaluated inside decideAsync(), so the header From applies there.
+    if (query.headerFromKnown)
+        m_handler.setHeaderFrom(query.headerFrom);
+    auto waiting = std::make_shared<Waiting>(std::move(w));
+    m_handler.decideAsync(request, [self = QPointer<PolicyHandlerDecider>(this),
+                                    waiting](PolicyAnswer &&answer) {
+        if (!self)
+            return; // shutting down: the sessions are gone too
+        waiting->verdict = verdictFor(answer.action);
+        waiting->verdict.reason = waiting->verdict.kind == SmtpVerdict::Kind::Defer ? "greylisted"
+                                  : waiting->verdict.kind == SmtpVerdict::Kind::Reject ? "blocked"
+                                  : waiting->verdict.kind == SmtpVerdict::Kind::Accept ? "accepted"
+                                                                                       : "refused";
+        self->m_waiting.push_back(std::move(*waiting));
+        if (!self->m_flushTimer.isActive())
+            self->m_flushTimer.start();
+    });
+    m_handler.setHeaderFrom(std::nullopt);
 }
 
 void PolicyHandlerDecider::flush()

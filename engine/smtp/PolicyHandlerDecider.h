@@ -13,6 +13,7 @@ class Clock;
 class GreylistEngine;
 class GreylistPolicyHandler;
 class PolicyHandler;
+struct PolicyRequest;
 
 // SmtpDecider over the same engine as the policy server: each recipient becomes a Postfix
 // policy request decided by `answering` (the daemon passes its DecisionRecorder, so proxy
@@ -24,6 +25,8 @@ class PolicyHandler;
 //   DUNNO                        -> accept
 // Decisions of one event-loop pass are committed together (group commit, as the policy
 // server does) and answered only after the commit; a failed commit answers 451 4.3.0.
+// With a handler that decides asynchronously (the Redis store), its decideAsync() is used and
+// the answer is committed and handed on the same way.
 // Before the header From is known, the policies are consulted read-only first: a recipient
 // a header-From policy might decide is answered Pending, with nothing recorded yet.
 class PolicyHandlerDecider final : public QObject, public SmtpDecider
@@ -49,6 +52,7 @@ private:
     };
 
     bool headerFromPending(const SmtpRecipientQuery &query) const;
+    void decideAsync(const PolicyRequest &request, const SmtpRecipientQuery &query, Waiting w);
     void flush();
 
     PolicyHandler &m_answering;

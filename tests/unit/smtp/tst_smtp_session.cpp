@@ -19,6 +19,7 @@
 #include <QSslSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 #include <memory>
 
 using namespace greygate;
@@ -90,6 +91,28 @@ int code(const QByteArray &reply)
 {
     return reply.left(3).toInt();
 }
+
+// The shared store's side of an asynchronous decision (what RedisDecider does over the
+// network): answers later from the event loop with a fixed verdict, or "unreachable".
+class LaterDecider final : public AsyncTripletDecider
+{
+public:
+    std::optional<Verdict> verdict = Verdict::Defer; // nullopt: unreachable
+    int asked = 0;
+    void decide(const TripletKey &, std::function<void(const Decision *)> done) override
+    {
+        ++asked;
+        QTimer::singleShot(1, [this, done = std::move(done)] {
+            Decision d;
+            if (verdict) {
+                d.verdict = *verdict;
+                d.waitSeconds = 42;
+            }
+            done(verdict ? &d : nullptr);
+        });
+    }
+    bool failOpen() const override { return false; }
+};
 
 } // namespace
 
@@ -370,6 +393,27 @@ private Q_SLOTS:
             c.send("NOOP\r\n"); // the session goes on
             QCOMPARE(code(c.reply()), 250);
         }
+    }
+
+    void an_asynchronous_engine_decides_each_recipient_later()
+    {
+        QVERIFY(startProxy());
+        LaterDecider later;
+        m_proxy->handler->setAsyncDecider(&later);
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<a@example.test>\r\n");
+        QList<QByteArray> r = c.replies(2);
+        QVERIFY2(r.value(1).startsWith("451 4.7.1 Greylisted, please try again in 42 seconds"),
+                 r.value(1).constData());
+        later.verdict = Verdict::PassedKnown;
+        c.send("RCPT TO:<b@example.test>\r\n");
+        QCOMPARE(c.reply(), QByteArray("250 2.0.0 Ok\r\n")); // relayed to the backend
+        later.verdict = std::nullopt; // the shared store is unreachable, failing closed
+        c.send("RCPT TO:<c@example.test>\r\n");
+        QVERIFY2(c.reply().startsWith("451 "), c.buffer.constData());
+        QCOMPARE(later.asked, 3);
+        m_proxy->handler->setAsyncDecider(nullptr);
     }
 
     void a_backend_that_vanishes_after_the_dot_gives_451()
