@@ -12,8 +12,10 @@
 #include "store/redis/RedisKeys.h"
 #include "store/redis/RedisSyncClient.h"
 
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <atomic>
@@ -50,6 +52,23 @@ bool writeFile(const QString &path, const QByteArray &bytes)
 {
     QFile f(path);
     return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
+}
+
+// One HTTP GET to greygated's metrics server: the status line and the body.
+QByteArray httpGet(quint16 port, const QByteArray &path)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(5'000))
+        return "NO CONNECTION";
+    socket.write("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    QByteArray reply;
+    QDeadlineTimer deadline(5'000);
+    while (!deadline.hasExpired() && socket.state() == QAbstractSocket::ConnectedState) {
+        socket.waitForReadyRead(100);
+        reply += socket.readAll();
+    }
+    return reply + socket.readAll();
 }
 
 QByteArray ask(PolicyClient &client, const QByteArray &sender, const QByteArray &recipient)
@@ -173,7 +192,15 @@ private Q_SLOTS:
         DaemonProcess closed(m_work.filePath(QStringLiteral("closed.log")));
         QString error;
         QVERIFY2(start(open, {QStringLiteral("--redis-fail=open")}, &error), qPrintable(error));
-        QVERIFY2(start(closed, {QStringLiteral("--redis-fail=closed")}, &error), qPrintable(error));
+        const quint16 metrics = freeTcpPort();
+        QVERIFY2(start(closed,
+                       {QStringLiteral("--redis-fail=closed"),
+                        QStringLiteral("--metrics-listen=127.0.0.1:%1").arg(metrics)},
+                       &error),
+                 qPrintable(error));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            httpGet(metrics, "/metrics").contains("greygate_store_redis_health{state=\"up\"} 1"),
+            10'000);
 
         // A bounded load on both, from two threads, while Redis goes away and comes back.
         std::atomic<bool> stop{false};
@@ -205,9 +232,14 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(greylisted > 20, 10'000);
         m_redis.kill();
         QTRY_VERIFY_WITH_TIMEOUT(unavailableOpen > 5 && unavailableClosed > 5, 10'000);
+        // The health state shows it, and /healthz fails while Redis is away.
+        QVERIFY(
+            httpGet(metrics, "/metrics").contains("greygate_store_redis_health{state=\"up\"} 0"));
+        QVERIFY(httpGet(metrics, "/healthz").startsWith("HTTP/1.1 503"));
         QVERIFY2(m_redis.restart(&error), qPrintable(error));
         const int before = greylisted;
         QTRY_VERIFY_WITH_TIMEOUT(greylisted > before + 20, 15'000);
+        QVERIFY(httpGet(metrics, "/healthz").startsWith("HTTP/1.1 200"));
         stop = true;
         t1.join();
         t2.join();
