@@ -150,10 +150,14 @@ void ReportChartRenderer::cancel()
 
 void ReportChartRenderer::next()
 {
-    if (m_step == 0)
-        m_charts.append(ReportChart{tr("Over time, all proxies"), timeSeries(m_data, m_size)});
-    else if (m_step == 1)
-        m_charts.append(ReportChart{tr("Per proxy"), perProxy(m_data, m_size)});
+    // Laying a chart out runs the event loop: a new start() or a cancel() may come meanwhile,
+    // and then this chart belongs to a report nobody waits for.
+    const quint64 generation = m_generation;
+    QImage image = m_step == 0 ? timeSeries(m_data, m_size) : perProxy(m_data, m_size);
+    if (generation != m_generation)
+        return;
+    m_charts.append(ReportChart{m_step == 0 ? tr("Over time, all proxies") : tr("Per proxy"),
+                                std::move(image)});
     ++m_step;
     Q_EMIT chartRendered(m_step, chartCount());
     if (m_step < chartCount()) {

@@ -123,7 +123,8 @@ ReportsPage::ReportsPage(ProxyRegistry &registry, QWidget *parent)
     });
     connect(m_cancel, &QPushButton::clicked, this, &ReportsPage::cancel);
     connect(m_builder, &ReportBuilder::progress, this, [this](int percent, const QString &what) {
-        m_progress->setValue(percent * kFetchShare / 100);
+        // Several proxies answer in any order: the bar only moves forward.
+        m_progress->setValue(qMax(m_progress->value(), percent * kFetchShare / 100));
         m_status->setText(what);
     });
     connect(m_builder, &ReportBuilder::finished, this, &ReportsPage::onData);
