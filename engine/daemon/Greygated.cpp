@@ -655,13 +655,6 @@ int Greygated::openRedis(const GreylistConfig &config)
         logError("bad --redis-password-file", error);
         return ExitUsage;
     }
-    if (!m_options.smtpListenHost.isEmpty()) {
-        // The SMTP proxy decides synchronously through the DecisionRecorder, which would
-        // consult this host's empty local greylist: refused until it uses decideAsync().
-        logError("bad --store", QStringLiteral("the SMTP proxy (--smtp-listen) cannot decide "
-                                               "through Redis yet: use --store=sqlite with it"));
-        return ExitUsage;
-    }
     redis->timeoutMs = m_options.redisTimeoutMs;
     redis->failOpen = m_options.redisFailOpen;
     auto store = std::make_unique<RedisStore>(*redis, config);
