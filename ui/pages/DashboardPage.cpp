@@ -8,13 +8,18 @@
 #include "client/ProxyRegistry.h"
 #include "models/BreakdownModel.h"
 #include "models/StatsSeriesModel.h"
+#include "report/TableCsvExporter.h"
 
+#include <QDir>
+#include <QFileDialog>
 #include <QFrame>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStyle>
@@ -60,6 +65,9 @@ DashboardPage::DashboardPage(ProxyRegistry &registry, QWidget *parent)
     m_range = new RangeSelector(this);
     m_range->setObjectName(QStringLiteral("dashboardRange"));
     top->addWidget(m_range);
+    auto *exportButton = new QPushButton(tr("Export CSV…"), this);
+    exportButton->setToolTip(tr("Save the figures over time, as the table shows them"));
+    top->addWidget(exportButton);
     top->addStretch(1);
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("dashboardStatus"));
@@ -121,6 +129,15 @@ DashboardPage::DashboardPage(ProxyRegistry &registry, QWidget *parent)
         m_policies->setWindow(window);
         m_domains->setWindow(window);
         updateCounters();
+    });
+    connect(exportButton, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Export the figures"),
+            QDir::home().filePath(QStringLiteral("greygate-stats.csv")), tr("CSV files (*.csv)"));
+        QString error;
+        if (!path.isEmpty() && !TableCsvExporter::write(*m_table->model(), path, &error))
+            QMessageBox::warning(this, tr("Export the figures"),
+                                 error + u'\n' + tr("Choose another folder and export again."));
     });
     connect(m_series, &StatsSeriesModel::totalChanged, this, &DashboardPage::updateCounters);
     connect(m_series, &StatsSeriesModel::loadingChanged, this, &DashboardPage::updateCounters);
