@@ -94,6 +94,10 @@ QStringList restartNeeded(const DaemonOptions &running, const DaemonOptions &nex
                                running.smtpFinalTimeoutSeconds != next.smtpFinalTimeoutSeconds ||
                                running.smtpBannerDelayMs != next.smtpBannerDelayMs);
     check("dbdir", running.dbDir != next.dbDir);
+    check("store", running.store != next.store);
+    check("redis", running.redisPasswordFile != next.redisPasswordFile ||
+                       running.redisTimeoutMs != next.redisTimeoutMs ||
+                       running.redisFailOpen != next.redisFailOpen);
     check("sync", running.sync != next.sync);
     check("delay", running.delaySeconds != next.delaySeconds);
     check("retry-window", running.retryWindowSeconds != next.retryWindowSeconds);
