@@ -140,6 +140,51 @@ void GroupMembersModel::remove(const QStringList &members)
     change(QStringLiteral("remove"), members);
 }
 
+void GroupMembersModel::importCsv(const QString &csv, bool replace)
+{
+    if (m_version < 0) {
+        QTimer::singleShot(0, this, [this] {
+            Q_EMIT changeFailed(QStringLiteral("import"),
+                                tr("the group is not loaded yet: wait, then try again"));
+        });
+        return;
+    }
+    const QJsonObject params{{QStringLiteral("id"), m_groupId},
+                             {QStringLiteral("version"), m_version},
+                             {QStringLiteral("csv"), csv},
+                             {QStringLiteral("replace"), replace}};
+    ProxyCalls::call(
+        m_registry, m_proxyId, QStringLiteral("group.import"), params, this,
+        [this](const ProxyConnection::Reply &r) {
+            m_reloadTimer.start();
+            if (!r.ok) {
+                if (r.error.code == protocol::ErrorCode::StaleVersion)
+                    Q_EMIT conflict(r.error.message);
+                else
+                    Q_EMIT changeFailed(QStringLiteral("import"), ProxyCalls::describe(r.error));
+                return;
+            }
+            Q_EMIT changeDone(QStringLiteral("import"),
+                              r.result.toObject().value(QStringLiteral("version")).toInteger());
+        });
+}
+
+void GroupMembersModel::exportCsv()
+{
+    ProxyCalls::call(m_registry, m_proxyId, QStringLiteral("group.export"),
+                     QJsonObject{{QStringLiteral("id"), m_groupId}}, this,
+                     [this](const ProxyConnection::Reply &r) {
+                         const QJsonValue csv = r.result.toObject().value(QStringLiteral("csv"));
+                         if (!r.ok || !csv.isString()) {
+                             Q_EMIT changeFailed(QStringLiteral("export"),
+                                                 r.ok ? tr("a malformed answer")
+                                                      : ProxyCalls::describe(r.error));
+                             return;
+                         }
+                         Q_EMIT csvExported(csv.toString());
+                     });
+}
+
 void GroupMembersModel::change(const QString &action, const QStringList &members)
 {
     if (m_version < 0) {

@@ -48,6 +48,12 @@ public:
 
     void add(const QStringList &members);
     void remove(const QStringList &members);
+    // CSV of docs/policies.md ("CSV for group members"), parsed whole by the proxy (a bad
+    // line comes back through changeFailed() with its number, nothing imported): the members
+    // are added, or with `replace` become the whole membership. Action "import".
+    void importCsv(const QString &csv, bool replace = false);
+    // The members as that CSV, from the proxy: csvExported() or changeFailed("export", ...).
+    void exportCsv();
 
     static QString kindOf(const QString &member);
 
@@ -57,6 +63,7 @@ Q_SIGNALS:
     void changeDone(const QString &action, qint64 version);
     void changeFailed(const QString &action, const QString &message);
     void conflict(const QString &message);
+    void csvExported(const QString &csv);
 
 private:
     void change(const QString &action, const QStringList &members);

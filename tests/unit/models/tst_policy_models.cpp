@@ -221,6 +221,25 @@ void PolicyModelsTest::groupsAndTheirMembers()
     QVERIFY(membersDone.wait(10'000));
     QTRY_COMPARE_WITH_TIMEOUT(members.rowCount(), 3, 10'000);
 
+    // CSV through the proxy's own parser: a bad line is refused with its number, nothing
+    // imported; a good file replaces the members; the export gives them back.
+    members.importCsv(QStringLiteral("member\nok@x.test\nnot a member!\n"));
+    QVERIFY(membersFailed.wait(10'000));
+    QVERIFY2(membersFailed.last().at(1).toString().contains(QStringLiteral("line 3")),
+             qPrintable(membersFailed.last().at(1).toString()));
+    QTest::qWait(300);
+    QCOMPARE(members.rowCount(), 3);
+    members.importCsv(QStringLiteral("member\none@x.test\n@two.test\n"), true);
+    QVERIFY(membersDone.wait(10'000));
+    QTRY_COMPARE_WITH_TIMEOUT(
+        members.members(), (QStringList{QStringLiteral("one@x.test"), QStringLiteral("@two.test")}),
+        10'000);
+    QSignalSpy exported(&members, &GroupMembersModel::csvExported);
+    members.exportCsv();
+    QVERIFY(exported.wait(10'000));
+    QVERIFY(exported.first().at(0).toString().contains(QStringLiteral("one@x.test")));
+    QVERIFY(exported.first().at(0).toString().contains(QStringLiteral("@two.test")));
+
     // A group a policy uses cannot go; a stale version is a conflict.
     QVERIFY(d.call(QStringLiteral("policy.create"),
                    QJsonObject{{QStringLiteral("policy"),
