@@ -7,8 +7,10 @@
 #include <QFile>
 #include <QTcpSocket>
 #include <QThread>
+#include <algorithm>
 #include <csignal>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 namespace greygate::test {
 
@@ -75,7 +77,14 @@ bool DaemonProcess::start(const QString &program, const QStringList &args, quint
 {
     m_program = program;
     m_port = port;
-    m_process.start(program, args);
+    QStringList effective = args;
+    // Started as root (CI), greygated would drop to the packaged `greygate` user when it
+    // exists and lose access to the test's temp dirs: tests keep root explicitly.
+    if (::geteuid() == 0 && program.endsWith(QLatin1String("/greygated")) &&
+        !std::any_of(args.begin(), args.end(),
+                     [](const QString &a) { return a.startsWith(QLatin1String("--user")); }))
+        effective.append(QStringLiteral("--user=root"));
+    m_process.start(program, effective);
     if (!m_process.waitForStarted(timeoutMs)) {
         *error = QStringLiteral("cannot start %1: %2").arg(program, m_process.errorString());
         return false;
