@@ -26,8 +26,14 @@ ProxyBook::ProxyBook(ProxyRegistry &registry, Settings &settings, TokenVault &va
     , m_settings(settings)
     , m_vault(vault)
 {
-    connect(&m_registry, &ProxyRegistry::proxyAdded, this, [this] { changed(); });
-    connect(&m_registry, &ProxyRegistry::proxyUpdated, this, [this] { changed(); });
+    connect(&m_registry, &ProxyRegistry::proxyAdded, this, [this](const QString &id) {
+        followCertificates(id);
+        changed();
+    });
+    connect(&m_registry, &ProxyRegistry::proxyUpdated, this, [this](const QString &id) {
+        followCertificates(id); // the connection was rebuilt
+        changed();
+    });
     // proxyRemoved comes before the entry leaves the registry: save once it is gone.
     connect(
         &m_registry, &ProxyRegistry::proxyRemoved, this,
@@ -89,6 +95,32 @@ QStringList ProxyBook::restore(QStringList *problems)
     }
     m_restoring = false;
     return added;
+}
+
+void ProxyBook::followCertificates(const QString &id)
+{
+    ProxyConnection *c = m_registry.connection(id);
+    if (!c)
+        return;
+    // Queued: pinning rebuilds the connection, which must not happen inside its own signal.
+    connect(
+        c, &ProxyConnection::certificateSeen, this,
+        [this, id](const QString &, bool pinned) {
+            if (!pinned)
+                pinOnFirstContact(id);
+        },
+        Qt::QueuedConnection);
+}
+
+void ProxyBook::pinOnFirstContact(const QString &id)
+{
+    const ProxyEndpoint *e = m_registry.endpoint(id);
+    ProxyConnection *c = m_registry.connection(id);
+    if (!e || !c || !e->pinnedSha256.isEmpty() || c->certificateSha256().isEmpty())
+        return;
+    ProxyEndpoint pinned = *e;
+    pinned.pinnedSha256 = c->certificateSha256().toLatin1();
+    m_registry.update(pinned); // saved through proxyUpdated
 }
 
 void ProxyBook::setTokenFile(const QString &id, const QString &path)

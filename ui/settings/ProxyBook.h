@@ -38,11 +38,16 @@ public:
 
     bool save(QString *error = nullptr);
 
+    // Trust on first use (DESIGN.md §5): the first certificate a wss proxy without a pin shows
+    // is pinned and saved; from then on a different one is refused ("certificate changed").
+    void pinOnFirstContact(const QString &id);
+
 Q_SIGNALS:
     void saveFailed(const QString &error);
 
 private:
     void changed();
+    void followCertificates(const QString &id);
 
     ProxyRegistry &m_registry;
     Settings &m_settings;

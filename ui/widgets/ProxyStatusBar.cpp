@@ -96,8 +96,12 @@ void ProxyStatusBar::update(const QString &id)
     if (!label || !e || !c)
         return;
     const QString name = e->name.isEmpty() ? e->url.toString() : e->name;
-    const QString state = stateText(c->state(), c->lastError());
-    const QColor color = stateColor(c->state(), c->lastError());
+    // The connection knows when its pin was refused; the text is the fallback for proxies
+    // that explain it only in words.
+    const QString why =
+        c->certificateMismatch() ? QStringLiteral("certificate changed") : c->lastError();
+    const QString state = stateText(c->state(), why);
+    const QColor color = stateColor(c->state(), why);
     label->setText(QStringLiteral("<span style=\"color:%1\">&#9679;</span> %2: %3")
                        .arg(color.name(), name.toHtmlEscaped(), state));
     label->setProperty("indicatorText", QString(name + QStringLiteral(": ") + state));
