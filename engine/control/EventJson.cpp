@@ -51,6 +51,32 @@ void appendKey(QByteArray *out, const char *key)
     out->append("\":");
 }
 
+// The SMTP proxy's fields (docs/api.md): absent from policy-delegation events, so those
+// cost nothing more to write or to read.
+void appendSmtp(QByteArray *out, const Event &e)
+{
+    if (e.source != EventSource::Smtp)
+        return;
+    appendKey(out, "source");
+    out->append("\"smtp\"");
+    if (!e.helo.isEmpty()) {
+        appendKey(out, "helo");
+        appendString(out, QByteArrayView(e.helo));
+    }
+    appendKey(out, "tls");
+    out->append(e.tls ? "true" : "false");
+}
+
+void insertSmtp(QJsonObject *o, const Event &e)
+{
+    if (e.source != EventSource::Smtp)
+        return;
+    o->insert(QStringLiteral("source"), Event::sourceName(e.source));
+    if (!e.helo.isEmpty())
+        o->insert(QStringLiteral("helo"), QString::fromUtf8(e.helo));
+    o->insert(QStringLiteral("tls"), e.tls);
+}
+
 } // namespace
 
 void EventJson::appendJson(QByteArray *out, const Event &e)
@@ -77,6 +103,7 @@ void EventJson::appendJson(QByteArray *out, const Event &e)
             appendKey(out, "reason");
             appendString(out, e.action);
         }
+        appendSmtp(out, e);
         [[fallthrough]];
     case EventType::FailedToRetry:
     case EventType::QueueChange:
@@ -109,6 +136,21 @@ void EventJson::appendJson(QByteArray *out, const Event &e)
         appendKey(out, "version");
         out->append(QByteArray::number(e.ref));
         break;
+    case EventType::Message:
+        appendSmtp(out, e);
+        appendKey(out, "client");
+        appendString(out, QByteArrayView(e.client));
+        appendKey(out, "sender");
+        appendString(out, QByteArrayView(e.sender));
+        appendKey(out, "recipient");
+        appendString(out, QByteArrayView(e.recipient));
+        appendKey(out, "recipients");
+        out->append(QByteArray::number(e.attempts));
+        appendKey(out, "bytes");
+        out->append(QByteArray::number(e.bytes));
+        appendKey(out, "reply");
+        appendString(out, QByteArrayView(e.reply));
+        break;
     }
     out->append('}');
 }
@@ -127,6 +169,7 @@ QJsonObject EventJson::toJson(const Event &e)
         o.insert(QStringLiteral("policy"), deciderKey(e.decidedBy, e.ref));
         if (!e.action.isEmpty())
             o.insert(QStringLiteral("reason"), e.action);
+        insertSmtp(&o, e);
         [[fallthrough]];
     case EventType::FailedToRetry:
     case EventType::QueueChange:
@@ -148,6 +191,15 @@ QJsonObject EventJson::toJson(const Event &e)
         o.insert(QStringLiteral("action"), e.action);
         o.insert(QStringLiteral("who"), e.who);
         o.insert(QStringLiteral("version"), e.ref);
+        break;
+    case EventType::Message:
+        insertSmtp(&o, e);
+        o.insert(QStringLiteral("client"), QString::fromUtf8(e.client));
+        o.insert(QStringLiteral("sender"), QString::fromUtf8(e.sender));
+        o.insert(QStringLiteral("recipient"), QString::fromUtf8(e.recipient));
+        o.insert(QStringLiteral("recipients"), qint64(e.attempts));
+        o.insert(QStringLiteral("bytes"), e.bytes);
+        o.insert(QStringLiteral("reply"), QString::fromUtf8(e.reply));
         break;
     }
     return o;

@@ -110,6 +110,30 @@ QByteArray MetricsRenderer::render(const Inputs &in)
         w.family("greygate_policy_timeouts_total", "counter", "Request or idle timeouts.");
         w.sample("greygate_policy_timeouts_total", s.timeouts);
     }
+    if (in.smtp) {
+        const SmtpFigures &s = *in.smtp;
+        w.family("greygate_smtp_sessions_open", "gauge", "SMTP proxy sessions open now.");
+        w.sample("greygate_smtp_sessions_open", s.sessionsOpen);
+        w.family("greygate_smtp_sessions_total", "counter", "SMTP proxy sessions accepted.");
+        w.sample("greygate_smtp_sessions_total", s.sessionsTotal);
+        w.family("greygate_smtp_refused_total", "counter",
+                 "SMTP connections refused with 421 by a connection limit.");
+        w.sample("greygate_smtp_refused_total", s.refusedConnections, "limit=\"connections\"");
+        w.sample("greygate_smtp_refused_total", s.refusedPerClient, "limit=\"per_client\"");
+        w.sample("greygate_smtp_refused_total", s.refusedRate, "limit=\"rate\"");
+        w.family("greygate_smtp_recipients_total", "counter",
+                 "SMTP recipients refused at RCPT by the engine (451 deferred, 550 rejected).");
+        w.sample("greygate_smtp_recipients_total", s.recipientsDeferred, "verdict=\"deferred\"");
+        w.sample("greygate_smtp_recipients_total", s.recipientsRejected, "verdict=\"rejected\"");
+        w.family("greygate_smtp_messages_total", "counter",
+                 "SMTP messages at the end of DATA: relayed (the backend's final reply was "
+                 "positive) or refused.");
+        w.sample("greygate_smtp_messages_total", s.messagesRelayed, "result=\"relayed\"");
+        w.sample("greygate_smtp_messages_total", s.messagesRefused, "result=\"refused\"");
+        w.family("greygate_smtp_backend_failures_total", "counter",
+                 "Backend connections that failed, were refused or were lost mid-transaction.");
+        w.sample("greygate_smtp_backend_failures_total", s.backendFailures);
+    }
     if (in.events) {
         w.family("greygate_events_last_id", "gauge", "The id of the last event recorded.");
         w.sample("greygate_events_last_id", in.events->lastId());

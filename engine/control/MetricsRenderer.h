@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <optional>
 
 namespace greygate {
 
@@ -19,18 +20,39 @@ class PolicyServer;
 //   greygate_policy_connections_total, greygate_policy_requests_total,
 //   greygate_policy_protocol_errors_total, greygate_policy_timeouts_total
 //   greygate_events_last_id
+//   with the SMTP proxy: greygate_smtp_sessions_open, greygate_smtp_sessions_total,
+//   greygate_smtp_refused_total{limit=connections|per_client|rate},
+//   greygate_smtp_recipients_total{verdict=deferred|rejected},
+//   greygate_smtp_messages_total{result=relayed|refused}, greygate_smtp_backend_failures_total
 // Counters come from the handler and the policy server (since the daemon started). The
 // queue split walks every triplet once (GreylistEngine::query): tens of milliseconds for a
 // million triplets, on a scrape every 15 s or more.
 class MetricsRenderer
 {
 public:
+    // The SMTP proxy's figures (SmtpServer::stats()), copied by the daemon: the control
+    // layer does not link the proxy.
+    struct SmtpFigures
+    {
+        quint64 sessionsOpen = 0;
+        quint64 sessionsTotal = 0;
+        quint64 refusedConnections = 0; // over the limit in all
+        quint64 refusedPerClient = 0;
+        quint64 refusedRate = 0;
+        quint64 recipientsDeferred = 0;
+        quint64 recipientsRejected = 0;
+        quint64 messagesRelayed = 0;
+        quint64 messagesRefused = 0;
+        quint64 backendFailures = 0;
+    };
+
     struct Inputs
     {
         const GreylistEngine *engine = nullptr;
         const GreylistPolicyHandler *handler = nullptr;
         const PolicyServer *server = nullptr; // optional
         const EventLog *events = nullptr;     // optional
+        std::optional<SmtpFigures> smtp;      // with --smtp-listen
         qint64 uptimeSeconds = 0;
     };
 

@@ -542,6 +542,21 @@ int Greygated::startMetrics()
             in.handler = m_handler.get();
             in.server = m_server.get();
             in.events = m_events.get();
+            if (m_smtp) {
+                const SmtpServer::Stats &s = m_smtp->stats();
+                MetricsRenderer::SmtpFigures f;
+                f.sessionsOpen = quint64(m_smtp->sessionCount());
+                f.sessionsTotal = s.sessions;
+                f.refusedConnections = s.refusedTotal;
+                f.refusedPerClient = s.refusedPerClient;
+                f.refusedRate = s.refusedRate;
+                f.recipientsDeferred = s.recipientsDeferred;
+                f.recipientsRejected = s.recipientsRejected;
+                f.messagesRelayed = s.messagesRelayed;
+                f.messagesRefused = s.messagesRefused;
+                f.backendFailures = s.backendFailures;
+                in.smtp = f;
+            }
             in.uptimeSeconds = m_clock.now() - m_startedAt;
             QByteArray text = MetricsRenderer::render(in);
             if (m_redis)
@@ -612,7 +627,9 @@ int Greygated::startSmtp()
     // Through the recorder, so proxy attempts reach the event log and the live view.
     m_smtpDecider =
         std::make_unique<PolicyHandlerDecider>(*m_recorder, *m_handler, *m_engine, m_clock);
+    m_smtpDecider->setEventLog(m_events.get()); // HELO, TLS and source on proxy attempts
     m_smtp = std::make_unique<SmtpServer>(o, *m_smtpDecider);
+    m_smtp->setEventLog(m_events.get(), &m_clock); // one Message event per message
     QString error;
     if (!m_smtp->listen(&error)) {
         logError("cannot start the SMTP proxy", error);

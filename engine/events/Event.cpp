@@ -18,8 +18,15 @@ QString Event::typeName(EventType type)
         return QStringLiteral("autoallow");
     case EventType::FailedToRetry:
         return QStringLiteral("failedToRetry");
+    case EventType::Message:
+        return QStringLiteral("message");
     }
     return QString();
+}
+
+QString Event::sourceName(EventSource source)
+{
+    return source == EventSource::Smtp ? QStringLiteral("smtp") : QStringLiteral("policyd");
 }
 
 QString Event::outcomeName(AttemptOutcome outcome)

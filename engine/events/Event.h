@@ -16,6 +16,14 @@ enum class EventType : quint8
     GroupChange,     // a sender group or its members changed
     AutoAllowChange, // an auto allow entry added or removed by an admin
     FailedToRetry,   // a retry window closed without a retry
+    Message,         // one message through the SMTP proxy, at the end of DATA
+};
+
+// Which front end saw the attempt: the Postfix policy server or the SMTP proxy.
+enum class EventSource : quint8
+{
+    Policyd,
+    Smtp,
 };
 
 // What became of one attempt; the per-minute statistics count these.
@@ -51,7 +59,8 @@ struct Event
     EventType type = EventType::Attempt;
     AttemptOutcome outcome = AttemptOutcome::Deferred; // Attempt only
     DecidedBy decidedBy = DecidedBy::None;             // Attempt only
-    quint32 attempts = 0;                              // Attempt, FailedToRetry
+    EventSource source = EventSource::Policyd;         // Attempt, Message
+    quint32 attempts = 0; // Attempt, FailedToRetry; Message: the recipients relayed
     qint64 ref = 0;       // the deciding policy or group id (Attempt); the new version (changes)
     QByteArray client;    // Attempt, QueueChange, FailedToRetry
     QByteArray sender;    // as above
@@ -59,9 +68,15 @@ struct Event
     QString subject;      // changes: the object ("policy:7", "group:3", "autoAllow:...")
     QString action;       // changes: "policy.update", "queue.release"...; Attempt: the reason
     QString who;          // changes: the admin
+    // SMTP proxy only (source Smtp), so policy-delegation events stay as small and cheap:
+    QByteArray helo;  // Attempt, Message: the client's EHLO/HELO name
+    QByteArray reply; // Message: the final reply the client got (the backend's own)
+    qint64 bytes = 0; // Message: the message's size as received (un-stuffed, CRLF lines)
+    bool tls = false; // Attempt, Message: the session was under STARTTLS
 
     static QString typeName(EventType type);
     static QString outcomeName(AttemptOutcome outcome);
+    static QString sourceName(EventSource source);
 };
 
 } // namespace greygate

@@ -14,6 +14,11 @@ EventLog::EventLog(qsizetype capacity, qsizetype statsMinutes)
 quint64 EventLog::append(Event event)
 {
     event.id = m_next++;
+    if (m_origin && event.type == EventType::Attempt) {
+        event.source = m_origin->source;
+        event.helo = m_origin->helo;
+        event.tls = m_origin->tls;
+    }
     if (event.type == EventType::Attempt) {
         m_stats.countAttempt(event.time, event.outcome);
         m_breakdown.count(event);

@@ -33,6 +33,19 @@ public:
     // Assigns the id (returned); counts attempts and failures to retry in the statistics.
     quint64 append(Event event);
 
+    // Where the attempts being decided come from, when it is not the policy server: the SMTP
+    // proxy sets it around each decision it asks for, because the recorder that makes the
+    // Attempt event knows only the policy request. While set, every Attempt appended gets
+    // its source, HELO name and TLS flag (shared bytes: no allocation). The pointer must
+    // stay valid until it is set again; nullptr (the default) leaves events as they come.
+    struct Origin
+    {
+        EventSource source = EventSource::Smtp;
+        QByteArray helo;
+        bool tls = false;
+    };
+    void setOrigin(const Origin *origin) { m_origin = origin; }
+
     quint64 lastId() const { return m_next - 1; }
     // The oldest id still held; lastId() + 1 when the ring is empty.
     quint64 firstId() const;
@@ -65,6 +78,7 @@ private:
     MinuteStats::Counts m_totals;
     QString m_epoch;
     std::function<void()> m_wakeup;
+    const Origin *m_origin = nullptr;
     bool m_armed = true;
 };
 

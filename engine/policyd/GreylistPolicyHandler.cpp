@@ -45,6 +45,7 @@ GreylistPolicyHandler::GreylistPolicyHandler(GreylistEngine &engine, Store &stor
     , m_options(options)
     , m_learner(options.autoAllowLifetime)
     , m_headerSent(options.instanceMemory)
+    , m_blockedLogged(options.instanceMemory)
 {
     m_rejectAction = QByteArrayLiteral("REJECT 5.7.1 ") + m_options.rejectText;
     m_deferPrefix = QByteArrayLiteral("DEFER_IF_PERMIT ");
@@ -156,6 +157,7 @@ QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
     if (decision.outcome == PolicyOutcome::Reject) {
         ++m_stats.rejected;
         logPolicy("policy reject", request, decision);
+        logBlocked(request.clientAddress, *key, query.now);
         return m_rejectAction;
     }
     if (AutoAllowLearner::isOutbound(query, index)) {
@@ -189,6 +191,30 @@ QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
     }
     *greylistKey = std::move(key);
     return {};
+}
+
+void GreylistPolicyHandler::logBlocked(const QByteArray &client, const TripletKey &key, Seconds now)
+{
+    // The Rejection Viewer shows blocked senders beside failures to retry, so each blocked
+    // attempt is a rejection, committed with the decision. At most one row per triplet and
+    // minute: a blocked sender retrying in a loop is counted, not written again and again.
+    // The set of recent rows is bounded; a triplet that fell out of it may get a second row
+    // within its minute, which is harmless.
+    const QByteArray slot =
+        QByteArray::number(now / 60) + '\0' + client + '\0' + key.sender + '\0' + key.recipient;
+    if (!m_blockedLogged.insert(slot)) {
+        ++m_stats.blockedNotLogged;
+        return;
+    }
+    RejectionEntry r;
+    r.time = now;
+    r.reason = kBlockedReason;
+    r.key = key;
+    r.key.client = client;
+    r.attempts = 1;
+    r.firstSeen = now;
+    m_batch.rejections.append(std::move(r));
+    ++m_stats.blockedLogged;
 }
 
 void GreylistPolicyHandler::logPolicy(const char *message, const PolicyRequest &request,
@@ -320,9 +346,12 @@ bool GreylistPolicyHandler::commit()
         // any decision that changed something must not be answered.
         return !newChanges;
     }
-    const QList<RejectionEntry> rejections = std::move(m_batch.rejections);
+    QList<RejectionEntry> rejections = std::move(m_batch.rejections);
     m_batch.clear();
     m_retainedChanges = 0;
+    // Blocked Senders' rows are already in the event stream as blocked attempts: only the
+    // sweeps' failures to retry are counted and signalled as such.
+    rejections.removeIf([](const RejectionEntry &r) { return r.reason == kBlockedReason; });
     if (!rejections.isEmpty()) {
         m_stats.failedToRetry += quint64(rejections.size());
         Q_EMIT rejectionsCommitted(rejections);

@@ -59,9 +59,14 @@ public:
         quint64 failedToRetry = 0;          // "Sender Failed to Retry" rejections committed
         quint64 storeCommits = 0;           // Store::commit calls (successful or not)
         quint64 storeCommitNanoseconds = 0; // their total duration (the metrics' latency)
-        quint64 failedOpen = 0;   // shared state unreachable: accepted (--redis-fail=open)
-        quint64 failedClosed = 0; // shared state unreachable: deferred (--redis-fail=closed)
+        quint64 failedOpen = 0;       // shared state unreachable: accepted (--redis-fail=open)
+        quint64 failedClosed = 0;     // shared state unreachable: deferred (--redis-fail=closed)
+        quint64 blockedLogged = 0;    // "Blocked Sender" rows written to the rejection log
+        quint64 blockedNotLogged = 0; // more blocked attempts of a triplet in the same minute
     };
+
+    // The rejection log's reason for a Blocked Senders attempt (the Rejection Viewer).
+    static inline const QByteArray kBlockedReason = QByteArrayLiteral("Blocked Sender");
 
     GreylistPolicyHandler(GreylistEngine &engine, Store &store, const Clock &clock,
                           const GreylistPolicyOptions &options, QObject *parent = nullptr);
@@ -126,6 +131,10 @@ private:
     QByteArray answer(const PolicyRequest &request, const Decision &decision);
     QByteArray unavailable();
     void logPolicy(const char *message, const PolicyRequest &request, const PolicyDecision &d);
+    // A Blocked Senders attempt into the rejection log, in the decision's batch: the
+    // client's own address (not its subnet: nothing is greylisted here), the normalised
+    // sender and recipient.
+    void logBlocked(const QByteArray &client, const TripletKey &key, Seconds now);
 
     GreylistEngine &m_engine;
     Store &m_store;
@@ -137,6 +146,7 @@ private:
     AutoAllowLearner m_learner;
     Seconds m_lastAutoAllowExpiry = 0;
     RecentSet m_headerSent;
+    RecentSet m_blockedLogged; // triplet and minute of the recent "Blocked Sender" rows
     // The header's date changes once a second; formatting it (and glibc's time zone check
     // behind it) for every passed message showed in profiles.
     mutable Seconds m_dateSecond = -1;

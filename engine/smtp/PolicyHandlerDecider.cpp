@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "PolicyHandlerDecider.h"
 
+#include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"
 #include "policyd/GreylistPolicyHandler.h"
 
@@ -122,7 +123,12 @@ void PolicyHandlerDecider::decide(const SmtpRecipientQuery &query, QObject *cont
         const GreylistPolicyHandler::Stats before = m_handler.stats();
         if (query.headerFromKnown)
             m_handler.setHeaderFrom(query.headerFrom);
+        const EventLog::Origin origin{EventSource::Smtp, query.heloName, query.tls};
+        if (m_events)
+            m_events->setOrigin(&origin);
         const QByteArray action = m_answering.decide(request);
+        if (m_events)
+            m_events->setOrigin(nullptr);
         m_handler.setHeaderFrom(std::nullopt);
         const GreylistPolicyHandler::Stats &after = m_handler.stats();
         w.verdict = verdictFor(action);

@@ -10,6 +10,7 @@
 namespace greygate {
 
 class Clock;
+class EventLog;
 class GreylistEngine;
 class GreylistPolicyHandler;
 class PolicyHandler;
@@ -39,6 +40,12 @@ public:
 
     void decide(const SmtpRecipientQuery &query, QObject *context, Callback done) override;
 
+    // The event log `answering` records into: each decision's Attempt event then carries
+    // source "smtp", the HELO name and the TLS flag (EventLog::setOrigin around the call).
+    // Only on the synchronous path: on the asynchronous one (Redis) the handler is asked
+    // directly and records nothing yet (docs/smtp.md).
+    void setEventLog(EventLog *events) { m_events = events; }
+
     // The Postfix action mapped to SMTP (public for tests).
     static SmtpVerdict verdictFor(QByteArrayView action);
 
@@ -59,6 +66,7 @@ private:
     GreylistPolicyHandler &m_handler;
     GreylistEngine &m_engine;
     const Clock &m_clock;
+    EventLog *m_events = nullptr;
     std::vector<Waiting> m_waiting;
     QTimer m_flushTimer;
 };

@@ -20,6 +20,7 @@ struct SmtpRecipientQuery
     QByteArray saslUsername;
     QByteArray headerFrom; // the From: header's address, at the end of the headers
     bool headerFromKnown = false;
+    bool tls = false; // the session is under STARTTLS (for the attempt's event)
 };
 
 // The engine's answer, in SMTP terms.

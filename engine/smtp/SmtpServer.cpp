@@ -51,6 +51,12 @@ SmtpServer::SmtpServer(const SmtpProxyOptions &options, SmtpDecider &decider, QO
     });
 }
 
+void SmtpServer::setEventLog(EventLog *events, const Clock *clock)
+{
+    m_events = clock ? events : nullptr;
+    m_eventClock = clock;
+}
+
 SmtpServer::~SmtpServer()
 {
     delete m_probe;
@@ -217,6 +223,7 @@ void SmtpServer::acceptConnections()
         auto session = std::make_unique<SmtpSession>(socket, m_nextId++, m_options, m_decider,
                                                      m_tls ? &*m_tls : nullptr, &m_probed);
         SmtpSession *raw = session.get();
+        raw->setRecording(&m_stats, m_events, m_eventClock);
         connect(raw, &SmtpSession::finished, this, [this, raw] { onSessionFinished(raw); });
         m_sessions.emplace(raw, std::move(session));
         raw->start();

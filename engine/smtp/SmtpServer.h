@@ -4,6 +4,7 @@
 #include "BackendCapabilities.h"
 #include "SmtpListener.h"
 #include "SmtpProxyOptions.h"
+#include "SmtpStats.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -19,6 +20,8 @@ class QSslSocket;
 namespace greygate {
 
 class BackendSession;
+class Clock;
+class EventLog;
 class SmtpDecider;
 class SmtpSession;
 
@@ -33,16 +36,14 @@ class SmtpServer : public QObject
     Q_OBJECT
 
 public:
-    struct Stats
-    {
-        quint64 sessions = 0; // accepted
-        quint64 refusedTotal = 0;
-        quint64 refusedPerClient = 0;
-        quint64 refusedRate = 0;
-    };
+    using Stats = SmtpStats;
 
     SmtpServer(const SmtpProxyOptions &options, SmtpDecider &decider, QObject *parent = nullptr);
     ~SmtpServer() override;
+
+    // One Message event per message at the end of DATA goes to `events`, timed by `clock`
+    // (docs/api.md); without it (nullptr) none. Set before listen(); both outlive the server.
+    void setEventLog(EventLog *events, const Clock *clock);
 
     // Loads the TLS certificate and key (when configured), listens and starts probing.
     bool listen(QString *error);
@@ -90,6 +91,8 @@ private:
     quint64 m_nextId = 1;
     bool m_shuttingDown = false;
     bool m_finished = false;
+    EventLog *m_events = nullptr;
+    const Clock *m_eventClock = nullptr;
     Stats m_stats;
 };
 

@@ -7,6 +7,7 @@
 #include "SmtpCommandParser.h"
 #include "SmtpDecision.h"
 #include "SmtpProxyOptions.h"
+#include "SmtpStats.h"
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -20,6 +21,8 @@ class QSslSocket;
 namespace greygate {
 
 class BackendSession;
+class Clock;
+class EventLog;
 class SmtpDecider;
 
 // One client connection: the client-facing ESMTP state machine (docs/smtp.md).
@@ -46,6 +49,9 @@ public:
                 const BackendCapabilities *backendProbe, QObject *parent = nullptr);
     ~SmtpSession() override;
 
+    // Where the session counts (the server's SmtpStats) and records its Message events
+    // (nullptr: none); all outlive the session.
+    void setRecording(SmtpStats *stats, EventLog *events, const Clock *clock);
     void start(); // the banner, after the configured delay
     // Graceful stop: an idle session gets 421 at once; a transaction in progress finishes
     // first (the server's grace period bounds it with forceClose()).
@@ -119,6 +125,8 @@ private:
     void decideHeaderFrom();
     void endOfData();
     void finishMessage(const SmtpReply &final);
+    // The message's Message event and counters, before the transaction is reset.
+    void recordMessage(const SmtpReply &final);
 
     QSslSocket *m_socket;
     const quint64 m_id;
@@ -158,6 +166,11 @@ private:
     QByteArray m_backendReply;
     QByteArray m_endReason;
     QElapsedTimer m_age;
+    // Counters and events (setRecording()); a private instance when nobody asked.
+    SmtpStats m_ownStats;
+    SmtpStats *m_stats = &m_ownStats;
+    EventLog *m_events = nullptr;
+    const Clock *m_eventClock = nullptr;
 };
 
 } // namespace greygate

@@ -5,6 +5,8 @@
 #include "HeaderFrom.h"
 #include "SmtpDecider.h"
 #include "SmtpSession.h"
+#include "events/EventLog.h"
+#include "greylist/Clock.h"
 
 #include <memory>
 
@@ -13,6 +15,10 @@ namespace greygate {
 namespace {
 
 constexpr qsizetype kMaxHeldHeaders = 64 * 1024; // header section held for header From
+// A Message event's recipient list and reply are bounded: a client may send 100
+// recipients of 256 bytes each, and a backend's reply line is its own.
+constexpr qsizetype kMaxEventRecipients = 1024;
+constexpr qsizetype kMaxEventReply = 512;
 
 } // namespace
 
@@ -156,16 +162,20 @@ void SmtpSession::endOfData()
     if (refusal.code != 0) {
         // Without its dot the backend discards what it received.
         dropBackend();
+        recordMessage(refusal);
         resetTransaction();
         reply(refusal);
         return;
     }
     if (!m_backend || !m_backend->isOpen()) {
         dropBackend();
+        ++m_stats->backendFailures;
+        const SmtpReply lost = SmtpReply::make(451, "4.4.2",
+                                               "Connection to the mail server lost: the message "
+                                               "was not accepted, please try again later");
+        recordMessage(lost);
         resetTransaction();
-        reply(451, "4.4.2",
-              "Connection to the mail server lost: the message was not accepted, "
-              "please try again later");
+        reply(lost);
         return;
     }
     wait();
@@ -177,11 +187,45 @@ void SmtpSession::finishMessage(const SmtpReply &final)
     m_backendReply = final.summary();
     if (final.isPositive())
         ++m_messages;
-    if (m_backend && !m_backend->isOpen())
+    if (m_backend && !m_backend->isOpen()) {
+        if (!final.isPositive())
+            ++m_stats->backendFailures; // gone after the dot: the reply is the proxy's 451
         dropBackend();
+    }
+    recordMessage(final);
     resetTransaction();
     reply(final);
     resume();
+}
+
+} // namespace greygate
+
+namespace greygate {
+
+void SmtpSession::recordMessage(const SmtpReply &final)
+{
+    ++(final.isPositive() ? m_stats->messagesRelayed : m_stats->messagesRefused);
+    if (!m_events)
+        return;
+    Event e;
+    e.type = EventType::Message;
+    e.source = EventSource::Smtp;
+    e.time = m_eventClock->now();
+    e.client = m_clientText;
+    e.helo = m_helo;
+    e.tls = m_tlsActive;
+    e.sender = m_tx.sender;
+    e.attempts = quint32(m_tx.accepted.size());
+    for (const QByteArray &recipient : std::as_const(m_tx.accepted)) {
+        if (e.recipient.size() + recipient.size() >= kMaxEventRecipients)
+            break;
+        if (!e.recipient.isEmpty())
+            e.recipient.append(',');
+        e.recipient.append(recipient);
+    }
+    e.bytes = m_reader.size();
+    e.reply = final.summary().left(kMaxEventReply);
+    m_events->append(std::move(e));
 }
 
 } // namespace greygate

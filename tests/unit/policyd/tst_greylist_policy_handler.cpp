@@ -4,12 +4,16 @@
 // path.
 
 #include "greylist/GreylistEngine.h"
+#include "policy/PolicyJson.h"
 #include "policyd/GreylistPolicyHandler.h"
 #include "store/SqliteStore.h"
 
 #include <QLocale>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <algorithm>
+#include <tuple>
 
 using namespace greygate;
 
@@ -42,6 +46,7 @@ private Q_SLOTS:
     void headerNamesVersionHostAndAnRfc5322Date();
     void greylistCodeIsPutBeforeTheText();
     void sweepClosesRetryWindowsAndCommitsWithoutTraffic();
+    void blockedSendersGoToTheRejectionLogOncePerTripletAndMinute();
 };
 
 void GreylistPolicyHandlerTest::deferralTextPlaceholdersAreFilledIn_data()
@@ -145,6 +150,62 @@ void GreylistPolicyHandlerTest::sweepClosesRetryWindowsAndCommitsWithoutTraffic(
         QCOMPARE(rejections.first().reason, QByteArray("Sender Failed to Retry"));
         store.close();
     }
+}
+
+void GreylistPolicyHandlerTest::blockedSendersGoToTheRejectionLogOncePerTripletAndMinute()
+{
+    QTemporaryDir dir;
+    SqliteStoreOptions storeOptions;
+    storeOptions.dbdir = dir.path();
+    ManualClock clock;
+    SqliteStore store(storeOptions);
+    QString error;
+    QVERIFY2(store.open(&error), qPrintable(error));
+    GreylistEngine engine(GreylistConfig{}, clock);
+    GreylistPolicyHandler handler(engine, store, clock, GreylistPolicyOptions{});
+    QVERIFY2(handler.policies().load(store, &error), qPrintable(error));
+    const std::optional<PolicyDocument> doc = PolicyJson::parse(
+        R"({"groups": [{"name": "Blocked Senders", "members": ["alice@sender.example"]}]})",
+        &error);
+    QVERIFY2(doc, qPrintable(error));
+    QVERIFY(handler
+                .changePolicies([&](PolicySet &set) {
+                    return set.importDocument(*doc, QStringLiteral("test"), clock.now());
+                })
+                .ok());
+    QSignalSpy failedToRetry(&handler, &GreylistPolicyHandler::rejectionsCommitted);
+
+    // A flood within one minute: every attempt is rejected, one row is written.
+    for (int i = 0; i < 5; ++i)
+        QVERIFY(handler.decide(rcpt("bob@example.test", "i1")).startsWith("REJECT 5.7.1"));
+    QVERIFY(handler.decide(rcpt("carol@example.test", "i1")).startsWith("REJECT 5.7.1"));
+    QVERIFY(handler.commit());
+    clock.advanceSeconds(60); // the next minute: the same triplet gets a row again
+    QVERIFY(handler.decide(rcpt("bob@example.test", "i2")).startsWith("REJECT 5.7.1"));
+    QVERIFY(handler.commit());
+
+    RejectionQuery all;
+    all.limit = 100;
+    QList<RejectionEntry> rows = store.rejections(all, &error);
+    QCOMPARE(rows.size(), 3);
+    std::sort(rows.begin(), rows.end(), [](const RejectionEntry &a, const RejectionEntry &b) {
+        return std::tie(a.time, a.key.recipient) < std::tie(b.time, b.key.recipient);
+    });
+    const QByteArray expected[] = {"bob@example.test", "carol@example.test", "bob@example.test"};
+    for (qsizetype i = 0; i < rows.size(); ++i) {
+        QCOMPARE(rows[i].reason, QByteArray("Blocked Sender"));
+        QCOMPARE(rows[i].key.client, QByteArray("198.51.100.7"));
+        QCOMPARE(rows[i].key.sender, QByteArray("alice@sender.example"));
+        QCOMPARE(rows[i].key.recipient, expected[i]);
+    }
+    QCOMPARE(rows[2].time, rows[0].time + 60);
+    QCOMPARE(handler.stats().rejected, 7u);
+    QCOMPARE(handler.stats().blockedLogged, 3u);
+    QCOMPARE(handler.stats().blockedNotLogged, 4u);
+    // Not failures to retry: neither counted nor signalled as such.
+    QCOMPARE(failedToRetry.size(), 0);
+    QCOMPARE(handler.stats().failedToRetry, 0u);
+    store.close();
 }
 
 QTEST_GUILESS_MAIN(GreylistPolicyHandlerTest)

@@ -5,6 +5,8 @@
 // STARTTLS injection, DATA framing, timeouts, backend failures and the 421 on shutdown.
 
 #include "TestBackend.h"
+#include "control/DecisionRecorder.h"
+#include "events/EventLog.h"
 #include "greylist/Clock.h"
 #include "greylist/GreylistEngine.h"
 #include "policy/PolicyJson.h"
@@ -21,6 +23,7 @@
 #include <QTest>
 #include <QTimer>
 #include <memory>
+#include <type_traits>
 
 using namespace greygate;
 
@@ -92,6 +95,47 @@ int code(const QByteArray &reply)
     return reply.left(3).toInt();
 }
 
+// The daemon's recorder over the handler. Its constructor lost the engine parameter while
+// the recorder learnt the handler's own outcome: either form is accepted here.
+std::unique_ptr<DecisionRecorder> makeRecorder(GreylistPolicyHandler &handler,
+                                               GreylistEngine &engine, EventLog &events,
+                                               const Clock &clock)
+{
+    if constexpr (std::is_constructible_v<DecisionRecorder, GreylistPolicyHandler &, EventLog &,
+                                          const Clock &>)
+        return std::make_unique<DecisionRecorder>(handler, events, clock);
+    else
+        return std::make_unique<DecisionRecorder>(handler, engine, events, clock);
+}
+
+// Generates a self-signed certificate and key for STARTTLS into dir.
+bool makeCertificate(const QTemporaryDir &dir, QString *cert, QString *key)
+{
+    *cert = dir.filePath(QStringLiteral("cert.pem"));
+    *key = dir.filePath(QStringLiteral("key.pem"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-days"),
+                   QStringLiteral("1"), QStringLiteral("-subj"),
+                   QStringLiteral("/CN=mx.proxy.test"), QStringLiteral("-keyout"), *key,
+                   QStringLiteral("-out"), *cert});
+    return openssl.waitForFinished(60000) && openssl.exitCode() == 0;
+}
+
+// The events of one type in the log, oldest first.
+QList<Event> eventsOf(const EventLog &log, EventType type)
+{
+    std::vector<const Event *> all;
+    log.since(0, log.capacity(), &all);
+    QList<Event> out;
+    for (const Event *e : all) {
+        if (e->type == type)
+            out.append(*e);
+    }
+    return out;
+}
+
 // The shared store's side of an asynchronous decision (what RedisDecider does over the
 // network): answers later from the event loop with a fixed verdict, or "unreachable".
 class LaterDecider final : public AsyncTripletDecider
@@ -128,6 +172,8 @@ private:
         std::unique_ptr<SqliteStore> store;
         std::unique_ptr<GreylistEngine> engine;
         std::unique_ptr<GreylistPolicyHandler> handler;
+        EventLog events;
+        std::unique_ptr<DecisionRecorder> recorder;
         std::unique_ptr<PolicyHandlerDecider> decider;
         std::unique_ptr<SmtpServer> server;
         TestBackend backend;
@@ -164,8 +210,11 @@ private:
                              .ok())
                 return false;
         }
+        // As the daemon wires it: decisions through the recorder into the event log.
+        p.recorder = makeRecorder(*p.handler, *p.engine, p.events, p.clock);
         p.decider =
-            std::make_unique<PolicyHandlerDecider>(*p.handler, *p.handler, *p.engine, p.clock);
+            std::make_unique<PolicyHandlerDecider>(*p.recorder, *p.handler, *p.engine, p.clock);
+        p.decider->setEventLog(&p.events);
         p.options.listenAddress = QHostAddress(QHostAddress::LocalHost);
         p.options.listenPort = 0;
         p.options.backendAddress = QHostAddress(QHostAddress::LocalHost);
@@ -174,6 +223,7 @@ private:
         if (tweak)
             tweak(p.options);
         p.server = std::make_unique<SmtpServer>(p.options, *p.decider);
+        p.server->setEventLog(&p.events, &p.clock);
         if (!p.server->listen(&error)) {
             qWarning("%s", qPrintable(error));
             return false;
@@ -504,6 +554,98 @@ private Q_SLOTS:
         QVERIFY(extra.waitClosed());
         a.send("NOOP\r\n"); // the others are served on
         QCOMPARE(code(a.reply()), 250);
+    }
+
+    void a_sessions_events_carry_helo_tls_bytes_and_the_backends_reply()
+    {
+        QVERIFY(startProxy());
+        prePass("bob@example.test"); // one deferred attempt
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<bob@example.test>\r\nDATA\r\n");
+        QCOMPARE(c.replies(3).size(), 3);
+        const QByteArray body = "Subject: hi\r\n\r\n..stuffed\r\nbody\r\n";
+        c.send(body + ".\r\n");
+        QCOMPARE(c.reply(), QByteArray("250 2.0.0 Ok: queued as TEST1\r\n"));
+
+        const QList<Event> attempts = eventsOf(m_proxy->events, EventType::Attempt);
+        QCOMPARE(attempts.size(), 2);
+        QCOMPARE(attempts[0].outcome, AttemptOutcome::Deferred);
+        QCOMPARE(attempts[1].outcome, AttemptOutcome::Passed);
+        for (const Event &a : attempts) {
+            QCOMPARE(a.source, EventSource::Smtp);
+            QCOMPARE(a.helo, QByteArray("client.example"));
+            QCOMPARE(a.tls, false);
+            QCOMPARE(a.client, QByteArray("127.0.0.1"));
+            QCOMPARE(a.sender, QByteArray("alice@sender.example"));
+            QCOMPARE(a.recipient, QByteArray("bob@example.test"));
+        }
+        const QList<Event> messages = eventsOf(m_proxy->events, EventType::Message);
+        QCOMPARE(messages.size(), 1);
+        const Event &m = messages[0];
+        QCOMPARE(m.source, EventSource::Smtp);
+        QCOMPARE(m.helo, QByteArray("client.example"));
+        QCOMPARE(m.sender, QByteArray("alice@sender.example"));
+        QCOMPARE(m.recipient, QByteArray("bob@example.test"));
+        QCOMPARE(m.attempts, 1u);
+        QCOMPARE(m.bytes, qint64(body.size() - 1)); // un-stuffed: one dot fewer
+        QCOMPARE(m.reply, QByteArray("250 2.0.0 Ok: queued as TEST1"));
+        // Only attempts are counted in the statistics, never the message as well.
+        QCOMPARE(m_proxy->events.totals().attempts, 2u);
+
+        const SmtpServer::Stats &s = m_proxy->server->stats();
+        QCOMPARE(s.recipientsDeferred, 1u);
+        QCOMPARE(s.messagesRelayed, 1u);
+        QCOMPARE(s.messagesRefused, 0u);
+        QCOMPARE(s.backendFailures, 0u);
+    }
+
+    void attempts_under_starttls_are_marked_tls_and_a_refused_message_is_recorded()
+    {
+        QTemporaryDir certDir;
+        QString cert;
+        QString key;
+        QVERIFY(makeCertificate(certDir, &cert, &key));
+        QVERIFY(startProxy([&](SmtpProxyOptions &o) {
+            o.tlsCertFile = cert;
+            o.tlsKeyFile = key;
+        }));
+        prePass("bob@example.test");
+        m_proxy->backend.vanishAtDot = true;
+        Client c;
+        QVERIFY(greet(c));
+        c.send("STARTTLS\r\n");
+        QCOMPARE(code(c.reply()), 220);
+        c.socket.setPeerVerifyMode(QSslSocket::VerifyNone);
+        c.socket.startClientEncryption();
+        QSignalSpy encrypted(&c.socket, &QSslSocket::encrypted);
+        QVERIFY(encrypted.wait(10000));
+        c.send("EHLO tls.client.example\r\n" + kMail +
+               "RCPT TO:<new@example.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n");
+        const QList<QByteArray> r = c.replies(5);
+        QCOMPARE(r.size(), 5);
+        QCOMPARE(code(r[2]), 451);
+        QCOMPARE(code(r[4]), 354);
+        c.send("Subject: x\r\n\r\nbody\r\n.\r\n");
+        QVERIFY2(c.reply().startsWith("451 4.4.2"), c.buffer.constData());
+
+        const QList<Event> attempts = eventsOf(m_proxy->events, EventType::Attempt);
+        QCOMPARE(attempts.size(), 3); // prePass's, then the two inside TLS
+        QCOMPARE(attempts[0].tls, false);
+        for (qsizetype i = 1; i < attempts.size(); ++i) {
+            QCOMPARE(attempts[i].tls, true);
+            QCOMPARE(attempts[i].helo, QByteArray("tls.client.example"));
+        }
+        const QList<Event> messages = eventsOf(m_proxy->events, EventType::Message);
+        QCOMPARE(messages.size(), 1);
+        QCOMPARE(messages[0].tls, true);
+        QCOMPARE(messages[0].recipient, QByteArray("bob@example.test"));
+        QVERIFY2(messages[0].reply.startsWith("451 4.4.2"), messages[0].reply.constData());
+        const SmtpServer::Stats &s = m_proxy->server->stats();
+        QCOMPARE(s.recipientsDeferred, 2u);
+        QCOMPARE(s.messagesRelayed, 0u);
+        QCOMPARE(s.messagesRefused, 1u);
+        QCOMPARE(s.backendFailures, 1u);
     }
 
     void over_long_command_lines_get_500_and_the_session_goes_on()
