@@ -2,22 +2,42 @@
 #include "DecisionRecorder.h"
 
 #include "events/EventLog.h"
-#include "greylist/GreylistEngine.h"
-#include "policy/PolicyIndex.h"
-#include "policy/PolicyQuery.h"
 #include "policyd/GreylistPolicyHandler.h"
 
 namespace greygate {
 
-DecisionRecorder::DecisionRecorder(GreylistPolicyHandler &handler, GreylistEngine &engine,
-                                   EventLog &events, const Clock &clock)
+namespace {
+
+using Kind = DecisionOutcome::Kind;
+
+DecidedBy decidedBy(DecisionReason reason)
+{
+    switch (reason) {
+    case DecisionReason::DefaultGreylist:
+        return DecidedBy::None;
+    case DecisionReason::Policy:
+        return DecidedBy::Policy;
+    case DecisionReason::BlockedSender:
+        return DecidedBy::BlockedGroup;
+    case DecisionReason::PermittedSender:
+        return DecidedBy::PermittedGroup;
+    case DecisionReason::AutoAllow:
+        return DecidedBy::AutoAllow;
+    }
+    return DecidedBy::None;
+}
+
+} // namespace
+
+DecisionRecorder::DecisionRecorder(GreylistPolicyHandler &handler, EventLog &events,
+                                   const Clock &clock)
     : m_handler(handler)
-    , m_engine(engine)
     , m_events(events)
     , m_clock(clock)
+    , m_self(std::make_shared<DecisionRecorder *>(this))
 {
     m_rejections = QObject::connect(
-        &m_handler, &GreylistPolicyHandler::rejectionsCommitted,
+        &m_handler, &GreylistPolicyHandler::rejectionsCommitted, &m_handler,
         [this](const QList<RejectionEntry> &rejections) { recordFailedToRetry(rejections); });
 }
 
@@ -41,83 +61,84 @@ void DecisionRecorder::recordFailedToRetry(const QList<RejectionEntry> &rejectio
     }
 }
 
-QByteArray DecisionRecorder::decide(const PolicyRequest &request)
+void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &client,
+                              const QByteArray &sender, const QByteArray &recipient)
 {
-    const GreylistPolicyHandler::Stats before = m_handler.stats();
-    QByteArray answer = m_handler.decide(request);
-    const GreylistPolicyHandler::Stats &after = m_handler.stats();
-
     Event e;
-    if (after.deferred != before.deferred)
+    switch (outcome.kind) {
+    case Kind::None:
+        return; // not a RCPT decision (another protocol state, a protocol error)
+    case Kind::Deferred:
         e.outcome = AttemptOutcome::Deferred;
-    else if (after.passedNow != before.passedNow)
+        break;
+    case Kind::PassedNow:
         e.outcome = AttemptOutcome::Passed;
-    else if (after.accepted != before.accepted)
+        break;
+    case Kind::PassedKnown:
         e.outcome = AttemptOutcome::PassedKnown;
-    else if (after.rejected != before.rejected)
-        e.outcome = AttemptOutcome::Blocked;
-    else if (after.bypassed != before.bypassed)
+        break;
+    case Kind::Whitelisted:
+        e.outcome = AttemptOutcome::Whitelisted;
+        break;
+    case Kind::Bypassed:
         e.outcome = AttemptOutcome::Bypassed;
-    else if (after.outbound != before.outbound)
+        break;
+    case Kind::Outbound:
         e.outcome = AttemptOutcome::Outbound;
-    else
-        return answer; // not a RCPT decision (another protocol state, a protocol error)
-
+        break;
+    case Kind::Blocked:
+        e.outcome = AttemptOutcome::Blocked;
+        break;
+    case Kind::FailedOpen:
+        // Accepted without greylisting: counted where mail went through unchecked, the
+        // reason telling why (rare; the string is built only then).
+        e.outcome = AttemptOutcome::Bypassed;
+        e.action = QStringLiteral("greylisting state unavailable: accepted (fail open)");
+        break;
+    case Kind::FailedClosed:
+        e.outcome = AttemptOutcome::Deferred;
+        e.action = QStringLiteral("greylisting state unavailable: deferred (fail closed)");
+        break;
+    }
     e.type = EventType::Attempt;
     e.time = m_clock.now();
-    e.client = request.clientAddress;
-    e.sender = request.sender;
-    e.recipient = request.recipient;
-    if (e.outcome == AttemptOutcome::Outbound) {
+    e.attempts = outcome.attempts;
+    e.client = client;
+    e.sender = sender;
+    e.recipient = recipient;
+    if (outcome.kind == Kind::Outbound) {
         e.decidedBy = DecidedBy::Outbound;
-    } else if (const std::optional<TripletKey> key = m_engine.normaliser().normalise(
-                   request.clientAddress, request.sender, request.recipient)) {
-        if (e.outcome == AttemptOutcome::Deferred || e.outcome == AttemptOutcome::Passed ||
-            e.outcome == AttemptOutcome::PassedKnown) {
-            if (const std::optional<TripletState> state = m_engine.triplet(*key))
-                e.attempts = state->attempts;
-            else if (e.outcome == AttemptOutcome::PassedKnown)
-                e.outcome = AttemptOutcome::Whitelisted; // accepted without a triplet
-        }
-        attribute(request, *key, &e);
+    } else {
+        e.decidedBy = decidedBy(outcome.reason);
+        if (e.decidedBy != DecidedBy::None && e.decidedBy != DecidedBy::AutoAllow)
+            e.ref = outcome.ref;
     }
     m_events.append(std::move(e));
+}
+
+QByteArray DecisionRecorder::decide(const PolicyRequest &request)
+{
+    QByteArray answer = m_handler.decide(request);
+    record(m_handler.lastDecision(), request.clientAddress, request.sender, request.recipient);
     return answer;
 }
 
-void DecisionRecorder::attribute(const PolicyRequest &request, const TripletKey &key, Event *e)
+bool DecisionRecorder::isAsynchronous() const
 {
-    // The handler does not say which policy decided, so the same (immutable) index is asked
-    // again with the same query: a few microseconds, off nothing the client waits for but
-    // this answer.
-    PolicyQuery query;
-    query.clientAddress = request.clientAddress;
-    query.sender = key.sender;
-    query.recipient = key.recipient;
-    query.saslUsername = request.saslUsername;
-    query.now = e->time;
-    const PolicyState &state = m_handler.policies();
-    const PolicyDecision d = state.currentIndex().evaluate(query, &state.set().autoAllow());
-    switch (d.reason) {
-    case DecisionReason::DefaultGreylist:
-        e->decidedBy = DecidedBy::None;
-        break;
-    case DecisionReason::Policy:
-        e->decidedBy = DecidedBy::Policy;
-        e->ref = d.policyId;
-        break;
-    case DecisionReason::BlockedSender:
-        e->decidedBy = DecidedBy::BlockedGroup;
-        e->ref = d.groupId;
-        break;
-    case DecisionReason::PermittedSender:
-        e->decidedBy = DecidedBy::PermittedGroup;
-        e->ref = d.groupId;
-        break;
-    case DecisionReason::AutoAllow:
-        e->decidedBy = DecidedBy::AutoAllow;
-        break;
-    }
+    return m_handler.isAsynchronous();
+}
+
+void DecisionRecorder::decideAsync(const PolicyRequest &request, PolicyAnswerCallback done)
+{
+    // The request is the server's and goes on: its fields are kept (shared, not copied).
+    m_handler.decideAsync(request, [self = std::weak_ptr<DecisionRecorder *>(m_self),
+                                    client = request.clientAddress, sender = request.sender,
+                                    recipient = request.recipient,
+                                    done = std::move(done)](PolicyAnswer &&answer) {
+        if (const std::shared_ptr<DecisionRecorder *> recorder = self.lock())
+            (*recorder)->record(answer.outcome, client, sender, recipient);
+        done(std::move(answer));
+    });
 }
 
 bool DecisionRecorder::commit()

@@ -5,6 +5,7 @@
 #include "policyd/PolicyHandler.h"
 
 #include <QMetaObject>
+#include <memory>
 
 namespace greygate {
 
@@ -12,20 +13,19 @@ struct Event;
 
 class Clock;
 class EventLog;
-class GreylistEngine;
 class GreylistPolicyHandler;
 
 // Records every RCPT decision of a GreylistPolicyHandler into the EventLog (the Live
-// attempts stream and the per-minute statistics): the policy server is given this
-// decorator instead of the handler. The outcome is read from which of the handler's
-// counters moved, so the handler itself needs no change; the attempt count of a greylisted
-// triplet comes from the engine (one more hash lookup). The sweeps' "Sender Failed to Retry"
+// attempts stream, the per-minute statistics and stats.breakdown): the policy server is
+// given this decorator instead of the handler. What was decided, the attempts and the
+// deciding policy come from the handler itself (lastDecision() on the synchronous path,
+// PolicyAnswer::outcome on the asynchronous one), so nothing is evaluated twice and
+// concurrent decisions of the Redis mode cannot mix. The sweeps' "Sender Failed to Retry"
 // rejections are recorded once the handler has committed them (its rejectionsCommitted).
 class DecisionRecorder final : public PolicyHandler
 {
 public:
-    DecisionRecorder(GreylistPolicyHandler &handler, GreylistEngine &engine, EventLog &events,
-                     const Clock &clock);
+    DecisionRecorder(GreylistPolicyHandler &handler, EventLog &events, const Clock &clock);
     ~DecisionRecorder() override;
     DecisionRecorder(const DecisionRecorder &) = delete;
     DecisionRecorder &operator=(const DecisionRecorder &) = delete;
@@ -33,19 +33,23 @@ public:
     QByteArray decide(const PolicyRequest &request) override;
     bool commit() override;
     QByteArray protocolError() const override;
+    bool isAsynchronous() const override;
+    void decideAsync(const PolicyRequest &request, PolicyAnswerCallback done) override;
 
     // One FailedToRetry event per rejection (counted in the per-minute statistics).
     void recordFailedToRetry(const QList<RejectionEntry> &rejections);
+    // One Attempt event for a decision (nothing for DecisionOutcome::Kind::None).
+    void record(const DecisionOutcome &outcome, const QByteArray &client, const QByteArray &sender,
+                const QByteArray &recipient);
 
 private:
-    // Who decided: the policy, group, auto allow or plain greylisting (Event::decidedBy).
-    void attribute(const PolicyRequest &request, const TripletKey &key, Event *e);
-
     GreylistPolicyHandler &m_handler;
-    GreylistEngine &m_engine;
     EventLog &m_events;
     const Clock &m_clock;
     QMetaObject::Connection m_rejections;
+    // Answers of the asynchronous path that come back after this recorder is gone (at
+    // shutdown) are passed on unrecorded: the callbacks hold a weak reference to this.
+    std::shared_ptr<DecisionRecorder *> m_self;
 };
 
 } // namespace greygate

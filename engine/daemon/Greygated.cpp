@@ -217,15 +217,11 @@ int Greygated::start()
     m_engine = std::make_unique<GreylistEngine>(greylistConfig(m_options), m_clock);
     m_handler = std::make_unique<GreylistPolicyHandler>(*m_engine, *m_store, m_clock, policy, this);
     m_events = std::make_unique<EventLog>();
-    m_recorder = std::make_unique<DecisionRecorder>(*m_handler, *m_engine, *m_events, m_clock);
-    if (m_redis) {
-        // Redis mode answers asynchronously; the DecisionRecorder has no asynchronous path
-        // yet, so the server talks to the handler itself (no per-attempt events meanwhile).
+    m_recorder = std::make_unique<DecisionRecorder>(*m_handler, *m_events, m_clock);
+    // Redis mode answers asynchronously (the recorder forwards and records in the callback).
+    if (m_redis)
         m_handler->setAsyncDecider(&m_redis->decider());
-        m_server = std::make_unique<PolicyServer>(*m_handler, serverOptions, this);
-    } else {
-        m_server = std::make_unique<PolicyServer>(*m_recorder, serverOptions, this);
-    }
+    m_server = std::make_unique<PolicyServer>(*m_recorder, serverOptions, this);
     connect(m_server.get(), &PolicyServer::shutdownFinished, this, &Greygated::finishShutdown);
 
     // Listen first: a port in use fails at once, before a long load; Postfix connections

@@ -79,6 +79,7 @@ void GreylistPolicyHandler::decideAsync(const PolicyRequest &request, PolicyAnsw
     if (!key || !m_decider) {
         if (answer.action.isEmpty())
             answer.error = m_error;
+        answer.outcome = m_last;
         done(std::move(answer));
         return;
     }
@@ -88,27 +89,32 @@ void GreylistPolicyHandler::decideAsync(const PolicyRequest &request, PolicyAnsw
     kept.sender = request.sender;
     kept.recipient = request.recipient;
     kept.instance = request.instance;
+    // The policy part of the outcome travels with the request: other decisions may run
+    // before this one's answer comes back.
     m_decider->decide(*key, [self = QPointer<GreylistPolicyHandler>(this), kept = std::move(kept),
-                             done = std::move(done)](const Decision *decision) {
+                             outcome = m_last, done = std::move(done)](const Decision *decision) {
         PolicyAnswer late;
+        late.outcome = outcome;
         if (!self)
             late.action = QByteArrayLiteral("DUNNO"); // shutting down: the server is gone too
         else if (decision)
-            late.action = self->answer(kept, *decision);
+            late.action = self->answer(kept, *decision, &late.outcome);
         else
-            late.action = self->unavailable();
+            late.action = self->unavailable(&late.outcome);
         done(std::move(late));
     });
 }
 
-QByteArray GreylistPolicyHandler::unavailable()
+QByteArray GreylistPolicyHandler::unavailable(DecisionOutcome *outcome)
 {
     // The shared state cannot be reached in time (--redis-fail): accept without greylisting
     // (open) or defer so the sender retries later (closed). Logged where it failed.
     if (m_decider->failOpen()) {
+        outcome->kind = DecisionOutcome::Kind::FailedOpen;
         ++m_stats.failedOpen;
         return QByteArrayLiteral("DUNNO");
     }
+    outcome->kind = DecisionOutcome::Kind::FailedClosed;
     ++m_stats.failedClosed;
     return m_deferPrefix +
            QByteArrayLiteral("Greylisting state unavailable, please try again later");
@@ -117,6 +123,7 @@ QByteArray GreylistPolicyHandler::unavailable()
 QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
                                                  std::optional<TripletKey> *greylistKey)
 {
+    m_last.kind = DecisionOutcome::Kind::None;
     if (!equals(request.request, "smtpd_access_policy"))
         return refuse(request.has(PolicyRequest::Request)
                           ? QByteArrayLiteral("request is not smtpd_access_policy")
@@ -153,8 +160,12 @@ QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
     query.now = m_clock.now();
     const PolicyIndex &index = m_policies.currentIndex();
     const PolicyDecision decision = index.evaluate(query, &m_policies.set().autoAllow());
+    m_last.reason = decision.reason;
+    m_last.ref = decision.reason == DecisionReason::Policy ? decision.policyId : decision.groupId;
+    m_last.attempts = 0;
 
     if (decision.outcome == PolicyOutcome::Reject) {
+        m_last.kind = DecisionOutcome::Kind::Blocked;
         ++m_stats.rejected;
         logPolicy("policy reject", request, decision);
         logBlocked(request.clientAddress, *key, query.now);
@@ -181,10 +192,12 @@ QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
                                                       .add("external", entry->externalAddress)
                                                       .text();
         }
+        m_last.kind = DecisionOutcome::Kind::Outbound;
         ++m_stats.outbound;
         return QByteArrayLiteral("DUNNO");
     }
     if (decision.outcome == PolicyOutcome::Bypass) {
+        m_last.kind = DecisionOutcome::Kind::Bypassed;
         ++m_stats.bypassed;
         logPolicy("policy bypass", request, decision);
         return QByteArrayLiteral("DUNNO");
@@ -246,19 +259,23 @@ void GreylistPolicyHandler::logPolicy(const char *message, const PolicyRequest &
 
 QByteArray GreylistPolicyHandler::greylist(const PolicyRequest &request, const TripletKey &key)
 {
-    return answer(request, m_engine.decide(key, m_batch));
+    return answer(request, m_engine.decide(key, m_batch), &m_last);
 }
 
-QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Decision &decision)
+QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Decision &decision,
+                                         DecisionOutcome *outcome)
 {
+    outcome->attempts = decision.attempts;
     switch (decision.verdict) {
     case Verdict::Defer: {
+        outcome->kind = DecisionOutcome::Kind::Deferred;
         ++m_stats.deferred;
         QByteArray action = m_deferPrefix;
         action.append(expandText(m_options.greylistText, decision.waitSeconds, request.recipient));
         return action;
     }
     case Verdict::PassedNow: {
+        outcome->kind = DecisionOutcome::Kind::PassedNow;
         ++m_stats.passedNow;
         // One header per message: the other recipients of the same instance pass too
         // (each its own triplet) but must not add the header again. Keyed with the client
@@ -278,6 +295,9 @@ QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Dec
     }
     case Verdict::PassedKnown:
     case Verdict::ClientWhitelisted:
+        outcome->kind = decision.verdict == Verdict::PassedKnown
+                            ? DecisionOutcome::Kind::PassedKnown
+                            : DecisionOutcome::Kind::Whitelisted;
         ++m_stats.accepted;
         return QByteArrayLiteral("DUNNO");
     }

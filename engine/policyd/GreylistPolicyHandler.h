@@ -106,6 +106,10 @@ public:
     void setHeaderFrom(std::optional<QByteArray> from) { m_headerFrom = std::move(from); }
 
     const Stats &stats() const { return m_stats; }
+    // What the last decide() decided (Kind::None when it was not a RCPT decision), with the
+    // policy that decided: the policies are evaluated once, with the header From when set.
+    // The asynchronous path carries the same in PolicyAnswer::outcome instead.
+    const DecisionOutcome &lastDecision() const { return m_last; }
     qsizetype pendingChanges() const { return m_batch.size(); }
     // False from a failed store commit until the next successful one (GET /healthz).
     bool storeHealthy() const { return !m_lastCommitFailed; }
@@ -128,8 +132,10 @@ private:
     // empty without it for a protocol error).
     QByteArray decidePolicies(const PolicyRequest &request, std::optional<TripletKey> *greylistKey);
     QByteArray greylist(const PolicyRequest &request, const TripletKey &key);
-    QByteArray answer(const PolicyRequest &request, const Decision &decision);
-    QByteArray unavailable();
+    // *outcome gets the verdict and attempts (its policy part is decidePolicies()').
+    QByteArray answer(const PolicyRequest &request, const Decision &decision,
+                      DecisionOutcome *outcome);
+    QByteArray unavailable(DecisionOutcome *outcome);
     void logPolicy(const char *message, const PolicyRequest &request, const PolicyDecision &d);
     // A Blocked Senders attempt into the rejection log, in the decision's batch: the
     // client's own address (not its subnet: nothing is greylisted here), the normalised
@@ -159,6 +165,7 @@ private:
     QTimer m_sweepTimer;
     AsyncTripletDecider *m_decider = nullptr;
     std::optional<QByteArray> m_headerFrom; // setHeaderFrom()
+    DecisionOutcome m_last;                 // lastDecision()
     Stats m_stats;
 };
 

@@ -4,18 +4,45 @@
 #include "PolicyRequest.h"
 #include "greylist/Decision.h"
 #include "greylist/Triplet.h"
+#include "policy/PolicyDecision.h"
 
 #include <QByteArray>
 #include <functional>
 
 namespace greygate {
 
+// What one RCPT decision was, told by the handler that made it (GreylistPolicyHandler), so
+// that the event log records it without guessing from counters or evaluating again. A flat
+// value: filling it costs no allocation on the hot path.
+struct DecisionOutcome
+{
+    enum class Kind : quint8
+    {
+        None,        // not a RCPT decision (another protocol state, a protocol error)
+        Deferred,    // greylisted
+        PassedNow,   // retried after the delay
+        PassedKnown, // an already passed triplet
+        Whitelisted, // the client network is auto-whitelisted
+        Bypassed,    // Permitted Senders, Auto Allow, a bypass policy
+        Outbound,    // outbound mail
+        Blocked,     // Blocked Senders
+        FailedOpen,  // the shared state was unreachable: accepted (--redis-fail=open)
+        FailedClosed // the shared state was unreachable: deferred (--redis-fail=closed)
+    };
+    Kind kind = Kind::None;
+    DecisionReason reason = DecisionReason::DefaultGreylist; // which policy part decided
+    qint64 ref = 0;       // the deciding policy's or group's id (reason Policy / *Sender)
+    quint32 attempts = 0; // the triplet's attempts including this one (greylisting verdicts)
+};
+
 // One answer on the asynchronous path: the action as decide() returns it, or, when action is
 // empty, a protocol error (error says why) on which the server closes the connection.
+// outcome says what was decided (Kind::None when the handler does not tell).
 struct PolicyAnswer
 {
     QByteArray action;
     QByteArray error;
+    DecisionOutcome outcome;
 };
 using PolicyAnswerCallback = std::function<void(PolicyAnswer &&)>;
 

@@ -38,7 +38,7 @@ struct ControlTestProxy
         handler = std::make_unique<GreylistPolicyHandler>(*engine, *store, clock,
                                                           GreylistPolicyOptions{});
         ok = ok && handler->policies().load(*store, &error);
-        recorder = std::make_unique<DecisionRecorder>(*handler, *engine, events, clock);
+        recorder = std::make_unique<DecisionRecorder>(*handler, events, clock);
         if (o.tokenDir.isEmpty())
             o.tokenDir = dir.path();
         options = o;

@@ -6,6 +6,8 @@
 // errors still close; Redis going away applies --redis-fail without a crash.
 
 #include "RedisTestServer.h"
+#include "control/DecisionRecorder.h"
+#include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"
 #include "policyd/GreylistPolicyHandler.h"
 #include "policyd/PolicyServer.h"
@@ -100,7 +102,21 @@ private:
     std::unique_ptr<RedisConnection> m_connection;
     std::unique_ptr<RedisDecider> m_decider;
     std::unique_ptr<GreylistPolicyHandler> m_handler;
+    std::unique_ptr<EventLog> m_events;
+    std::unique_ptr<DecisionRecorder> m_recorder; // the server talks to it, as in greygated
     std::unique_ptr<PolicyServer> m_server;
+
+    // The Attempt events recorded so far.
+    std::vector<const Event *> attempts() const
+    {
+        std::vector<const Event *> all;
+        std::vector<const Event *> out;
+        m_events->since(0, 1000, &all);
+        for (const Event *e : all)
+            if (e->type == EventType::Attempt)
+                out.push_back(e);
+        return out;
+    }
 
     void start(bool failOpen)
     {
@@ -122,7 +138,10 @@ private:
         m_handler = std::make_unique<GreylistPolicyHandler>(*m_engine, *m_store, m_clock, options);
         QVERIFY2(m_handler->policies().load(*m_store, &error), qPrintable(error));
         m_handler->setAsyncDecider(m_decider.get());
-        m_server = std::make_unique<PolicyServer>(*m_handler, PolicyServerOptions{});
+        m_events = std::make_unique<EventLog>();
+        m_recorder = std::make_unique<DecisionRecorder>(*m_handler, *m_events, m_clock);
+        QVERIFY(m_recorder->isAsynchronous());
+        m_server = std::make_unique<PolicyServer>(*m_recorder, PolicyServerOptions{});
         QVERIFY2(m_server->listen(QHostAddress::LocalHost, 0, &error), qPrintable(error));
     }
     void shiftFirstBack(const TripletKey &key, qint64 seconds)
@@ -157,6 +176,8 @@ private Q_SLOTS:
     void cleanup()
     {
         m_server.reset();
+        m_recorder.reset();
+        m_events.reset();
         m_handler.reset();
         m_decider.reset();
         m_connection.reset();
@@ -178,6 +199,17 @@ private Q_SLOTS:
         QVERIFY2(second[0].startsWith("PREPEND X-Greylist: delayed 6"), second[0].constData());
         QCOMPARE(m_handler->stats().deferred, 1u);
         QCOMPARE(m_handler->stats().passedNow, 1u);
+        // Both attempts reach the event log with the outcome and attempts Redis decided.
+        const std::vector<const Event *> seen = attempts();
+        QCOMPARE(seen.size(), 2u);
+        QCOMPARE(seen[0]->outcome, AttemptOutcome::Deferred);
+        QCOMPARE(seen[0]->attempts, 1u);
+        QCOMPARE(seen[0]->decidedBy, DecidedBy::None);
+        QCOMPARE(seen[0]->client, QByteArray("192.0.2.10"));
+        QCOMPARE(seen[0]->recipient, QByteArray("bob@example.test"));
+        QCOMPARE(seen[1]->outcome, AttemptOutcome::Passed);
+        QCOMPARE(seen[1]->attempts, 2u);
+        QCOMPARE(m_events->totals().deferred, 1u);
     }
 
     void pipelinedAnswersKeepRequestOrderAcrossSynchronousOnes()
@@ -201,6 +233,14 @@ private Q_SLOTS:
         client.send(burst);
         QCOMPARE(client.answers(300), expected);
         QCOMPARE(m_server->stats().answers, 300u);
+        // Concurrent decisions: each event carries its own outcome (200 deferrals, each a
+        // first attempt; the DATA-state requests are not RCPT decisions).
+        const std::vector<const Event *> seen = attempts();
+        QCOMPARE(seen.size(), 200u);
+        for (const Event *e : seen) {
+            QCOMPARE(e->outcome, AttemptOutcome::Deferred);
+            QCOMPARE(e->attempts, 1u);
+        }
     }
 
     void protocolErrorStillClosesTheConnection()
@@ -259,6 +299,10 @@ private Q_SLOTS:
         client.send(request("192.0.2.10", "a@sender.example", "down@example.test"));
         QCOMPARE(client.answers(1), QList<QByteArray>{whileDown});
         QCOMPARE(failOpen ? m_handler->stats().failedOpen : m_handler->stats().failedClosed, 1u);
+        QTRY_COMPARE(attempts().size(), 1u);
+        QCOMPARE(attempts()[0]->outcome,
+                 failOpen ? AttemptOutcome::Bypassed : AttemptOutcome::Deferred);
+        QVERIFY(attempts()[0]->action.contains(u"unavailable"));
         QString error;
         QVERIFY2(m_redis.restart(&error), qPrintable(error));
         QTRY_VERIFY_WITH_TIMEOUT(m_connection->isUp(), WaitMs);
