@@ -6,6 +6,7 @@
 
 #include <QPointer>
 #include <QtEndian>
+#include <utility>
 
 namespace greygate {
 
@@ -81,19 +82,33 @@ void BackendSession::send(const QByteArray &line, State next, int timeoutMs)
 
 void BackendSession::command(const QByteArray &line, ReplyCallback done)
 {
-    if (m_state != State::Ready) {
+    if (m_state != State::Ready || (!m_pending.empty() && !m_caps.pipelining)) {
         m_done = std::move(done);
         fail("command while the backend is not ready");
         return;
     }
-    m_done = std::move(done);
-    send(line, State::Command, m_options.commandTimeoutMs);
+    // A long queue is a caller's bug, not a backend's: the session sends MAIL, one RCPT and
+    // DATA at most before it waits.
+    Q_ASSERT(m_pending.size() < 128);
+    m_pending.push_back(std::move(done));
+    m_socket.write(line + "\r\n");
+    if (m_pending.size() == 1)
+        m_timer.start(m_options.commandTimeoutMs);
 }
 
-void BackendSession::sendData(QByteArrayView content)
+void BackendSession::startData()
 {
-    if (m_state != State::Data)
+    if (m_state != State::Ready || !m_pending.empty() || !m_caps.pipelining) {
+        fail("DATA while the backend is not ready");
         return;
+    }
+    m_held.clear();
+    m_dotHeld = false;
+    send(QByteArrayLiteral("DATA"), State::DataPending, m_options.commandTimeoutMs);
+}
+
+QByteArray BackendSession::stuffed(QByteArrayView content)
+{
     QByteArray out;
     out.reserve(content.size() + content.size() / 64 + 2);
     qsizetype start = 0;
@@ -105,13 +120,38 @@ void BackendSession::sendData(QByteArrayView content)
         out.append(content.sliced(start, end - start));
         start = end;
     }
+    return out;
+}
+
+void BackendSession::sendData(QByteArrayView content)
+{
     // No timer here: a backend that stops reading fills its socket, the session then stops
-    // reading the client, and the client's DATA timeout ends both.
-    m_socket.write(out);
+    // reading the client, and the client's DATA timeout ends both. Held content counts in
+    // pendingOutput(), so the same high-water mark bounds it.
+    if (m_state == State::Data)
+        m_socket.write(stuffed(content));
+    else if (m_state == State::DataPending)
+        m_held.append(stuffed(content));
 }
 
 void BackendSession::endData(ReplyCallback done)
 {
+    if (m_state == State::DataPending) {
+        m_done = std::move(done);
+        m_dotHeld = true; // the dot follows the content once the 354 comes
+        return;
+    }
+    if (m_state == State::DataRefused) {
+        // The backend refused DATA: its reply is the message's. Its transaction is left
+        // half-open, so the connection ends here as lock-step does after a refused DATA.
+        m_state = State::Closed;
+        m_timer.stop();
+        m_socket.disconnect(this);
+        m_socket.write("QUIT\r\n");
+        m_socket.disconnectFromHost();
+        QTimer::singleShot(0, this, [done = std::move(done), r = m_dataRefusal] { done(r); });
+        return;
+    }
     if (m_state != State::Data) {
         m_done = std::move(done);
         fail("end of data outside DATA");
@@ -121,12 +161,40 @@ void BackendSession::endData(ReplyCallback done)
     send(QByteArrayLiteral("."), State::Final, m_options.finalTimeoutMs);
 }
 
+void BackendSession::onDataReply(const SmtpReply &reply)
+{
+    if (reply.code != 354) {
+        m_held.clear();
+        m_dataRefusal = reply;
+        m_state = State::DataRefused;
+        if (m_dotHeld) {
+            m_dotHeld = false;
+            endData(std::exchange(m_done, nullptr));
+        } else {
+            // The held content is gone: a client held back may go on (queued: the session
+            // must not run inside this reply's parsing).
+            QTimer::singleShot(0, this, [this] { Q_EMIT drained(); });
+        }
+        return;
+    }
+    m_state = State::Data;
+    if (!m_held.isEmpty())
+        m_socket.write(std::exchange(m_held, QByteArray()));
+    if (m_dotHeld) {
+        m_dotHeld = false;
+        send(QByteArrayLiteral("."), State::Final, m_options.finalTimeoutMs);
+    } else {
+        QTimer::singleShot(0, this, [this] { Q_EMIT drained(); }); // the content is on its way
+    }
+}
+
 void BackendSession::quit()
 {
-    if (m_state == State::Ready)
+    if (m_state == State::Ready && m_pending.empty())
         m_socket.write("QUIT\r\n");
     m_state = State::Closed;
     m_done = nullptr;
+    m_pending.clear();
     m_timer.stop();
     m_socket.disconnect(this);
     m_socket.disconnectFromHost();
@@ -136,6 +204,7 @@ void BackendSession::abort()
 {
     m_state = State::Closed;
     m_done = nullptr;
+    m_pending.clear();
     m_timer.stop();
     m_socket.disconnect(this);
     m_socket.abort();
@@ -205,10 +274,21 @@ void BackendSession::onReply(const SmtpReply &reply, const QList<QByteArray> &li
         m_passedAs = QByteArrayLiteral("xclient");
         send("EHLO " + m_options.hostname, State::Ehlo, m_options.commandTimeoutMs);
         return;
-    case State::Command:
-        m_state = reply.code == 354 ? State::Data : State::Ready;
-        finish(reply);
+    case State::Ready: {
+        if (m_pending.empty())
+            return fail("unexpected reply from the backend: " + reply.summary());
+        ReplyCallback done = std::move(m_pending.front());
+        m_pending.pop_front();
+        if (reply.code == 354) // DATA through command(): lock-step, nothing may follow it
+            m_state = State::Data;
+        if (!m_pending.empty())
+            m_timer.start(m_options.commandTimeoutMs);
+        if (done)
+            done(reply);
         return;
+    }
+    case State::DataPending:
+        return onDataReply(reply);
     case State::Final:
         m_state = State::Ready;
         finish(reply);
@@ -235,6 +315,8 @@ void BackendSession::fail(const QByteArray &why)
         return;
     const State was = m_state;
     m_state = State::Failed;
+    std::deque<ReplyCallback> pending = std::exchange(m_pending, {});
+    m_held.clear();
     m_timer.stop();
     m_socket.disconnect(this);
     m_socket.abort();
@@ -244,7 +326,8 @@ void BackendSession::fail(const QByteArray &why)
                                        .add("error", why)
                                        .text();
     SmtpReply reply;
-    if (was == State::Final || was == State::Data)
+    if (was == State::Final || was == State::Data || was == State::DataPending ||
+        was == State::DataRefused)
         reply = SmtpReply::make(451, "4.4.2",
                                 "Connection to the mail server lost: the message was not "
                                 "accepted, please try again later");
@@ -252,6 +335,14 @@ void BackendSession::fail(const QByteArray &why)
         reply = SmtpReply::make(451, "4.4.1",
                                 "The mail server is not available now, please try again later");
     finish(reply);
+    // Every command still outstanding gets the failure, in order (a pipelined RCPT too).
+    QPointer<BackendSession> alive(this);
+    for (ReplyCallback &done : pending) {
+        if (!alive)
+            return;
+        if (done)
+            done(reply);
+    }
 }
 
 QByteArray BackendSession::xtext(QByteArrayView value)

@@ -76,13 +76,6 @@ SmtpSession::~SmtpSession()
         m_backend->abort();
 }
 
-void SmtpSession::setRecording(SmtpStats *stats, EventLog *events, const Clock *clock)
-{
-    m_stats = stats ? stats : &m_ownStats;
-    m_events = clock ? events : nullptr;
-    m_eventClock = clock;
-}
-
 void SmtpSession::start()
 {
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
@@ -326,7 +319,6 @@ SmtpRecipientQuery SmtpSession::query(const QByteArray &recipient) const
     q.sender = m_tx.sender;
     q.recipient = recipient;
     q.instance = "smtp." + QByteArray::number(m_id) + '.' + QByteArray::number(m_tx.number);
-    q.tls = m_tlsActive;
     return q;
 }
 
@@ -336,8 +328,6 @@ void SmtpSession::onVerdict(const QByteArray &recipient, const SmtpVerdict &verd
     case SmtpVerdict::Kind::Defer:
     case SmtpVerdict::Kind::Reject:
     case SmtpVerdict::Kind::TempFail:
-        ++(verdict.kind == SmtpVerdict::Kind::Reject ? m_stats->recipientsRejected
-                                                     : m_stats->recipientsDeferred);
         if (m_rcptLog.size() < kMaxLoggedRecipients)
             m_rcptLog.append(recipient + '=' + verdict.reason);
         reply(verdict.reply);
@@ -375,7 +365,7 @@ void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict 
     const auto sendRcpt = [this, recipient, answer] {
         m_backend->command("RCPT TO:<" + recipient + '>', answer);
     };
-    const auto sendMail = [this, answer, sendRcpt] {
+    const auto sendMail = [this, recipient, answer, sendRcpt] {
         const BackendCapabilities &caps = m_backend->capabilities();
         const SmtpCommand &mail = m_tx.mailCommand;
         if (mail.smtpUtf8 && !caps.smtpUtf8)
@@ -388,6 +378,22 @@ void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict 
             line.append(" BODY=8BITMIME");
         if (mail.smtpUtf8)
             line.append(" SMTPUTF8");
+        if (caps.pipelining) {
+            // RFC 2920: MAIL and the RCPT in one write, replies matched in order. The client
+            // hears the RCPT's reply, or MAIL's when the backend refused the sender.
+            const auto mailRefusal = std::make_shared<SmtpReply>();
+            m_backend->command(line, [this, mailRefusal](const SmtpReply &r) {
+                if (r.isPositive())
+                    m_tx.backendMail = true;
+                else
+                    *mailRefusal = r;
+            });
+            m_backend->command("RCPT TO:<" + recipient + '>',
+                               [answer, mailRefusal](const SmtpReply &r) {
+                                   answer(mailRefusal->code != 0 ? *mailRefusal : r);
+                               });
+            return;
+        }
         m_backend->command(line, [this, answer, sendRcpt](const SmtpReply &r) {
             if (!r.isPositive())
                 return answer(r);
@@ -408,11 +414,9 @@ void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict 
         client.localPort = m_socket->localPort();
         client.helo = m_helo;
         client.protocol = m_esmtp ? QByteArrayLiteral("ESMTP") : QByteArrayLiteral("SMTP");
-        m_backend->open(client, [this, answer, sendMail](const SmtpReply &r) {
-            if (!r.isPositive()) {
-                ++m_stats->backendFailures; // unreachable, or refusing the session
+        m_backend->open(client, [answer, sendMail](const SmtpReply &r) {
+            if (!r.isPositive())
                 return answer(r);
-            }
             sendMail();
         });
     } else if (!m_tx.backendMail) {
@@ -432,6 +436,14 @@ void SmtpSession::data()
         return reply(554, "5.5.1", "No valid recipients");
     if (!m_backend || !m_backend->isReady())
         return reply(451, "4.4.2", "Connection to the mail server lost, please try again later");
+    if (m_backend->canPipeline()) {
+        // RFC 2920 lets DATA end a group: the client goes on at once, its content is held by
+        // the BackendSession until the backend's 354, and a refused DATA answers the dot.
+        m_backend->startData();
+        reply(354, {}, "End data with <CR><LF>.<CR><LF>");
+        beginData();
+        return;
+    }
     wait();
     m_backend->command(QByteArrayLiteral("DATA"), [this](const SmtpReply &r) {
         if (r.code != 354) {

@@ -16,6 +16,9 @@ class TestBackend : public QObject
 public:
     bool offerXclient = true;
     bool vanishAtDot = false;
+    bool offerPipelining = true;
+    bool refuseData = false;     // DATA gets 554 5.5.1
+    QList<QByteArray> reads;     // what each read returned: which commands came in one write
     QByteArray refusedRecipient; // RCPT TO:<this> gets 550 5.1.1
     QList<QByteArray> lines;     // every command line, in order
     QList<QByteArray> messages;  // raw DATA up to and without the final ".\r\n"
@@ -41,7 +44,9 @@ private:
     void onRead(QTcpSocket *s)
     {
         QByteArray &buf = m_buffers[s];
-        buf.append(s->readAll());
+        const QByteArray chunk = s->readAll();
+        reads.append(chunk);
+        buf.append(chunk);
         for (;;) {
             if (m_inData.value(s)) {
                 const qsizetype end = buf.startsWith(".\r\n") ? 0 : buf.indexOf("\r\n.\r\n");
@@ -67,8 +72,10 @@ private:
             lines.append(line);
             const QByteArray verb = line.left(4).toUpper();
             if (verb == "EHLO") {
-                s->write("250-backend.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
-                         "250-8BITMIME\r\n");
+                s->write("250-backend.test\r\n");
+                if (offerPipelining)
+                    s->write("250-PIPELINING\r\n");
+                s->write("250-SIZE 10240000\r\n250-8BITMIME\r\n");
                 if (offerXclient)
                     s->write("250-XCLIENT ADDR PORT NAME HELO PROTO\r\n");
                 s->write("250 ENHANCEDSTATUSCODES\r\n");
@@ -77,6 +84,8 @@ private:
             } else if (verb == "RCPT" && !refusedRecipient.isEmpty() &&
                        line.contains(QByteArray("<" + refusedRecipient + ">"))) {
                 s->write("550 5.1.1 <" + refusedRecipient + ">: Recipient address rejected\r\n");
+            } else if (verb == "DATA" && refuseData) {
+                s->write("554 5.5.1 Error: no valid recipients\r\n");
             } else if (verb == "DATA") {
                 m_inData[s] = true;
                 s->write("354 End data with <CR><LF>.<CR><LF>\r\n");

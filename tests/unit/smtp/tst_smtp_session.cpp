@@ -22,6 +22,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <algorithm>
 #include <memory>
 #include <type_traits>
 
@@ -331,6 +332,87 @@ private Q_SLOTS:
         const QList<QByteArray> r = c.replies(2);
         QCOMPARE(r.value(1),
                  QByteArray("550 5.1.1 <nobody@example.test>: Recipient address rejected\r\n"));
+    }
+
+    void a_pipelining_backend_gets_mail_and_rcpt_in_one_write()
+    {
+        QVERIFY(startProxy());
+        prePass("bob@example.test");
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<bob@example.test>\r\n");
+        QCOMPARE(c.replies(2).value(1), QByteArray("250 2.0.0 Ok\r\n"));
+        const QList<QByteArray> &reads = m_proxy->backend.reads;
+        const bool grouped = std::any_of(reads.begin(), reads.end(), [](const QByteArray &r) {
+            return r.contains("MAIL FROM:<alice@sender.example>\r\nRCPT TO:<bob@example.test>");
+        });
+        QVERIFY2(grouped, reads.join('|').constData());
+        // DATA goes without waiting for the 354; the content follows it, the dot last.
+        c.send("DATA\r\n");
+        QCOMPARE(code(c.reply()), 354);
+        c.send("Subject: hi\r\n\r\n..dot\r\n.\r\n");
+        QCOMPARE(c.reply(), QByteArray("250 2.0.0 Ok: queued as TEST1\r\n"));
+        QCOMPARE(m_proxy->backend.messages.size(), 1);
+        QVERIFY(m_proxy->backend.messages[0].endsWith("Subject: hi\r\n\r\n..dot\r\n"));
+    }
+
+    void a_refused_recipient_in_a_pipelined_group_gets_the_backends_reply()
+    {
+        QVERIFY(startProxy());
+        prePass("nobody@example.test");
+        prePass("bob@example.test");
+        m_proxy->backend.refusedRecipient = "nobody@example.test";
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<nobody@example.test>\r\nRCPT TO:<bob@example.test>\r\n"
+                       "DATA\r\n");
+        const QList<QByteArray> r = c.replies(4);
+        QCOMPARE(r.value(1),
+                 QByteArray("550 5.1.1 <nobody@example.test>: Recipient address rejected\r\n"));
+        QCOMPARE(r.value(2), QByteArray("250 2.0.0 Ok\r\n"));
+        QCOMPARE(code(r.value(3)), 354);
+        c.send("Subject: x\r\n\r\nbody\r\n.\r\n");
+        QCOMPARE(code(c.reply()), 250);
+        // MAIL once: the refused RCPT left the backend's transaction open for the next one.
+        QCOMPARE(m_proxy->backend.lines.join('\n').count("MAIL FROM"), 1);
+        QCOMPARE(m_proxy->backend.messages.size(), 1);
+    }
+
+    void a_backend_refusing_data_answers_the_dot_and_nothing_is_accepted()
+    {
+        QVERIFY(startProxy());
+        prePass("bob@example.test");
+        m_proxy->backend.refuseData = true;
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<bob@example.test>\r\nDATA\r\n");
+        QCOMPARE(code(c.replies(3).value(2)), 354); // said before the backend's reply
+        c.send("Subject: x\r\n\r\nRSET\r\nbody\r\n.\r\n");
+        QCOMPARE(c.reply(), QByteArray("554 5.5.1 Error: no valid recipients\r\n"));
+        QVERIFY(m_proxy->backend.messages.isEmpty());
+        // The held content never reached the backend as commands.
+        QVERIFY(!m_proxy->backend.lines.contains("RSET"));
+        QVERIFY(!m_proxy->backend.lines.contains("body"));
+        c.send("NOOP\r\n"); // the session goes on
+        QCOMPARE(code(c.reply()), 250);
+    }
+
+    void without_pipelining_the_backend_gets_one_command_at_a_time()
+    {
+        QVERIFY(startProxy());
+        m_proxy->backend.offerPipelining = false;
+        prePass("bob@example.test");
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<bob@example.test>\r\nDATA\r\n");
+        QCOMPARE(code(c.replies(3).value(2)), 354);
+        c.send("Subject: x\r\n\r\nbody\r\n.\r\n");
+        QCOMPARE(code(c.reply()), 250);
+        for (const QByteArray &read : std::as_const(m_proxy->backend.reads))
+            QVERIFY2(!(read.contains("MAIL FROM") && read.contains("RCPT TO")) &&
+                         !(read.contains("RCPT TO") && read.contains("DATA")),
+                     read.constData());
+        QCOMPARE(m_proxy->backend.messages.size(), 1);
     }
 
     void recipients_beyond_100_get_452()
