@@ -76,6 +76,13 @@ SmtpSession::~SmtpSession()
         m_backend->abort();
 }
 
+void SmtpSession::setRecording(SmtpStats *stats, EventLog *events, const Clock *clock)
+{
+    m_stats = stats ? stats : &m_ownStats;
+    m_events = clock ? events : nullptr;
+    m_eventClock = clock;
+}
+
 void SmtpSession::start()
 {
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
@@ -319,6 +326,7 @@ SmtpRecipientQuery SmtpSession::query(const QByteArray &recipient) const
     q.sender = m_tx.sender;
     q.recipient = recipient;
     q.instance = "smtp." + QByteArray::number(m_id) + '.' + QByteArray::number(m_tx.number);
+    q.tls = m_tlsActive;
     return q;
 }
 
@@ -328,6 +336,8 @@ void SmtpSession::onVerdict(const QByteArray &recipient, const SmtpVerdict &verd
     case SmtpVerdict::Kind::Defer:
     case SmtpVerdict::Kind::Reject:
     case SmtpVerdict::Kind::TempFail:
+        ++(verdict.kind == SmtpVerdict::Kind::Reject ? m_stats->recipientsRejected
+                                                     : m_stats->recipientsDeferred);
         if (m_rcptLog.size() < kMaxLoggedRecipients)
             m_rcptLog.append(recipient + '=' + verdict.reason);
         reply(verdict.reply);
@@ -414,9 +424,11 @@ void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict 
         client.localPort = m_socket->localPort();
         client.helo = m_helo;
         client.protocol = m_esmtp ? QByteArrayLiteral("ESMTP") : QByteArrayLiteral("SMTP");
-        m_backend->open(client, [answer, sendMail](const SmtpReply &r) {
-            if (!r.isPositive())
+        m_backend->open(client, [this, answer, sendMail](const SmtpReply &r) {
+            if (!r.isPositive()) {
+                ++m_stats->backendFailures; // unreachable, or refusing the session
                 return answer(r);
+            }
             sendMail();
         });
     } else if (!m_tx.backendMail) {
