@@ -205,10 +205,25 @@ std::optional<TripletKey> ControlApi::tripletOf(const QJsonObject &params, Error
     return key;
 }
 
+bool ControlApi::queueHere(Error *error) const
+{
+    // With the shared Redis store the triplets live in Redis, not in this host's memory:
+    // an empty list or "no such triplet" from memory would be wrong, so say where they are.
+    if (m_store.kind() != u"redis")
+        return true;
+    *error = Error{ErrorCode::Conflict,
+                   QStringLiteral("the greylist is in the shared Redis store: the queue cannot "
+                                  "be browsed, released or deleted through the control API in "
+                                  "Redis mode yet (use redis-cli on the gg:{CLIENT}:t:* keys, "
+                                  "docs/redis.md)"),
+                   QString()};
+    return false;
+}
+
 ControlApi::Result ControlApi::queueList(const QJsonObject &params, Error *error)
 {
     const std::optional<QueueQuery> q = QueueQuery::fromJson(params, error);
-    if (!q)
+    if (!q || !queueHere(error))
         return std::nullopt;
     TripletQuery t;
     t.state = q->state == u"deferred" ? TripletQuery::State::Deferred
@@ -277,6 +292,8 @@ ControlApi::Result ControlApi::queueChange(const QString &method, const QJsonObj
         return std::nullopt;
     if (method == u"queue.permit")
         return permitSender(*key, caller, error);
+    if (!queueHere(error))
+        return std::nullopt;
 
     WriteBatch batch;
     if (method == u"queue.release") {

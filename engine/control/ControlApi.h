@@ -75,6 +75,7 @@ private:
                   const ControlCaller &caller, Error *error);
     Result permitSender(const TripletKey &key, const ControlCaller &caller, Error *error);
 
+    bool queueHere(Error *error) const; // false in Redis mode (the queue is not in memory)
     bool commit(WriteBatch &batch, Error *error);
     bool prepareCommit(Error *error);
     std::optional<TripletKey> tripletOf(const QJsonObject &params, Error *error) const;

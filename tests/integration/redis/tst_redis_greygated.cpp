@@ -15,6 +15,7 @@
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QRegularExpression>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -303,6 +304,38 @@ private Q_SLOTS:
         QVERIFY2(migrated.finished && migrated.exitCode == 0, migrated.err.constData());
         QVERIFY2(migrated.err.contains("triplets=1"), migrated.err.constData());
         QVERIFY(QFile::exists(back + QStringLiteral("/greygate.db")));
+    }
+
+    // Until the queue is browsed in Redis, the control API says where the triplets are
+    // rather than listing this host's empty memory; the rest of the API still works.
+    void queueInRedisModeIsRefusedWithWhereTheTripletsAre()
+    {
+        DaemonProcess a(m_work.filePath(QStringLiteral("ctl.log")));
+        QString error;
+        QVERIFY2(start(a, {QStringLiteral("--control-listen=127.0.0.1:0")}, &error),
+                 qPrintable(error));
+        const QRegularExpression re(
+            QStringLiteral("msg=\"control API listening\"[^\\n]* port=(\\d+)"));
+        quint16 port = 0;
+        QTRY_VERIFY_WITH_TIMEOUT((port = quint16(re.match(a.log()).captured(1).toUInt())) != 0,
+                                 10'000);
+        const QString dbdir = m_work.filePath(QStringLiteral("db%1").arg(m_dirs));
+        const auto ctl = [&](const QStringList &args) {
+            return runProgram(program(QStringLiteral("greygatectl")),
+                              QStringList{QStringLiteral("--proxy"),
+                                          QStringLiteral("ws://127.0.0.1:%1").arg(port),
+                                          QStringLiteral("--token-file"),
+                                          dbdir + QStringLiteral("/control.token")} +
+                                  args,
+                              20'000);
+        };
+        const ProgramResult status = ctl({QStringLiteral("status")});
+        QVERIFY2(status.finished && status.exitCode == 0, status.err.constData());
+        const ProgramResult list = ctl({QStringLiteral("queue"), QStringLiteral("list")});
+        QVERIFY(list.finished);
+        QVERIFY(list.exitCode != 0);
+        QVERIFY2(list.err.contains("shared Redis store"), list.err.constData());
+        QVERIFY2(a.isRunning(), qPrintable(a.log()));
     }
 
     void badStoreUrlIsAUsageError()
