@@ -29,6 +29,16 @@ RejectionModel::RejectionModel(ProxyRegistry &registry, QObject *parent)
     m_flushTimer.setSingleShot(true);
     m_flushTimer.setInterval(kFlushMs);
     connect(&m_flushTimer, &QTimer::timeout, this, &RejectionModel::flushLive);
+    m_tailTimer.setSingleShot(true);
+    m_tailTimer.setInterval(kTailFetchMs);
+    connect(&m_tailTimer, &QTimer::timeout, this, [this] {
+        const QSet<QString> proxies = std::exchange(m_tailProxies, {});
+        for (const QString &id : proxies) {
+            auto it = m_cursors.find(id);
+            if (it != m_cursors.end() && !it->second.more && !it->second.inFlight)
+                fetchPage(id);
+        }
+    });
     connect(&registry, &ProxyRegistry::eventsReceived, this, &RejectionModel::onEvents);
     connect(&registry, &ProxyRegistry::ready, this, [this](const QString &id) {
         if (!inScope(id))
@@ -87,7 +97,6 @@ void RejectionModel::reload()
     ++m_generation;
     m_rows.clear();
     m_liveBuffer.clear();
-    m_liveRows = 0;
     m_cursors.clear();
     for (const QString &id : proxiesInScope())
         m_cursors.emplace(id, Cursor{});
@@ -216,10 +225,16 @@ void RejectionModel::onEvents(const QString &proxyId, const QJsonArray &events)
             ++cursor->second.offset; // the server's next page starts after it
         } else if (type == u"attempt" &&
                    event.value(QStringLiteral("outcome")).toString() == u"blocked") {
+            // The proxy logs blocked attempts itself (at most one row per triplet and minute):
+            // once every page is read, fetch its new rows instead of making one up, so a row
+            // is never shown twice nor one shown that the log does not hold.
             row.reason = kBlockedReason;
-            if (!m_filter.liveBlocked || !matches(row) || m_liveRows >= kMaxLiveRows)
-                continue;
-            ++m_liveRows;
+            if (m_filter.liveBlocked && matches(row) && !cursor->second.more) {
+                m_tailProxies.insert(proxyId);
+                if (!m_tailTimer.isActive())
+                    m_tailTimer.start();
+            }
+            continue;
         } else {
             continue;
         }

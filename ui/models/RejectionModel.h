@@ -3,6 +3,7 @@
 
 #include <QAbstractTableModel>
 #include <QJsonArray>
+#include <QSet>
 #include <QTimer>
 #include <map>
 
@@ -14,9 +15,9 @@ class ProxyRegistry;
 // every proxy of the scope, page by page (fetchMore), oldest first per proxy, filtered by
 // the server (time range, substrings). Kept live from the event stream: a `failedToRetry`
 // event appends its row once every page is loaded (and moves that proxy's offset, so no row
-// comes twice), and Blocked Senders' attempts (outcome `blocked`), which the proxies do not
-// keep in their rejection log, are appended as "Blocked Sender" rows while the console
-// watches, buffered and inserted every 100 ms in one batch, at most kMaxLiveRows of them.
+// comes twice), buffered and inserted every 100 ms in one batch. Blocked Senders' attempts
+// (outcome `blocked`) are logged by the proxies as "Blocked Sender" rows: one seen live makes
+// the model fetch that proxy's next rows once every page is loaded.
 class RejectionModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -42,7 +43,7 @@ public:
         QString sender;
         QString recipient;
         QString reason;
-        bool liveBlocked = true; // also "Blocked Sender" rows from the event stream
+        bool liveBlocked = true; // new "Blocked Sender" rows fetched as blocked attempts occur
         friend bool operator==(const Filter &, const Filter &) = default;
     };
     struct Row
@@ -56,7 +57,6 @@ public:
         qint64 attempts = 0;
         qint64 firstSeen = 0; // 0: unknown (a blocked attempt)
     };
-    static constexpr int kMaxLiveRows = 10'000;
     static inline const QString kBlockedReason = QStringLiteral("Blocked Sender");
 
     explicit RejectionModel(ProxyRegistry &registry, QObject *parent = nullptr);
@@ -110,10 +110,13 @@ private:
     std::map<QString, qint64> m_lastEventIds;
     QList<Row> m_rows;
     QList<Row> m_liveBuffer;
-    int m_liveRows = 0;
     int m_inFlight = 0;
     QString m_lastError;
     QTimer m_flushTimer;
+    // Blocked attempts seen live: the proxies whose log gets its next rows fetched, coalesced.
+    static constexpr int kTailFetchMs = 250;
+    QTimer m_tailTimer;
+    QSet<QString> m_tailProxies;
 };
 
 } // namespace greygate
