@@ -11,6 +11,9 @@ greygate_add_test(tst_proxies_page SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_proxies
     ${CMAKE_CURRENT_LIST_DIR}/../models/LiveModelsDaemon.h LIBS greygate_console TIMEOUT 180)
 greygate_add_test(tst_local_engine SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_local_engine.cpp
     LIBS greygate_app TIMEOUT 180)
+greygate_add_test(tst_operations_pages SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_operations_pages.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/../models/LiveModelsDaemon.h LIBS greygate_console TIMEOUT 180)
 if(TARGET greygated)
     add_dependencies(tst_proxies_page greygated)
+    add_dependencies(tst_operations_pages greygated)
 endif()

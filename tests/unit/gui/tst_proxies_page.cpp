@@ -58,6 +58,7 @@ private Q_SLOTS:
     void dialogValidatesAddressTlsAndToken_data();
     void dialogValidatesAddressTlsAndToken();
     void dialogReadsTheTokenFileTheDaemonWrote();
+    void tlsProxyIsPinnedOnFirstContactAndAChangedCertificateRefused();
 
 private:
     LiveModelsDaemon m_daemon;
@@ -162,9 +163,9 @@ void ProxiesPageTest::removeAsksOnceAndForgetsTheProxy()
     page.removeSelected();
     QCOMPARE(registry.count(), 0);
     QTRY_COMPARE(settings.value(Settings::Key::Proxies).toList().size(), 0);
-    const QString question =
-        Confirmation::text(QStringLiteral("Remove"), QStringLiteral("proxy"),
-                           QStringLiteral("proxies"), {QStringLiteral("a"), QStringLiteral("b")}, {});
+    const QString question = Confirmation::text(QStringLiteral("Remove"), QStringLiteral("proxy"),
+                                                QStringLiteral("proxies"),
+                                                {QStringLiteral("a"), QStringLiteral("b")}, {});
     QVERIFY2(question.startsWith(QLatin1String("Remove these 2 proxies?")), qPrintable(question));
     QVERIFY(question.contains(QStringLiteral("• b")));
 }
@@ -233,6 +234,44 @@ void ProxiesPageTest::dialogReadsTheTokenFileTheDaemonWrote()
     d.findChild<QLineEdit *>(QStringLiteral("tokenFile"))->setText(open);
     QVERIFY2(d.validationError().contains(QLatin1String("chmod 600")),
              qPrintable(d.validationError()));
+}
+
+void ProxiesPageTest::tlsProxyIsPinnedOnFirstContactAndAChangedCertificateRefused()
+{
+    LiveModelsDaemon tls;
+    QVERIFY2(tls.start(3600, {QStringLiteral("--control-tls=on")}), qPrintable(tls.error));
+    QUrl url = tls.url();
+    url.setScheme(QStringLiteral("wss"));
+    QTemporaryDir dir;
+    Settings settings(dir.filePath(QStringLiteral("console.json")));
+    TokenVault vault(TokenVault::besideSettings(settings.path()));
+    ProxyRegistry registry;
+    ProxyBook book(registry, settings, vault);
+    ProxiesPage page(registry, settings, &book, nullptr);
+    ProxyEndpoint e;
+    e.name = QStringLiteral("tls");
+    e.url = url;
+    e.token = tls.token;
+    const QString id = page.addProxy(e, {});
+    // First contact: the certificate is pinned, saved, and the proxy connected with the pin.
+    QTRY_VERIFY_WITH_TIMEOUT(!registry.endpoint(id)->pinnedSha256.isEmpty(), 15'000);
+    QTRY_COMPARE_WITH_TIMEOUT(registry.connection(id)->state(), ProxyConnection::State::Connected,
+                              15'000);
+    const QByteArray pin = registry.endpoint(id)->pinnedSha256;
+    QCOMPARE(QString::fromLatin1(pin), registry.connection(id)->certificateSha256());
+    const QVariantList saved = settings.value(Settings::Key::Proxies).toList();
+    QCOMPARE(saved.size(), 1);
+    QCOMPARE(saved.first().toMap().value(QStringLiteral("pinnedSha256")).toString(),
+             QString::fromLatin1(pin));
+    // Another certificate than the pinned one: refused, and said so.
+    ProxyEndpoint changed = *registry.endpoint(id);
+    changed.pinnedSha256 = QByteArray(64, 'a');
+    registry.update(changed);
+    registry.connection(id)->open();
+    QTRY_COMPARE_WITH_TIMEOUT(registry.connection(id)->state(), ProxyConnection::State::Refused,
+                              15'000);
+    QVERIFY(registry.connection(id)->certificateMismatch());
+    QCOMPARE(registry.endpoint(id)->pinnedSha256, QByteArray(64, 'a')); // never re-pinned
 }
 
 QTEST_MAIN(ProxiesPageTest)
