@@ -149,13 +149,13 @@ void PolicyHandlerDecider::decideAsync(const PolicyRequest &request,
                                        const SmtpRecipientQuery &query, Waiting w)
 {
     // The shared store (Redis) decides greylisting later. As for the policy server in that
-    // mode, the handler is asked directly: the DecisionRecorder has no asynchronous path yet.
-    // The policies are evaluated inside decideAsync(), so the header From applies there.
+    // mode, the answer goes through the DecisionRecorder, which records the attempt when it
+    // comes. The policies are evaluated inside decideAsync(), so the header From applies there.
     if (query.headerFromKnown)
         m_handler.setHeaderFrom(query.headerFrom);
     auto waiting = std::make_shared<Waiting>(std::move(w));
-    m_handler.decideAsync(request, [self = QPointer<PolicyHandlerDecider>(this),
-                                    waiting](PolicyAnswer &&answer) {
+    m_answering.decideAsync(request, [self = QPointer<PolicyHandlerDecider>(this),
+                                      waiting](PolicyAnswer &&answer) {
         if (!self)
             return; // shutting down: the sessions are gone too
         waiting->verdict = verdictFor(answer.action);
