@@ -127,6 +127,8 @@ ControlApi::Result ControlApi::hello(const QJsonObject &params, const ControlCal
     h.engineVersion = QStringLiteral(GREYGATE_VERSION);
     h.uptimeSeconds = std::max<qint64>(m_clock.now() - m_started, 0);
     h.storeKind = m_store.kind();
+    if (m_options.storeHealth)
+        h.storeHealth = m_options.storeHealth();
     h.role =
         caller.role == ControlRole::Admin ? QStringLiteral("admin") : QStringLiteral("readonly");
     h.config = m_options.configSummary;
@@ -159,6 +161,8 @@ ControlApi::Result ControlApi::status(const QJsonObject &params, Error *error)
     s.groups = doc.groups.size();
     s.autoAllow = set.autoAllow().size();
     s.connections = m_connections ? m_connections() : 0;
+    if (m_options.storeHealth)
+        s.storeHealth = m_options.storeHealth();
     return s.toJson();
 }
 

@@ -6,6 +6,7 @@
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QStringList>
+#include <functional>
 
 namespace greygate {
 
@@ -19,6 +20,9 @@ struct ControlOptions
     QString proxyName = QStringLiteral("greygate");
     // Shown by "hello" beside the engine's own settings (listen addresses, store path...).
     QJsonObject configSummary;
+    // The store's health for hello and status: "ok"/"failing" (SQLite), "up"/"connecting"/
+    // "down" (Redis); unset: not told.
+    std::function<QString()> storeHealth;
     // TLS (wss): required on any address but loopback (ControlCertificate::useTls). The
     // certificate and key files, or none: generated into tokenDir on first start.
     ControlCertificate::Mode tlsMode = ControlCertificate::Mode::Auto;

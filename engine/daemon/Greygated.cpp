@@ -456,6 +456,7 @@ int Greygated::startControl()
                           : QHostAddress(m_options.controlHost);
     options.port = m_options.controlPort;
     options.tokenDir = m_options.dbDir;
+    options.storeHealth = [this] { return storeHealth(); };
     options.tlsMode = ControlCertificate::parseMode(m_options.controlTls)
                           .value_or(ControlCertificate::Mode::Auto);
     options.tlsCertFile = m_options.controlTlsCert;

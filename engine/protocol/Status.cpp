@@ -7,18 +7,21 @@ namespace greygate::protocol {
 
 QJsonObject Status::toJson() const
 {
-    return QJsonObject{{QStringLiteral("time"), time},
-                       {QStringLiteral("uptimeSeconds"), uptimeSeconds},
-                       {QStringLiteral("triplets"), triplets},
-                       {QStringLiteral("clients"), clients},
-                       {QStringLiteral("memoryBytes"), memoryBytes},
-                       {QStringLiteral("totals"), totals.toJson()},
-                       {QStringLiteral("lastEventId"), lastEventId},
-                       {QStringLiteral("policyRevision"), policyRevision},
-                       {QStringLiteral("policies"), policies},
-                       {QStringLiteral("groups"), groups},
-                       {QStringLiteral("autoAllow"), autoAllow},
-                       {QStringLiteral("connections"), connections}};
+    QJsonObject o{{QStringLiteral("time"), time},
+                  {QStringLiteral("uptimeSeconds"), uptimeSeconds},
+                  {QStringLiteral("triplets"), triplets},
+                  {QStringLiteral("clients"), clients},
+                  {QStringLiteral("memoryBytes"), memoryBytes},
+                  {QStringLiteral("totals"), totals.toJson()},
+                  {QStringLiteral("lastEventId"), lastEventId},
+                  {QStringLiteral("policyRevision"), policyRevision},
+                  {QStringLiteral("policies"), policies},
+                  {QStringLiteral("groups"), groups},
+                  {QStringLiteral("autoAllow"), autoAllow},
+                  {QStringLiteral("connections"), connections}};
+    if (!storeHealth.isEmpty())
+        o.insert(QStringLiteral("storeHealth"), storeHealth);
+    return o;
 }
 
 std::optional<Status> Status::fromJson(const QJsonObject &o, ProtocolError *error)
@@ -29,7 +32,7 @@ std::optional<Status> Status::fromJson(const QJsonObject &o, ProtocolError *erro
     QJsonObject totals;
     f.onlyKnown({u"time", u"uptimeSeconds", u"triplets", u"clients", u"memoryBytes", u"totals",
                  u"lastEventId", u"policyRevision", u"policies", u"groups", u"autoAllow",
-                 u"connections"});
+                 u"connections", u"storeHealth"});
     f.integer(u"time", &s.time, 0, max, true);
     f.integer(u"uptimeSeconds", &s.uptimeSeconds, 0, max, true);
     f.integer(u"triplets", &s.triplets, 0, max, true);
@@ -42,6 +45,7 @@ std::optional<Status> Status::fromJson(const QJsonObject &o, ProtocolError *erro
     f.integer(u"groups", &s.groups, 0, max, true);
     f.integer(u"autoAllow", &s.autoAllow, 0, max, true);
     f.integer(u"connections", &s.connections, 0, max, true);
+    f.choice(u"storeHealth", &s.storeHealth, {u"ok", u"failing", u"up", u"connecting", u"down"});
     if (!f.ok()) {
         *error = f.error();
         return std::nullopt;

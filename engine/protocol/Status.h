@@ -20,6 +20,7 @@ struct Status
     qint64 groups = 0;
     qint64 autoAllow = 0;
     qint64 connections = 0; // control API connections, this one included
+    QString storeHealth;    // as in Hello; empty: not told
 
     QJsonObject toJson() const;
     static std::optional<Status> fromJson(const QJsonObject &o, ProtocolError *error);

@@ -277,6 +277,13 @@ void ProtocolCodecsTest::messagesRoundTripThroughTheirCodecs()
     QVERIFY(h2);
     QCOMPARE(h2->proxyName, QStringLiteral("mx1"));
     QCOMPARE(h2->config, h.config);
+    QVERIFY(!h.toJson().contains(QStringLiteral("storeHealth"))); // not told: not sent
+    h.storeHealth = QStringLiteral("connecting");
+    QCOMPARE(Hello::fromJson(h.toJson(), &error)->storeHealth, QStringLiteral("connecting"));
+    QJsonObject badHealth = h.toJson();
+    badHealth.insert(QStringLiteral("storeHealth"), QStringLiteral("fine"));
+    QVERIFY(!Hello::fromJson(badHealth, &error));
+    QCOMPARE(error.field, QStringLiteral("result.storeHealth"));
     QJsonObject badHello = h.toJson();
     badHello.insert(QStringLiteral("role"), QStringLiteral("root"));
     QVERIFY(!Hello::fromJson(badHello, &error));
