@@ -138,14 +138,35 @@ done
 EOF2
 
 mkdir -p "$OUT"
+if [[ -x $BIN/greygate ]] && QT_QPA_PLATFORM=offscreen "$BIN/greygate" --help 2>&1 | grep -q -- '--screenshot-dir'; then
+    echo "screenshots.sh: every page of the console"
+    # Mail keeps arriving while the console grabs its pages, so the live view has rows
+    # (bounded: 60 requests over about 18 s).
+    cat >"$WORK/live.sh" <<'EOF2'
+port=$1
+for i in $(seq 1 60); do
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 0
+    printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=203.0.113.%s\nsender=promo%s@newsletter.example\nrecipient=alice@corp.example\ninstance=l%s\n\n' \
+        "$((i % 40 + 10))" "$i" "$i" >&3
+    read -r -t 10 answer <&3 || true
+    exec 3>&-
+    sleep 0.3
+done
+EOF2
+    bash "$WORK/live.sh" "$POLICY_PORT" &
+    LIVE_PID=$!
+    # Its own settings file in the temp dir: the admin's saved proxies are not touched, and
+    # no bundled engine competes for the policy port.
+    xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/greygate" --no-local-engine \
+        --settings "$WORK/console-settings.json" --proxy "$URL" \
+        --proxy-token-file "$TOKEN" --screenshot-dir "$OUT" --screenshot-delay 2500 ||
+        echo "screenshots.sh: the console's own screenshots failed (see above)" >&2
+    kill "$LIVE_PID" 2>/dev/null || true
+    wait "$LIVE_PID" 2>/dev/null || true
+fi
+# The analysis pages last: their grabber fills them further (a built report, live blocked rows).
 echo "screenshots.sh: analysis pages"
 xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/analysis_screenshots" --proxy "$URL" \
     --token-file "$TOKEN" --out "$OUT" --name mx1.example.net \
     --during "bash $WORK/during.sh $POLICY_PORT" --settle 4000
-
-if [[ -x $BIN/greygate ]] && "$BIN/greygate" --help 2>&1 | grep -q -- '--screenshot-dir'; then
-    echo "screenshots.sh: every page of the console"
-    xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/greygate" --proxy "$URL" \
-        --token-file "$TOKEN" --screenshot-dir "$OUT" || echo "screenshots.sh: the console's own screenshots failed (see above)" >&2
-fi
 ls -l "$OUT"
