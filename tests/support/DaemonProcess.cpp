@@ -80,7 +80,10 @@ bool DaemonProcess::start(const QString &program, const QStringList &args, quint
     QStringList effective = args;
     // Started as root (CI), greygated would drop to the packaged `greygate` user when it
     // exists and lose access to the test's temp dirs: tests keep root explicitly.
-    if (::geteuid() == 0 && program.endsWith(QLatin1String("/greygated")) &&
+    // Only the build's own greygated: an installed one (the packaging test) must drop.
+    const QString buildDir = qEnvironmentVariable("GREYGATE_BINARY_DIR");
+    if (::geteuid() == 0 && !buildDir.isEmpty() && program.startsWith(buildDir) &&
+        program.endsWith(QLatin1String("/greygated")) &&
         !std::any_of(args.begin(), args.end(),
                      [](const QString &a) { return a.startsWith(QLatin1String("--user")); }))
         effective.append(QStringLiteral("--user=root"));
