@@ -82,8 +82,8 @@ QStringList restartNeeded(const DaemonOptions &running, const DaemonOptions &nex
                               running.smtpBackendPort != next.smtpBackendPort);
     check("smtp-hostname", running.smtpHostname != next.smtpHostname);
     check("smtp-pass-client", running.smtpPassClient != next.smtpPassClient);
-    check("smtp-tls", running.smtpTlsCert != next.smtpTlsCert ||
-                          running.smtpTlsKey != next.smtpTlsKey);
+    check("smtp-tls",
+          running.smtpTlsCert != next.smtpTlsCert || running.smtpTlsKey != next.smtpTlsKey);
     check("smtp-bare-lf", running.smtpNormaliseBareLf != next.smtpNormaliseBareLf);
     check("smtp-limits", running.smtpMaxConnections != next.smtpMaxConnections ||
                              running.smtpMaxPerClient != next.smtpMaxPerClient ||
@@ -456,7 +456,9 @@ int Greygated::startControl()
                           : QHostAddress(m_options.controlHost);
     options.port = m_options.controlPort;
     options.tokenDir = m_options.dbDir;
-    options.storeHealth = [this] { return storeHealth(); };
+    options.storeHealth = [this] {
+        return storeHealth();
+    };
     options.tlsMode = ControlCertificate::parseMode(m_options.controlTls)
                           .value_or(ControlCertificate::Mode::Auto);
     options.tlsCertFile = m_options.controlTlsCert;

@@ -16,7 +16,7 @@ struct Hello
     QString proxyName;
     QString engineVersion; // "0.1.0"
     qint64 uptimeSeconds = 0;
-    QString storeKind; // "sqlite"
+    QString storeKind;  // "sqlite"
     QString role;       // "admin" / "readonly": what this connection may do
     QJsonObject config; // a summary: delay, retry window, lifetime... (informative)
     // "ok"/"failing" (SQLite: the last commit), "up"/"connecting"/"down" (Redis); empty: an
