@@ -33,12 +33,6 @@ struct Ctl
     QString err;
 };
 
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
-}
-
 // Waits (bounded) until the daemon's log says what listens (message), and returns its port.
 quint16 portFromLog(const DaemonProcess &daemon, const QString &message)
 {

@@ -31,12 +31,6 @@ struct Ctl
     QString err;
 };
 
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
-}
-
 // Waits (bounded) for a regular expression's first capture in the daemon's output.
 QString fromLog(const DaemonProcess &daemon, const QRegularExpression &re)
 {

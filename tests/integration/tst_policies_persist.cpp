@@ -42,12 +42,6 @@ QString greygated()
     return program(QStringLiteral("greygated"));
 }
 
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
-}
-
 // Every file under dir with a hash of its content: "nothing changed" made checkable.
 QMap<QString, QByteArray> snapshot(const QString &dir)
 {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <QByteArray>
 #include <QString>
 
 namespace greygate::test {
@@ -11,5 +12,7 @@ QString binaryDir();
 QString program(const QString &name);
 // A loopback TCP port that was free a moment ago (the kernel's ephemeral choice).
 quint16 freeTcpPort();
+// Writes the whole of bytes to path (created or truncated); false when it could not.
+bool writeFile(const QString &path, const QByteArray &bytes);
 
 } // namespace greygate::test

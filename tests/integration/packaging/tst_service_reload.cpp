@@ -31,12 +31,6 @@ const QByteArray kSuppliersBypass = QByteArrayLiteral(R"({"policies": [
    "from": {"type": "domain", "value": "supplier.test"}, "to": {"type": "everyone"}}
 ]})");
 
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
-}
-
 // The log line of the n-th (from 1) occurrence of msg, empty while there is none.
 QString logLine(const DaemonProcess &daemon, const QString &msg, int n = 1)
 {

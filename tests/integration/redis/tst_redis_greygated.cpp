@@ -49,12 +49,6 @@ QStringList userArgs()
     return args;
 }
 
-bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
-}
-
 // One HTTP GET to greygated's metrics server: the status line and the body.
 QByteArray httpGet(quint16 port, const QByteArray &path)
 {
