@@ -28,6 +28,19 @@ QString Event::sourceName(EventSource source)
 {
     return source == EventSource::Smtp ? QStringLiteral("smtp") : QStringLiteral("policyd");
 }
+QString Event::shadowName(ShadowEffect effect)
+{
+    switch (effect) {
+    case ShadowEffect::None:
+        return QString();
+    case ShadowEffect::Greylist:
+        return QStringLiteral("greylist");
+    case ShadowEffect::Bypass:
+        return QStringLiteral("bypass");
+    }
+    return QString();
+}
+
 
 QString Event::outcomeName(AttemptOutcome outcome)
 {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
+#include "AttemptHistory.h"
 
 #include "Event.h"
+#include "ShadowTally.h"
 #include "HourlyBreakdown.h"
 #include "MinuteStats.h"
 
@@ -62,7 +64,22 @@ public:
     const MinuteStats::Counts &totals() const { return m_totals; }
     MinuteStats &stats() { return m_stats; }
     // Attempts per hour by who decided them, and deferrals by sender domain.
+    // Attempts compact and persisted for policy.replay, and the shadow policies' would-be
+    // effects (docs/policies.md, "Shadow policies", "Replay").
+    const AttemptHistory &attempts() const { return m_attempts; }
+    AttemptHistory &attempts() { return m_attempts; }
+    const ShadowTally &shadow() const { return m_shadow; }
+    // Called for every Attempt before it is stored: sets what a shadow policy would have
+    // done (Event::shadow). Whoever sets it clears it (nullptr) before it goes away.
+    void setAttemptAnnotator(std::function<void(Event &)> annotate)
+    {
+        m_annotate = std::move(annotate);
+    }
+
     const HourlyBreakdown &breakdown() const { return m_breakdown; }
+    std::function<void(Event &)> m_annotate;
+    AttemptHistory m_attempts;
+    ShadowTally m_shadow;
     HourlyBreakdown &breakdown() { return m_breakdown; }
 
     // Called on the first append() after arm(): lets a server schedule one flush for a burst

@@ -66,7 +66,8 @@ QString StatsFile::hourlyPath(const QString &path)
 
 bool StatsFile::save(const EventLog &events, const QString &path, QString *error)
 {
-    if (!save(events.stats(), path, error))
+    if (!save(events.stats(), path, error) ||
+        !events.attempts().save(AttemptHistory::path(path), error))
         return false;
     QSaveFile file(hourlyPath(path));
     const QByteArray bytes = events.breakdown().save();
@@ -77,6 +78,11 @@ bool StatsFile::save(const EventLog &events, const QString &path, QString *error
     return true;
 }
 
+    // The attempts policy.replay looks at: a damaged file leaves them empty (restore() says
+    // so), costing replay its past and nothing else.
+    bool attempts = false;
+    QString attemptsError;
+    events.attempts().restore(AttemptHistory::path(path), &attempts, &attemptsError);
 bool StatsFile::restore(EventLog &events, const QString &path, bool *restored, QString *error)
 {
     if (!restore(events.stats(), path, restored, error))

@@ -15,6 +15,15 @@ enum class PolicyAction : quint8
     Greylist, // apply greylisting
     Bypass,   // take no action: the mail is not greylisted
 };
+// Whether a policy acts (docs/policies.md, "Shadow policies"). A shadow policy is evaluated
+// beside the enforced ones and its would-be effect recorded, but it never decides: so an
+// admin can watch what a new rule would do before it bites.
+enum class PolicyMode : quint8
+{
+    Enforce,
+    Shadow,
+};
+
 
 // What "Emails From" is matched against (Mimecast's "Addresses Based On").
 enum class AddressBasis : quint8
@@ -22,6 +31,7 @@ enum class AddressBasis : quint8
     Envelope, // MAIL FROM
     Header,   // the From: header; only known once DATA has been read
     Both,     // either of them
+    PolicyMode mode = PolicyMode::Enforce;
 };
 
 // A greylisting policy (docs/policies.md, "The model"). A plain value: the PolicySet
@@ -42,6 +52,7 @@ struct Policy
     std::optional<Seconds> end;
     bool override = false;      // learn auto allow for every internal user (docs/policies.md)
     bool bidirectional = false; // also applies with sender and recipient swapped
+    static QString modeName(PolicyMode mode);       // "enforce" / "shadow"
     QList<Cidr> sourceRanges;   // empty: any client
     Seconds updatedAt = 0;
     QString updatedBy;

@@ -50,6 +50,17 @@ PolicyExplanation PolicyExplainer::run()
     };
     QList<Hit> hits;
     for (const Compiled &c : m_index.m_compiled) {
+        if (c.policy.mode == PolicyMode::Shadow && m.why == PolicyIndex::Mismatch::None) {
+            // A shadow policy never decides: listed apart, with what it would have done.
+            if (m_out.notMatched.size() < m_maxNotMatched)
+                m_out.notMatched.append(
+                    {c.policy.id, c.policy.narrative,
+                     QStringLiteral("shadow policy (log only): matches, would %1; never decides")
+                         .arg(Policy::actionName(c.policy.action))});
+            else
+                m_out.notMatchedTruncated = true;
+            continue;
+        }
         const PolicyIndex::Match m = m_index.match(c, m_facts);
         if (m.why == PolicyIndex::Mismatch::None) {
             hits.append({&c, m});

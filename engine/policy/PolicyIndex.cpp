@@ -63,6 +63,8 @@ PolicyIndex::PolicyIndex(const PolicyDocument &document)
         c.from = compileSide(p.from);
         c.to = compileSide(p.to);
         for (const Cidr &r : p.sourceRanges)
+        if (p.mode == PolicyMode::Shadow)
+            m_shadowIds.insert(p.id);
             c.maxPrefix = std::max(c.maxPrefix, r.prefix);
         m_compiled.push_back(std::move(c));
     }
@@ -234,7 +236,8 @@ void PolicyIndex::addCandidates(const Party &party, Candidates *out) const
     }
 }
 
-const PolicyIndex::Compiled *PolicyIndex::decide(const Facts &f, bool *pending) const
+const PolicyIndex::Compiled *PolicyIndex::decide(const Facts &f, bool *pending,
+                                                 bool withShadow) const
 {
     // Keyed policies are found through hash tables by the query's addresses (all of them:
     // a bi-directional policy matches with the roles swapped); the rest are walked. Both
@@ -248,6 +251,8 @@ const PolicyIndex::Compiled *PolicyIndex::decide(const Facts &f, bool *pending) 
         std::sort(positions.begin(), positions.end());
         positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
     }
+        if (!withShadow && c.policy.mode == PolicyMode::Shadow)
+            return true;
     const Compiled *best = nullptr;
     int bestPrefix = -1;
     // Returns false once nothing after `c` can win any more.
@@ -297,7 +302,24 @@ int PolicyIndex::bypassGroup(const Facts &f, GroupKind kind) const
 PolicyDecision PolicyIndex::evaluate(const PolicyQuery &query,
                                      const AutoAllowTable *autoAllow) const
 {
-    const Facts f(*this, query);
+    return evaluate(Facts(*this, query), autoAllow, false);
+}
+
+std::optional<PolicyDecision> PolicyIndex::shadowDecision(const PolicyQuery &query,
+                                                          const AutoAllowTable *autoAllow) const
+{
+    if (m_shadowIds.isEmpty())
+        return std::nullopt;
+    const PolicyDecision d = evaluate(Facts(*this, query), autoAllow, true);
+    if (d.reason != DecisionReason::Policy || !m_shadowIds.contains(d.policyId))
+        return std::nullopt;
+    return d;
+}
+
+PolicyDecision PolicyIndex::evaluate(const Facts &f, const AutoAllowTable *autoAllow,
+                                     bool withShadow) const
+{
+    const PolicyQuery &query = f.query;
     PolicyDecision d;
     if (m_groups.count() > 0) {
         if (const int g = bypassGroup(f, GroupKind::Blocked); g >= 0) {
@@ -318,7 +340,7 @@ PolicyDecision PolicyIndex::evaluate(const PolicyQuery &query,
         d.reason = DecisionReason::AutoAllow;
         return d;
     }
-    if (const Compiled *winner = decide(f, &d.headerFromPending)) {
+    if (const Compiled *winner = decide(f, &d.headerFromPending, withShadow)) {
         d.reason = DecisionReason::Policy;
         d.policyId = winner->policy.id;
         d.outcome = winner->policy.action == PolicyAction::Bypass ? PolicyOutcome::Bypass

@@ -7,6 +7,7 @@
 #include "PolicyDocument.h"
 #include "PolicyExplanation.h"
 #include "PolicyQuery.h"
+#include <QSet>
 
 #include <vector>
 
@@ -35,6 +36,14 @@ public:
     PolicyExplanation explain(const PolicyQuery &query, const AutoAllowTable *autoAllow = nullptr,
                               int maxNotMatched = 200) const;
     // The policy stage alone (groups and auto allow not consulted): the winning policy.
+    // Shadow policies (PolicyMode::Shadow) never decide: evaluate() and winningPolicy() pass
+    // over them. This is the decision the index would make with them enforced, when one of
+    // them is what decides it (the policy that would have acted and its outcome); nullopt
+    // otherwise, and at once when the index has no shadow policy.
+    std::optional<PolicyDecision> shadowDecision(const PolicyQuery &query,
+                                                 const AutoAllowTable *autoAllow = nullptr) const;
+    bool hasShadowPolicies() const { return !m_shadowIds.isEmpty(); }
+
     const Policy *winningPolicy(const PolicyQuery &query) const;
 
     // Policy ids in precedence order, before the per-query part (the matched source range).
@@ -114,7 +123,10 @@ private:
     using Candidates = QVarLengthArray<int, 32>;
     void addCandidates(const Party &party, Candidates *out) const;
     // The winner of the policy stage, or nullptr; *pending: a header-From policy ranked above.
-    const Compiled *decide(const Facts &f, bool *pending) const;
+    // Shadow policies take part only with withShadow.
+    const Compiled *decide(const Facts &f, bool *pending, bool withShadow = false) const;
+    PolicyDecision evaluate(const Facts &f, const AutoAllowTable *autoAllow, bool withShadow) const;
+    QSet<qint64> m_shadowIds;
     // Blocked/Permitted group holding the sender side; kind is set to which.
     int bypassGroup(const Facts &f, GroupKind kind) const;
     // Full precedence order including the per-query source prefix: true if a before b.

@@ -195,9 +195,10 @@ bool PolicyJsonReader::policy(const QJsonValue &v, const QString &path,
         !onlyKnown(o, path,
                    {u"id", u"version", u"narrative", u"action", u"from", u"to", u"enabled",
                     u"start", u"end", u"override", u"bidirectional", u"sourceRanges", u"updatedAt",
-                    u"updatedBy"}))
+                    u"updatedBy", u"mode"}))
         return false;
     qint64 version = 0;
+    QString mode;
     QString action;
     std::optional<Seconds> updatedAt;
     QJsonArray ranges;
@@ -209,7 +210,13 @@ bool PolicyJsonReader::policy(const QJsonValue &v, const QString &path,
         !boolean(o, u"override", path, &p->override) ||
         !boolean(o, u"bidirectional", path, &p->bidirectional) ||
         !array(o, u"sourceRanges", path, &ranges) || !time(o, u"updatedAt", path, &updatedAt) ||
-        !string(o, u"updatedBy", path, &p->updatedBy))
+    if (mode.isEmpty() || mode == u"enforce")
+        p->mode = PolicyMode::Enforce;
+    else if (mode == u"shadow")
+        p->mode = PolicyMode::Shadow;
+    else
+        return fail(at(path, u"mode"), quoted(mode) + QStringLiteral(" is not enforce or shadow"));
+        !string(o, u"updatedBy", path, &p->updatedBy) || !string(o, u"mode", path, &mode))
         return false;
     p->version = quint32(version);
     p->updatedAt = updatedAt.value_or(0);
