@@ -111,6 +111,8 @@ std::optional<QJsonValue> ControlApi::call(const QString &method, const QJsonObj
         return groupCall(method, params, caller, error);
     if (method.startsWith(u"autoallow."))
         return autoAllowCall(method, params, caller, error);
+    if (std::optional<Result> issue11 = releaseCall(method, params, caller, error))
+        return *issue11;
     *error = ProtocolError::badRequest(QStringLiteral("method"), QStringLiteral("unknown method"));
     return std::nullopt;
 }

@@ -75,6 +75,17 @@ private:
                   const ControlCaller &caller, Error *error);
     Result permitSender(const TripletKey &key, const ControlCaller &caller, Error *error);
 
+    // ControlApiRelease.cpp: release.*, delay.stats, triage.list, alerts.list (nullopt: not
+    // one of them).
+    std::optional<Result> releaseCall(const QString &method, const QJsonObject &params,
+                                      const ControlCaller &caller, Error *error);
+    Result releaseCreate(const QJsonObject &params, const ControlCaller &caller, Error *error);
+    Result releaseListOrRevoke(const QString &method, const QJsonObject &params,
+                               const ControlCaller &caller, Error *error);
+    Result releaseAudit(const QJsonObject &params, Error *error);
+    Result delayStats(const QJsonObject &params, Error *error);
+    Result triageList(const QJsonObject &params, Error *error);
+
     bool queueHere(Error *error) const; // false in Redis mode (the queue is not in memory)
     bool commit(WriteBatch &batch, Error *error);
     bool prepareCommit(Error *error);

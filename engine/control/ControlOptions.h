@@ -10,6 +10,8 @@
 
 namespace greygate {
 
+class DaemonWatch;
+
 // The control API server's settings (greygated --control-listen and the config file).
 struct ControlOptions
 {
@@ -23,6 +25,9 @@ struct ControlOptions
     // The store's health for hello and status: "ok"/"failing" (SQLite), "up"/"connecting"/
     // "down" (Redis); unset: not told.
     std::function<QString()> storeHealth;
+    // Delay analytics, alerts and the senders' recent passes (engine/alerts), for delay.stats,
+    // alerts.list and triage.list; unset: those say they are not running.
+    DaemonWatch *watch = nullptr;
     // TLS (wss): required on any address but loopback (ControlCertificate::useTls). The
     // certificate and key files, or none: generated into tokenDir on first start.
     ControlCertificate::Mode tlsMode = ControlCertificate::Mode::Auto;

@@ -151,6 +151,18 @@ void EventJson::appendJson(QByteArray *out, const Event &e)
         appendKey(out, "reply");
         appendString(out, QByteArrayView(e.reply));
         break;
+    case EventType::Alert:
+        // docs/api.md, "Alerts": the kind, what it is about, a line for a person.
+        appendKey(out, "kind");
+        appendString(out, e.subject);
+        appendKey(out, "subject");
+        appendString(out, QByteArrayView(e.client));
+        appendKey(out, "message");
+        appendString(out, e.action);
+        appendKey(out, "alertId");
+        out->append(QByteArray::number(e.ref));
+        out->append(e.attempts ? ",\"cleared\":true" : ",\"cleared\":false");
+        break;
     }
     out->append('}');
 }
@@ -200,6 +212,13 @@ QJsonObject EventJson::toJson(const Event &e)
         o.insert(QStringLiteral("recipients"), qint64(e.attempts));
         o.insert(QStringLiteral("bytes"), e.bytes);
         o.insert(QStringLiteral("reply"), QString::fromUtf8(e.reply));
+        break;
+    case EventType::Alert:
+        o.insert(QStringLiteral("kind"), e.subject);
+        o.insert(QStringLiteral("subject"), QString::fromUtf8(e.client));
+        o.insert(QStringLiteral("message"), e.action);
+        o.insert(QStringLiteral("alertId"), e.ref);
+        o.insert(QStringLiteral("cleared"), e.attempts != 0);
         break;
     }
     return o;

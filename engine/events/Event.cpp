@@ -20,6 +20,8 @@ QString Event::typeName(EventType type)
         return QStringLiteral("failedToRetry");
     case EventType::Message:
         return QStringLiteral("message");
+    case EventType::Alert:
+        return QStringLiteral("alert");
     }
     return QString();
 }

@@ -17,6 +17,7 @@ enum class EventType : quint8
     AutoAllowChange, // an auto allow entry added or removed by an admin
     FailedToRetry,   // a retry window closed without a retry
     Message,         // one message through the SMTP proxy, at the end of DATA
+    Alert,           // an alert fired or cleared (engine/alerts): subject the kind
 };
 
 // Which front end saw the attempt: the Postfix policy server or the SMTP proxy.

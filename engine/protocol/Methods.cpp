@@ -7,7 +7,7 @@ namespace greygate::protocol {
 
 namespace {
 
-constexpr std::array<Methods::Method, 35> kMethods = {{
+constexpr std::array<Methods::Method, 42> kMethods = {{
     {u"auth", Access::Anyone},
     {u"hello", Access::Read},
     {u"status", Access::Read},
@@ -39,6 +39,13 @@ constexpr std::array<Methods::Method, 35> kMethods = {{
     {u"autoallow.add", Access::Write},
     {u"autoallow.remove", Access::Write},
     {u"audit.list", Access::Read},
+    {u"release.create", Access::Write},
+    {u"release.list", Access::Read},
+    {u"release.revoke", Access::Write},
+    {u"release.audit", Access::Read},
+    {u"delay.stats", Access::Read},
+    {u"triage.list", Access::Read},
+    {u"alerts.list", Access::Read},
     {u"events.subscribe", Access::Read},
     {u"events.unsubscribe", Access::Read},
     {u"report", Access::Read},

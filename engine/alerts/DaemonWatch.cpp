@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "DaemonWatch.h"
+
+#include "events/EventLog.h"
+#include "policy/PolicySet.h"
+#include "policy/TimedRelease.h"
+#include "policyd/GreylistPolicyHandler.h"
+
+#include <QDir>
+#include <QFile>
+#include <QSaveFile>
+
+namespace greygate {
+
+namespace {
+constexpr qsizetype kMaxEventsPerTick = 200'000;
+}
+
+DaemonWatch::DaemonWatch(EventLog &events, GreylistPolicyHandler &handler, const Clock &clock,
+                         const AlertOptions &options, QString proxyName, QObject *parent)
+    : QObject(parent)
+    , m_events(events)
+    , m_handler(handler)
+    , m_clock(clock)
+    , m_monitor(options, std::move(proxyName))
+    , m_webhook(options)
+    , m_cursor(events.lastId())
+{
+    connect(&m_monitor, &AlertMonitor::fired, this, &DaemonWatch::pushAlert);
+    connect(&m_timer, &QTimer::timeout, this, &DaemonWatch::tick);
+}
+
+void DaemonWatch::start(int intervalMs)
+{
+    m_cursor = m_events.lastId();
+    m_timer.start(intervalMs);
+}
+
+void DaemonWatch::tick()
+{
+    std::vector<const Event *> batch;
+    if (!m_events.since(m_cursor, kMaxEventsPerTick, &batch)) {
+        // Fell out of the ring (a burst beyond its size in one second): skip to now; the
+        // figures miss that burst, they do not count anything twice.
+        m_cursor = m_events.lastId();
+    }
+    for (const Event *e : batch) {
+        m_cursor = e->id;
+        if (e->type == EventType::Attempt && e->outcome == AttemptOutcome::Passed && m_probe) {
+            if (const std::optional<Seconds> delay = m_probe(*e)) {
+                const qint64 policy =
+                    e->decidedBy == DecidedBy::Policy ? e->ref : DelayStats::kNoPolicy;
+                m_delays.count(e->time, e->sender, policy, *delay);
+            }
+        }
+        if (e->type == EventType::Attempt &&
+            (e->outcome == AttemptOutcome::Passed || e->outcome == AttemptOutcome::PassedKnown ||
+             e->outcome == AttemptOutcome::Whitelisted) &&
+            !e->sender.isEmpty())
+            notePass(*e);
+        if (e->type == EventType::Attempt || e->type == EventType::FailedToRetry)
+            m_monitor.observe(*e);
+    }
+    const Seconds now = m_clock.now();
+    m_monitor.evaluate(now, m_health ? m_health() : QString());
+    if (now != m_lastExpiry) {
+        m_lastExpiry = now;
+        expireReleases();
+    }
+}
+
+void DaemonWatch::notePass(const Event &e)
+{
+    if (m_passes.size() >= kMaxSenders && !m_passes.contains(e.sender.toLower())) {
+        // Forget the older half: a cheap bound, and the recent passes are what counts.
+        QList<Seconds> times;
+        for (const Pass &p : std::as_const(m_passes))
+            times.append(p.time);
+        std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+        const Seconds median = times[times.size() / 2];
+        m_passes.removeIf([median](const auto &it) { return it.value().time <= median; });
+    }
+    m_passes.insert(e.sender.toLower(), Pass{e.client, e.time});
+}
+
+std::optional<DaemonWatch::Pass> DaemonWatch::lastPass(const QByteArray &sender) const
+{
+    const auto it = m_passes.constFind(sender.toLower());
+    return it == m_passes.cend() ? std::nullopt : std::optional<Pass>(*it);
+}
+
+void DaemonWatch::expireReleases()
+{
+    const Seconds now = m_clock.now();
+    // Cheap when nothing is due: the list is read from memory, the store touched only when a
+    // release ends.
+    const QList<TimedRelease> all = TimedRelease::list(m_handler.policies().set(), now, false);
+    if (all.isEmpty() || all.first().until > now)
+        return;
+    const ChangeOutcome out =
+        m_handler.changePolicies([now](PolicySet &set) { return TimedRelease::expire(set, now); });
+    for (const PolicyChange &c : out.changes) {
+        Event e;
+        e.type = EventType::PolicyChange;
+        e.time = now;
+        e.subject = c.objectId;
+        e.action = QStringLiteral("release.expire");
+        e.who = TimedRelease::kSystem;
+        e.ref = c.version;
+        m_events.append(std::move(e));
+    }
+}
+
+void DaemonWatch::pushAlert(const Alert &alert)
+{
+    Event e;
+    e.type = EventType::Alert;
+    e.time = alert.time;
+    e.subject = alert.kind;
+    e.client = alert.subject.toUtf8();
+    e.action = alert.message;
+    e.ref = qint64(alert.id);
+    e.attempts = alert.cleared ? 1 : 0;
+    m_events.append(std::move(e));
+    m_cursor = std::max(m_cursor, m_events.lastId()); // our own event needs no reading
+    m_webhook.send(alert);
+}
+
+QString DaemonWatch::delayPath(const QString &dbdir)
+{
+    return QDir(dbdir).filePath(QStringLiteral("stats-delay.bin"));
+}
+
+bool DaemonWatch::saveDelays(const QString &path, QString *error) const
+{
+    QSaveFile file(path);
+    const QByteArray bytes = m_delays.save();
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
+        *error = path + u": " + file.errorString();
+        return false;
+    }
+    return true;
+}
+
+bool DaemonWatch::restoreDelays(const QString &path, QString *error)
+{
+    QFile file(path);
+    if (!file.exists())
+        return true;
+    const qint64 max = m_delays.maxBytes();
+    if (!file.open(QIODevice::ReadOnly) || file.size() > max) {
+        *error =
+            path + u": " +
+            (file.isOpen() ? QStringLiteral("larger than any delay file") : file.errorString());
+        return false;
+    }
+    if (!m_delays.restore(file.read(max + 1))) {
+        *error = path + u": not a delay statistics file of this version, or damaged";
+        return false;
+    }
+    return true;
+}
+
+} // namespace greygate

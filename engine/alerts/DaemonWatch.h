@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "AlertMonitor.h"
+#include "AlertWebhook.h"
+#include "events/DelayStats.h"
+
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+#include <functional>
+#include <optional>
+
+namespace greygate {
+
+class Clock;
+class EventLog;
+class GreylistPolicyHandler;
+
+// Issue 11's work beside the decisions, once a second on the daemon's thread: follows the
+// event log with a cursor (nothing added to the decision path) and feeds each accepted
+// message's delay into the DelayStats and each attempt and failure to retry into the
+// AlertMonitor; evaluates the alerts (pushed as "alert" events and to the webhook); and
+// deletes timed releases whose end has come (TimedRelease::expire, audited).
+class DaemonWatch : public QObject
+{
+    Q_OBJECT
+
+public:
+    // The delay of a passed attempt (first seen -> passed), when the daemon can tell.
+    using DelayProbe = std::function<std::optional<Seconds>(const Event &attempt)>;
+
+    DaemonWatch(EventLog &events, GreylistPolicyHandler &handler, const Clock &clock,
+                const AlertOptions &options, QString proxyName, QObject *parent = nullptr);
+
+    void setDelayProbe(DelayProbe probe) { m_probe = std::move(probe); }
+    void setStoreHealth(std::function<QString()> health) { m_health = std::move(health); }
+    void start(int intervalMs = 1000);
+
+    // One turn: what the timer does (tests call it after advancing a ManualClock).
+    void tick();
+
+    const DelayStats &delays() const { return m_delays; }
+    DelayStats &delays() { return m_delays; }
+    AlertMonitor &alerts() { return m_monitor; }
+    const AlertWebhook &webhook() const { return m_webhook; }
+
+    // The last time a sender's mail was accepted by greylisting, and from which client: the
+    // triage's "retried from another network". Bounded to kMaxSenders (the oldest half is
+    // forgotten when full); lower-cased senders.
+    struct Pass
+    {
+        QByteArray client;
+        Seconds time = 0;
+    };
+    static constexpr qsizetype kMaxSenders = 200'000;
+    std::optional<Pass> lastPass(const QByteArray &sender) const;
+
+    // DBDIR/stats-delay.bin, saved with the statistics.
+    static QString delayPath(const QString &dbdir);
+    bool saveDelays(const QString &path, QString *error) const;
+    bool restoreDelays(const QString &path, QString *error);
+
+private:
+    void expireReleases();
+    void notePass(const Event &attempt);
+    void pushAlert(const Alert &alert);
+
+    EventLog &m_events;
+    GreylistPolicyHandler &m_handler;
+    const Clock &m_clock;
+    AlertMonitor m_monitor;
+    AlertWebhook m_webhook;
+    DelayStats m_delays;
+    DelayProbe m_probe;
+    QHash<QByteArray, Pass> m_passes;
+    std::function<QString()> m_health;
+    QTimer m_timer;
+    quint64 m_cursor = 0;
+    Seconds m_lastExpiry = 0;
+};
+
+} // namespace greygate
