@@ -53,10 +53,83 @@ BackendSession::~BackendSession()
 void BackendSession::open(const Client &client, ReplyCallback ready)
 {
     m_client = client;
+    m_introducing = true;
     m_done = std::move(ready);
     m_state = State::Connecting;
     m_timer.start(m_options.backendConnectTimeoutMs);
     m_socket.connectToHost(m_options.backendAddress, m_options.backendPort);
+}
+
+void BackendSession::openIdle(ReplyCallback ready)
+{
+    open(Client(), std::move(ready));
+    m_introducing = false;
+}
+
+QByteArray BackendSession::xclientLine() const
+{
+    const auto mode = m_options.passClient;
+    if ((mode != SmtpProxyOptions::PassClient::Auto &&
+         mode != SmtpProxyOptions::PassClient::Xclient) ||
+        !m_caps.hasXclient())
+        return {};
+    QByteArray line = QByteArrayLiteral("XCLIENT");
+    const auto add = [&](const char *name, QByteArrayView value) {
+        if (m_caps.xclient.contains(QByteArray(name)))
+            line.append(' ').append(name).append('=').append(xtext(value));
+    };
+    const QHostAddress address = plain(m_client.address);
+    // XCLIENT_README: an IPv6 address carries the IPV6: prefix.
+    const QByteArray addr = address.toString().toLatin1();
+    add("ADDR",
+        address.protocol() == QAbstractSocket::IPv6Protocol ? QByteArray("IPV6:" + addr) : addr);
+    add("PORT", QByteArray::number(m_client.port));
+    add("NAME", "[UNAVAILABLE]");
+    add("HELO", m_client.helo.isEmpty() ? QByteArray("[UNAVAILABLE]") : m_client.helo);
+    add("PROTO", m_client.protocol);
+    return line;
+}
+
+void BackendSession::introduce(const Client &client, ReplyCallback ready)
+{
+    m_done = std::move(ready);
+    if (!isOpen()) // closed under the caller's feet: its failure was told to nobody
+        return finish(SmtpReply::make(451, "4.4.1", "The mail server is not available now"));
+    if (m_state != State::Ready || !m_pending.empty())
+        return fail("client introduced while the backend is not ready");
+    m_client = client;
+    ++m_uses;
+    const QByteArray line = xclientLine();
+    if (line.isEmpty() && m_options.passClient == SmtpProxyOptions::PassClient::Xclient)
+        return fail("the backend does not offer XCLIENT (--smtp-pass-client=xclient)");
+    if (line.isEmpty() || line == m_lastXclient) {
+        // Nothing to tell: the attributes are persistent across transactions.
+        finish(SmtpReply::make(250, "2.0.0", "Ok"));
+        return;
+    }
+    m_lastXclient = line;
+    send(line, State::Xclient, m_options.commandTimeoutMs);
+    // XCLIENT may be pipelined (XCLIENT_README); EHLO ends the group (RFC 2920).
+    m_ehloPipelined = m_caps.pipelining;
+    if (m_ehloPipelined)
+        m_socket.write("EHLO " + m_options.hostname + "\r\n");
+}
+
+void BackendSession::reset(ReplyCallback done)
+{
+    command(QByteArrayLiteral("RSET"), [this, done = std::move(done)](const SmtpReply &r) {
+        if (r.isPositive())
+            m_transactionOpen = false;
+        if (done)
+            done(r);
+    });
+}
+
+bool BackendSession::isReusable() const
+{
+    return isReady() && !m_transactionOpen && m_uses < m_options.backendPoolMaxUses &&
+           m_socket.state() == QAbstractSocket::ConnectedState && m_in.isEmpty() &&
+           m_socket.bytesAvailable() == 0;
 }
 
 void BackendSession::onConnected()
@@ -90,6 +163,8 @@ void BackendSession::command(const QByteArray &line, ReplyCallback done)
     // A long queue is a caller's bug, not a backend's: the session sends MAIL, one RCPT and
     // DATA at most before it waits.
     Q_ASSERT(m_pending.size() < 128);
+    if (line.startsWith("MAIL "))
+        m_transactionOpen = true;
     m_pending.push_back(std::move(done));
     m_socket.write(line + "\r\n");
     if (m_pending.size() == 1)
@@ -190,8 +265,10 @@ void BackendSession::onDataReply(const SmtpReply &reply)
 
 void BackendSession::quit()
 {
-    if (m_state == State::Ready && m_pending.empty())
+    if (m_state == State::Ready && m_pending.empty()) {
         m_socket.write("QUIT\r\n");
+        m_socket.flush(); // now: the object is usually deleted before the event loop writes
+    }
     m_state = State::Closed;
     m_done = nullptr;
     m_pending.clear();
@@ -233,45 +310,35 @@ void BackendSession::onReadyRead()
 void BackendSession::onReply(const SmtpReply &reply, const QList<QByteArray> &lines)
 {
     m_timer.stop();
+    // 421: the backend is closing the connection (its idle timeout, a shutdown, too many
+    // errors). Whatever was outstanding is lost, the connection never reused.
+    if (reply.code == 421)
+        return fail("backend closing the connection: " + reply.summary());
     switch (m_state) {
     case State::Greeting:
         if (reply.code != 220)
             return fail("backend greeting " + reply.summary());
         send("EHLO " + m_options.hostname, State::Ehlo, m_options.commandTimeoutMs);
         return;
-    case State::Ehlo: {
+    case State::Ehlo:
         if (reply.code != 250)
             return fail("backend EHLO " + reply.summary());
         m_caps = BackendCapabilities::fromEhlo(lines);
-        const auto mode = m_options.passClient;
-        const bool wantXclient = mode == SmtpProxyOptions::PassClient::Auto ||
-                                 mode == SmtpProxyOptions::PassClient::Xclient;
-        if (!m_xclientSent && wantXclient && m_caps.hasXclient()) {
-            QByteArray line = QByteArrayLiteral("XCLIENT");
-            const auto add = [&](const char *name, QByteArrayView value) {
-                if (m_caps.xclient.contains(QByteArray(name)))
-                    line.append(' ').append(name).append('=').append(xtext(value));
-            };
-            add("ADDR", plain(m_client.address).toString().toLatin1());
-            add("PORT", QByteArray::number(m_client.port));
-            add("NAME", "[UNAVAILABLE]");
-            add("HELO", m_client.helo.isEmpty() ? QByteArray("[UNAVAILABLE]") : m_client.helo);
-            add("PROTO", m_client.protocol);
-            m_xclientSent = true;
-            send(line, State::Xclient, m_options.commandTimeoutMs);
-            return;
-        }
-        if (!m_xclientSent && mode == SmtpProxyOptions::PassClient::Xclient)
-            return fail("the backend does not offer XCLIENT (--smtp-pass-client=xclient)");
         m_state = State::Ready;
+        if (std::exchange(m_introducing, false))
+            return introduce(m_client, std::exchange(m_done, nullptr));
         finish(reply);
         return;
-    }
     case State::Xclient:
         // Postfix answers with a new greeting (220); smtp-sink and others with 250.
         if (!reply.isPositive())
             return fail("backend refused XCLIENT: " + reply.summary());
         m_passedAs = QByteArrayLiteral("xclient");
+        if (std::exchange(m_ehloPipelined, false)) {
+            m_state = State::Ehlo;
+            m_timer.start(m_options.commandTimeoutMs);
+            return;
+        }
         send("EHLO " + m_options.hostname, State::Ehlo, m_options.commandTimeoutMs);
         return;
     case State::Ready: {
@@ -291,6 +358,7 @@ void BackendSession::onReply(const SmtpReply &reply, const QList<QByteArray> &li
         return onDataReply(reply);
     case State::Final:
         m_state = State::Ready;
+        m_transactionOpen = false;
         finish(reply);
         return;
     case State::Data:
@@ -311,8 +379,14 @@ void BackendSession::finish(const SmtpReply &reply)
 
 void BackendSession::fail(const QByteArray &why)
 {
-    if (!isOpen())
+    if (!isOpen()) {
+        // Asked for something after the end (a command on a connection already lost): the
+        // caller still gets its answer.
+        if (m_done)
+            finish(SmtpReply::make(451, "4.4.1",
+                                   "The mail server is not available now, please try again later"));
         return;
+    }
     const State was = m_state;
     m_state = State::Failed;
     std::deque<ReplyCallback> pending = std::exchange(m_pending, {});
@@ -343,6 +417,8 @@ void BackendSession::fail(const QByteArray &why)
         if (done)
             done(reply);
     }
+    if (alive)
+        Q_EMIT lost();
 }
 
 QByteArray BackendSession::xtext(QByteArrayView value)

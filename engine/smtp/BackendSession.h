@@ -17,7 +17,11 @@ namespace greygate {
 
 // One upstream connection to the backend MTA, opened only for a session with an accepted
 // recipient. open() connects, sends the PROXY header when configured, reads the greeting,
-// says EHLO and, when passing the client by XCLIENT, sends XCLIENT and EHLO again. Then
+// says EHLO and, when passing the client by XCLIENT, sends XCLIENT and EHLO again.
+// openIdle() stops after the first EHLO, for the BackendPool; introduce() passes a client on
+// over a connection that is already greeted (a pooled one): XCLIENT and EHLO in one write
+// when the backend pipelines, nothing at all when the backend already has exactly these
+// XCLIENT attributes (Postfix keeps them across transactions) or takes no XCLIENT. Then
 // command() sends one command and hands its reply on; sendData() streams message content
 // (complete CRLF lines, re-stuffed here), endData() sends the final dot and waits up to the
 // final timeout.
@@ -55,6 +59,13 @@ public:
 
     // `ready` gets 250 once the backend can take MAIL, or the failure reply.
     void open(const Client &client, ReplyCallback ready);
+    // Greeting and EHLO only (the pool's connections); introduce() names the client later.
+    void openIdle(ReplyCallback ready);
+    // On a ready connection: passes `client` on (see above); `ready` as for open(). May
+    // answer before it returns when nothing needs to be said.
+    void introduce(const Client &client, ReplyCallback ready);
+    // RSET: ends the backend's transaction (relayed from the client, or before pooling).
+    void reset(ReplyCallback done);
     void command(const QByteArray &line, ReplyCallback done);
     // PIPELINING only: DATA without waiting for the 354 (see above). isReady() must hold.
     void startData();
@@ -66,6 +77,11 @@ public:
     bool isReady() const { return m_state == State::Ready && m_pending.empty(); }
     bool canPipeline() const { return m_caps.pipelining; }
     bool isOpen() const { return m_state != State::Closed && m_state != State::Failed; }
+    // MAIL was sent and neither the final dot's reply nor an RSET's ended it.
+    bool transactionOpen() const { return m_transactionOpen; }
+    // Clean enough for another client session: ready, no transaction, under the use limit.
+    bool isReusable() const;
+    int uses() const { return m_uses; } // clients introduced over this connection
     qint64 pendingOutput() const { return m_socket.bytesToWrite() + m_held.size(); }
     const BackendCapabilities &capabilities() const { return m_caps; }
     // "xclient", "proxy-v1", "proxy-v2" or "none": how the client was passed on.
@@ -78,6 +94,7 @@ public:
 
 Q_SIGNALS:
     void drained(); // buffered output went below the high-water mark
+    void lost();    // failed or closed by the backend (also while idle in the pool)
 
 private:
     enum class State : quint8
@@ -103,6 +120,7 @@ private:
     void send(const QByteArray &line, State next, int timeoutMs);
     void onDataReply(const SmtpReply &reply);
     static QByteArray stuffed(QByteArrayView content);
+    QByteArray xclientLine() const; // empty: the client is not passed by XCLIENT
 
     SmtpProxyOptions m_options;
     QTcpSocket m_socket;
@@ -117,7 +135,11 @@ private:
     bool m_dotHeld = false;              // endData() came before DATA's 354
     SmtpReply m_dataRefusal;             // State::DataRefused: the backend's reply to DATA
     BackendCapabilities m_caps;
-    bool m_xclientSent = false;
+    bool m_introducing = false;   // open(): introduce() once the EHLO reply is in
+    bool m_ehloPipelined = false; // EHLO went out with XCLIENT; its reply follows XCLIENT's
+    bool m_transactionOpen = false;
+    int m_uses = 0;
+    QByteArray m_lastXclient; // the attributes the backend holds now
     QByteArray m_passedAs = QByteArrayLiteral("none");
 };
 

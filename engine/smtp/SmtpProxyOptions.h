@@ -42,6 +42,14 @@ struct SmtpProxyOptions
     int backendConnectTimeoutMs = 30'000;
     int shutdownGraceMs = 10'000; // sessions in a transaction finish within this, then 421
     int probeIntervalMs = 60'000; // the backend's EHLO is probed at start and this often
+    // Idle, greeted backend connections kept for the next sessions (BackendPool); 0: each
+    // session opens its own. Never with the PROXY protocol (its header is per connection).
+    int backendPoolSize = 20;
+    // Shorter than the backend's own idle timeout (Postfix smtpd's 300 s), so the pool
+    // closes an idle connection before the backend does.
+    int backendPoolIdleMs = 30'000;
+    int backendPoolMaxUses = 100; // client sessions one backend connection serves
+    int backendPoolPreopen = 2;   // connections opened ahead at once when the pool is dry
 
     static bool parsePassClient(QStringView text, PassClient *mode);
     static QString passClientName(PassClient mode);

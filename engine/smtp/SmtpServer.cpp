@@ -33,6 +33,7 @@ SmtpServer::SmtpServer(const SmtpProxyOptions &options, SmtpDecider &decider, QO
     : QObject(parent)
     , m_options(options)
     , m_decider(decider)
+    , m_pool(m_options)
 {
     m_clock.start();
     m_listener.setMaxPendingConnections(256);
@@ -224,6 +225,8 @@ void SmtpServer::acceptConnections()
                                                      m_tls ? &*m_tls : nullptr, &m_probed);
         SmtpSession *raw = session.get();
         raw->setRecording(&m_stats, m_events, m_eventClock);
+        if (m_pool.isEnabled())
+            raw->setBackendPool(&m_pool);
         connect(raw, &SmtpSession::finished, this, [this, raw] { onSessionFinished(raw); });
         m_sessions.emplace(raw, std::move(session));
         raw->start();
@@ -263,6 +266,7 @@ void SmtpServer::shutdown()
     m_listener.close();
     m_probeTimer.stop();
     m_pruneTimer.stop();
+    m_pool.close(); // idle connections QUIT now; sessions' connections close as they end
     if (m_probe) {
         m_probe->abort();
         m_probe->deleteLater();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "BackendCapabilities.h"
+#include "BackendPool.h"
 #include "SmtpListener.h"
 #include "SmtpProxyOptions.h"
 #include "SmtpStats.h"
@@ -54,6 +55,7 @@ public:
     int sessionCount() const { return int(m_sessions.size()); }
     const Stats &stats() const { return m_stats; }
     const BackendCapabilities &backendCapabilities() const { return m_probed; }
+    const BackendPool &backendPool() const { return m_pool; }
     void probeBackend();
 
 Q_SIGNALS:
@@ -77,6 +79,7 @@ private:
     SmtpProxyOptions m_options;
     SmtpDecider &m_decider;
     SmtpListener m_listener;
+    BackendPool m_pool; // before m_sessions: they give their connections back to it
     std::optional<QSslConfiguration> m_tls;
     std::unordered_map<SmtpSession *, std::unique_ptr<SmtpSession>> m_sessions;
     QHash<QHostAddress, int> m_perClient;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SmtpSession.h"
 
+#include "BackendPool.h"
 #include "BackendSession.h"
 #include "SmtpDecider.h"
 #include "SmtpLog.h"
@@ -244,7 +245,7 @@ BackendCapabilities SmtpSession::capabilities() const
 void SmtpSession::ehlo(const SmtpCommand &cmd)
 {
     resetTransaction();
-    dropBackend(); // the backend heard the previous HELO name (XCLIENT)
+    releaseBackend(); // the backend heard the previous HELO name (XCLIENT)
     m_helo = cmd.argument.trimmed().left(kMaxHelo);
     if (cmd.verb == SmtpCommand::Verb::Helo) {
         m_esmtp = false;
@@ -354,6 +355,8 @@ void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict 
 {
     // Each step answers the client with the backend's own reply when the backend refuses.
     const auto answer = [this, recipient, verdict](const SmtpReply &r) {
+        if (retryOnFreshBackend(r, recipient, verdict))
+            return;
         if (r.isPositive()) {
             (verdict.kind == SmtpVerdict::Kind::Pending ? m_tx.pending : m_tx.accepted)
                 .append(recipient);
@@ -411,22 +414,13 @@ void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict 
             sendRcpt();
         });
     };
+    if (m_backend && !m_backend->isOpen() && !m_tx.backendMail)
+        dropBackend(); // lost between transactions: this one starts on another connection
     if (!m_backend) {
-        m_backend = std::make_unique<BackendSession>(m_options);
-        connect(m_backend.get(), &BackendSession::drained, this, [this] {
-            if (!m_waiting)
-                process();
-        });
-        BackendSession::Client client;
-        client.address = m_client;
-        client.port = m_socket->peerPort();
-        client.localAddress = m_socket->localAddress();
-        client.localPort = m_socket->localPort();
-        client.helo = m_helo;
-        client.protocol = m_esmtp ? QByteArrayLiteral("ESMTP") : QByteArrayLiteral("SMTP");
-        m_backend->open(client, [this, answer, sendMail](const SmtpReply &r) {
+        connectBackend([this, answer, sendMail](const SmtpReply &r) {
             if (!r.isPositive()) {
-                ++m_stats->backendFailures; // unreachable, or refusing the session
+                if (!m_backendReused || m_tx.retried)
+                    ++m_stats->backendFailures; // unreachable, or refusing the session
                 return answer(r);
             }
             sendMail();
@@ -436,6 +430,45 @@ void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict 
     } else {
         sendRcpt();
     }
+}
+
+void SmtpSession::connectBackend(std::function<void(const SmtpReply &)> ready)
+{
+    // A retry takes a fresh connection: the pool's may all have gone stale together.
+    std::unique_ptr<BackendSession> pooled = m_pool ? m_pool->take(m_tx.retried) : nullptr;
+    m_backendReused = pooled != nullptr;
+    m_backend = pooled ? std::move(pooled) : std::make_unique<BackendSession>(m_options);
+    connect(m_backend.get(), &BackendSession::drained, this, [this] {
+        if (!m_waiting)
+            process();
+    });
+    BackendSession::Client client;
+    client.address = m_client;
+    client.port = m_socket->peerPort();
+    client.localAddress = m_socket->localAddress();
+    client.localPort = m_socket->localPort();
+    client.helo = m_helo;
+    client.protocol = m_esmtp ? QByteArrayLiteral("ESMTP") : QByteArrayLiteral("SMTP");
+    if (m_backendReused)
+        m_backend->introduce(client, std::move(ready));
+    else
+        m_backend->open(client, std::move(ready));
+}
+
+bool SmtpSession::retryOnFreshBackend(const SmtpReply &r, const QByteArray &recipient,
+                                      const SmtpVerdict &verdict)
+{
+    // Only a pooled connection that is gone (EOF, a 421, a timeout: not a refusal on a live
+    // connection, which is the backend's answer), only once, and only while no recipient
+    // was accepted, so nothing the client was told can be lost by starting over.
+    if (r.isPositive() || !m_backendReused || m_tx.retried || !m_backend || m_backend->isOpen() ||
+        !m_tx.accepted.isEmpty() || !m_tx.pending.isEmpty())
+        return false;
+    m_tx.retried = true;
+    m_tx.backendMail = false;
+    dropBackend();
+    relayRecipient(recipient, verdict);
+    return true;
 }
 
 void SmtpSession::data()
@@ -479,7 +512,7 @@ void SmtpSession::rset()
     if (!backendBusy)
         return reply(250, "2.0.0", "Ok");
     wait();
-    m_backend->command(QByteArrayLiteral("RSET"), [this](const SmtpReply &r) {
+    m_backend->reset([this](const SmtpReply &r) {
         if (!r.isPositive())
             dropBackend();
         reply(250, "2.0.0", "Ok");
@@ -501,7 +534,7 @@ void SmtpSession::startTls()
     m_socket->skip(m_socket->bytesAvailable());
     m_parser.reset();
     resetTransaction();
-    dropBackend();
+    releaseBackend();
     m_helo.clear();
     m_esmtp = false;
     m_enhanced = false;
@@ -553,9 +586,20 @@ void SmtpSession::dropBackend()
     if (!m_backend)
         return;
     m_backend->disconnect(this);
+    if (m_pool)
+        return m_pool->release(std::move(m_backend), false);
     m_backend->quit();
     // Not deleted here: this may run inside one of its own callbacks.
     m_backend.release()->deleteLater();
+}
+
+void SmtpSession::releaseBackend()
+{
+    if (!m_backend || !m_pool)
+        return dropBackend();
+    m_backend->disconnect(this);
+    // A message cut off in DATA is never pooled (not ready): it is closed without its dot.
+    m_pool->release(std::move(m_backend), true);
 }
 
 void SmtpSession::armTimer()
@@ -607,7 +651,7 @@ void SmtpSession::close(const QByteArray &why)
         m_endReason = why;
     m_phase = Phase::Closing;
     flush();
-    dropBackend(); // a message without its dot is never delivered
+    releaseBackend(); // a message without its dot is never delivered (never pooled either)
     m_timer.start(kCloseGraceMs);
     m_socket->disconnectFromHost(); // after the replies are written
 }
@@ -619,7 +663,7 @@ void SmtpSession::closeNow()
     m_finished = true;
     m_phase = Phase::Closing;
     m_timer.stop();
-    dropBackend();
+    releaseBackend();
     logEnd();
     m_socket->abort();
     Q_EMIT finished();

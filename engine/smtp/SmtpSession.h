@@ -20,6 +20,7 @@ class QSslSocket;
 
 namespace greygate {
 
+class BackendPool;
 class BackendSession;
 class Clock;
 class EventLog;
@@ -52,6 +53,9 @@ public:
     // Where the session counts (the server's SmtpStats) and records its Message events
     // (nullptr: none); all outlive the session.
     void setRecording(SmtpStats *stats, EventLog *events, const Clock *clock);
+    // Backend connections come from and go back to `pool` (nullptr: each session opens and
+    // closes its own). It outlives the session.
+    void setBackendPool(BackendPool *pool) { m_pool = pool; }
     void start(); // the banner, after the configured delay
     // Graceful stop: an idle session gets 421 at once; a transaction in progress finishes
     // first (the server's grace period bounds it with forceClose()).
@@ -85,6 +89,7 @@ private:
         QByteArray header;          // "X-Greylist: ..." lines to add, with CRLF
         bool backendMail = false;   // MAIL was replayed to the current backend
         bool backendLost = false;   // the backend went away after accepting recipients
+        bool retried = false;       // a pooled connection failed: retried on a fresh one
         quint64 number = 0;
     };
 
@@ -107,7 +112,13 @@ private:
     void wait();   // a command waits for an answer: input is held
     void resume(); // the answer came: go on with the input
     void resetTransaction();
-    void dropBackend();
+    void connectBackend(std::function<void(const SmtpReply &)> ready);
+    // A pooled connection that failed before anything of the transaction was accepted:
+    // true when the recipient is being retried on a fresh connection.
+    bool retryOnFreshBackend(const SmtpReply &r, const QByteArray &recipient,
+                             const SmtpVerdict &verdict);
+    void dropBackend();    // closed, never reused (a transaction broken off, a failure)
+    void releaseBackend(); // back to the pool when clean (the session is done with it)
     void armTimer();
     void onTimeout();
     void close(const QByteArray &why);
@@ -153,6 +164,8 @@ private:
     Transaction m_tx;
     quint64 m_transactions = 0;
     std::unique_ptr<BackendSession> m_backend;
+    BackendPool *m_pool = nullptr;
+    bool m_backendReused = false; // m_backend came from the pool
     // DATA
     QByteArray m_headerBuffer; // header-From pending: the header section, held
     bool m_holdingHeaders = false;

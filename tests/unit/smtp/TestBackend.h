@@ -2,13 +2,16 @@
 #pragma once
 
 #include <QList>
+#include <QPointer>
 #include <QTcpServer>
 #include <QTcpSocket>
 
 // A minimal in-process SMTP server for the session tests: the backend the proxy relays to.
 // It records every line it receives and every message (raw, still dot-stuffed), answers
 // 250/354 and can be told to refuse a recipient, to vanish at the final dot or to offer
-// XCLIENT. The real peers (Postfix, smtp-sink) are the integration tests' business.
+// XCLIENT; for the connection pool, to cut its connections (with a 421 first, as Postfix's
+// idle timeout does, or silently) or to answer 421 to MAIL. The real peers (Postfix,
+// smtp-sink) are the integration tests' business.
 class TestBackend : public QObject
 {
     Q_OBJECT
@@ -17,18 +20,43 @@ public:
     bool offerXclient = true;
     bool vanishAtDot = false;
     bool offerPipelining = true;
-    bool refuseData = false;     // DATA gets 554 5.5.1
-    QList<QByteArray> reads;     // what each read returned: which commands came in one write
-    QByteArray refusedRecipient; // RCPT TO:<this> gets 550 5.1.1
-    QList<QByteArray> lines;     // every command line, in order
-    QList<QByteArray> messages;  // raw DATA up to and without the final ".\r\n"
+    bool refuseData = false;          // DATA gets 554 5.5.1
+    QList<QByteArray> reads;          // what each read returned: which commands came in one write
+    QByteArray refusedRecipient;      // RCPT TO:<this> gets 550 5.1.1
+    QList<QByteArray> lines;          // every command line, in order
+    QList<QByteArray> messages;       // raw DATA up to and without the final ".\r\n"
+    bool vanishAtNextCommand = false; // the next command line: connection aborted, no reply
+    int mail421 = 0;                  // the next n MAILs get 421 and the connection closes
     int connections = 0;
+    QList<QByteArray> connectionOf; // per line in `lines`: which connection (1, 2 ...)
+
+    // Connections still open now.
+    int openConnections() const
+    {
+        int open = 0;
+        for (const QPointer<QTcpSocket> &s : m_sockets)
+            open += s && s->state() == QAbstractSocket::ConnectedState;
+        return open;
+    }
+    // Says `goodbye` (when not empty) on every open connection and closes it.
+    void dropAll(const QByteArray &goodbye)
+    {
+        for (const QPointer<QTcpSocket> &s : std::as_const(m_sockets)) {
+            if (!s)
+                continue;
+            if (!goodbye.isEmpty())
+                s->write(goodbye);
+            s->disconnectFromHost();
+        }
+    }
 
     TestBackend()
     {
         connect(&m_server, &QTcpServer::newConnection, this, [this] {
             while (QTcpSocket *s = m_server.nextPendingConnection()) {
                 ++connections;
+                m_ids[s] = connections;
+                m_sockets.append(s);
                 s->setParent(this);
                 s->write("220 backend.test ESMTP\r\n");
                 connect(s, &QTcpSocket::readyRead, this, [this, s] { onRead(s); });
@@ -70,7 +98,21 @@ private:
             const QByteArray line = buf.left(lf);
             buf.remove(0, lf + 2);
             lines.append(line);
+            connectionOf.append(QByteArray::number(m_ids.value(s)));
             const QByteArray verb = line.left(4).toUpper();
+            if (vanishAtNextCommand) {
+                vanishAtNextCommand = false;
+                s->abort();
+                return;
+            }
+            if (line.startsWith("PROXY ")) // the PROXY protocol's header: no reply
+                continue;
+            if (verb == "MAIL" && mail421 > 0) {
+                --mail421;
+                s->write("421 4.3.2 backend.test Service shutting down\r\n");
+                s->disconnectFromHost();
+                return;
+            }
             if (verb == "EHLO") {
                 s->write("250-backend.test\r\n");
                 if (offerPipelining)
@@ -102,4 +144,6 @@ private:
     QTcpServer m_server;
     QHash<QTcpSocket *, QByteArray> m_buffers;
     QHash<QTcpSocket *, bool> m_inData;
+    QHash<QTcpSocket *, int> m_ids;
+    QList<QPointer<QTcpSocket>> m_sockets;
 };

@@ -4,110 +4,16 @@
 // the backend, relaying with XCLIENT and X-Greylist, PIPELINING order, the recipient limit,
 // STARTTLS injection, DATA framing, timeouts, backend failures and the 421 on shutdown.
 
-#include "TestBackend.h"
-#include "control/DecisionRecorder.h"
-#include "events/EventLog.h"
-#include "greylist/Clock.h"
-#include "greylist/GreylistEngine.h"
-#include "policy/PolicyJson.h"
-#include "policyd/GreylistPolicyHandler.h"
-#include "smtp/PolicyHandlerDecider.h"
-#include "smtp/SmtpServer.h"
-#include "store/SqliteStore.h"
+#include "ProxyTestKit.h"
 
-#include <QDeadlineTimer>
 #include <QProcess>
-#include <QSignalSpy>
-#include <QSslSocket>
-#include <QTemporaryDir>
-#include <QTest>
 #include <QTimer>
 #include <algorithm>
-#include <memory>
-#include <type_traits>
 
 using namespace greygate;
+using namespace greygate::smtptest;
 
 namespace {
-
-const QByteArray kMail = QByteArrayLiteral("MAIL FROM:<alice@sender.example>\r\n");
-
-// One client connection, driven from the test's event loop (the server runs in it too).
-class Client
-{
-public:
-    bool connectTo(quint16 port)
-    {
-        socket.connectToHost(QHostAddress::LocalHost, port);
-        QSignalSpy connected(&socket, &QTcpSocket::connected);
-        return socket.state() == QAbstractSocket::ConnectedState || connected.wait(5000);
-    }
-    void send(const QByteArray &bytes) { socket.write(bytes); }
-
-    // The next n complete replies (multi-line replies whole), or fewer on timeout.
-    QList<QByteArray> replies(int n, int timeoutMs = 5000)
-    {
-        QList<QByteArray> out;
-        const QDeadlineTimer deadline(timeoutMs);
-        while (out.size() < n && !deadline.hasExpired()) {
-            if (takeReply(&out))
-                continue;
-            if (!socket.waitForReadyRead(0))
-                QTest::qWait(5);
-            buffer.append(socket.readAll());
-        }
-        return out;
-    }
-    QByteArray reply(int timeoutMs = 5000) { return replies(1, timeoutMs).value(0); }
-    bool waitClosed(int timeoutMs = 5000)
-    {
-        QDeadlineTimer deadline(timeoutMs);
-        while (socket.state() != QAbstractSocket::UnconnectedState && !deadline.hasExpired()) {
-            QTest::qWait(5);
-            buffer.append(socket.readAll());
-        }
-        return socket.state() == QAbstractSocket::UnconnectedState;
-    }
-
-    QSslSocket socket;
-    QByteArray buffer;
-
-private:
-    bool takeReply(QList<QByteArray> *out)
-    {
-        qsizetype pos = 0;
-        while (true) {
-            const qsizetype lf = buffer.indexOf("\r\n", pos);
-            if (lf < 0)
-                return false;
-            const QByteArray line = buffer.mid(pos, lf - pos);
-            pos = lf + 2;
-            if (line.size() <= 3 || line[3] == ' ') {
-                out->append(buffer.left(pos));
-                buffer.remove(0, pos);
-                return true;
-            }
-        }
-    }
-};
-
-int code(const QByteArray &reply)
-{
-    return reply.left(3).toInt();
-}
-
-// The daemon's recorder over the handler. Its constructor lost the engine parameter while
-// the recorder learnt the handler's own outcome: either form is accepted here.
-std::unique_ptr<DecisionRecorder> makeRecorder(GreylistPolicyHandler &handler,
-                                               GreylistEngine &engine, EventLog &events,
-                                               const Clock &clock)
-{
-    if constexpr (std::is_constructible_v<DecisionRecorder, GreylistPolicyHandler &, EventLog &,
-                                          const Clock &>)
-        return std::make_unique<DecisionRecorder>(handler, events, clock);
-    else
-        return std::make_unique<DecisionRecorder>(handler, engine, events, clock);
-}
 
 // Generates a self-signed certificate and key for STARTTLS into dir.
 bool makeCertificate(const QTemporaryDir &dir, QString *cert, QString *key)
@@ -166,80 +72,15 @@ class TestSmtpSession : public QObject
     Q_OBJECT
 
 private:
-    struct Proxy
-    {
-        QTemporaryDir dir;
-        ManualClock clock{1'800'000'000};
-        std::unique_ptr<SqliteStore> store;
-        std::unique_ptr<GreylistEngine> engine;
-        std::unique_ptr<GreylistPolicyHandler> handler;
-        EventLog events;
-        std::unique_ptr<DecisionRecorder> recorder;
-        std::unique_ptr<PolicyHandlerDecider> decider;
-        std::unique_ptr<SmtpServer> server;
-        TestBackend backend;
-        SmtpProxyOptions options;
-    };
-
     std::unique_ptr<Proxy> m_proxy;
 
-    // Starts the proxy over a fresh store; `tweak` adjusts the options first.
     bool startProxy(const std::function<void(SmtpProxyOptions &)> &tweak = {},
                     const QByteArray &policies = {})
     {
         m_proxy = std::make_unique<Proxy>();
-        Proxy &p = *m_proxy;
-        if (!p.backend.listen())
-            return false;
-        SqliteStoreOptions storeOptions;
-        storeOptions.dbdir = p.dir.path();
-        p.store = std::make_unique<SqliteStore>(storeOptions);
-        QString error;
-        if (!p.store->open(&error))
-            return false;
-        p.engine = std::make_unique<GreylistEngine>(GreylistConfig{}, p.clock);
-        GreylistPolicyOptions policy;
-        policy.hostname = "mx.proxy.test";
-        p.handler = std::make_unique<GreylistPolicyHandler>(*p.engine, *p.store, p.clock, policy);
-        if (!policies.isEmpty()) {
-            const std::optional<PolicyDocument> doc = PolicyJson::parse(policies, &error);
-            if (!doc || !p.handler
-                             ->changePolicies([&](PolicySet &set) {
-                                 return set.importDocument(*doc, QStringLiteral("test"),
-                                                           p.clock.now());
-                             })
-                             .ok())
-                return false;
-        }
-        // As the daemon wires it: decisions through the recorder into the event log.
-        p.recorder = makeRecorder(*p.handler, *p.engine, p.events, p.clock);
-        p.decider =
-            std::make_unique<PolicyHandlerDecider>(*p.recorder, *p.handler, *p.engine, p.clock);
-        p.decider->setEventLog(&p.events);
-        p.options.listenAddress = QHostAddress(QHostAddress::LocalHost);
-        p.options.listenPort = 0;
-        p.options.backendAddress = QHostAddress(QHostAddress::LocalHost);
-        p.options.backendPort = p.backend.port();
-        p.options.hostname = "mx.proxy.test";
-        if (tweak)
-            tweak(p.options);
-        p.server = std::make_unique<SmtpServer>(p.options, *p.decider);
-        p.server->setEventLog(&p.events, &p.clock);
-        if (!p.server->listen(&error)) {
-            qWarning("%s", qPrintable(error));
-            return false;
-        }
-        return true;
+        return m_proxy->start(tweak, policies);
     }
-
-    // Connects, reads the banner and says EHLO.
-    bool greet(Client &c)
-    {
-        if (!c.connectTo(m_proxy->server->serverPort()) || code(c.reply()) != 220)
-            return false;
-        c.send("EHLO client.example\r\n");
-        return code(c.reply()) == 250;
-    }
+    bool greet(Client &c) { return m_proxy->greet(c); }
 
     // Makes the triplet (127.0.0.1, alice@sender.example, rcpt) pass: first sight, then
     // the greylist delay goes by on the manual clock.
