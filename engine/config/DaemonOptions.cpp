@@ -274,6 +274,10 @@ const QList<Spec> &specs()
         {"smtp-banner-delay-ms", Arg::Required, "N",
          "wait N ms before the banner; clients that talk first get 554 (default 0)", true,
          intOption(&DaemonOptions::smtpBannerDelayMs, 0, 60'000)},
+        {"smtp-backend-pool", Arg::Required, "N",
+         "idle backend connections kept for the next SMTP sessions (default 20; 0: each "
+         "session opens its own; never with the PROXY protocol)",
+         true, intOption(&DaemonOptions::smtpBackendPool, 0, 10'000)},
         {"store", Arg::Required, "sqlite|redis://HOST:PORT[/DB]",
          "where the greylist lives: sqlite (default, in --dbdir) or a Redis server shared by "
          "several MX hosts (docs/redis.md)",

@@ -88,7 +88,8 @@ QStringList restartNeeded(const DaemonOptions &running, const DaemonOptions &nex
     check("smtp-limits", running.smtpMaxConnections != next.smtpMaxConnections ||
                              running.smtpMaxPerClient != next.smtpMaxPerClient ||
                              running.smtpRatePerClient != next.smtpRatePerClient ||
-                             running.smtpMaxMessageSize != next.smtpMaxMessageSize);
+                             running.smtpMaxMessageSize != next.smtpMaxMessageSize ||
+                             running.smtpBackendPool != next.smtpBackendPool);
     check("smtp-timeouts", running.smtpCommandTimeoutSeconds != next.smtpCommandTimeoutSeconds ||
                                running.smtpDataTimeoutSeconds != next.smtpDataTimeoutSeconds ||
                                running.smtpFinalTimeoutSeconds != next.smtpFinalTimeoutSeconds ||
@@ -623,6 +624,7 @@ int Greygated::startSmtp()
     o.dataTimeoutMs = m_options.smtpDataTimeoutSeconds * 1000;
     o.finalTimeoutMs = m_options.smtpFinalTimeoutSeconds * 1000;
     o.bannerDelayMs = m_options.smtpBannerDelayMs;
+    o.backendPoolSize = m_options.smtpBackendPool;
     // Through the recorder, so proxy attempts reach the event log and the live view.
     m_smtpDecider =
         std::make_unique<PolicyHandlerDecider>(*m_recorder, *m_handler, *m_engine, m_clock);
