@@ -148,26 +148,65 @@ void PolicyHandlerDecider::decide(const SmtpRecipientQuery &query, QObject *cont
 void PolicyHandlerDecider::decideAsync(const PolicyRequest &request,
                                        const SmtpRecipientQuery &query, Waiting w)
 {
-    // The shared store (Redis) decides greylisting later. As for the policy server in that
-    // mode, the answer goes through the DecisionRecorder, which records the attempt when it
-    // comes. The policies are evaluated inside decideAsync(), so the header From applies there.
+    // The shared store (Redis) decides greylisting later; the attempt is recorded when the
+    // answer comes, through the DecisionRecorder as for the policy server, with this
+    // session's origin. The policies are evaluated inside decideAsync(), so the header From
+    // applies there.
     if (query.headerFromKnown)
         m_handler.setHeaderFrom(query.headerFrom);
     auto waiting = std::make_shared<Waiting>(std::move(w));
-    m_answering.decideAsync(request, [self = QPointer<PolicyHandlerDecider>(this),
-                                      waiting](PolicyAnswer &&answer) {
+    auto answered = [self = QPointer<PolicyHandlerDecider>(this), waiting,
+                     origin = EventLog::Origin{EventSource::Smtp, query.heloName, query.tls},
+                     client = request.clientAddress, sender = request.sender,
+                     recipient = request.recipient](PolicyAnswer &&answer) {
         if (!self)
             return; // shutting down: the sessions are gone too
+        if (self->m_record) {
+            if (self->m_events)
+                self->m_events->setOrigin(&origin);
+            self->m_record(answer.outcome, client, sender, recipient);
+            if (self->m_events)
+                self->m_events->setOrigin(nullptr);
+        }
         waiting->verdict = verdictFor(answer.action);
-        waiting->verdict.reason = waiting->verdict.kind == SmtpVerdict::Kind::Defer ? "greylisted"
-                                  : waiting->verdict.kind == SmtpVerdict::Kind::Reject ? "blocked"
-                                  : waiting->verdict.kind == SmtpVerdict::Kind::Accept ? "accepted"
-                                                                                       : "refused";
+        waiting->verdict.reason = reasonFor(answer.outcome.kind, waiting->verdict.kind);
         self->m_waiting.push_back(std::move(*waiting));
         if (!self->m_flushTimer.isActive())
             self->m_flushTimer.start();
-    });
+    };
+    if (m_record)
+        m_handler.decideAsync(request, std::move(answered));
+    else
+        m_answering.decideAsync(request, std::move(answered));
     m_handler.setHeaderFrom(std::nullopt);
+}
+
+QByteArray PolicyHandlerDecider::reasonFor(DecisionOutcome::Kind outcome, SmtpVerdict::Kind verdict)
+{
+    using K = DecisionOutcome::Kind;
+    switch (outcome) {
+    case K::Deferred:
+    case K::FailedClosed:
+        return QByteArrayLiteral("greylisted");
+    case K::PassedNow:
+        return QByteArrayLiteral("passed");
+    case K::PassedKnown:
+    case K::Whitelisted:
+        return QByteArrayLiteral("known");
+    case K::Blocked:
+        return QByteArrayLiteral("blocked");
+    case K::Bypassed:
+    case K::FailedOpen:
+        return QByteArrayLiteral("bypassed");
+    case K::Outbound:
+        return QByteArrayLiteral("outbound");
+    case K::None:
+        break;
+    }
+    return verdict == SmtpVerdict::Kind::Defer    ? QByteArrayLiteral("greylisted")
+           : verdict == SmtpVerdict::Kind::Reject ? QByteArrayLiteral("blocked")
+           : verdict == SmtpVerdict::Kind::Accept ? QByteArrayLiteral("accepted")
+                                                  : QByteArrayLiteral("refused");
 }
 
 void PolicyHandlerDecider::flush()

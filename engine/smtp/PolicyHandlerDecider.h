@@ -2,9 +2,11 @@
 #pragma once
 
 #include "SmtpDecider.h"
+#include "policyd/PolicyHandler.h"
 
 #include <QPointer>
 #include <QTimer>
+#include <functional>
 #include <vector>
 
 namespace greygate {
@@ -13,8 +15,6 @@ class Clock;
 class EventLog;
 class GreylistEngine;
 class GreylistPolicyHandler;
-class PolicyHandler;
-struct PolicyRequest;
 
 // SmtpDecider over the same engine as the policy server: each recipient becomes a Postfix
 // policy request decided by `answering` (the daemon passes its DecisionRecorder, so proxy
@@ -27,7 +27,7 @@ struct PolicyRequest;
 // Decisions of one event-loop pass are committed together (group commit, as the policy
 // server does) and answered only after the commit; a failed commit answers 451 4.3.0.
 // With a handler that decides asynchronously (the Redis store), its decideAsync() is used and
-// the answer is committed and handed on the same way.
+// the answer is recorded (setRecorder), committed and handed on the same way.
 // Before the header From is known, the policies are consulted read-only first: a recipient
 // a header-From policy might decide is answered Pending, with nothing recorded yet.
 class PolicyHandlerDecider final : public QObject, public SmtpDecider
@@ -42,9 +42,15 @@ public:
 
     // The event log `answering` records into: each decision's Attempt event then carries
     // source "smtp", the HELO name and the TLS flag (EventLog::setOrigin around the call).
-    // Only on the synchronous path: on the asynchronous one (Redis) the handler is asked
-    // directly and records nothing yet (docs/smtp.md).
     void setEventLog(EventLog *events) { m_events = events; }
+    // The asynchronous path (Redis): the answer comes back later, outside decide(), so the
+    // origin cannot be set around `answering`'s own recording. With a recorder given here
+    // (the daemon passes DecisionRecorder::record), the handler is asked and the attempt is
+    // recorded through it with the origin set; without one, `answering` records it as for
+    // the policy server (source "policy").
+    using Record = std::function<void(const DecisionOutcome &outcome, const QByteArray &client,
+                                      const QByteArray &sender, const QByteArray &recipient)>;
+    void setRecorder(Record record) { m_record = std::move(record); }
 
     // The Postfix action mapped to SMTP (public for tests).
     static SmtpVerdict verdictFor(QByteArrayView action);
@@ -60,6 +66,8 @@ private:
 
     bool headerFromPending(const SmtpRecipientQuery &query) const;
     void decideAsync(const PolicyRequest &request, const SmtpRecipientQuery &query, Waiting w);
+    // The session log's reason for an asynchronous answer.
+    static QByteArray reasonFor(DecisionOutcome::Kind outcome, SmtpVerdict::Kind verdict);
     void flush();
 
     PolicyHandler &m_answering;
@@ -67,6 +75,7 @@ private:
     GreylistEngine &m_engine;
     const Clock &m_clock;
     EventLog *m_events = nullptr;
+    Record m_record;
     std::vector<Waiting> m_waiting;
     QTimer m_flushTimer;
 };

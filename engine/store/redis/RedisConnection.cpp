@@ -3,8 +3,10 @@
 
 #include "RedisLog.h"
 #include "RedisQtEvents.h"
+#include "RedisSentinel.h"
 #include "util/LogLine.h"
 
+#include <QPointer>
 #include <QVarLengthArray>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -81,10 +83,52 @@ void RedisConnection::setHealth(Health health)
     Q_EMIT healthChanged(health);
 }
 
+void RedisConnection::setSentinel(RedisSentinel *sentinel)
+{
+    m_sentinel = sentinel;
+    connect(sentinel, &RedisSentinel::masterSwitched, this,
+            [this](const QString &host, quint16 port) {
+                if (host == m_options.host && port == m_options.port)
+                    return;
+                // Not inside our own context's callback (the Sentinel's link emitted this).
+                if (m_context) {
+                    m_backoffMs = 100;
+                    drop(QByteArrayLiteral("the Sentinels switched the primary"));
+                }
+            });
+}
+
 void RedisConnection::connectNow()
 {
-    if (!m_running || m_context)
+    if (!m_running || m_context || m_resolving)
         return;
+    if (!m_sentinel) {
+        open();
+        return;
+    }
+    // Every (re)connect asks the Sentinels where the primary is now.
+    m_resolving = true;
+    setHealth(Health::Connecting);
+    m_sentinel->resolve([self = QPointer<RedisConnection>(this)](const QString &host, quint16 port,
+                                                                 const QString &error) {
+        if (!self)
+            return;
+        self->m_resolving = false;
+        if (!self->m_running || self->m_context)
+            return;
+        if (host.isEmpty()) {
+            self->m_lastError = error.toUtf8();
+            self->lost(self->m_lastError);
+            return;
+        }
+        self->m_options.host = host;
+        self->m_options.port = port;
+        self->open();
+    });
+}
+
+void RedisConnection::open()
+{
     const QByteArray host = m_options.host.toUtf8();
     redisAsyncContext *context = redisAsyncConnect(host.constData(), m_options.port);
     if (!context || context->err) {
@@ -116,11 +160,28 @@ void RedisConnection::connectNow()
     };
     if (!m_options.password.isEmpty())
         command({QByteArrayLiteral("AUTH"), m_options.password}, handshake);
-    command({QByteArrayLiteral("SELECT"), QByteArray::number(m_options.db)},
+    // A Sentinel has no databases: PING proves the link. Behind Sentinels, the node must
+    // say it is the primary (one just demoted may still be named for a moment).
+    QByteArrayList last = {QByteArrayLiteral("SELECT"), QByteArray::number(m_options.db)};
+    if (m_options.sentinelLink) {
+        last = {QByteArrayLiteral("PING")};
+    } else if (m_sentinel) {
+        command(last, handshake);
+        last = {QByteArrayLiteral("ROLE")};
+    }
+    command(last,
             [this, handshake](const redisReply *reply, const QByteArray &error) {
                 handshake(reply, error);
                 if (!error.isEmpty() || !m_context)
                     return;
+                if (m_sentinel && !isPrimary(reply)) {
+                    m_lastError = QByteArrayLiteral("not the primary (a failover under way?)");
+                    QTimer::singleShot(0, this, [this, context = m_context] {
+                        if (m_context == context)
+                            drop(m_options.displayName().toUtf8() + ": " + m_lastError);
+                    });
+                    return;
+                }
                 m_backoffMs = 100;
                 ++m_stats.connects;
                 qCInfo(lcRedis).noquote()
@@ -132,6 +193,13 @@ void RedisConnection::connectNow()
                 setHealth(Health::Up);
                 Q_EMIT ready();
             });
+}
+
+bool RedisConnection::isPrimary(const redisReply *role)
+{
+    return role && role->type == REDIS_REPLY_ARRAY && role->elements > 0 &&
+           role->element[0]->type == REDIS_REPLY_STRING &&
+           QByteArrayView(role->element[0]->str, qsizetype(role->element[0]->len)) == "master";
 }
 
 bool RedisConnection::send(const QByteArrayList &argv,

@@ -16,6 +16,7 @@ struct redisReply;
 namespace greygate {
 
 class RedisQtEvents;
+class RedisSentinel;
 
 // One asynchronous connection to Redis on the Qt event loop (hiredis's async API), never
 // blocking it: every command has a deadline (RedisOptions::timeoutMs); a command that misses
@@ -54,6 +55,10 @@ public:
     // The address to connect to from the next connect on (a name resolved once, at start:
     // hiredis would resolve it again, blocking, on every reconnect).
     void setHost(const QString &host) { m_options.host = host; }
+    // redis-sentinel://: every (re)connect asks the Sentinels for the primary first, checks
+    // its ROLE, and a +switch-master drops the connection to move at once.
+    void setSentinel(RedisSentinel *sentinel);
+    const RedisOptions &options() const { return m_options; }
     Health health() const { return m_health; }
     bool isUp() const { return m_health == Health::Up; }
     static QLatin1StringView healthName(Health health);
@@ -84,6 +89,8 @@ private:
     static void onSubscription(redisAsyncContext *context, void *reply, void *privdata);
 
     void connectNow();
+    void open(); // connects to m_options' host and port
+    static bool isPrimary(const redisReply *role);
     void lost(const QByteArray &why); // the context is gone (hiredis freed it)
     void drop(const QByteArray &why); // frees the context ourselves (never inside a callback)
     void scheduleReconnect();
@@ -102,6 +109,8 @@ private:
     int m_backoffMs = 100;
     bool m_running = false;
     bool m_freeing = false;
+    bool m_resolving = false;
+    RedisSentinel *m_sentinel = nullptr;
     QByteArray m_channel;
     std::function<void(const QByteArray &)> m_onMessage;
     Health m_health = Health::Down;

@@ -35,6 +35,9 @@ public:
     ~RedisPolicySync() override;
 
     void start();
+    // Its subscription's connection (the runtime points it at the Sentinels, or at the
+    // address resolved at start).
+    RedisConnection &subscriber() { return *m_subscriber; }
     void stop();
     void reloadSoon();
     const Stats &stats() const { return m_stats; }

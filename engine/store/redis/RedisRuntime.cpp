@@ -5,6 +5,8 @@
 #include "RedisDecider.h"
 #include "RedisLog.h"
 #include "RedisPolicySync.h"
+#include "RedisQueue.h"
+#include "RedisSentinel.h"
 #include "RedisStore.h"
 #include "policyd/GreylistPolicyHandler.h"
 #include "util/LogLine.h"
@@ -25,6 +27,8 @@ RedisRuntime::RedisRuntime(RedisStore &store, const RedisOptions &options,
     , m_store(store)
     , m_connection(new RedisConnection(options, this))
     , m_decider(new RedisDecider(*m_connection, config, options.failOpen, this))
+    , m_adminConnection(new RedisConnection(options, this))
+    , m_queue(new RedisQueue(*m_adminConnection, config, this))
 {}
 
 RedisRuntime::~RedisRuntime()
@@ -32,8 +36,11 @@ RedisRuntime::~RedisRuntime()
     // The connections fail what is still in flight as they go; the store's blocking
     // connection closes last.
     delete m_sync;
+    delete m_queue;
+    delete m_adminConnection;
     delete m_decider;
     delete m_connection;
+    delete m_sentinel; // last: the connections ask it until they go
     m_store.attach(nullptr);
 }
 
@@ -42,16 +49,32 @@ bool RedisRuntime::open(QString *error)
     if (!m_store.open(error))
         return false;
     // Resolved here, before anything is served, so no reconnect blocks on a DNS lookup.
-    if (QHostAddress(m_options.host).isNull()) {
-        const QHostInfo info = QHostInfo::fromName(m_options.host);
-        if (!info.addresses().isEmpty())
-            m_connection->setHost(info.addresses().constFirst().toString());
+    const auto resolved = [](const QString &host) {
+        if (!QHostAddress(host).isNull())
+            return host;
+        const QHostInfo info = QHostInfo::fromName(host);
+        return info.addresses().isEmpty() ? host : info.addresses().constFirst().toString();
+    };
+    if (m_options.sentinelMode()) {
+        QList<RedisOptions::Endpoint> sentinels = m_options.sentinels;
+        for (RedisOptions::Endpoint &e : sentinels)
+            e.host = resolved(e.host);
+        m_sentinel = new RedisSentinel(m_options, this);
+        m_sentinel->setHosts(sentinels);
+        m_connection->setSentinel(m_sentinel);
+        m_adminConnection->setSentinel(m_sentinel);
+        m_sentinel->start();
+    } else {
+        m_resolvedHost = resolved(m_options.host);
+        m_connection->setHost(m_resolvedHost);
+        m_adminConnection->setHost(m_resolvedHost);
     }
     QString eviction;
     if (!m_store.checkIntegrity(&eviction))
         qCWarning(lcRedis).noquote()
             << LogLine("redis configuration").add("warning", eviction).text();
     m_connection->start();
+    m_adminConnection->start();
     return true;
 }
 
@@ -63,6 +86,10 @@ void RedisRuntime::bind(GreylistPolicyHandler &handler)
     handler.setAsyncDecider(m_decider);
     m_sync =
         new RedisPolicySync(m_options, *m_connection, handler.policies(), m_store.proxyId(), this);
+    if (m_sentinel)
+        m_sync->subscriber().setSentinel(m_sentinel);
+    else
+        m_sync->subscriber().setHost(m_resolvedHost);
     m_sync->start();
     m_decider->startSweeping();
 }
@@ -72,6 +99,8 @@ void RedisRuntime::stop()
     m_decider->stopSweeping();
     if (m_sync)
         m_sync->stop();
+    if (m_sentinel)
+        m_sentinel->stop();
 }
 
 bool RedisRuntime::drain(int timeoutMs)
@@ -126,6 +155,11 @@ QByteArray RedisRuntime::metricsText() const
            "Decision scripts sent again after NOSCRIPT.", d.scriptLoads);
     metric("greygate_store_redis_rejections_total", "counter",
            "Sender Failed to Retry entries written by this proxy.", d.rejections);
+    if (m_sentinel) {
+        metric("greygate_store_redis_sentinel_switches_total", "counter",
+               "Primary switches announced by the Sentinels (+switch-master).",
+               m_sentinel->switches());
+    }
     if (m_sync) {
         metric("greygate_store_redis_policy_reloads_total", "counter",
                "Policy reloads announced by other proxies.", m_sync->stats().reloads);

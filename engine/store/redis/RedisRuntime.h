@@ -13,6 +13,8 @@ class GreylistPolicyHandler;
 class RedisConnection;
 class RedisDecider;
 class RedisPolicySync;
+class RedisQueue;
+class RedisSentinel;
 class RedisStore;
 
 // greygated's Redis mode in one piece, for the daemon's composition: around the daemon's
@@ -44,6 +46,9 @@ public:
     RedisStore &store() { return m_store; }
     RedisDecider &decider() { return *m_decider; }
     RedisConnection &connection() { return *m_connection; }
+    // The control API's queue (queue.list, release, delete), on a connection of its own so
+    // that a listing's pipelined steps never queue ahead of decisions.
+    RedisQueue &queue() { return *m_queue; }
     RedisPolicySync *policySync() { return m_sync; }
     const RedisOptions &options() const { return m_options; }
 
@@ -59,6 +64,10 @@ private:
     RedisStore &m_store;
     RedisConnection *m_connection;
     RedisDecider *m_decider;
+    RedisConnection *m_adminConnection;
+    RedisQueue *m_queue;
+    RedisSentinel *m_sentinel = nullptr; // redis-sentinel:// only
+    QString m_resolvedHost;
     RedisPolicySync *m_sync = nullptr;
 };
 

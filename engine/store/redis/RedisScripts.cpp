@@ -110,6 +110,37 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', t[1], 'LIMIT', 0, tonumber(A
     return script;
 }
 
+const QByteArray &RedisScripts::release()
+{
+    // As GreylistEngine::release(); a deferred triplet whose window has closed is what the
+    // sweep is about to claim: not in the queue any more.
+    static const QByteArray script = QByteArrayLiteral(R"LUA(
+local t = redis.call('TIME')
+local now = tonumber(t[1])
+local h = redis.call('HMGET', KEYS[1], 'status', 'first')
+if not h[1] then return 0 end
+if h[1] == '1' then return 2 end
+if now - tonumber(h[2]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'status', 1, 'last', now, 'passed', now)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+)LUA");
+    return script;
+}
+
+const QByteArray &RedisScripts::remove()
+{
+    static const QByteArray script = QByteArrayLiteral(R"LUA(
+local t = redis.call('TIME')
+local h = redis.call('HMGET', KEYS[1], 'status', 'first')
+if not h[1] then return 0 end
+if h[1] == '0' and tonumber(t[1]) - tonumber(h[2]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+)LUA");
+    return script;
+}
+
 const QByteArray &RedisScripts::maxRevision()
 {
     static const QByteArray script = QByteArrayLiteral(R"LUA(

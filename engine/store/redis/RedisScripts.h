@@ -22,6 +22,13 @@ public:
     static const QByteArray &expire();
     // due: KEYS due; ARGV limit. Deadlines reached by Redis's clock, earliest first.
     static const QByteArray &due();
+    // release: KEYS triplet; ARGV retryWindow, passedLifetime. An admin's "release now": a
+    // deferred triplet in its window becomes passed (last and passed now, the lifetime's
+    // TTL). Returns 1 released, 2 already passed, 0 not held (or its window closed).
+    static const QByteArray &release();
+    // remove: KEYS triplet; ARGV retryWindow. Forgets a triplet: 1 removed, 0 not held (or
+    // its window closed). Its deadline in gg:due is then claimed without a rejection.
+    static const QByteArray &remove();
     // maxRevision: KEYS docrev; ARGV revision. Keeps the highest revision.
     static const QByteArray &maxRevision();
 

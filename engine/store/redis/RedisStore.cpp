@@ -60,6 +60,21 @@ bool RedisStore::open(QString *error)
 {
     if (!m_sync.connect(m_options, error))
         return false;
+    // A Cluster node would answer MOVED for most keys, and one decision's keys (the triplet
+    // and gg:due) live on different slots: refused here, with the reason, rather than
+    // failing decision by decision (docs/redis.md).
+    const Sync::Reply info =
+        m_sync.command({QByteArrayLiteral("INFO"), QByteArrayLiteral("cluster")}, error);
+    if (!info)
+        return false;
+    if (Sync::string(info.get()).contains("cluster_enabled:1")) {
+        *error = QStringLiteral("this Redis is a Cluster node, which greygated does not support "
+                                "(a decision's keys span several slots, and MOVED redirections "
+                                "are not followed): use one primary, redis:// or "
+                                "redis-sentinel:// (docs/redis.md)");
+        m_sync.close();
+        return false;
+    }
     // Loaded ahead, so the first decisions find them cached (EVALSHA); a later NOSCRIPT
     // (Redis restarted) is handled where the scripts run.
     for (const QByteArray *script : {&RedisScripts::decide(), &RedisScripts::expire(),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "RedisSyncClient.h"
 
+#include <QStringList>
 #include <QVarLengthArray>
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
@@ -51,6 +52,51 @@ bool RedisSyncClient::fail(QString *error, const QString &what)
 
 bool RedisSyncClient::connect(const RedisOptions &options, QString *error)
 {
+    if (!options.sentinelMode())
+        return connectTo(options, error);
+    // Ask the Sentinels in turn for the primary, then check it says so itself (a Sentinel
+    // may still name a primary that was just demoted).
+    QStringList failures;
+    for (const RedisOptions::Endpoint &sentinel : options.sentinels) {
+        RedisSyncClient link;
+        QString why;
+        if (!link.connectTo(options.sentinelOptions(sentinel), &why)) {
+            failures.append(why);
+            continue;
+        }
+        const Reply r =
+            link.command({QByteArrayLiteral("SENTINEL"),
+                          QByteArrayLiteral("get-master-addr-by-name"), options.masterName},
+                         &why);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            failures.append(options.sentinelOptions(sentinel).displayName() + u": " +
+                            (r ? QStringLiteral("does not know master \"") +
+                                     QString::fromUtf8(options.masterName) + u'"'
+                               : why));
+            continue;
+        }
+        RedisOptions primary = options;
+        primary.host = QString::fromUtf8(string(r->element[0]));
+        primary.port = quint16(integer(r->element[1]));
+        if (!connectTo(primary, &why)) {
+            failures.append(why);
+            continue;
+        }
+        const Reply role = command({QByteArrayLiteral("ROLE")}, &why);
+        if (role && role->type == REDIS_REPLY_ARRAY && role->elements > 0 &&
+            string(role->element[0]) == "master")
+            return true;
+        failures.append(primary.displayName() + u": not a primary (" +
+                        (role ? QString::fromUtf8(string(role->element[0])) : why) + u')');
+        close();
+    }
+    *error = u"no Sentinel named a reachable primary for \"" +
+             QString::fromUtf8(options.masterName) + u"\": " + failures.join(QStringLiteral("; "));
+    return false;
+}
+
+bool RedisSyncClient::connectTo(const RedisOptions &options, QString *error)
+{
     close();
     const QByteArray host = options.host.toUtf8();
     m_context =
@@ -68,7 +114,8 @@ bool RedisSyncClient::connect(const RedisOptions &options, QString *error)
         close();
         return false;
     }
-    if (!command({QByteArrayLiteral("SELECT"), QByteArray::number(options.db)}, error)) {
+    if (!options.sentinelLink &&
+        !command({QByteArrayLiteral("SELECT"), QByteArray::number(options.db)}, error)) {
         close();
         return false;
     }

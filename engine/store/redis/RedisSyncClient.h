@@ -30,7 +30,8 @@ public:
     RedisSyncClient(const RedisSyncClient &) = delete;
     RedisSyncClient &operator=(const RedisSyncClient &) = delete;
 
-    // Connects, authenticates and selects the database.
+    // Connects, authenticates and selects the database; with Sentinels, asks them for the
+    // primary first and checks its ROLE.
     bool connect(const RedisOptions &options, QString *error);
     void close();
     bool isConnected() const { return m_context != nullptr; }
@@ -51,6 +52,7 @@ public:
     static qint64 integer(const redisReply *r); // integers and numeric strings; 0 otherwise
 
 private:
+    bool connectTo(const RedisOptions &options, QString *error);
     bool fail(QString *error, const QString &what);
 
     redisContext *m_context = nullptr;

@@ -17,7 +17,8 @@ constexpr int kPage = 10'000;
 
 bool StoreMigration::isRedisUrl(const QString &endpoint)
 {
-    return endpoint.startsWith(u"redis://", Qt::CaseInsensitive);
+    return endpoint.startsWith(u"redis://", Qt::CaseInsensitive) ||
+           endpoint.startsWith(u"redis-sentinel://", Qt::CaseInsensitive);
 }
 
 std::unique_ptr<Store> StoreMigration::open(const QString &endpoint, const Options &options,

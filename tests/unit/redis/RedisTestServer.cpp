@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "RedisTestServer.h"
 
+#include <QFile>
 #include <QStandardPaths>
 #include <csignal>
 
@@ -15,22 +16,47 @@ bool RedisTestServer::available()
 
 QStringList RedisTestServer::args(quint16 port) const
 {
-    return {QStringLiteral("--port"),
-            QString::number(port),
-            QStringLiteral("--bind"),
-            QStringLiteral("127.0.0.1"),
-            QStringLiteral("--dir"),
-            m_dir.path(),
-            QStringLiteral("--save"),
-            QString(),
-            QStringLiteral("--appendonly"),
-            QStringLiteral("yes"),
-            QStringLiteral("--daemonize"),
-            QStringLiteral("no"),
-            QStringLiteral("--protected-mode"),
-            QStringLiteral("yes"),
-            QStringLiteral("--loglevel"),
-            QStringLiteral("warning")};
+    return QStringList{QStringLiteral("--port"),
+                       QString::number(port),
+                       QStringLiteral("--bind"),
+                       QStringLiteral("127.0.0.1"),
+                       QStringLiteral("--dir"),
+                       m_dir.path(),
+                       QStringLiteral("--save"),
+                       QString(),
+                       QStringLiteral("--appendonly"),
+                       QStringLiteral("yes"),
+                       QStringLiteral("--daemonize"),
+                       QStringLiteral("no"),
+                       QStringLiteral("--protected-mode"),
+                       QStringLiteral("yes"),
+                       QStringLiteral("--loglevel"),
+                       QStringLiteral("warning")} +
+           m_extra;
+}
+
+bool RedisTestServer::startSentinel(const QByteArray &name, quint16 masterPort, QString *error)
+{
+    m_process = std::make_unique<DaemonProcess>(
+        m_dir.filePath(QStringLiteral("sentinel-%1.log").arg(++m_starts)));
+    const QString conf = m_dir.filePath(QStringLiteral("sentinel.conf"));
+    const bool ok = m_process->startOnFreePort(
+        QStringLiteral("redis-server"),
+        [&](quint16 port) {
+            // Sentinel rewrites its configuration file: one of its own, in the temp dir.
+            QFile file(conf);
+            if (file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+                file.write("port " + QByteArray::number(port) + "\nbind 127.0.0.1\ndir " +
+                           m_dir.path().toUtf8() + "\nsentinel monitor " + name + " 127.0.0.1 " +
+                           QByteArray::number(masterPort) +
+                           " 1\nsentinel down-after-milliseconds " + name +
+                           " 300\nsentinel failover-timeout " + name + " 2000\n");
+            }
+            return QStringList{conf, QStringLiteral("--sentinel")};
+        },
+        10'000, error);
+    m_port = m_process->port();
+    return ok;
 }
 
 bool RedisTestServer::start(QString *error)

@@ -15,7 +15,13 @@ class RedisTestServer
 {
 public:
     RedisTestServer();
+    // More redis-server arguments ("--replicaof", "127.0.0.1", "6379"; "--cluster-enabled",
+    // "yes"), given before start().
+    void setExtraArgs(const QStringList &args) { m_extra = args; }
     bool start(QString *error);
+    // A Sentinel (redis-server --sentinel) watching the primary at masterPort as "name",
+    // quick to act: down after 300 ms, a failover allowed every 2 s.
+    bool startSentinel(const QByteArray &name, quint16 masterPort, QString *error);
     bool restart(QString *error);
     void kill();   // SIGKILL, by PID
     void pause();  // SIGSTOP: connected but silent, to test timeouts
@@ -35,6 +41,7 @@ private:
     std::unique_ptr<DaemonProcess> m_process;
     quint16 m_port = 0;
     int m_starts = 0;
+    QStringList m_extra;
 };
 
 } // namespace greygate::test
