@@ -76,7 +76,15 @@ ControlApi::ControlApi(GreylistEngine &engine, Store &store, GreylistPolicyHandl
     , m_clock(clock)
     , m_options(options)
     , m_started(clock.now())
-{}
+{
+    // Shadow policies are evaluated beside each recorded attempt (ControlApiReplay.cpp).
+    m_events.setAttemptAnnotator([this](Event &attempt) { annotateShadow(attempt); });
+}
+
+ControlApi::~ControlApi()
+{
+    m_events.setAttemptAnnotator(nullptr);
+}
 
 std::optional<QJsonValue> ControlApi::call(const QString &method, const QJsonObject &params,
                                            const ControlCaller &caller, ProtocolError *error)
@@ -96,6 +104,11 @@ std::optional<QJsonValue> ControlApi::call(const QString &method, const QJsonObj
     if (method == u"stats.breakdown")
         return breakdown(params, error);
     if (method == u"queue.list")
+    if (method == u"policy.replay")
+        return replay(params, error);
+    if (method == u"policy.versions" || method == u"policy.version.get" ||
+        method == u"policy.version.diff" || method == u"policy.rollback")
+        return versionCall(method, params, caller, error);
         return queueList(params, error);
     if (method == u"queue.release" || method == u"queue.delete" || method == u"queue.permit")
         return queueChange(method, params, caller, error);

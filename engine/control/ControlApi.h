@@ -17,6 +17,9 @@ class EventLog;
 class GreylistEngine;
 class GreylistPolicyHandler;
 class PolicySet;
+struct AuditEntry;
+struct Event;
+struct Policy;
 class Store;
 struct TripletKey;
 struct WriteBatch;
@@ -34,6 +37,9 @@ struct ControlCaller
 // paths as decisions: policy changes through GreylistPolicyHandler::changePolicies, queue
 // changes in a WriteBatch given to Store::commit.
 class ControlApi
+    ~ControlApi();
+    ControlApi(const ControlApi &) = delete;
+    ControlApi &operator=(const ControlApi &) = delete;
 {
 public:
     ControlApi(GreylistEngine &engine, Store &store, GreylistPolicyHandler &handler,
@@ -68,6 +74,14 @@ private:
     Result groupImport(const QJsonObject &params, const ControlCaller &caller, Error *error);
     Result autoAllowCall(const QString &method, const QJsonObject &params,
                          const ControlCaller &caller, Error *error);
+    // ControlApiReplay.cpp: shadow policies, replay, policy versions.
+    void annotateShadow(Event &attempt) const; // the EventLog's attempt annotator
+    QJsonObject shadowCounts(const QList<Policy> &policies) const; // policy.list's "shadow"
+    Result replay(const QJsonObject &params, Error *error);
+    Result versionCall(const QString &method, const QJsonObject &params,
+                       const ControlCaller &caller, Error *error);
+    std::optional<QList<AuditEntry>> policyAudit(Error *error) const;
+
     Result explain(const QJsonObject &params, Error *error);
     // Runs one PolicySet change through the handler (applied and committed), records its
     // events, and answers {"id","version","revision","changes"}.

@@ -8,6 +8,7 @@
 #include "policy/MailAddress.h"
 #include "policy/PolicyJson.h"
 #include "policy/PolicyJsonReader.h"
+#include "policy/UnreachablePolicies.h"
 #include "policy/PolicySet.h"
 #include "policyd/GreylistPolicyHandler.h"
 #include "protocol/JsonFields.h"
@@ -139,9 +140,13 @@ ControlApi::Result ControlApi::policyCall(const QString &method, const QJsonObje
         QJsonArray order;
         for (qint64 id : m_handler.policies().currentIndex().precedenceOrder())
             order.append(id);
-        return QJsonObject{{QStringLiteral("revision"), qint64(set.revision())},
-                           {QStringLiteral("policies"), list},
-                           {QStringLiteral("precedence"), order}};
+        return QJsonObject{
+            {QStringLiteral("revision"), qint64(set.revision())},
+            {QStringLiteral("policies"), list},
+            {QStringLiteral("precedence"), order},
+            {QStringLiteral("shadow"), shadowCounts(doc.policies)},
+            {QStringLiteral("unreachable"),
+             UnreachablePolicies::toJson(UnreachablePolicies::find(doc.policies, now))}};
     }
     if (method == u"policy.get") {
         qint64 id = 0;

@@ -102,6 +102,15 @@ void EventJson::appendJson(QByteArray *out, const Event &e)
         if (!e.action.isEmpty()) {
             appendKey(out, "reason");
             appendString(out, e.action);
+        if (e.shadow != ShadowEffect::None) {
+            // A shadow policy's would-be effect (docs/api.md): {"policy":7,"effect":"bypass"}
+            appendKey(out, "shadow");
+            out->append("{\"policy\":");
+            out->append(QByteArray::number(e.shadowPolicy));
+            out->append(",\"effect\":");
+            appendString(out, Event::shadowName(e.shadow));
+            out->append('}');
+        }
         }
         appendSmtp(out, e);
         [[fallthrough]];
@@ -171,6 +180,10 @@ QJsonObject EventJson::toJson(const Event &e)
 {
     QJsonObject o{{QStringLiteral("id"), qint64(e.id)},
                   {QStringLiteral("type"), Event::typeName(e.type)},
+        if (e.shadow != ShadowEffect::None)
+            o.insert(QStringLiteral("shadow"),
+                     QJsonObject{{QStringLiteral("policy"), e.shadowPolicy},
+                                 {QStringLiteral("effect"), Event::shadowName(e.shadow)}});
                   {QStringLiteral("time"), e.time}};
     switch (e.type) {
     case EventType::Attempt:

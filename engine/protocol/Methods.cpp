@@ -7,7 +7,7 @@ namespace greygate::protocol {
 
 namespace {
 
-constexpr std::array<Methods::Method, 42> kMethods = {{
+constexpr std::array<Methods::Method, 47> kMethods = {{
     {u"auth", Access::Anyone},
     {u"hello", Access::Read},
     {u"status", Access::Read},
@@ -25,6 +25,11 @@ constexpr std::array<Methods::Method, 42> kMethods = {{
     {u"policy.delete", Access::Write},
     {u"policy.import", Access::Write},
     {u"policy.export", Access::Read},
+    {u"policy.replay", Access::Read},
+    {u"policy.versions", Access::Read},
+    {u"policy.version.get", Access::Read},
+    {u"policy.version.diff", Access::Read},
+    {u"policy.rollback", Access::Write},
     {u"policy.explain", Access::Read},
     {u"group.list", Access::Read},
     {u"group.get", Access::Read},
