@@ -30,6 +30,7 @@ struct ControlServer::Session
     ControlCaller caller;
     bool closing = false;
     bool subscribed = false;
+    bool binaryEvents = false; // pushes as binary frames of UTF-8 JSON (subscribe "binary")
     quint64 cursor = 0;
     double tokens = 0;
     qint64 refilledAt = 0;
@@ -439,7 +440,9 @@ void ControlServer::onMessage(Session *s, const QString &message)
     }
     std::optional<QJsonValue> result;
     if (request->method == u"events.subscribe") {
-        result = subscribe(s, request->params, &error);
+        // subscribe() answers Undefined for refused params: that is an error, not a result.
+        if (QJsonValue v = subscribe(s, request->params, &error); !v.isUndefined())
+            result = std::move(v);
     } else if (request->method == u"events.unsubscribe") {
         s->subscribed = false;
         result = QJsonObject{{QStringLiteral("lastId"), qint64(s->cursor)}};
@@ -487,9 +490,11 @@ QJsonValue ControlServer::subscribe(Session *s, const QJsonObject &params, Proto
     JsonFields f(params, QStringLiteral("params"));
     qint64 since = -1;
     QString epoch;
-    f.onlyKnown({u"since", u"epoch"});
+    bool binary = false;
+    f.onlyKnown({u"since", u"epoch", u"binary"});
     f.integer(u"since", &since, 0, JsonFields::kMaxExactInteger);
     f.string(u"epoch", &epoch, false, 64);
+    f.boolean(u"binary", &binary);
     if (!f.ok()) {
         *error = f.error();
         return QJsonValue::Undefined;
@@ -505,6 +510,7 @@ QJsonValue ControlServer::subscribe(Session *s, const QJsonObject &params, Proto
         s->cursor = resync ? last : quint64(since);
     }
     s->subscribed = true;
+    s->binaryEvents = binary;
     scheduleFlush();
     return QJsonObject{{QStringLiteral("epoch"), m_events.epoch()},
                        {QStringLiteral("lastId"), qint64(last)},
@@ -523,10 +529,13 @@ void ControlServer::flushEvents()
     const quint64 last = m_events.lastId();
     std::vector<const Event *> batch;
     // Subscribers that follow the stream share a cursor: their message is made once per
-    // flush (JSON for up to maxEventsPerMessage events), not once per subscriber.
+    // flush (JSON for up to maxEventsPerMessage events), not once per subscriber. Binary
+    // subscribers get those bytes as they are; QWebSocket's text frames take a QString, made
+    // once per flush too, which each socket converts back to UTF-8.
     struct Made
     {
-        QString message;
+        QByteArray bytes;
+        QString text;
         quint64 cursor;
     };
     std::unordered_map<quint64, Made> made;
@@ -559,12 +568,19 @@ void ControlServer::flushEvents()
                 EventJson::appendJson(&bytes, *batch[i]);
             }
             bytes.append("]}");
-            it = made.emplace(s->cursor, Made{QString::fromUtf8(bytes),
+            it = made.emplace(s->cursor, Made{std::move(bytes), QString(),
                                               batch.empty() ? s->cursor : batch.back()->id})
                      .first;
         }
-        s->cursor = it->second.cursor;
-        socket->sendTextMessage(it->second.message);
+        Made &message = it->second;
+        s->cursor = message.cursor;
+        if (s->binaryEvents) {
+            socket->sendBinaryMessage(message.bytes);
+        } else {
+            if (message.text.isEmpty())
+                message.text = QString::fromUtf8(message.bytes);
+            socket->sendTextMessage(message.text);
+        }
         behind = behind || s->cursor < last;
     }
     m_events.arm();

@@ -122,7 +122,7 @@ private:
     void connectSocket();
     void onConnected();
     void onDisconnected();
-    void onText(const QString &message);
+    void onMessage(const QByteArray &message);
     void send(qint64 id, const QString &method, const QJsonObject &params, Callback callback);
     void sendSubscribe();
     void failAll(const QString &why);

@@ -97,6 +97,11 @@ public:
         QObject::connect(&socket, &QWebSocket::textMessageReceived, this, [this](const QString &m) {
             inbox.append(QJsonDocument::fromJson(m.toUtf8()).object());
         });
+        QObject::connect(&socket, &QWebSocket::binaryMessageReceived, this,
+                         [this](const QByteArray &m) {
+                             ++binaryMessages;
+                             inbox.append(QJsonDocument::fromJson(m).object());
+                         });
         QObject::connect(&socket, &QWebSocket::disconnected, this, [this] { closed = true; });
     }
 
@@ -204,6 +209,7 @@ public:
 
     QWebSocket socket;
     QList<QJsonObject> inbox;
+    int binaryMessages = 0;
     bool closed = false;
     qint64 nextId = 1;
 };

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The control server over a real loopback WebSocket, with a real engine, SQLite store,
 // policy handler and event log: authentication and its refusals, every method, version
-// conflicts between two editors, the event stream resumed after a disconnect, and hostile
-// requests refused while the server keeps serving.
+// conflicts between two editors, and hostile requests refused while the server keeps
+// serving. The event stream has its own test (tst_event_stream).
 
 #include "ControlTestProxy.h"
 
@@ -75,10 +75,6 @@ private Q_SLOTS:
     void policiesImportExportExplainAndAudit();
     void groupsMembersAndAutoAllow();
     void groupCsvImportExportRoundTripAndABadLineIsRefused();
-    void statsBreakdownCountsByPolicyAndDeferredDomain();
-    void rejectionsArePagedAndFiltered();
-    void eventStreamResumesWithSinceAfterADisconnect();
-    void cursorOutOfTheBufferOrFromAnotherRunGetsResync();
 };
 
 void ControlServerTest::refusesNonLoopbackAddressWithoutTls()
@@ -602,127 +598,6 @@ void ControlServerTest::groupsMembersAndAutoAllow()
              0);
 }
 
-void ControlServerTest::rejectionsArePagedAndFiltered()
-{
-    ControlTestProxy proxy;
-    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
-    for (int i = 0; i < 5; ++i)
-        proxy.decide("192.0.2.1", "a@b.example", "user" + QByteArray::number(i) + "@corp.example");
-    proxy.decide("198.51.100.1", "z@other.example", "user0@corp.example");
-    proxy.clock.advanceHours(13);
-    proxy.handler->sweepNow();
-
-    TestClient client;
-    QVERIFY(client.login(proxy.url(), proxy.token()));
-    QJsonObject page =
-        client.result(QStringLiteral("rejections.list"), QJsonObject{{QStringLiteral("limit"), 4}});
-    QCOMPARE(page.value(QStringLiteral("rows")).toArray().size(), 4);
-    QVERIFY(page.value(QStringLiteral("more")).toBool());
-    QCOMPARE(page.value(QStringLiteral("rows"))
-                 .toArray()
-                 .at(0)
-                 .toObject()
-                 .value(QStringLiteral("reason"))
-                 .toString(),
-             QStringLiteral("Sender Failed to Retry"));
-    page = client.result(QStringLiteral("rejections.list"),
-                         QJsonObject{{QStringLiteral("limit"), 4}, {QStringLiteral("offset"), 4}});
-    QCOMPARE(page.value(QStringLiteral("rows")).toArray().size(), 2);
-    QVERIFY(!page.value(QStringLiteral("more")).toBool());
-    page = client.result(QStringLiteral("rejections.list"),
-                         QJsonObject{{QStringLiteral("sender"), QStringLiteral("other.example")}});
-    QCOMPARE(page.value(QStringLiteral("rows")).toArray().size(), 1);
-    page = client.result(QStringLiteral("rejections.list"),
-                         QJsonObject{{QStringLiteral("recipient"), QStringLiteral("user0")},
-                                     {QStringLiteral("offset"), 1}});
-    QCOMPARE(page.value(QStringLiteral("rows")).toArray().size(), 1);
-    QCOMPARE(TestClient::errorField(
-                 client.call(QStringLiteral("rejections.list"),
-                             QJsonObject{{QStringLiteral("from"), 10}, {QStringLiteral("to"), 5}})),
-             QStringLiteral("params.to"));
-}
-
-void ControlServerTest::eventStreamResumesWithSinceAfterADisconnect()
-{
-    ControlTestProxy proxy;
-    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
-    QString epoch;
-    qint64 seen = 0;
-    {
-        TestClient client;
-        QVERIFY(client.login(proxy.url(), proxy.token(false)));
-        const QJsonObject sub = client.result(QStringLiteral("events.subscribe"));
-        QVERIFY(!sub.value(QStringLiteral("resync")).toBool());
-        epoch = sub.value(QStringLiteral("epoch")).toString();
-        proxy.decide("192.0.2.1", "a@b.example", "c@corp.example");
-        proxy.decide("192.0.2.1", "a@b.example", "d@corp.example");
-        QVERIFY(client.waitForEvents(2));
-        const QList<QJsonObject> events = client.events();
-        QCOMPARE(events[0].value(QStringLiteral("type")).toString(), QStringLiteral("attempt"));
-        QCOMPARE(events[0].value(QStringLiteral("outcome")).toString(), QStringLiteral("deferred"));
-        QCOMPARE(events[0].value(QStringLiteral("recipient")).toString(),
-                 QStringLiteral("c@corp.example"));
-        QCOMPARE(events[0].value(QStringLiteral("attempts")).toInt(), 1);
-        seen = events.last().value(QStringLiteral("id")).toInteger();
-        client.socket.close();
-        QVERIFY(QTest::qWaitFor([&] { return proxy.server->connectionCount() == 0; }, 5000));
-    }
-    // Missed while away: a decision, a policy change, a queue change.
-    proxy.decide("192.0.2.1", "a@b.example", "e@corp.example");
-    TestClient admin;
-    QVERIFY(admin.login(proxy.url(), proxy.token()));
-    admin.result(QStringLiteral("policy.create"),
-                 QJsonObject{{QStringLiteral("policy"), policyJson("P", "bypass", "p.example")}});
-    admin.result(QStringLiteral("queue.delete"),
-                 triplet("192.0.2.0/24", "a@b.example", "c@corp.example"));
-
-    TestClient again;
-    QVERIFY(again.login(proxy.url(), proxy.token(false)));
-    const QJsonObject sub = again.result(
-        QStringLiteral("events.subscribe"),
-        QJsonObject{{QStringLiteral("since"), seen}, {QStringLiteral("epoch"), epoch}});
-    QVERIFY(!sub.value(QStringLiteral("resync")).toBool());
-    QVERIFY(again.waitForEvents(3));
-    const QList<QJsonObject> missed = again.events();
-    QCOMPARE(missed.size(), 3);
-    QCOMPARE(missed[0].value(QStringLiteral("id")).toInteger(), seen + 1);
-    QCOMPARE(missed[0].value(QStringLiteral("recipient")).toString(),
-             QStringLiteral("e@corp.example"));
-    QCOMPARE(missed[1].value(QStringLiteral("type")).toString(), QStringLiteral("policy"));
-    QCOMPARE(missed[1].value(QStringLiteral("action")).toString(), QStringLiteral("policy.create"));
-    QCOMPARE(missed[1].value(QStringLiteral("who")).toString(), QStringLiteral("admin@127.0.0.1"));
-    QCOMPARE(missed[2].value(QStringLiteral("type")).toString(), QStringLiteral("queue"));
-    QCOMPARE(missed[2].value(QStringLiteral("action")).toString(), QStringLiteral("queue.delete"));
-
-    // And it goes on live.
-    proxy.decide("192.0.2.1", "a@b.example", "f@corp.example");
-    QVERIFY(again.waitForEvents(4));
-    QCOMPARE(again.events().last().value(QStringLiteral("id")).toInteger(), seen + 4);
-}
-
-void ControlServerTest::cursorOutOfTheBufferOrFromAnotherRunGetsResync()
-{
-    ControlTestProxy proxy(ControlOptions{}, 3);
-    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
-    for (int i = 0; i < 6; ++i)
-        proxy.decide("192.0.2.1", "a@b.example", "u" + QByteArray::number(i) + "@corp.example");
-    TestClient client;
-    QVERIFY(client.login(proxy.url(), proxy.token()));
-    QJsonObject sub = client.result(QStringLiteral("events.subscribe"),
-                                    QJsonObject{{QStringLiteral("since"), 1}});
-    QVERIFY(sub.value(QStringLiteral("resync")).toBool());
-    QCOMPARE(sub.value(QStringLiteral("lastId")).toInt(), 6);
-    sub = client.result(QStringLiteral("events.subscribe"),
-                        QJsonObject{{QStringLiteral("since"), 5},
-                                    {QStringLiteral("epoch"), QStringLiteral("0123abc")}});
-    QVERIFY(sub.value(QStringLiteral("resync")).toBool());
-    sub = client.result(QStringLiteral("events.subscribe"),
-                        QJsonObject{{QStringLiteral("since"), 4}});
-    QVERIFY(!sub.value(QStringLiteral("resync")).toBool());
-    QVERIFY(client.waitForEvents(2));
-    QCOMPARE(client.events().at(0).value(QStringLiteral("id")).toInt(), 5);
-}
-
 void ControlServerTest::groupCsvImportExportRoundTripAndABadLineIsRefused()
 {
     ControlTestProxy proxy;
@@ -816,79 +691,6 @@ void ControlServerTest::groupCsvImportExportRoundTripAndABadLineIsRefused()
              QStringLiteral("forbidden"));
     QVERIFY(reader.call(QStringLiteral("group.export"), QJsonObject{{QStringLiteral("id"), id}})
                 .contains(QStringLiteral("result")));
-}
-
-void ControlServerTest::statsBreakdownCountsByPolicyAndDeferredDomain()
-{
-    ControlTestProxy proxy;
-    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
-    TestClient client;
-    QVERIFY(client.login(proxy.url(), proxy.token()));
-    const QJsonObject policy = client.result(
-        QStringLiteral("policy.create"),
-        QJsonObject{
-            {QStringLiteral("policy"),
-             QJsonObject{{QStringLiteral("narrative"), QStringLiteral("VIP bypass")},
-                         {QStringLiteral("action"), QStringLiteral("bypass")},
-                         {QStringLiteral("from"),
-                          QJsonObject{{QStringLiteral("type"), QStringLiteral("domain")},
-                                      {QStringLiteral("value"), QStringLiteral("vip.test")}}},
-                         {QStringLiteral("to"),
-                          QJsonObject{{QStringLiteral("type"), QStringLiteral("everyone")}}}}}});
-    const qint64 policyId = policy.value(QStringLiteral("id")).toInteger();
-    QVERIFY(policyId > 0);
-    const qint64 t0 = proxy.clock.now();
-    QVERIFY(proxy.decide("192.0.2.1", "a@bulk.test", "u@corp.example").startsWith("DEFER"));
-    QVERIFY(proxy.decide("192.0.2.2", "b@bulk.test", "u@corp.example").startsWith("DEFER"));
-    QVERIFY(proxy.decide("192.0.2.3", "c@Other.test", "u@corp.example").startsWith("DEFER"));
-    QCOMPARE(proxy.decide("192.0.2.4", "d@vip.test", "u@corp.example"), QByteArray("DUNNO"));
-
-    const QJsonObject r = client.result(QStringLiteral("stats.breakdown"),
-                                        QJsonObject{{QStringLiteral("from"), t0 - 60},
-                                                    {QStringLiteral("to"), t0 + 60},
-                                                    {QStringLiteral("limit"), 1}});
-    QCOMPARE(r.value(QStringLiteral("from")).toInteger(), t0 - 60);
-    const QJsonArray policies = r.value(QStringLiteral("policies")).toArray();
-    QCOMPARE(policies.size(), 2);
-    const QJsonObject none = policies.at(0).toObject(); // most attempts first
-    QCOMPARE(none.value(QStringLiteral("policy")).toString(), QStringLiteral("none"));
-    QCOMPARE(none.value(QStringLiteral("attempts")).toInt(), 3);
-    QCOMPARE(none.value(QStringLiteral("deferred")).toInt(), 3);
-    const QJsonObject vip = policies.at(1).toObject();
-    QCOMPARE(vip.value(QStringLiteral("policy")).toString(), QString::number(policyId));
-    QCOMPARE(vip.value(QStringLiteral("name")).toString(), QStringLiteral("VIP bypass"));
-    QCOMPARE(vip.value(QStringLiteral("bypassed")).toInt(), 1);
-    const QJsonArray domains = r.value(QStringLiteral("deferredSenderDomains")).toArray();
-    QCOMPARE(domains.size(), 1);
-    QCOMPARE(domains.at(0).toObject().value(QStringLiteral("domain")).toString(),
-             QStringLiteral("bulk.test"));
-    QCOMPARE(domains.at(0).toObject().value(QStringLiteral("deferred")).toInt(), 2);
-    QCOMPARE(r.value(QStringLiteral("other")).toObject().value(QStringLiteral("deferred")).toInt(),
-             1);
-
-    // The attempt events name the decider the same way.
-    client.result(QStringLiteral("events.subscribe"), QJsonObject{{QStringLiteral("since"), 0}});
-    QVERIFY(client.waitForEvents(4));
-    QCOMPARE(client.events().last().value(QStringLiteral("policy")).toString(),
-             QString::number(policyId));
-
-    // A range with nothing, and refused params.
-    QVERIFY(client
-                .result(QStringLiteral("stats.breakdown"),
-                        QJsonObject{{QStringLiteral("from"), t0 - 10 * 86400},
-                                    {QStringLiteral("to"), t0 - 9 * 86400}})
-                .value(QStringLiteral("policies"))
-                .toArray()
-                .isEmpty());
-    QCOMPARE(TestClient::errorField(client.call(
-                 QStringLiteral("stats.breakdown"),
-                 QJsonObject{{QStringLiteral("from"), t0}, {QStringLiteral("to"), t0}})),
-             QStringLiteral("params.to"));
-    QCOMPARE(TestClient::errorField(client.call(QStringLiteral("stats.breakdown"),
-                                                QJsonObject{{QStringLiteral("from"), t0},
-                                                            {QStringLiteral("to"), t0 + 1},
-                                                            {QStringLiteral("limit"), 101}})),
-             QStringLiteral("params.limit"));
 }
 
 QTEST_GUILESS_MAIN(ControlServerTest)
