@@ -22,6 +22,10 @@ usage: bench/run-events-bench.sh [options]
   --triplets=N        distinct triplets (default 100000)
   --subscribers="A B" subscriber counts to measure (default "1 10")
   --out=DIR           keep logs and results here (default: a new /tmp/greygate-events-bench.*)
+  --pin               greygated alone on CPU 0; the load generator on CPU 1, the subscribers
+                      on CPU 1 at idle priority (SCHED_IDLE): what greygated pushes is
+                      measured without the subscribers' own work taking its CPU, as when a
+                      console watches from another machine (needs 2 CPUs and taskset/chrt)
 EOF
 }
 
@@ -34,6 +38,7 @@ connections=4
 triplets=100000
 subscriber_counts="1 10"
 out=""
+pin=0
 
 for arg in "$@"; do
     case "$arg" in
@@ -46,6 +51,7 @@ for arg in "$@"; do
     --triplets=*) triplets=${arg#*=} ;;
     --subscribers=*) subscriber_counts=${arg#*=} ;;
     --out=*) out=${arg#*=} ;;
+    --pin) pin=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown option $arg" >&2; usage >&2; exit 2 ;;
     esac
@@ -111,11 +117,22 @@ ticks_per_second=$(getconf CLK_TCK)
 listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
+# With --pin, each kind of process gets its CPU; taskset and chrt exec what they run, so
+# $! is still the program's own PID.
+server_on=() loadgen_on=() subscriber_on=()
+if ((pin)); then
+    if (($(nproc) < 2)) || ! command -v taskset >/dev/null || ! command -v chrt >/dev/null; then
+        echo "--pin needs 2 CPUs, taskset and chrt" >&2
+        exit 2
+    fi
+    server_on=(taskset -c 0) loadgen_on=(taskset -c 1) subscriber_on=(taskset -c 1 chrt --idle 0)
+fi
+
 # --- the server ----------------------------------------------------------------------------
 policy_port=$(free_port)
 control_port=$(free_port)
 mkdir -p "$out/db"
-"$bin/greygated" --inet="127.0.0.1:$policy_port" --dbdir="$out/db" --delay=1 \
+"${server_on[@]}" "$bin/greygated" --inet="127.0.0.1:$policy_port" --dbdir="$out/db" --delay=1 \
     --control-listen="127.0.0.1:$control_port" >"$out/greygated.log" 2>&1 &
 server_pid=$!
 for ((i = 0; i < 300; i++)); do
@@ -131,7 +148,7 @@ first_unseen=0
 loadgen() {
     local label=$1 seconds=$2 count=${3:-0} args=() line
     ((count > 0)) && args+=(--count="$count")
-    "$bin/policy_loadgen" --connect="127.0.0.1:$policy_port" --connections="$connections" \
+    "${loadgen_on[@]}" "$bin/policy_loadgen" --connect="127.0.0.1:$policy_port" --connections="$connections" \
         --triplets="$triplets" --first-unseen="$first_unseen" --new-ratio=0.1 \
         --duration="$seconds" --label="$label" "${args[@]}" >"$out/$label.txt" 2>&1
     line=$(grep '^RESULT ' "$out/$label.txt")
@@ -148,7 +165,7 @@ phase() {
     label="sub$1-$((phase_no + 1))"
     stop_subscribers
     for ((i = 1; i <= n; i++)); do
-        "$bin/events_subscriber" --url="ws://127.0.0.1:$control_port" --token-file="$token" \
+        "${subscriber_on[@]}" "$bin/events_subscriber" --url="ws://127.0.0.1:$control_port" --token-file="$token" \
             --duration=$((duration + 1)) --label="$label-$i" >"$out/$label-$i.txt" 2>&1 &
         subscriber_pids+=($!)
     done
