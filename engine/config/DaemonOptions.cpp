@@ -306,6 +306,35 @@ const QList<Spec> &specs()
              o.redisPasswordFile = v.trimmed();
              return true;
          }},
+        {"triplet-key", Arg::Required, "ip|spf|spf-neutral",
+         "the triplet's client part: ip (the client network; default), spf (the sender "
+         "domain when its SPF passes the client), spf-neutral (pass or neutral); a DNS "
+         "failure keys by ip (docs/spf.md)",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const QString s = v.trimmed().toLower();
+             if (s != u"ip" && s != u"spf" && s != u"spf-neutral") {
+                 *e = u'"' + v + u"\" is none of ip, spf, spf-neutral";
+                 return false;
+             }
+             o.tripletKey = s;
+             return true;
+         }},
+        {"dns-server", Arg::Required, "HOST:PORT",
+         "the recursive DNS server for SPF: an IP address, port 53 unless given "
+         "([::1]:53 for IPv6); default: the first nameserver of /etc/resolv.conf",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             if (v.trimmed().isEmpty()) {
+                 *e = QStringLiteral("--dns-server needs an address, e.g. 127.0.0.1:53");
+                 return false;
+             }
+             o.dnsServer = v.trimmed();
+             return true;
+         }},
+        {"dns-timeout-ms", Arg::Required, "N",
+         "a DNS query is sent again after N ms without an answer, twice at most (default 1500)",
+         true, intOption(&DaemonOptions::dnsTimeoutMs, 10, 30'000)},
         {"redis-timeout-ms", Arg::Required, "N",
          "a Redis command (and the connect) must complete within N ms, else the failure mode "
          "applies (default 500)",

@@ -102,6 +102,12 @@ struct DaemonOptions
     QString redisPasswordFile; // --redis-password-file: AUTH password, first line, mode 0600
     int redisTimeoutMs = 500;  // --redis-timeout-ms: every Redis command and the connect
     bool redisFailOpen = true; // --redis-fail=open|closed: Redis unreachable -> DUNNO or 451
+    // SPF-keyed triplets (docs/spf.md): --triplet-key=ip|spf|spf-neutral, the DNS server
+    // asked (--dns-server=HOST:PORT; empty: the first nameserver of /etc/resolv.conf) and
+    // --dns-timeout-ms per attempt. Checked for form here; greygated parses the address.
+    QString tripletKey = QStringLiteral("ip");
+    QString dnsServer;
+    int dnsTimeoutMs = 1500;
     // --migrate-store FROM TO: copy one store (a database directory or a redis:// URL) into
     // another and exit; the daemon is not started.
     QString migrateFrom;

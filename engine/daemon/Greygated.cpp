@@ -5,6 +5,7 @@
 #include "PolicyStartup.h"
 #include "control/ControlServer.h"
 #include "control/DecisionRecorder.h"
+#include "dns/DnsResolver.h"
 #include "control/MetricsRenderer.h"
 #include "control/MetricsServer.h"
 #include "events/EventLog.h"
@@ -14,6 +15,8 @@
 #include "policyd/PolicyServer.h"
 #include "smtp/PolicyHandlerDecider.h"
 #include "smtp/SmtpServer.h"
+#include "spf/SpfEvaluator.h"
+#include "spf/SpfTripletKeyer.h"
 #include "store/SqliteStore.h"
 #include "store/redis/RedisDecider.h"
 #include "store/redis/RedisRuntime.h"
@@ -222,6 +225,34 @@ int Greygated::start()
     // Redis mode answers asynchronously (the recorder forwards and records in the callback).
     if (m_redis)
         m_handler->setAsyncDecider(&m_redis->decider());
+    // SPF-keyed triplets (docs/spf.md): set before the policy server and the SMTP proxy ask
+    // whether answers come asynchronously. The resolver, evaluator and keyer are children of
+    // the daemon: they outlive the handler, which only holds the keyer.
+    if (const std::optional<TripletKeyMode> keyMode =
+            SpfTripletKeyer::parseMode(m_options.tripletKey);
+        keyMode && *keyMode != TripletKeyMode::Ip) {
+        QString dnsError = QStringLiteral("no nameserver in /etc/resolv.conf: give "
+                                          "--dns-server=HOST:PORT");
+        const std::optional<DnsServerAddress> dns =
+            m_options.dnsServer.isEmpty() ? DnsServerAddress::fromResolvConf()
+                                          : DnsServerAddress::parse(m_options.dnsServer, &dnsError);
+        if (!dns) {
+            logError("bad --dns-server", dnsError);
+            return ExitUsage;
+        }
+        DnsResolverOptions dnsOptions;
+        dnsOptions.server = *dns;
+        dnsOptions.timeoutMs = m_options.dnsTimeoutMs;
+        auto *resolver = new DnsResolver(dnsOptions, this);
+        // A whole evaluation may wait for a few queries in turn; past this, temperror (and
+        // the IP-based triplet).
+        auto *spf = new SpfEvaluator(*resolver, 4 * m_options.dnsTimeoutMs, this);
+        m_handler->setSpfKeyer(new SpfTripletKeyer(*spf, *keyMode, this));
+        qCInfo(lcDaemon).noquote() << LogLine("SPF-keyed triplets")
+                                          .add("triplet_key", SpfTripletKeyer::modeName(*keyMode))
+                                          .add("dns_server", dns->toString())
+                                          .text();
+    }
     m_server = std::make_unique<PolicyServer>(*m_recorder, serverOptions, this);
     connect(m_server.get(), &PolicyServer::shutdownFinished, this, &Greygated::finishShutdown);
 

@@ -74,9 +74,9 @@ void GreylistPolicyHandler::decideAsync(const PolicyRequest &request, PolicyAnsw
     std::optional<TripletKey> key;
     PolicyAnswer answer;
     answer.action = decidePolicies(request, &key);
-    if (key && !m_decider)
+    if (key && !m_decider && !m_spfKeyer)
         answer.action = greylist(request, *key);
-    if (!key || !m_decider) {
+    if (!key || (!m_decider && !m_spfKeyer)) {
         if (answer.action.isEmpty())
             answer.error = m_error;
         answer.outcome = m_last;
@@ -89,10 +89,54 @@ void GreylistPolicyHandler::decideAsync(const PolicyRequest &request, PolicyAnsw
     kept.sender = request.sender;
     kept.recipient = request.recipient;
     kept.instance = request.instance;
+    if (!m_spfKeyer) {
+        greylistAsync(kept, *key, m_last, std::move(done));
+        return;
+    }
+    // SPF-keyed triplets: the policies above decided on the request as it is; only the
+    // greylisting key changes. Any SPF result but the configured ones keeps the IP key.
+    m_spfKeyer->key(request.clientAddress, request.sender, request.heloName,
+                    [self = QPointer<GreylistPolicyHandler>(this), kept = std::move(kept),
+                     key = std::move(*key), outcome = m_last,
+                     done = std::move(done)](SpfKeying &&keying) mutable {
+                        if (!self) {
+                            PolicyAnswer late;
+                            late.action = QByteArrayLiteral("DUNNO"); // shutting down
+                            done(std::move(late));
+                            return;
+                        }
+                        if (keying.client) {
+                            ++self->m_stats.spfKeyed;
+                            key.client = *keying.client;
+                        } else {
+                            ++self->m_stats.spfFallback;
+                        }
+                        qCDebug(lcPolicyd).noquote() << LogLine("triplet key")
+                                                            .add("client", kept.clientAddress)
+                                                            .add("sender", kept.sender)
+                                                            .add("key", key.client)
+                                                            .add("why", keying.explanation)
+                                                            .text();
+                        self->greylistAsync(kept, key, outcome, std::move(done));
+                    });
+}
+
+void GreylistPolicyHandler::greylistAsync(const PolicyRequest &kept, const TripletKey &key,
+                                          DecisionOutcome outcome, PolicyAnswerCallback done)
+{
+    if (!m_decider) {
+        // The local engine: its change joins the batch that the server's commit (which
+        // always follows an answer) makes durable.
+        PolicyAnswer late;
+        late.outcome = outcome;
+        late.action = answer(kept, m_engine.decide(key, m_batch), &late.outcome);
+        done(std::move(late));
+        return;
+    }
     // The policy part of the outcome travels with the request: other decisions may run
     // before this one's answer comes back.
-    m_decider->decide(*key, [self = QPointer<GreylistPolicyHandler>(this), kept = std::move(kept),
-                             outcome = m_last, done = std::move(done)](const Decision *decision) {
+    m_decider->decide(key, [self = QPointer<GreylistPolicyHandler>(this), kept = kept, outcome,
+                            done = std::move(done)](const Decision *decision) {
         PolicyAnswer late;
         late.outcome = outcome;
         if (!self)

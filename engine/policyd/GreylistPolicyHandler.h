@@ -7,6 +7,7 @@
 #include "RecentSet.h"
 #include "greylist/Clock.h"
 #include "policy/AutoAllowLearner.h"
+#include "spf/SpfTripletKeyer.h"
 #include "store/WriteBatch.h"
 
 #include <QObject>
@@ -63,6 +64,8 @@ public:
         quint64 failedClosed = 0;     // shared state unreachable: deferred (--redis-fail=closed)
         quint64 blockedLogged = 0;    // "Blocked Sender" rows written to the rejection log
         quint64 blockedNotLogged = 0; // more blocked attempts of a triplet in the same minute
+        quint64 spfKeyed = 0;         // triplets keyed by an SPF-verified domain (--triplet-key)
+        quint64 spfFallback = 0;      // SPF asked but the IP-based triplet kept
     };
 
     // The rejection log's reason for a Blocked Senders attempt (the Rejection Viewer).
@@ -77,7 +80,12 @@ public:
     // memory, and greylisting is decided by the decider; the server then uses decideAsync().
     // Set before the server is made; the decider outlives the handler's use of it.
     void setAsyncDecider(AsyncTripletDecider *decider) { m_decider = decider; }
-    bool isAsynchronous() const override { return m_decider != nullptr; }
+    bool isAsynchronous() const override { return m_decider != nullptr || m_spfKeyer != nullptr; }
+    // SPF-keyed triplets (--triplet-key=spf, docs/spf.md): the client part of a greylisted
+    // triplet becomes "spf:<domain>" when the sender's SPF authorises the client; decisions
+    // then come back asynchronously (DNS). Set before the server is made; the keyer outlives
+    // the handler's use of it. nullptr (the default) keys by IP.
+    void setSpfKeyer(SpfTripletKeyer *keyer) { m_spfKeyer = keyer; }
     void decideAsync(const PolicyRequest &request, PolicyAnswerCallback done) override;
     QByteArray protocolError() const override { return m_error; }
 
@@ -136,6 +144,10 @@ private:
     QByteArray answer(const PolicyRequest &request, const Decision &decision,
                       DecisionOutcome *outcome);
     QByteArray unavailable(DecisionOutcome *outcome);
+    // The greylisting part of decideAsync(), once the key is final: the shared decider's
+    // verdict, or the local engine's.
+    void greylistAsync(const PolicyRequest &request, const TripletKey &key, DecisionOutcome outcome,
+                       PolicyAnswerCallback done);
     void logPolicy(const char *message, const PolicyRequest &request, const PolicyDecision &d);
     // A Blocked Senders attempt into the rejection log, in the decision's batch: the
     // client's own address (not its subnet: nothing is greylisted here), the normalised
@@ -164,6 +176,7 @@ private:
     QByteArray m_error;
     QTimer m_sweepTimer;
     AsyncTripletDecider *m_decider = nullptr;
+    SpfTripletKeyer *m_spfKeyer = nullptr;
     std::optional<QByteArray> m_headerFrom; // setHeaderFrom()
     DecisionOutcome m_last;                 // lastDecision()
     Stats m_stats;

@@ -24,8 +24,9 @@ bool plainDomain(QByteArrayView domain)
 
 } // namespace
 
-SpfTripletKeyer::SpfTripletKeyer(SpfEvaluator &spf, TripletKeyMode mode)
-    : m_spf(spf)
+SpfTripletKeyer::SpfTripletKeyer(SpfEvaluator &spf, TripletKeyMode mode, QObject *parent)
+    : QObject(parent)
+    , m_spf(spf)
     , m_mode(mode)
 {}
 

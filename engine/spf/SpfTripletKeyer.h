@@ -4,6 +4,7 @@
 #include "SpfResult.h"
 
 #include <QByteArray>
+#include <QObject>
 #include <QString>
 #include <functional>
 #include <optional>
@@ -33,12 +34,15 @@ struct SpfKeying
 // SPF-verified domain, so the retry matches. Anything else (fail, softfail, none, a DNS
 // failure, a timeout) keeps the IP-based triplet: SPF never bypasses greylisting, and a
 // DNS outage only means greylisting by IP as before.
-class SpfTripletKeyer
+// A QObject so that the daemon's composition can own it with the resolver and evaluator.
+class SpfTripletKeyer final : public QObject
 {
+    Q_OBJECT
+
 public:
     using Callback = std::function<void(SpfKeying &&)>;
 
-    SpfTripletKeyer(SpfEvaluator &spf, TripletKeyMode mode);
+    SpfTripletKeyer(SpfEvaluator &spf, TripletKeyMode mode, QObject *parent = nullptr);
 
     // clientAddress as Postfix sends it; sender raw (empty for <>: the HELO identity is
     // checked then, RFC 7208 §2.3). done is called exactly once, maybe before this returns.
