@@ -9,7 +9,9 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QSet>
+#include <QTcpSocket>
 #include <QThread>
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <grp.h>
@@ -61,14 +63,44 @@ QString mailboxFileName(const QString &address)
     return name;
 }
 
-bool writeFile(const QString &path, const QByteArray &data, QString *error)
+bool writeConfigFile(const QString &path, const QByteArray &data, QString *error)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(data) != data.size()) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+    if (writeFile(path, data))
+        return true;
+    *error = QStringLiteral("cannot write %1").arg(path);
+    return false;
+}
+
+// Reads the SMTP greeting from 127.0.0.1:port: true on a 220, else *why says what came.
+// `proxyProtocol`: smtpd expects a PROXY header before it greets (smtpd_upstream_proxy_protocol).
+bool greets(quint16 port, bool proxyProtocol, const QDeadlineTimer &deadline, QString *why)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(int(qMax<qint64>(1, deadline.remainingTime())))) {
+        *why = QStringLiteral("no connection: ") + socket.errorString();
         return false;
     }
-    return true;
+    if (proxyProtocol)
+        socket.write("PROXY TCP4 127.0.0.1 127.0.0.1 " + QByteArray::number(socket.localPort()) +
+                     ' ' + QByteArray::number(port) + "\r\n");
+    QByteArray in;
+    while (!in.contains('\n') && in.size() < 4096 && !deadline.hasExpired()) {
+        if (socket.bytesAvailable() == 0 &&
+            !socket.waitForReadyRead(
+                int(qBound<qint64>(qint64(1), deadline.remainingTime(), qint64(200)))) &&
+            socket.state() != QAbstractSocket::ConnectedState)
+            break;
+        in.append(socket.readAll());
+    }
+    socket.write("QUIT\r\n");
+    socket.waitForBytesWritten(200);
+    socket.abort();
+    if (in.startsWith("220")) // "220 " or a multi-line "220-"
+        return true;
+    *why = in.isEmpty() ? QStringLiteral("connected, but no greeting")
+                        : QStringLiteral("greeting: ") + QString::fromUtf8(in.trimmed());
+    return false;
 }
 
 // A PID is gone when /proc has no entry for it or it is a zombie (nothing runs any more).
@@ -231,9 +263,9 @@ bool PostfixInstance::writeConfig(QString *error) const
         mainCf += (name + QStringLiteral(" = ") + value).toUtf8() + '\n';
 
     const QString etc = configDir();
-    return writeFile(etc + QStringLiteral("/main.cf"), mainCf, error) &&
-           writeFile(etc + QStringLiteral("/master.cf"),
-                     QString::fromLatin1(MasterCf).arg(m_port).toUtf8(), error);
+    return writeConfigFile(etc + QStringLiteral("/main.cf"), mainCf, error) &&
+           writeConfigFile(etc + QStringLiteral("/master.cf"),
+                           QString::fromLatin1(MasterCf).arg(m_port).toUtf8(), error);
 }
 
 bool PostfixInstance::start(QString *error, int timeoutMs)
@@ -244,14 +276,27 @@ bool PostfixInstance::start(QString *error, int timeoutMs)
     }
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     // The port was free a moment ago; another process may take it before Postfix binds
-    // it, so a bind failure is retried on a new port (bounded).
-    for (int attempt = 0; attempt < 3; ++attempt) {
+    // it (then something else answers there, or nothing greets), and on a loaded machine
+    // a master was seen to accept connections without ever starting smtpd. Either way a
+    // fresh instance on a new port is tried (bounded in count and in time).
+    const QDeadlineTimer deadline(timeoutMs);
+    for (int attempt = 0; attempt < 3 && !deadline.hasExpired(); ++attempt) {
         m_port = freeTcpPort();
-        if (startOnce(timeoutMs, error))
+        QString failure;
+        if (startOnce(int(qMax<qint64>(1, deadline.remainingTime())), &failure))
             return true;
+        const QString log = maillog();
         stop();
-        if (!maillog().contains(QStringLiteral("Address already in use")))
+        *error = QStringLiteral("attempt %1: %2").arg(attempt + 1).arg(failure);
+        // A broken configuration fails the same way every time: say so at once.
+        if (failure.contains(QStringLiteral("set-permissions")) ||
+            failure.contains(QStringLiteral("cannot ")) ||
+            failure.contains(QStringLiteral("no postfix user")))
             return false;
+        qWarning("private Postfix did not come up (%s), trying a fresh one; its log:\n%s",
+                 qPrintable(failure), qPrintable(log.right(4000)));
+        // Its files are reused: the queue and pid file of the instance just stopped.
+        QFile::remove(m_dir.filePath(QStringLiteral("queue/pid/master.pid")));
     }
     return false;
 }
@@ -291,17 +336,38 @@ bool PostfixInstance::startOnce(int timeoutMs, QString *error)
         *error = QStringLiteral("cannot start the guardian shell: ") + m_guardian.errorString();
         return false;
     }
-    const QDeadlineTimer deadline(timeoutMs);
-    while (!portAcceptsConnections(m_port, 200)) {
-        if (deadline.hasExpired() || !processAlive(m_masterPid)) {
-            *error = QStringLiteral("postfix smtpd does not listen on port %1:\n%2")
-                         .arg(m_port)
+    // Ready means smtpd greets, from our master: accepting connections is not enough (the
+    // master accepts before any smtpd runs, and another process may hold the port when
+    // ours could not bind it and died).
+    // 20 s is many times what a first smtpd takes even on a loaded machine; past it, a
+    // fresh instance does better than waiting on.
+    const QDeadlineTimer deadline(qMin(timeoutMs, 20'000));
+    QString why;
+    const bool proxyProtocol =
+        std::any_of(m_parameters.begin(), m_parameters.end(), [](const auto &parameter) {
+            return parameter.first == u"smtpd_upstream_proxy_protocol" &&
+                   !parameter.second.isEmpty();
+        });
+    while (true) {
+        if (!processAlive(m_masterPid)) {
+            *error = QStringLiteral("the postfix master (pid %1) exited:\n%2")
+                         .arg(m_masterPid)
                          .arg(maillog());
+            return false;
+        }
+        // Each try bounded, so a master that never hands a connection on gets a few.
+        const QDeadlineTimer attempt(qMin<qint64>(deadline.remainingTime(), 10'000));
+        if (portAcceptsConnections(m_port, 200) && greets(m_port, proxyProtocol, attempt, &why) &&
+            processAlive(m_masterPid))
+            return true;
+        if (deadline.hasExpired()) {
+            *error = QStringLiteral("postfix smtpd on port %1 did not greet (%2):\n%3")
+                         .arg(m_port)
+                         .arg(why.isEmpty() ? QStringLiteral("not listening") : why, maillog());
             return false;
         }
         QThread::msleep(50);
     }
-    return true;
 }
 
 // Every process of this instance: Postfix's daemons chdir to their queue directory, which

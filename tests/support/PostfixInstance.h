@@ -32,7 +32,10 @@ public:
     void addMailbox(const QString &address);
 
     // Writes the configuration, sets permissions, starts Postfix and waits (bounded) until
-    // its smtpd accepts connections. On failure, *error holds the reason and the mail log.
+    // its smtpd greets with 220. An instance that does not (its port taken by another
+    // process, a master that never starts smtpd) is stopped and a fresh one started on a
+    // new port, up to three within timeoutMs. On failure, *error holds the reason and the
+    // mail log.
     bool start(QString *error, int timeoutMs = 60'000);
     // Stops the master by its PID (SIGTERM, then SIGKILL for anything of this instance
     // still alive after timeoutMs). Safe to call twice.

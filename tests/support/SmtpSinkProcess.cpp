@@ -63,16 +63,28 @@ void SmtpSinkProcess::stop()
         m_process.kill();
 }
 
-int SmtpSinkProcess::messageCount() const
+namespace {
+// -c rewrites "sess=N quit=N mesg=N" after each session, QUIT and final dot: the last one.
+int lastCounter(const QString &log, const QRegularExpression &counter)
 {
-    // -c rewrites "sess=N quit=N mesg=N" after each session, QUIT and final dot.
-    static const QRegularExpression counter(QStringLiteral("mesg=(\\d+)"));
-    const QString log = m_process.log();
     int count = 0;
     QRegularExpressionMatchIterator it = counter.globalMatch(log);
     while (it.hasNext())
         count = it.next().captured(1).toInt();
     return count;
+}
+} // namespace
+
+int SmtpSinkProcess::messageCount() const
+{
+    static const QRegularExpression counter(QStringLiteral("mesg=(\\d+)"));
+    return lastCounter(m_process.log(), counter);
+}
+
+int SmtpSinkProcess::sessionCount() const
+{
+    static const QRegularExpression counter(QStringLiteral("sess=(\\d+)"));
+    return lastCounter(m_process.log(), counter);
 }
 
 bool SmtpSinkProcess::waitForMessages(int count, int timeoutMs) const

@@ -40,6 +40,9 @@ public:
 
     // Messages the sink answered the final dot for, from its own counter.
     int messageCount() const;
+    // Connections (SMTP sessions) that have ended, from its own counter: a connection
+    // still open is not counted yet.
+    int sessionCount() const;
     // Waits (bounded) until messageCount() >= count.
     bool waitForMessages(int count, int timeoutMs) const;
     // The captured messages: smtp-sink's X-Client-Addr, X-Helo-Args, X-Mail-Args,

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
-// What the SMTP proxy's integration tests share: swaks as a well-behaved client, the policy
-// document they start greygated with, and small file helpers.
+// What the SMTP proxy's integration tests share: swaks as a well-behaved client and the
+// policy document they start greygated with.
 
 #include "DaemonProcess.h"
+#include "TestSupport.h" // writeFile()
 
 #include <QByteArray>
-#include <QFile>
 #include <QString>
 #include <QStringList>
 
@@ -24,13 +24,6 @@ inline const QByteArray PolicyDocument = QByteArrayLiteral(R"({
                 "from": {"type": "domain", "value": "partner.test"}, "to": {"type": "everyone"}}],
   "groups": [{"name": "Blocked Senders", "members": ["spam@bad.test"]}]
 })");
-
-inline bool writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile file(path);
-    return file.open(QIODevice::WriteOnly | QIODevice::Truncate) &&
-           file.write(bytes) == bytes.size();
-}
 
 struct Swaks
 {

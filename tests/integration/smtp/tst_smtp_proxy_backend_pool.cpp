@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// greygated's pool of backend connections with real peers: smtp-source sends one message per
+// connection, one at a time, and smtp-sink behind the proxy counts its own sessions: one
+// connection carries them all (and one per message with --smtp-backend-pool=0). With a
+// private Postfix as the backend, each client's own address still arrives through XCLIENT
+// over the shared connection, and when Postfix closes an idle pooled connection with its
+// 421 timeout, the next client is served on a fresh one.
+
+#include "PostfixInstance.h"
+#include "SmtpProxyProcess.h"
+#include "SmtpSinkProcess.h"
+#include "SmtpTestKit.h"
+
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace greygate::test;
+using namespace greygate::test::smtp;
+
+namespace {
+constexpr int Messages = 10;
+
+int count(const QString &text, const QRegularExpression &re)
+{
+    int n = 0;
+    for (QRegularExpressionMatchIterator it = re.globalMatch(text); it.hasNext(); it.next())
+        ++n;
+    return n;
+}
+} // namespace
+
+class SmtpProxyBackendPoolTest : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void sequentialClientsShareOneSinkConnection_data();
+    void sequentialClientsShareOneSinkConnection();
+    void postfixBackendSeesEachClientOverOnePooledConnection();
+};
+
+void SmtpProxyBackendPoolTest::sequentialClientsShareOneSinkConnection_data()
+{
+    QTest::addColumn<QStringList>("poolArgs");
+    QTest::addColumn<int>("sinkSessions"); // the proxy's connections for the messages
+    QTest::newRow("pool (default)") << QStringList() << 1;
+    QTest::newRow("--smtp-backend-pool=0")
+        << QStringList{QStringLiteral("--smtp-backend-pool=0")} << Messages;
+}
+
+void SmtpProxyBackendPoolTest::sequentialClientsShareOneSinkConnection()
+{
+    QFETCH(QStringList, poolArgs);
+    QFETCH(int, sinkSessions);
+    QTemporaryDir work;
+    QVERIFY(work.isValid());
+    const QString policies = work.filePath(QStringLiteral("policies.json"));
+    QVERIFY(writeFile(policies, PolicyDocument));
+    SmtpSinkProcess sink; // offers XCLIENT (NAME HELO): it is sent on the pooled connection
+    QString error;
+    QVERIFY2(sink.start(&error), qPrintable(error));
+    SmtpProxyProcess proxy(work.path());
+    QVERIFY2(proxy.start(sink.port(),
+                         QStringList{QStringLiteral("--policies=") + policies} + poolArgs, &error),
+             qPrintable(error));
+    // The sink's own readiness check and the proxy's start-up probe, both ended.
+    QTRY_VERIFY_WITH_TIMEOUT(sink.sessionCount() >= 2, 10'000);
+    const int before = sink.sessionCount();
+
+    // One session at a time, one message per connection (no -d): as inbound MX traffic.
+    const ProgramResult run = runProgram(
+        QStringLiteral("/usr/sbin/smtp-source"),
+        {QStringLiteral("-s"), QStringLiteral("1"), QStringLiteral("-m"), QString::number(Messages),
+         QStringLiteral("-f"), PartnerSender, QStringLiteral("-t"), Recipient, QStringLiteral("-M"),
+         QStringLiteral("client.test"), QStringLiteral("127.0.0.1:%1").arg(proxy.port())},
+        120'000);
+    const auto context = [&] {
+        return (QString::fromUtf8(run.out + run.err) + QStringLiteral("\n--- greygated:\n") +
+                proxy.log().right(6000) + QStringLiteral("\n--- smtp-sink:\n") +
+                sink.log().right(4000))
+            .toUtf8();
+    };
+    QVERIFY2(run.finished && run.exitCode == 0, context().constData());
+    QVERIFY2(sink.waitForMessages(Messages, 20'000), context().constData());
+    QCOMPARE(sink.messageCount(), Messages);
+    // The sink counts a session when it ends: stopping the proxy closes the pooled one.
+    QVERIFY2(proxy.terminate(), qPrintable(proxy.log()));
+    QTRY_COMPARE_WITH_TIMEOUT(sink.sessionCount() - before, sinkSessions, 10'000);
+    const QList<QByteArray> messages = sink.messages();
+    QCOMPARE(messages.size(), Messages);
+    for (const QByteArray &message : messages)
+        QVERIFY2(message.contains("X-Mail-Args: <bulk@partner.test>"), message.constData());
+}
+
+void SmtpProxyBackendPoolTest::postfixBackendSeesEachClientOverOnePooledConnection()
+{
+    QTemporaryDir work;
+    QVERIFY(work.isValid());
+    const QString policies = work.filePath(QStringLiteral("policies.json"));
+    QVERIFY(writeFile(policies, PolicyDocument));
+    PostfixInstance backend;
+    backend.addMailbox(Recipient);
+    backend.setParameter(QStringLiteral("smtpd_authorized_xclient_hosts"),
+                         QStringLiteral("127.0.0.0/8"));
+    // Shorter than the pool's idle time on purpose: Postfix ends the idle pooled connection
+    // with "421 4.4.2 ... timeout exceeded", which the proxy must take in its stride.
+    backend.setParameter(QStringLiteral("smtpd_timeout"), QStringLiteral("10s"));
+    QString error;
+    QVERIFY2(backend.start(&error), qPrintable(error));
+    SmtpProxyProcess proxy(work.path());
+    QVERIFY2(proxy.start(backend.smtpPort(), {QStringLiteral("--policies=") + policies}, &error),
+             qPrintable(error));
+    const QRegularExpression connects(QStringLiteral(": connect from "));
+    const QRegularExpression disconnects(QStringLiteral(": disconnect from "));
+    // Every connection so far (start-up checks, the proxy's probe) has ended.
+    QTRY_VERIFY_WITH_TIMEOUT(count(backend.maillog(), connects) ==
+                                     count(backend.maillog(), disconnects) &&
+                                 proxy.log().contains(QStringLiteral("smtp proxy listening")),
+                             15'000);
+    const int before = count(backend.maillog(), connects);
+
+    const QStringList clients = {QStringLiteral("127.0.0.2"), QStringLiteral("127.0.0.3"),
+                                 QStringLiteral("127.0.0.2")};
+    for (const QString &client : clients) {
+        const Swaks sent = swaks(proxy.port(), PartnerSender, Recipient, QStringLiteral("pooled"),
+                                 {QStringLiteral("--local-interface"), client});
+        QVERIFY2(sent.accepted(),
+                 (sent.transcript + proxy.log() + backend.maillog()).toUtf8().constData());
+    }
+    const auto context = [&] {
+        return (QStringLiteral("--- greygated:\n") + proxy.log() +
+                QStringLiteral("\n--- backend maillog:\n") + backend.maillog())
+            .toUtf8();
+    };
+    // One connection from the proxy for the three clients, XCLIENT per client on it.
+    QCOMPARE(count(backend.maillog(), connects) - before, 1);
+    QTRY_VERIFY2_WITH_TIMEOUT(backend.mailbox(Recipient).count("Subject: pooled") == 3,
+                              context().constData(), 30'000);
+    const QString mailbox = QString::fromUtf8(backend.mailbox(Recipient));
+    const QRegularExpression received(
+        QStringLiteral("Received: from [^\\n]*\\([^\\n]*\\[([0-9.]+)\\]\\)"));
+    QStringList seen;
+    for (auto it = received.globalMatch(mailbox); it.hasNext();)
+        seen.append(it.next().captured(1));
+    seen.sort();
+    QCOMPARE(seen, (QStringList{QStringLiteral("127.0.0.2"), QStringLiteral("127.0.0.2"),
+                                QStringLiteral("127.0.0.3")}));
+
+    // Postfix times the idle pooled connection out with its 421; the proxy drops it, and
+    // the next client is served on a fresh connection without an error.
+    QTRY_VERIFY2_WITH_TIMEOUT(proxy.log().contains(QStringLiteral("421 4.4.2")),
+                              context().constData(), 30'000);
+    const Swaks after = swaks(proxy.port(), PartnerSender, Recipient, QStringLiteral("after"),
+                              {QStringLiteral("--local-interface"), QStringLiteral("127.0.0.3")});
+    QVERIFY2(after.accepted(), QByteArray(after.transcript.toUtf8() + context()).constData());
+    QCOMPARE(count(backend.maillog(), connects) - before, 2);
+    QTRY_VERIFY2_WITH_TIMEOUT(backend.mailbox(Recipient).contains("Subject: after"),
+                              context().constData(), 30'000);
+
+    QVERIFY2(proxy.terminate(), qPrintable(proxy.log()));
+    backend.stop();
+}
+
+QTEST_GUILESS_MAIN(SmtpProxyBackendPoolTest)
+#include "tst_smtp_proxy_backend_pool.moc"
