@@ -29,6 +29,7 @@ const QStringList kValueOptions = {
     QStringLiteral("count"),       QStringLiteral("reason"),     QStringLiteral("kind"),
     QStringLiteral("version"),     QStringLiteral("filter"),     QStringLiteral("expires"),
     QStringLiteral("fingerprint"), QStringLiteral("config"),
+    QStringLiteral("for"), QStringLiteral("step"),
 };
 // What a --config file may hold (key = value): how to reach a proxy, not a command's options.
 const QStringList kConfigKeys = {
@@ -37,7 +38,8 @@ const QStringList kConfigKeys = {
 constexpr qint64 kMaxConfigBytes = 64 * 1024;
 const QStringList kFlags = {QStringLiteral("json"),        QStringLiteral("asc"),
                             QStringLiteral("header-auth"), QStringLiteral("help"),
-                            QStringLiteral("replace"),     QStringLiteral("trust-on-first-use")};
+                            QStringLiteral("replace"),     QStringLiteral("trust-on-first-use"),
+                            QStringLiteral("all")};
 
 void out(const QString &text)
 {
@@ -130,6 +132,14 @@ QString Greygatectl::helpText()
         "  rejections [--from T] [--to T] [--client|--sender|--recipient|--reason TEXT]\n"
         "             [--offset N] [--limit N]\n"
         "  report --from T --to T [--format csv|json]\n"
+        "  release CLIENT SENDER RECIPIENT | --sender ADDRESS | --domain DOMAIN\n"
+        "          --for DURATION --reason TEXT   a bypass that ends by itself (2h, 90m, 1d)\n"
+        "  expect --from ADDRESS|DOMAIN --to RECIPIENT --for DURATION --reason TEXT\n"
+        "  releases [--all] | revoke ID | audit   active releases, ending one, their audit\n"
+        "  delay [--from T] [--to T] [--step hour|day|week] [--limit N]\n"
+        "                                        delay greylisting added (p50/p95/max)\n"
+        "  triage [--from T] [--to T] [--limit N] failed-to-retry entries, likeliest first\n"
+        "  alerts                                the recent alerts\n"
         "  watch [--since ID] [--count N]          live events (Ctrl-C to stop)\n"
         "\n"
         "Times T: seconds since the epoch or ISO 8601 (UTC). FILE '-' reads standard input.\n"
@@ -218,7 +228,10 @@ int Greygatectl::parse(const QStringList &arguments)
     const QStringList known = {QStringLiteral("status"), QStringLiteral("queue"),
                                QStringLiteral("policy"), QStringLiteral("rejections"),
                                QStringLiteral("report"), QStringLiteral("watch"),
-                               QStringLiteral("group"),  QStringLiteral("autoallow")};
+                               QStringLiteral("group"),  QStringLiteral("autoallow"),
+                               QStringLiteral("release"), QStringLiteral("expect"),
+                               QStringLiteral("releases"), QStringLiteral("delay"),
+                               QStringLiteral("triage"), QStringLiteral("alerts")};
     if (!known.contains(command)) {
         err(QStringLiteral("unknown command %1 (see --help)").arg(command));
         return CtlUsage;
@@ -385,6 +398,16 @@ void Greygatectl::start()
         group();
     else if (command == u"autoallow")
         autoAllow();
+    else if (command == u"release" || command == u"expect")
+        release();
+    else if (command == u"releases")
+        releases();
+    else if (command == u"delay")
+        delay();
+    else if (command == u"triage")
+        triage();
+    else if (command == u"alerts")
+        alerts();
     else
         watch();
 }

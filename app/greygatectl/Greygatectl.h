@@ -75,6 +75,13 @@ private:
     static std::optional<qint64> timeArg(const QString &text);
     void report();
     void watch();
+    // GreygatectlRelease.cpp
+    void release(); // release and expect
+    void releases();
+    void delay();
+    void triage();
+    void alerts();
+    static std::optional<qint64> durationArg(const QString &text);
 
     QStringList m_args; // the positional arguments: command and its operands
     QHash<QString, QString> m_values;

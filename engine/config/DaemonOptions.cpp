@@ -182,6 +182,23 @@ const QList<Spec> &specs()
              }
              return parseHostPort(v, 0, &o.metricsHost, &o.metricsPort, e);
          }},
+        {"alert-webhook", Arg::Required, "URL",
+         "POST every alert as JSON to this http:// or https:// URL (retried with backoff); "
+         "none when empty (default)",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.alertWebhook = v.trimmed();
+             return true;
+         }},
+        {"alerts", Arg::Required, "KEY=VALUE,...",
+         "alert thresholds, e.g. deferral-factor=3,deferral-minimum=50,failed-minimum=10,"
+         "store-grace=60 (docs/greygated.md); enabled=no turns alerts off",
+         true,
+         [](DaemonOptions &o, const QString &v, QString *) {
+             o.alertSettings = o.alertSettings.isEmpty() ? v.trimmed()
+                                                         : o.alertSettings + u',' + v.trimmed();
+             return true;
+         }},
         {"smtp-listen", Arg::Required, "HOST:PORT",
          "run the SMTP proxy at HOST:PORT (port 0: any free port, logged); without --inet the "
          "policy server is then not started",

@@ -75,6 +75,10 @@ struct DaemonOptions
     // bare PORT listens on 127.0.0.1.
     QString metricsHost;
     quint16 metricsPort = 0;
+    // Alerts (docs/greygated.md, "Alerts"): --alert-webhook=URL (HTTP POST of each alert as
+    // JSON; none while empty) and --alerts=KEY=VALUE,... (thresholds); checked by greygated.
+    QString alertWebhook;
+    QString alertSettings;
     // The SMTP proxy (docs/smtp.md): on when --smtp-listen is set, beside the policy server,
     // or alone when --inet was not given. Plain values; greygated checks the addresses.
     QString smtpListenHost;

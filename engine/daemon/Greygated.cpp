@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Greygated.h"
+#include "alerts/DaemonWatch.h"
 
 #include "ExitCode.h"
 #include "PolicyStartup.h"
@@ -295,6 +296,34 @@ int Greygated::start()
         return stored ? ExitUsage : ExitStore;
     }
     restoreStats();
+    // Delay analytics, alerts and the expiry of timed releases (engine/alerts), before the
+    // control API that answers from them.
+    AlertOptions alertOptions;
+    if (!alertOptions.setWebhook(m_options.alertWebhook, &error) ||
+        !alertOptions.apply(m_options.alertSettings, &error)) {
+        logError("invalid alert settings", error);
+        return ExitUsage;
+    }
+    auto *watch = new DaemonWatch(*m_events, *m_handler, m_clock, alertOptions,
+                                  m_options.hostname.isEmpty() ? QSysInfo::machineHostName()
+                                                               : m_options.hostname,
+                                  this);
+    if (!m_redis) {
+        // The triplet just passed still holds its first sight (Redis mode: not in memory).
+        const GreylistEngine *engine = m_engine.get();
+        watch->setDelayProbe([engine](const Event &e) -> std::optional<Seconds> {
+            const std::optional<TripletKey> key =
+                engine->normaliser().normalise(e.client, e.sender, e.recipient);
+            const std::optional<TripletState> state = key ? engine->triplet(*key) : std::nullopt;
+            return state ? std::optional<Seconds>(std::max<Seconds>(e.time - state->firstSeen, 0))
+                         : std::nullopt;
+        });
+    }
+    watch->setStoreHealth([this] { return storeHealth(); });
+    if (!watch->restoreDelays(DaemonWatch::delayPath(m_options.dbDir), &error))
+        qCWarning(lcDaemon).noquote()
+            << LogLine("delay statistics not restored, starting empty").add("error", error).text();
+    watch->start();
     if (m_redis)
         m_redis->bind(*m_handler); // after the start-up writes, which went out blocking
     if (const int control = startControl(); control != ExitOk)
@@ -491,6 +520,7 @@ int Greygated::startControl()
     options.storeHealth = [this] {
         return storeHealth();
     };
+    options.watch = findChild<DaemonWatch *>();
     options.tlsMode = ControlCertificate::parseMode(m_options.controlTls)
                           .value_or(ControlCertificate::Mode::Auto);
     options.tlsCertFile = m_options.controlTlsCert;
@@ -538,6 +568,10 @@ void Greygated::restoreStats()
 void Greygated::saveStats()
 {
     QString error;
+    if (const DaemonWatch *watch = findChild<DaemonWatch *>();
+        watch && !watch->saveDelays(DaemonWatch::delayPath(m_options.dbDir), &error))
+        qCWarning(lcDaemon).noquote()
+            << LogLine("cannot save the delay statistics").add("error", error).text();
     if (!StatsFile::save(*m_events, StatsFile::path(m_options.dbDir), &error))
         qCWarning(lcDaemon).noquote()
             << LogLine("cannot save the statistics").add("error", error).text();
