@@ -9,6 +9,7 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QHostAddress>
 #include <QLocale>
 #include <QPointer>
 
@@ -246,6 +247,18 @@ QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
         logPolicy("policy bypass", request, decision);
         return QByteArrayLiteral("DUNNO");
     }
+    if (m_poolBypasses.active()) {
+        const qsizetype at = key->sender.lastIndexOf('@');
+        if (at >= 0 && m_poolBypasses.allows(
+                           QByteArrayView(key->sender).sliced(at + 1),
+                           QHostAddress(QString::fromLatin1(request.clientAddress)), query.now)) {
+            m_last.kind = DecisionOutcome::Kind::Bypassed;
+            ++m_stats.bypassed;
+            ++m_stats.poolBypassed;
+            logPolicy("pool bypass", request, decision);
+            return QByteArrayLiteral("DUNNO");
+        }
+    }
     *greylistKey = std::move(key);
     return {};
 }
@@ -301,6 +314,29 @@ void GreylistPolicyHandler::logPolicy(const char *message, const PolicyRequest &
                                        .text();
 }
 
+void GreylistPolicyHandler::notePoolRetry(const PolicyRequest &request)
+{
+    // Grouped by the IP-based network whatever the triplet's key: the point is to see the
+    // pool behind retries that an IP key would not match.
+    const std::optional<QByteArray> network =
+        m_engine.normaliser().clientKey(request.clientAddress);
+    if (!network)
+        return;
+    const std::optional<PoolRetry> retry =
+        m_poolRetries.noteDeferred(m_engine.normaliser().normaliseSender(request.sender),
+                                   m_engine.normaliser().normaliseRecipient(request.recipient),
+                                   request.clientAddress, *network, m_clock.now());
+    if (!retry)
+        return;
+    ++m_stats.poolRetries;
+    qCInfo(lcPolicyd).noquote() << LogLine("pool retry")
+                                       .add("summary", retry->summary())
+                                       .add("sender", retry->sender)
+                                       .add("recipient", retry->recipient)
+                                       .text();
+    Q_EMIT poolRetryDetected(*retry);
+}
+
 QByteArray GreylistPolicyHandler::greylist(const PolicyRequest &request, const TripletKey &key)
 {
     return answer(request, m_engine.decide(key, m_batch), &m_last);
@@ -314,6 +350,7 @@ QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Dec
     case Verdict::Defer: {
         outcome->kind = DecisionOutcome::Kind::Deferred;
         ++m_stats.deferred;
+        notePoolRetry(request);
         QByteArray action = m_deferPrefix;
         action.append(expandText(m_options.greylistText, decision.waitSeconds, request.recipient));
         return action;
@@ -437,6 +474,7 @@ int GreylistPolicyHandler::sweepNow()
 {
     const int visited = m_engine.sweep(m_options.sweepMaxVisits, m_batch);
     m_stats.swept += quint64(visited);
+    m_poolBypasses.expire(m_clock.now());
     if (m_clock.now() - m_lastAutoAllowExpiry >= m_options.autoAllowExpiryInterval) {
         m_lastAutoAllowExpiry = m_clock.now();
         m_stats.autoAllowExpired += quint64(m_policies.expire(m_lastAutoAllowExpiry, m_batch));

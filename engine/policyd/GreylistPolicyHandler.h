@@ -7,6 +7,8 @@
 #include "RecentSet.h"
 #include "greylist/Clock.h"
 #include "policy/AutoAllowLearner.h"
+#include "spf/PoolRetryDetector.h"
+#include "spf/SpfBypassTable.h"
 #include "spf/SpfTripletKeyer.h"
 #include "store/WriteBatch.h"
 
@@ -66,6 +68,8 @@ public:
         quint64 blockedNotLogged = 0; // more blocked attempts of a triplet in the same minute
         quint64 spfKeyed = 0;         // triplets keyed by an SPF-verified domain (--triplet-key)
         quint64 spfFallback = 0;      // SPF asked but the IP-based triplet kept
+        quint64 poolRetries = 0;      // pool retries detected (poolRetryDetected)
+        quint64 poolBypassed = 0;     // not greylisted: a pool bypass covered the client
     };
 
     // The rejection log's reason for a Blocked Senders attempt (the Rejection Viewer).
@@ -118,6 +122,23 @@ public:
     // policy that decided: the policies are evaluated once, with the header From when set.
     // The asynchronous path carries the same in PolicyAnswer::outcome instead.
     const DecisionOutcome &lastDecision() const { return m_last; }
+
+    // Pool retries (docs/spf.md): deferred attempts of one sender and recipient from several
+    // networks are grouped; a group reaching the thresholds is signalled once
+    // (poolRetryDetected). A pool bypass lets a sender domain through without greylisting
+    // while it comes from the ranges given (its SPF record flattened by SpfFlattener), until
+    // it expires; Blocked Senders and the other policies still apply first.
+    qint64 addPoolBypass(const QByteArray &domain, const QList<SpfBypassTable::Range> &ranges,
+                         qint64 lifetimeSeconds)
+    {
+        return m_poolBypasses.add(domain, ranges, m_clock.now(), lifetimeSeconds);
+    }
+    bool removePoolBypass(qint64 id) { return m_poolBypasses.remove(id); }
+    QList<SpfBypassTable::Bypass> poolBypasses() const
+    {
+        return m_poolBypasses.list(m_clock.now());
+    }
+    QList<PoolRetry> poolRetries() const { return m_poolRetries.detected(m_clock.now()); }
     qsizetype pendingChanges() const { return m_batch.size(); }
     // False from a failed store commit until the next successful one (GET /healthz).
     bool storeHealthy() const { return !m_lastCommitFailed; }
@@ -127,6 +148,9 @@ Q_SIGNALS:
     // without a retry), emitted once they are committed to the store: the event log counts
     // and publishes them (DecisionRecorder). Emitted from commit(), synchronously.
     void rejectionsCommitted(const QList<greygate::RejectionEntry> &rejections);
+    // A sender retrying one message from several networks ("outlook.com retrying from 6 IPs
+    // in 3 networks"), once per group; emitted from the deciding call.
+    void poolRetryDetected(const greygate::PoolRetry &retry);
 
 public:
     // The deferral text with its placeholders filled in (public for tests).
@@ -144,6 +168,7 @@ private:
     QByteArray answer(const PolicyRequest &request, const Decision &decision,
                       DecisionOutcome *outcome);
     QByteArray unavailable(DecisionOutcome *outcome);
+    void notePoolRetry(const PolicyRequest &request);
     // The greylisting part of decideAsync(), once the key is final: the shared decider's
     // verdict, or the local engine's.
     void greylistAsync(const PolicyRequest &request, const TripletKey &key, DecisionOutcome outcome,
@@ -177,6 +202,8 @@ private:
     QTimer m_sweepTimer;
     AsyncTripletDecider *m_decider = nullptr;
     SpfTripletKeyer *m_spfKeyer = nullptr;
+    PoolRetryDetector m_poolRetries;
+    SpfBypassTable m_poolBypasses;
     std::optional<QByteArray> m_headerFrom; // setHeaderFrom()
     DecisionOutcome m_last;                 // lastDecision()
     Stats m_stats;

@@ -4,6 +4,7 @@
 #include <QByteArray>
 #include <QHash>
 #include <QList>
+#include <QMetaType>
 #include <QSet>
 #include <list>
 #include <optional>
@@ -69,3 +70,5 @@ private:
 };
 
 } // namespace greygate
+
+Q_DECLARE_METATYPE(greygate::PoolRetry)

@@ -36,6 +36,8 @@ public:
     // Removes the expired ones; returns how many.
     int expire(qint64 now);
     QList<Bypass> list(qint64 now) const;
+    // Cheap: false when there is no bypass at all (the hot path asks this first).
+    bool active() const { return !m_bypasses.isEmpty(); }
 
 private:
     QList<Bypass> m_bypasses;

@@ -8,6 +8,7 @@
 #include "spf/SpfTripletKeyer.h"
 #include "store/SqliteStore.h"
 
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 #include <memory>
@@ -49,6 +50,7 @@ private Q_SLOTS:
     void neutralKeysOnlyInSpfNeutralMode();
     void nullSenderIsKeyedByTheHeloIdentity();
     void ipModeNeverAsksDns();
+    void poolRetryIsSignalledAndItsBypassHonouredUntilItExpires();
 
 private:
     QByteArray decide(const PolicyRequest &request);
@@ -193,6 +195,37 @@ void TestSpfTripletKeying::ipModeNeverAsksDns()
     QCOMPARE(m_dns->queries, 0);
     QVERIFY(
         m_engine->triplet(TripletKey{"192.0.2.0/24", "news@example.com", "bob@receiver.example"}));
+}
+
+void TestSpfTripletKeying::poolRetryIsSignalledAndItsBypassHonouredUntilItExpires()
+{
+    makeHandler(TripletKeyMode::Ip);
+    QSignalSpy spy(m_handler.get(), &GreylistPolicyHandler::poolRetryDetected);
+    // A scripted pool: the same message retried from six addresses in three networks, each
+    // retry before the delay (a same-network retry after it would pass).
+    const char *pool[] = {"40.92.1.10", "40.92.1.11", "40.92.7.3",
+                          "52.100.3.4", "52.100.3.5", "40.92.7.4"};
+    for (const char *address : pool) {
+        m_clock->advanceSeconds(5);
+        QVERIFY(decide(rcpt(address, "news@outlook.com")).startsWith("DEFER_IF_PERMIT"));
+    }
+    QCOMPARE(spy.count(), 1);
+    const PoolRetry retry = spy.at(0).at(0).value<PoolRetry>();
+    QCOMPARE(retry.summary(), QByteArray("outlook.com retrying from 3 IPs in 2 networks"));
+    QCOMPARE(m_handler->poolRetries().value(0).summary(),
+             QByteArray("outlook.com retrying from 6 IPs in 3 networks"));
+    // The bypass the event offers: the domain's SPF ranges, for one hour.
+    QVERIFY(m_handler->addPoolBypass("outlook.com",
+                                     {{QHostAddress(QStringLiteral("40.92.0.0")), 15}}, 3600) > 0);
+    QCOMPARE(decide(rcpt("40.93.0.99", "other@outlook.com")), QByteArray("DUNNO"));
+    QCOMPARE(m_handler->lastDecision().kind, DecisionOutcome::Kind::Bypassed);
+    // Scoped: another domain from the range, and the domain from elsewhere, are greylisted.
+    QVERIFY(decide(rcpt("40.93.0.99", "a@example.com")).startsWith("DEFER_IF_PERMIT"));
+    QVERIFY(decide(rcpt("52.100.3.4", "other@outlook.com")).startsWith("DEFER_IF_PERMIT"));
+    m_clock->advanceSeconds(3600);
+    QVERIFY(decide(rcpt("40.93.0.98", "other@outlook.com")).startsWith("DEFER_IF_PERMIT"));
+    QCOMPARE(m_handler->stats().poolBypassed, quint64(1));
+    QVERIFY(m_handler->poolBypasses().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestSpfTripletKeying)
