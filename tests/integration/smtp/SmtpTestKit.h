@@ -9,6 +9,7 @@
 #include <QByteArray>
 #include <QString>
 #include <QStringList>
+#include <QTemporaryDir>
 
 namespace greygate::test::smtp {
 
@@ -24,6 +25,13 @@ inline const QByteArray PolicyDocument = QByteArrayLiteral(R"({
                 "from": {"type": "domain", "value": "partner.test"}, "to": {"type": "everyone"}}],
   "groups": [{"name": "Blocked Senders", "members": ["spam@bad.test"]}]
 })");
+
+// Writes PolicyDocument into dir as policies.json: its path, or empty when it could not.
+inline QString writePolicies(const QTemporaryDir &dir)
+{
+    const QString path = dir.filePath(QStringLiteral("policies.json"));
+    return dir.isValid() && writeFile(path, PolicyDocument) ? path : QString();
+}
 
 struct Swaks
 {

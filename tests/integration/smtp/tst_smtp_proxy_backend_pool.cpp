@@ -54,9 +54,8 @@ void SmtpProxyBackendPoolTest::sequentialClientsShareOneSinkConnection()
     QFETCH(QStringList, poolArgs);
     QFETCH(int, sinkSessions);
     QTemporaryDir work;
-    QVERIFY(work.isValid());
-    const QString policies = work.filePath(QStringLiteral("policies.json"));
-    QVERIFY(writeFile(policies, PolicyDocument));
+    const QString policies = writePolicies(work);
+    QVERIFY(!policies.isEmpty());
     SmtpSinkProcess sink; // offers XCLIENT (NAME HELO): it is sent on the pooled connection
     QString error;
     QVERIFY2(sink.start(&error), qPrintable(error));
@@ -96,9 +95,8 @@ void SmtpProxyBackendPoolTest::sequentialClientsShareOneSinkConnection()
 void SmtpProxyBackendPoolTest::postfixBackendSeesEachClientOverOnePooledConnection()
 {
     QTemporaryDir work;
-    QVERIFY(work.isValid());
-    const QString policies = work.filePath(QStringLiteral("policies.json"));
-    QVERIFY(writeFile(policies, PolicyDocument));
+    const QString policies = writePolicies(work);
+    QVERIFY(!policies.isEmpty());
     PostfixInstance backend;
     backend.addMailbox(Recipient);
     backend.setParameter(QStringLiteral("smtpd_authorized_xclient_hosts"),

@@ -123,9 +123,8 @@ void SmtpProxySwaksTest::firstAttemptDeferredThenBackendAcceptsAfterDelayWithHea
 void SmtpProxySwaksTest::blockedSenderRefusedWith550AndBackendNeverSeesIt()
 {
     QTemporaryDir work;
-    QVERIFY(work.isValid());
-    const QString policies = work.filePath(QStringLiteral("policies.json"));
-    QVERIFY(writeFile(policies, PolicyDocument));
+    const QString policies = writePolicies(work);
+    QVERIFY(!policies.isEmpty());
     SmtpSinkProcess sink({QStringLiteral("-C")}); // XCLIENT is the tests' above and below
     QString error;
     QVERIFY2(sink.start(&error), qPrintable(error));
@@ -181,9 +180,8 @@ void SmtpProxySwaksTest::realClientAddressReachesPostfixBackend()
     QFETCH(QString, expectedClient);
 
     QTemporaryDir work;
-    QVERIFY(work.isValid());
-    const QString policies = work.filePath(QStringLiteral("policies.json"));
-    QVERIFY(writeFile(policies, PolicyDocument));
+    const QString policies = writePolicies(work);
+    QVERIFY(!policies.isEmpty());
     PostfixInstance backend;
     backend.addMailbox(Recipient);
     backend.setParameter(postfixParameter, postfixValue);
