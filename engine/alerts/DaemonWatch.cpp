@@ -92,13 +92,18 @@ std::optional<DaemonWatch::Pass> DaemonWatch::lastPass(const QByteArray &sender)
 void DaemonWatch::expireReleases()
 {
     const Seconds now = m_clock.now();
-    // Cheap when nothing is due: the list is read from memory, the store touched only when a
-    // release ends.
-    const QList<TimedRelease> all = TimedRelease::list(m_handler.policies().set(), now, false);
+    const PolicySet &set = m_handler.policies().set();
+    // Listing the releases copies the policy document (auto allow included): only when the
+    // policies changed or the soonest end has come, not every second.
+    if (set.revision() == m_seenRevision && (m_nextEnd < 0 || now < m_nextEnd))
+        return;
+    const QList<TimedRelease> all = TimedRelease::list(set, now, false);
+    m_seenRevision = set.revision();
+    m_nextEnd = all.isEmpty() ? -1 : all.first().until;
     if (all.isEmpty() || all.first().until > now)
         return;
     const ChangeOutcome out =
-        m_handler.changePolicies([now](PolicySet &set) { return TimedRelease::expire(set, now); });
+        m_handler.changePolicies([now](PolicySet &s) { return TimedRelease::expire(s, now); });
     for (const PolicyChange &c : out.changes) {
         Event e;
         e.type = EventType::PolicyChange;

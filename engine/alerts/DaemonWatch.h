@@ -78,6 +78,8 @@ private:
     QTimer m_timer;
     quint64 m_cursor = 0;
     Seconds m_lastExpiry = 0;
+    quint64 m_seenRevision = ~quint64(0); // the policy revision the releases were read at
+    Seconds m_nextEnd = -1;               // the soonest release end then (-1: none)
 };
 
 } // namespace greygate
