@@ -20,6 +20,9 @@ usage: bench/smtp/run-smtp-bench.sh [options]
   --reuse             several messages per connection (smtp-source -d); default: one
                       connection per message, as inbound MX traffic mostly is
   --rounds=N          direct/proxy rounds, interleaved; the median is reported (default 3)
+  --pool=N            greygated's --smtp-backend-pool (default: greygated's own, 20)
+  --no-pool-cell      also a second greygated with --smtp-backend-pool=0, its cells
+                      interleaved with the others: the pool's gain in the same run
   --hold-sessions=N   sessions held open at once (default 2000)
   --hold=S            seconds they are held (default 10)
   --cell-timeout=S    bound on each cell (default 300)
@@ -39,6 +42,8 @@ hold_sessions=2000
 hold=10
 cell_timeout=300
 out=""
+pool=""
+nopool_cell=0
 
 for arg in "$@"; do
     case "$arg" in
@@ -50,6 +55,8 @@ for arg in "$@"; do
     --size=*) size=${arg#*=} ;;
     --reuse) reuse=1 ;;
     --rounds=*) rounds=${arg#*=} ;;
+    --pool=*) pool=${arg#*=} ;;
+    --no-pool-cell) nopool_cell=1 ;;
     --hold-sessions=*) hold_sessions=${arg#*=} ;;
     --hold=*) hold=${arg#*=} ;;
     --cell-timeout=*) cell_timeout=${arg#*=} ;;
@@ -130,24 +137,39 @@ sink_pid=$!
 pids+=("$sink_pid")
 wait_listening "$sink_port" "$sink_pid" || { echo "smtp-sink did not start: $(cat "$sink_dir/sink.log")" >&2; exit 1; }
 sink_count() { tr '\r' '\n' <"$sink_dir/sink.log" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2; }
+# Connections the sink has seen end: how many backend connections the proxy used.
+sink_sessions() { tr '\r' '\n' <"$sink_dir/sink.log" | grep -o 'sess=[0-9]*' | tail -1 | cut -d= -f2; }
 
 # greygated: greylisting on (1 s delay), no auto-whitelisting of the one client (so the
 # deferral cell stays deferred), limits per client raised for one load generator.
-gd_dir="$out/greygated"
-mkdir -p "$gd_dir/db"
-gd_port=$(free_port)
-policy_port=$(free_port)
 extra=()
 # A build that drops privileges refuses to keep root unless told so.
 "$bin/greygated" --help 2>&1 | grep -q -- '--user' && extra+=(--user=root)
-"$bin/greygated" --dbdir="$gd_dir/db" --inet="127.0.0.1:$policy_port" --delay=1 \
-    --auto-whitelist-clients=0 \
-    --smtp-listen="127.0.0.1:$gd_port" --smtp-backend="127.0.0.1:$sink_port" \
-    --smtp-hostname=mx.bench.test --smtp-max-connections=$((hold_sessions + 500)) \
-    --smtp-max-per-client=$((hold_sessions + 500)) "${extra[@]}" >"$gd_dir/greygated.log" 2>&1 &
-gd_pid=$!
-pids+=("$gd_pid")
-wait_listening "$gd_port" "$gd_pid" || { echo "greygated did not start:" >&2; tail -20 "$gd_dir/greygated.log" >&2; exit 1; }
+# start_greygated NAME [ARGS...]: sets started_pid and started_port.
+start_greygated() {
+    local name=$1
+    shift
+    local dir="$out/$name"
+    mkdir -p "$dir/db"
+    started_port=$(free_port)
+    "$bin/greygated" --dbdir="$dir/db" --inet="127.0.0.1:$(free_port)" --delay=1 \
+        --auto-whitelist-clients=0 \
+        --smtp-listen="127.0.0.1:$started_port" --smtp-backend="127.0.0.1:$sink_port" \
+        --smtp-hostname=mx.bench.test --smtp-max-connections=$((hold_sessions + 500)) \
+        --smtp-max-per-client=$((hold_sessions + 500)) "${extra[@]}" "$@" >"$dir/greygated.log" 2>&1 &
+    started_pid=$!
+    pids+=("$started_pid")
+    wait_listening "$started_port" "$started_pid" || { echo "greygated ($name) did not start:" >&2; tail -20 "$dir/greygated.log" >&2; exit 1; }
+}
+pool_args=()
+[[ -n "$pool" ]] && pool_args+=(--smtp-backend-pool="$pool")
+start_greygated greygated "${pool_args[@]}"
+gd_pid=$started_pid gd_port=$started_port
+if ((nopool_cell)); then
+    start_greygated greygated-nopool --smtp-backend-pool=0
+    np_pid=$started_pid np_port=$started_port
+    log "greygated without a pool: pid $np_pid port $np_port"
+fi
 log "smtp-sink pid $sink_pid port $sink_port; greygated pid $gd_pid port $gd_port"
 
 # CPU seconds (user + system) a process has used so far, from /proc/PID/stat.
@@ -157,50 +179,62 @@ cpu_seconds() {
     awk -v hz="$hz" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# source_cell NAME PORT ARGS...: runs smtp-source, prints "seconds exit delivered
-# greygated_cpu_seconds".
+# source_cell NAME PORT PID ARGS...: runs smtp-source, prints "seconds exit delivered
+# greygated_cpu_seconds backend_connections".
 source_cell() {
-    local name=$1 port=$2
-    shift 2
+    local name=$1 port=$2 gpid=$3
+    shift 3
     local args=(-s "$sessions" -m "$messages" -M client.bench.test -t rcpt@example.test)
     ((reuse)) && args+=(-d)
     [[ -n "$size" ]] && args+=(-l "$size")
-    local before after t0 t1 rc c0 c1
+    local before after t0 t1 rc c0 c1 s0 s1
     before=$(sink_count)
-    c0=$(cpu_seconds "$gd_pid")
+    s0=$(sink_sessions)
+    c0=$(cpu_seconds "$gpid")
     t0=$(date +%s.%N)
     timeout "$cell_timeout" /usr/sbin/smtp-source "${args[@]}" "$@" "127.0.0.1:$port" \
         >"$out/$name.log" 2>&1
     rc=$?
     t1=$(date +%s.%N)
-    c1=$(cpu_seconds "$gd_pid")
+    c1=$(cpu_seconds "$gpid")
     sleep 0.3 # the sink's counter is written as sessions end
     after=$(sink_count)
-    echo "$(echo "$t1 - $t0" | bc -l) $rc $((${after:-0} - ${before:-0})) $(echo "$c1 - $c0" | bc -l)"
+    s1=$(sink_sessions)
+    # Pooled connections still open are not counted yet: at least 1 when any were used.
+    echo "$(echo "$t1 - $t0" | bc -l) $rc $((${after:-0} - ${before:-0})) $(echo "$c1 - $c0" | bc -l) $((${s1:-0} - ${s0:-0}))"
 }
 
 # --- throughput: direct and through the proxy, rounds interleaved ------------------------
 # The proxy cell's triplet (127.0.0.1's /24, the sender, the recipient) is passed first:
 # deferred once, then accepted after the delay, so the cells measure the accepting path.
-/usr/sbin/smtp-source -m 1 -f bulk@sender.bench -t rcpt@example.test -M client.bench.test \
-    "127.0.0.1:$gd_port" >"$out/warmup-1.log" 2>&1
+warm_ports=("$gd_port")
+((nopool_cell)) && warm_ports+=("$np_port")
+for port in "${warm_ports[@]}"; do
+    /usr/sbin/smtp-source -m 1 -f bulk@sender.bench -t rcpt@example.test -M client.bench.test \
+        "127.0.0.1:$port" >"$out/warmup-1.log" 2>&1
+done
 sleep 1.5
-if ! /usr/sbin/smtp-source -m 1 -f bulk@sender.bench -t rcpt@example.test -M client.bench.test \
-    "127.0.0.1:$gd_port" >"$out/warmup-2.log" 2>&1; then
-    echo "the passed triplet was not accepted by the proxy: $(cat "$out/warmup-2.log")" >&2
-    exit 1
-fi
+for port in "${warm_ports[@]}"; do
+    if ! /usr/sbin/smtp-source -m 1 -f bulk@sender.bench -t rcpt@example.test -M client.bench.test \
+        "127.0.0.1:$port" >"$out/warmup-2.log" 2>&1; then
+        echo "the passed triplet was not accepted by the proxy: $(cat "$out/warmup-2.log")" >&2
+        exit 1
+    fi
+done
+cells=(direct proxy)
+((nopool_cell)) && cells+=(nopool)
 
 results="$out/results.txt"
 : >"$results"
 for ((r = 1; r <= rounds; r++)); do
-    for cell in direct proxy; do
-        port=$sink_port
+    for cell in "${cells[@]}"; do
+        port=$sink_port gpid=$gd_pid
         [[ $cell == proxy ]] && port=$gd_port
-        read -r secs rc delivered gdcpu < <(source_cell "$cell-$r" "$port" -f bulk@sender.bench)
+        [[ $cell == nopool ]] && port=$np_port gpid=$np_pid
+        read -r secs rc delivered gdcpu conns < <(source_cell "$cell-$r" "$port" "$gpid" -f bulk@sender.bench)
         rate=$(echo "$messages / $secs" | bc -l)
-        printf '%s round=%d seconds=%.2f exit=%d delivered=%d greygated_cores=%.2f msg_per_s=%.0f\n' \
-            "$cell" "$r" "$secs" "$rc" "$delivered" "$(echo "$gdcpu / $secs" | bc -l)" "$rate" |
+        printf '%s round=%d seconds=%.2f exit=%d delivered=%d greygated_cores=%.2f backend_connections_closed=%d msg_per_s=%.0f\n' \
+            "$cell" "$r" "$secs" "$rc" "$delivered" "$(echo "$gdcpu / $secs" | bc -l)" "$conns" "$rate" |
             tee -a "$results" >&2
         if ((rc != 0 || delivered != messages)); then
             echo "cell $cell-$r: smtp-source exit $rc, $delivered of $messages delivered" \
@@ -210,7 +244,7 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 # --- greylisting on: every message a new triplet, deferred at RCPT -----------------------
-read -r secs rc delivered gdcpu < <(source_cell deferred "$gd_port" -A -N -f new@sender.bench)
+read -r secs rc delivered gdcpu conns < <(source_cell deferred "$gd_port" "$gd_pid" -A -N -f new@sender.bench)
 printf 'deferred seconds=%.2f exit=%d delivered=%d greygated_cores=%.2f attempts_per_s=%.0f\n' \
     "$secs" "$rc" "$delivered" "$(echo "$gdcpu / $secs" | bc -l)" "$(echo "$messages / $secs" | bc -l)" |
     tee -a "$results" >&2
@@ -228,6 +262,7 @@ kill -0 "$gd_pid" 2>/dev/null || echo "greygated died during the run" | tee -a "
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 direct=$(grep '^direct ' "$results" | sed 's/.*msg_per_s=//' | median)
 proxy=$(grep '^proxy ' "$results" | sed 's/.*msg_per_s=//' | median)
+nopool=$(grep '^nopool ' "$results" | sed 's/.*msg_per_s=//' | median)
 {
     echo
     echo "SMTP proxy, $messages messages a cell, $sessions sessions, $rounds round(s)$( ((reuse)) && echo ', connections reused')"
@@ -236,6 +271,10 @@ proxy=$(grep '^proxy ' "$results" | sed 's/.*msg_per_s=//' | median)
     printf '| smtp-source -> greygated -> smtp-sink | %s |\n' "$proxy"
     if [[ -n "$direct" && -n "$proxy" && "$direct" != 0 ]]; then
         printf 'ratio proxy/direct: %.2f (target >= 0.80)\n' "$(echo "$proxy / $direct" | bc -l)"
+    fi
+    if [[ -n "$nopool" && -n "$direct" && "$direct" != 0 ]]; then
+        printf '| smtp-source -> greygated (--smtp-backend-pool=0) -> smtp-sink | %s |\n' "$nopool"
+        printf 'ratio without the pool: %.2f\n' "$(echo "$nopool / $direct" | bc -l)"
     fi
     grep '^deferred ' "$results"
     grep '^hold ' "$results"
