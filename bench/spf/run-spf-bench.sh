@@ -77,7 +77,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 ticks_per_second=$(getconf CLK_TCK)
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-# The zone: the load generator's sender domains are letters(n).example for n < 20,000
+# The zone: the load generator's sender domains are mail.letters(n).example for n < 20,000
 # (bench/policy/PolicyWorkload.cpp); even n pass every address through an include, odd n
 # authorise only 192.0.2.0/24, which the workload never uses (SPF fail: keyed by IP).
 python3 - "$out/zone.conf" <<'PY'
@@ -95,7 +95,7 @@ with open(sys.argv[1], 'w') as f:
     for n in range(20000):
         record = ('v=spf1 ip4:198.51.100.0/24 include:_spf.pool.example -all' if n % 2 == 0
                   else 'v=spf1 ip4:192.0.2.0/24 -all')
-        f.write('txt-record=%s.example,"%s"\n' % (letters(n), record))
+        f.write('txt-record=mail.%s.example,"%s"\n' % (letters(n), record))
 PY
 
 dns_port=$(free_port)

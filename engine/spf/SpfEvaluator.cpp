@@ -4,7 +4,6 @@
 #include "SpfCheck.h"
 
 #include <QPointer>
-#include <QTimer>
 
 namespace greygate {
 
@@ -33,7 +32,31 @@ SpfEvaluator::SpfEvaluator(DnsLookup &dns, int timeoutMs, QObject *parent)
     : QObject(parent)
     , m_dns(dns)
     , m_timeoutMs(qMax(1, timeoutMs))
-{}
+{
+    m_clock.start();
+    m_deadlineTimer.setSingleShot(true);
+    connect(&m_deadlineTimer, &QTimer::timeout, this, &SpfEvaluator::onDeadline);
+}
+
+void SpfEvaluator::onDeadline()
+{
+    const qint64 now = m_clock.elapsed();
+    while (!m_deadlines.empty()) {
+        auto &[deadline, weak] = m_deadlines.front();
+        const std::shared_ptr<SpfCheck> pending = weak.lock();
+        if (pending && !pending->finished()) {
+            if (deadline > now)
+                break;
+            ++m_stats.timeouts;
+            m_deadlines.pop_front(); // before cancel(): its callback may start new checks
+            pending->cancel(SpfResult::TempError, QByteArrayLiteral("SPF evaluation timed out"));
+            continue;
+        }
+        m_deadlines.pop_front(); // answered already
+    }
+    if (!m_deadlines.empty() && !m_deadlineTimer.isActive())
+        m_deadlineTimer.start(int(qMax<qint64>(1, m_deadlines.front().first - now)));
+}
 
 void SpfEvaluator::count(const SpfOutcome &outcome)
 {
@@ -77,17 +100,12 @@ void SpfEvaluator::checkHost(const QHostAddress &rawClient, const QByteArray &do
                 self->count(o);
             done(o);
         });
-    std::weak_ptr<SpfCheck> weak = check;
     check->start(domain);
     if (check->finished())
         return;
-    QTimer::singleShot(m_timeoutMs, this, [this, weak] {
-        if (const std::shared_ptr<SpfCheck> pending = weak.lock();
-            pending && !pending->finished()) {
-            ++m_stats.timeouts;
-            pending->cancel(SpfResult::TempError, QByteArrayLiteral("SPF evaluation timed out"));
-        }
-    });
+    m_deadlines.emplace_back(m_clock.elapsed() + m_timeoutMs, check);
+    if (!m_deadlineTimer.isActive())
+        m_deadlineTimer.start(m_timeoutMs);
 }
 
 void SpfEvaluator::checkSender(const QHostAddress &client, const QByteArray &sender,

@@ -4,11 +4,17 @@
 #include "SpfResult.h"
 #include "dns/DnsLookup.h"
 
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QObject>
+#include <QTimer>
+#include <deque>
 #include <functional>
+#include <memory>
 
 namespace greygate {
+
+class SpfCheck;
 
 // RFC 7208 check_host() over a DnsLookup, asynchronously. Each check answers exactly once,
 // on this object's thread, within timeoutMs (temperror then), possibly before check()
@@ -46,10 +52,17 @@ public:
 
 private:
     void count(const SpfOutcome &outcome);
+    void onDeadline();
 
     DnsLookup &m_dns;
     int m_timeoutMs;
     Stats m_stats;
+    // Checks waiting for DNS, oldest first: every one has the same timeout, so their
+    // deadlines are in order and one timer serves them all (a timer per check costs an
+    // insertion into Qt's timer list, which profiles showed with thousands in flight).
+    std::deque<std::pair<qint64, std::weak_ptr<SpfCheck>>> m_deadlines;
+    QTimer m_deadlineTimer;
+    QElapsedTimer m_clock;
 };
 
 } // namespace greygate
