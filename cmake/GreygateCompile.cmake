@@ -15,6 +15,22 @@ function(greygate_strict target)
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
 endfunction()
 
+# GREYGATE_SANITIZE=ON (CMakeLists.txt adds -fsanitize=address,undefined) is the test build:
+# an undefined-behaviour report aborts instead of scrolling by, so the test fails on it. Qt is
+# not instrumented, so LeakSanitizer reads the leaks that belong to Qt, fontconfig and the
+# system libraries from tests/sanitizers/lsan.supp; our own code is never suppressed.
+# The fuzz build (GREYGATE_FUZZ) aborts on undefined behaviour too, so libFuzzer keeps the input.
+set(GREYGATE_TEST_ENV "")
+if(GREYGATE_SANITIZE OR GREYGATE_FUZZ)
+    add_compile_options(-fno-sanitize-recover=undefined)
+endif()
+if(GREYGATE_SANITIZE AND NOT GREYGATE_FUZZ)
+    set(GREYGATE_TEST_ENV
+        "ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:strict_init_order=1:check_initialization_order=1"
+        "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/sanitizers/lsan.supp:print_suppressions=0"
+        "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1")
+endif()
+
 # One Qt Test executable per test file, registered with CTest under the file's name.
 # LIBS names the engine layers the test needs (greygate_engine for all of them).
 function(greygate_add_test name)
@@ -26,7 +42,8 @@ function(greygate_add_test name)
     if(NOT ARG_TIMEOUT)
         set(ARG_TIMEOUT 120)
     endif()
+    set(env QT_QPA_PLATFORM=offscreen GREYGATE_BINARY_DIR=${CMAKE_BINARY_DIR} ${GREYGATE_TEST_ENV})
     set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT}
-        ENVIRONMENT "QT_QPA_PLATFORM=offscreen;GREYGATE_BINARY_DIR=${CMAKE_BINARY_DIR}"
+        ENVIRONMENT "${env}"
         LABELS "${ARG_LABELS}")
 endfunction()

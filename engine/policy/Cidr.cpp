@@ -61,7 +61,10 @@ std::optional<Cidr> Cidr::parse(QByteArrayView text, QString *error)
         bool digitsOk = !digits.isEmpty() && digits.size() <= 3 &&
                         (digits.size() == 1 || digits.front() != '0');
         prefix = 0;
-        for (char c : digits) {
+        // Stop at the first bad character: a long run of digits must not overflow prefix
+        // (undefined behaviour, found by fuzz_cidr).
+        for (qsizetype i = 0; digitsOk && i < digits.size(); ++i) {
+            const char c = digits[i];
             if (c < '0' || c > '9')
                 digitsOk = false;
             else

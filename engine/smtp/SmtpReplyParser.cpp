@@ -40,7 +40,9 @@ SmtpReplyParser::Status SmtpReplyParser::take(QByteArray *buffer, SmtpReply *rep
         const qsizetype lf = buffer->indexOf('\n', pos);
         if (lf < 0) {
             buffer->remove(0, pos);
-            return buffer->size() > kMaxLine ? Status::Error : Status::NeedMore;
+            // The unfinished line may still end in its CR: a line of kMaxLine bytes whose
+            // CRLF is split across reads is as good as one read whole.
+            return buffer->size() > kMaxLine + 1 ? Status::Error : Status::NeedMore;
         }
         QByteArrayView line = QByteArrayView(*buffer).sliced(pos, lf - pos);
         pos = lf + 1;
