@@ -22,6 +22,23 @@ private Q_SLOTS:
     void withoutDnsTripletsAreKeyedByIp();
 
 private:
+    // greygated --triplet-key=spf with --delay=1, asking the dnsmasq on dnsPort.
+    bool startGreygated(DaemonProcess &daemon, const QString &db, quint16 dnsPort,
+                        const QStringList &extra, QString *error)
+    {
+        const QString dbdir = m_work.filePath(db);
+        return daemon.startOnFreePort(
+            program(QStringLiteral("greygated")),
+            [&](quint16 port) {
+                return QStringList{QStringLiteral("--inet=127.0.0.1:") + QString::number(port),
+                                   QStringLiteral("--dbdir=") + dbdir, QStringLiteral("--delay=1"),
+                                   QStringLiteral("--triplet-key=spf"),
+                                   QStringLiteral("--dns-server=127.0.0.1:") +
+                                       QString::number(dnsPort)} +
+                       extra;
+            },
+            20'000, error);
+    }
     static bool deferred(const std::optional<QByteArray> &action)
     {
         return action && action->startsWith("DEFER_IF_PERMIT");
@@ -52,21 +69,9 @@ void TestSpfGreylisting::retriesFromTheSendersSpfPoolPass()
                                        "ip4:198.51.100.20 ip6:2001:db8::20 -all")},
                        &error),
              qPrintable(error));
-    const QString dbdir = m_work.filePath(QStringLiteral("db-spf"));
     DaemonProcess daemon(m_work.filePath(QStringLiteral("greygated-spf.log")));
-    const quint16 dnsPort = dns.port();
-    QVERIFY2(daemon.startOnFreePort(
-                 program(QStringLiteral("greygated")),
-                 [&](quint16 port) {
-                     return QStringList{QStringLiteral("--inet=127.0.0.1:") + QString::number(port),
-                                        QStringLiteral("--dbdir=") + dbdir,
-                                        QStringLiteral("--delay=1"),
-                                        QStringLiteral("--triplet-key=spf"),
-                                        QStringLiteral("--dns-server=127.0.0.1:") +
-                                            QString::number(dnsPort),
-                                        QStringLiteral("--log-level=debug")};
-                 },
-                 20'000, &error),
+    QVERIFY2(startGreygated(daemon, QStringLiteral("db-spf"), dns.port(),
+                            {QStringLiteral("--log-level=debug")}, &error),
              qPrintable(error));
     PolicyClient client;
     QVERIFY(client.connectTo(daemon.port()));
@@ -97,21 +102,9 @@ void TestSpfGreylisting::withoutDnsTripletsAreKeyedByIp()
                                        "ip4:198.51.100.20 -all")},
                        &error),
              qPrintable(error));
-    const QString dbdir = m_work.filePath(QStringLiteral("db-nodns"));
     DaemonProcess daemon(m_work.filePath(QStringLiteral("greygated-nodns.log")));
-    const quint16 dnsPort = dns.port();
-    QVERIFY2(daemon.startOnFreePort(
-                 program(QStringLiteral("greygated")),
-                 [&](quint16 port) {
-                     return QStringList{QStringLiteral("--inet=127.0.0.1:") + QString::number(port),
-                                        QStringLiteral("--dbdir=") + dbdir,
-                                        QStringLiteral("--delay=1"),
-                                        QStringLiteral("--triplet-key=spf"),
-                                        QStringLiteral("--dns-timeout-ms=100"),
-                                        QStringLiteral("--dns-server=127.0.0.1:") +
-                                            QString::number(dnsPort)};
-                 },
-                 20'000, &error),
+    QVERIFY2(startGreygated(daemon, QStringLiteral("db-nodns"), dns.port(),
+                            {QStringLiteral("--dns-timeout-ms=100")}, &error),
              qPrintable(error));
     QVERIFY(dns.terminate()); // the DNS server goes away before any lookup
     PolicyClient client;
