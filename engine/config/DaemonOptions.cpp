@@ -342,10 +342,7 @@ const QList<Spec> &specs()
          "([::1]:53 for IPv6); default: the first nameserver of /etc/resolv.conf",
          true,
          [](DaemonOptions &o, const QString &v, QString *e) {
-             if (v.trimmed().isEmpty()) {
-                 *e = QStringLiteral("--dns-server needs an address, e.g. 127.0.0.1:53");
-                 return false;
-             }
+             // Empty: /etc/resolv.conf's first nameserver (greygated parses the address).
              o.dnsServer = v.trimmed();
              return true;
          }},
