@@ -20,8 +20,10 @@ bool validId(const QJsonValue &id)
     if (id.isString())
         return id.toString().size() <= Envelope::kMaxIdLength;
     if (id.isDouble()) {
+        // Range first: converting a double beyond qint64 (an id of 1e300 from anyone, before
+        // authentication) is undefined behaviour (found by fuzz_control_message).
         const double d = id.toDouble();
-        return d == double(qint64(d)) && d >= 0 && d <= double(JsonFields::kMaxExactInteger);
+        return d >= 0 && d <= double(JsonFields::kMaxExactInteger) && d == double(qint64(d));
     }
     return false;
 }
