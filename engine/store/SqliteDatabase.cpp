@@ -5,7 +5,6 @@
 
 #include <QFile>
 #include <algorithm>
-#include <deque>
 #include <sqlite3.h>
 
 namespace greygate {
@@ -106,24 +105,6 @@ bool SqliteDatabase::open(const QString &path, SyncMode sync, int cacheKiB, qint
         return false;
     }
     const bool prepared =
-        m_upsertTriplet.prepare(
-            m_db,
-            "INSERT INTO triplets(client, sender, recipient, first_seen, last_seen, passed_at, "
-            "attempts, status) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-            "ON CONFLICT(client, sender, recipient) DO UPDATE SET "
-            "first_seen = excluded.first_seen, last_seen = excluded.last_seen, "
-            "passed_at = excluded.passed_at, attempts = excluded.attempts, "
-            "status = excluded.status",
-            &reason) &&
-        m_removeTriplet.prepare(
-            m_db, "DELETE FROM triplets WHERE client = ?1 AND sender = ?2 AND recipient = ?3",
-            &reason) &&
-        m_upsertClient.prepare(m_db,
-                               "INSERT INTO clients(client, passes, last_seen) "
-                               "VALUES(?1, ?2, ?3) ON CONFLICT(client) DO UPDATE SET "
-                               "passes = excluded.passes, last_seen = excluded.last_seen",
-                               &reason) &&
-        m_removeClient.prepare(m_db, "DELETE FROM clients WHERE client = ?1", &reason) &&
         m_insertRejection.prepare(m_db,
                                   "INSERT INTO rejections(time, reason, client, sender, "
                                   "recipient, attempts, first_seen) "
@@ -194,10 +175,9 @@ bool SqliteDatabase::migrate(QString *error)
 void SqliteDatabase::close()
 {
     for (SqliteStatement *s :
-         {&m_upsertTriplet, &m_removeTriplet, &m_upsertClient, &m_removeClient, &m_insertRejection,
-          &m_setApplied, &m_getApplied, &m_selectRejections, &m_upsertDocument, &m_removeDocument,
-          &m_insertAudit, &m_raiseRevision, &m_getRevision, &m_selectAudit, &m_selectObjectAudit,
-          &m_pruneRejections, &m_pruneAudit})
+         {&m_insertRejection, &m_setApplied, &m_getApplied, &m_selectRejections, &m_upsertDocument,
+          &m_removeDocument, &m_insertAudit, &m_raiseRevision, &m_getRevision, &m_selectAudit,
+          &m_selectObjectAudit, &m_pruneRejections, &m_pruneAudit})
         s->finalize();
     if (m_db)
         sqlite3_close(m_db);
@@ -224,40 +204,6 @@ bool SqliteDatabase::begin(QString *error)
 
 bool SqliteDatabase::apply(const WriteBatch &batch, QString *error)
 {
-    for (const TripletRecord &t : batch.upsertTriplets) {
-        m_upsertTriplet.bind(1, t.key.client);
-        m_upsertTriplet.bind(2, t.key.sender);
-        m_upsertTriplet.bind(3, t.key.recipient);
-        m_upsertTriplet.bind(4, t.state.firstSeen);
-        m_upsertTriplet.bind(5, t.state.lastSeen);
-        m_upsertTriplet.bind(6, t.state.passedAt);
-        m_upsertTriplet.bind(7, qint64(t.state.attempts));
-        m_upsertTriplet.bind(8, qint64(t.state.status));
-        if (!m_upsertTriplet.run(error))
-            return false;
-    }
-    for (const QByteArray &joined : batch.removeTriplets) {
-        const std::optional<TripletKey> key = TripletKey::split(joined);
-        if (!key)
-            continue; // SqliteStore::commit() refuses these; an old journal may not have
-        m_removeTriplet.bind(1, key->client);
-        m_removeTriplet.bind(2, key->sender);
-        m_removeTriplet.bind(3, key->recipient);
-        if (!m_removeTriplet.run(error))
-            return false;
-    }
-    for (const ClientRecord &c : batch.upsertClients) {
-        m_upsertClient.bind(1, c.client);
-        m_upsertClient.bind(2, qint64(c.passes));
-        m_upsertClient.bind(3, c.lastSeen);
-        if (!m_upsertClient.run(error))
-            return false;
-    }
-    for (const QByteArray &client : batch.removeClients) {
-        m_removeClient.bind(1, client);
-        if (!m_removeClient.run(error))
-            return false;
-    }
     quint64 revision = 0;
     for (const DocumentRecord &d : batch.documents) {
         if (!writeDocument(d, error))
@@ -289,76 +235,6 @@ bool SqliteDatabase::applyLogs(const WriteBatch &batch, QString *error)
 
 bool SqliteDatabase::applyMerged(const std::vector<WriteBatch> &batches, QString *error)
 {
-    struct TripletOp
-    {
-        const TripletKey *key;
-        const TripletState *state; // nullptr: remove
-    };
-    struct ClientOp
-    {
-        const QByteArray *client;
-        const ClientRecord *record; // nullptr: remove
-    };
-    std::deque<TripletKey> removedKeys; // stable addresses for the ops
-    std::vector<TripletOp> triplets;
-    std::vector<ClientOp> clients;
-    for (const WriteBatch &b : batches) {
-        for (const TripletRecord &t : b.upsertTriplets)
-            triplets.push_back({&t.key, &t.state});
-        for (const QByteArray &joined : b.removeTriplets) {
-            if (std::optional<TripletKey> key = TripletKey::split(joined)) {
-                removedKeys.push_back(std::move(*key));
-                triplets.push_back({&removedKeys.back(), nullptr});
-            }
-        }
-        for (const ClientRecord &c : b.upsertClients)
-            clients.push_back({&c.client, &c});
-        for (const QByteArray &c : b.removeClients)
-            clients.push_back({&c, nullptr});
-    }
-    // Stable: among ops on one key, sequence order survives and the last one wins. Byte
-    // order, as SQLite compares BLOBs.
-    const auto tripletLess = [](const TripletOp &a, const TripletOp &b) {
-        if (const int c = a.key->client.compare(b.key->client))
-            return c < 0;
-        if (const int c = a.key->sender.compare(b.key->sender))
-            return c < 0;
-        return a.key->recipient < b.key->recipient;
-    };
-    std::stable_sort(triplets.begin(), triplets.end(), tripletLess);
-    for (size_t i = 0; i < triplets.size(); ++i) {
-        if (i + 1 < triplets.size() && *triplets[i].key == *triplets[i + 1].key)
-            continue; // a later op on the same key wins
-        const TripletOp &op = triplets[i];
-        SqliteStatement &st = op.state ? m_upsertTriplet : m_removeTriplet;
-        st.bind(1, op.key->client);
-        st.bind(2, op.key->sender);
-        st.bind(3, op.key->recipient);
-        if (op.state) {
-            st.bind(4, op.state->firstSeen);
-            st.bind(5, op.state->lastSeen);
-            st.bind(6, op.state->passedAt);
-            st.bind(7, qint64(op.state->attempts));
-            st.bind(8, qint64(op.state->status));
-        }
-        if (!st.run(error))
-            return false;
-    }
-    std::stable_sort(clients.begin(), clients.end(),
-                     [](const ClientOp &a, const ClientOp &b) { return *a.client < *b.client; });
-    for (size_t i = 0; i < clients.size(); ++i) {
-        if (i + 1 < clients.size() && *clients[i].client == *clients[i + 1].client)
-            continue;
-        const ClientOp &op = clients[i];
-        SqliteStatement &st = op.record ? m_upsertClient : m_removeClient;
-        st.bind(1, *op.client);
-        if (op.record) {
-            st.bind(2, qint64(op.record->passes));
-            st.bind(3, op.record->lastSeen);
-        }
-        if (!st.run(error))
-            return false;
-    }
     // Documents like keys: the last change to each (kind, id) counts.
     std::vector<const DocumentRecord *> documents;
     quint64 revision = 0;
@@ -389,6 +265,28 @@ bool SqliteDatabase::applyMerged(const std::vector<WriteBatch> &batches, QString
             return false;
     }
     return true;
+}
+
+bool SqliteDatabase::hasTriplets(bool *has, QString *error)
+{
+    SqliteStatement any;
+    if (!any.prepare(m_db, "SELECT EXISTS(SELECT 1 FROM triplets) OR EXISTS(SELECT 1 FROM clients)",
+                     error))
+        return false;
+    if (any.step() != SQLITE_ROW) {
+        *error = lastError();
+        return false;
+    }
+    *has = any.integer(0) != 0;
+    return true;
+}
+
+bool SqliteDatabase::clearTriplets(QString *error)
+{
+    if (exec("BEGIN IMMEDIATE; DELETE FROM triplets; DELETE FROM clients; COMMIT", error))
+        return true;
+    rollback();
+    return false;
 }
 
 bool SqliteDatabase::finish(quint64 appliedSequence, QString *error)

@@ -34,11 +34,17 @@ public:
 
     // One transaction: begin(), apply() any number of batches, then finish() records the
     // sequence of the last one in the same transaction, so batches apply exactly once.
+    // SQLite holds a batch's documents, audit entries and rejections; its triplets and
+    // clients go to the TripletSnapshot (the tables below are read only to migrate them).
     bool begin(QString *error);
     bool apply(const WriteBatch &batch, QString *error);
-    // The same as apply() of each batch in order, but with the changes to each key merged
-    // (only the last counts) and applied in key order: fewer, more local B-tree updates.
+    // The same as apply() of each batch in order, but with the changes to each document
+    // merged (only the last counts).
     bool applyMerged(const std::vector<WriteBatch> &batches, QString *error);
+    // The triplets and clients tables of versions before the snapshot: any rows left, and
+    // dropping them once a snapshot holds them. load() reads them.
+    bool hasTriplets(bool *has, QString *error);
+    bool clearTriplets(QString *error);
     bool finish(quint64 appliedSequence, QString *error);
     void rollback();
 
@@ -76,10 +82,6 @@ private:
     sqlite3 *m_db = nullptr;
     qint64 m_pageSize = 4096;
     qint64 m_walFrames = 0;
-    SqliteStatement m_upsertTriplet;
-    SqliteStatement m_removeTriplet;
-    SqliteStatement m_upsertClient;
-    SqliteStatement m_removeClient;
     SqliteStatement m_insertRejection;
     SqliteStatement m_setApplied;
     SqliteStatement m_getApplied;

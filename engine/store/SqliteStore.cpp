@@ -42,6 +42,7 @@ Seconds laterCutoff(Seconds a, Seconds b)
 
 SqliteStore::SqliteStore(SqliteStoreOptions options)
     : m_options(std::move(options))
+    , m_snapshot(m_options.dbdir, m_options.snapshotMinChanges, m_options.snapshotMaxChanges)
 {}
 
 SqliteStore::~SqliteStore()
@@ -92,9 +93,10 @@ bool SqliteStore::open(QString *error)
     const qint64 walLimit = m_options.walCheckpointBytes;
     const bool ok = m_writer.open(dbPath, m_options.sync, m_options.cacheKiB, walLimit, error) &&
                     m_reader.open(dbPath, m_options.sync, m_options.cacheKiB, walLimit, error) &&
-                    m_writer.appliedSequence(&applied, error) &&
-                    replayJournal(applied, &last, error) && m_journal->reset(last + 1, error);
+                    m_writer.appliedSequence(&applied, error) && m_snapshot.open(error) &&
+                    openSnapshot(applied, &last, error) && m_journal->reset(last + 1, error);
     if (!ok) {
+        m_snapshot.close();
         m_journal.reset();
         m_writer.close();
         m_reader.close();
@@ -112,6 +114,7 @@ bool SqliteStore::open(QString *error)
     m_pruneRejections = m_pruneAudit = 0;
     m_pruneSequence = m_pruneRequested = m_pruneDone = 0;
     m_applierError.clear();
+    m_snapshot.setOnWritten([this](quint64) { dropAppliedJournal(); });
     m_applier = std::thread([this] { applierLoop(); });
     m_open = true;
     qCInfo(lcStore, "opened %s (sequence %llu, %llu journal records replayed) in %lld ms",
@@ -119,25 +122,61 @@ bool SqliteStore::open(QString *error)
     return true;
 }
 
-bool SqliteStore::replayJournal(quint64 applied, quint64 *last, QString *error)
+// Triplets and clients: the snapshot file, or before there was one the SQLite tables (as of
+// SQLite's applied sequence), plus the journal's later records. A snapshot is written at
+// once when the replay changed any, so that the journal can go.
+bool SqliteStore::openSnapshot(quint64 applied, quint64 *last, QString *error)
+{
+    const bool exists = m_snapshot.exists();
+    bool migrate = false;
+    if (!m_writer.hasTriplets(&migrate, error))
+        return false;
+    const quint64 base = exists ? m_snapshot.sequence() : applied;
+    if (!replayJournal(applied, base, last, error))
+        return false;
+    *last = qMax(*last, base); // sequences go on after everything either holds
+    if (!exists || m_snapshot.hasChanges()) {
+        const bool fromSqlite = !exists && migrate;
+        TripletSnapshot::BaseReader fromTables;
+        if (fromSqlite) {
+            fromTables = [this](const TripletSnapshot::TripletSink &t,
+                                const TripletSnapshot::ClientSink &c, QString *e) {
+                const bool ok = m_writer.load(t, c, e);
+                m_writer.releaseMemory();
+                return ok;
+            };
+            qCInfo(lcStore, "moving triplets from SQLite into the snapshot file");
+        }
+        if (!m_snapshot.compactNow(*last, fromTables, error))
+            return false;
+    }
+    // Rows left by a migration that stopped between the snapshot and this clean-up.
+    return !migrate || m_writer.clearTriplets(error);
+}
+
+bool SqliteStore::replayJournal(quint64 applied, quint64 snapshot, quint64 *last, QString *error)
 {
     m_replayed = 0;
     int inTransaction = 0;
     quint64 lastApplied = applied;
     auto onRecord = [&](quint64 sequence, const char *payload, qsizetype size, QString *why) {
-        if (sequence <= applied)
-            return true; // already in SQLite; its segment outlived the applier's delete
+        if (sequence <= applied && sequence <= snapshot)
+            return true; // held by both; its segment outlived the applier's delete
         const std::optional<WriteBatch> batch = JournalCodec::decode(payload, size);
         if (!batch) {
             *why = QStringLiteral("record %1 is not a batch this greygate can read").arg(sequence);
             return false;
         }
+        ++m_replayed;
+        if (sequence > snapshot)
+            m_snapshot.add(*batch, sequence);
+        if (sequence <= applied)
+            return true;
         if (inTransaction == 0 && !m_writer.begin(why))
             return false;
         if (!m_writer.apply(*batch, why))
             return false;
         lastApplied = sequence;
-        ++m_replayed;
         if (++inTransaction < kReplayChunk)
             return true;
         inTransaction = 0;
@@ -168,10 +207,20 @@ void SqliteStore::close()
     m_wakeApplier.notify_all();
     m_applier.join();
     QString error;
-    if (m_queue.empty()) {
+    // Whatever the snapshot lacks is written now, so that a clean stop leaves no journal.
+    const bool snapshotted = m_queue.empty() && (!m_snapshot.hasChanges() ||
+                                                 m_snapshot.compactNow(m_applied, {}, &error));
+    m_snapshot.close(); // no compaction (nor its journal clean-up) runs after this
+    if (snapshotted) {
         if (!m_writer.checkpoint(&error))
             qCWarning(lcStore, "checkpoint at close failed: %s", qPrintable(error));
         m_journal->removeAll();
+    } else if (m_queue.empty()) {
+        qCWarning(lcStore,
+                  "cannot write the snapshot at close (%s); the journal keeps "
+                  "every change for the next start",
+                  qPrintable(error));
+        m_journal->close();
     } else {
         qCWarning(lcStore,
                   "closing with %zu batches not in SQLite (%s); the journal keeps "
@@ -297,6 +346,25 @@ void SqliteStore::checkpointIfDue()
         qCWarning(lcStore, "WAL checkpoint failed (will retry): %s", qPrintable(error));
 }
 
+// Segments whose records both SQLite and the snapshot hold are deleted: by the applier
+// after a transaction, and by the compactor after a snapshot (so they go even when no
+// transaction follows).
+void SqliteStore::dropAppliedJournal()
+{
+    quint64 applied;
+    {
+        const std::lock_guard q(m_queueMutex);
+        applied = m_applied;
+    }
+    QStringList files;
+    {
+        const std::lock_guard w(m_writeMutex);
+        if (m_journal)
+            files = m_journal->takeApplied(qMin(applied, m_snapshot.sequence()));
+    }
+    Journal::removeFiles(files); // unlinking a big file must not hold up commits
+}
+
 void SqliteStore::applierLoop()
 {
     lowerApplierPriority();
@@ -349,10 +417,14 @@ void SqliteStore::applierLoop()
         if (!ok)
             m_writer.rollback();
         else {
+            // Sequences in the queue are consecutive: work[i] is last - (size - 1 - i).
+            for (size_t i = 0; i < work.size(); ++i)
+                m_snapshot.add(work[i], last - (work.size() - 1 - i));
+            m_snapshot.compactIfDue();
             QStringList applied;
             {
                 const std::lock_guard w(m_writeMutex);
-                applied = m_journal->takeApplied(last);
+                applied = m_journal->takeApplied(qMin(last, m_snapshot.sequence()));
             }
             Journal::removeFiles(applied); // unlinking a big file must not hold up commits
             checkpointIfDue();
@@ -477,8 +549,11 @@ bool SqliteStore::flush(int timeoutMs, QString *error)
 
 SqliteStore::Stats SqliteStore::stats() const
 {
+    const TripletSnapshot::Stats snapshot = m_snapshot.stats();
     const std::lock_guard q(m_queueMutex);
-    return {m_committed, m_applied, m_queueBytes, m_replayed};
+    return {m_committed,         m_applied,         m_queueBytes,
+            m_replayed,          snapshot.sequence, snapshot.pendingChanges,
+            snapshot.compactions};
 }
 
 // Every read sees what was committed before it (read-your-writes): readable() waits until
@@ -498,11 +573,8 @@ Result SqliteStore::readCommitted(QString *error, Result failed, Read &&read)
 bool SqliteStore::load(const std::function<void(TripletRecord &&)> &onTriplet,
                        const std::function<void(ClientRecord &&)> &onClient, QString *error)
 {
-    return readCommitted(error, false, [&](QString *e) {
-        const bool ok = m_reader.load(onTriplet, onClient, e);
-        m_reader.releaseMemory(); // the whole database went through its cache
-        return ok;
-    });
+    return readCommitted(error, false,
+                         [&](QString *e) { return m_snapshot.load(onTriplet, onClient, e); });
 }
 
 QList<RejectionEntry> SqliteStore::rejections(const RejectionQuery &query, QString *error)
@@ -571,6 +643,8 @@ bool SqliteStore::checkIntegrity(QString *error)
         if (!ok)
             return false;
     }
+    if (!m_snapshot.verify(error))
+        return false;
     QList<Journal::SegmentView> segments;
     {
         const std::lock_guard w(m_writeMutex);

@@ -5,6 +5,7 @@
 #include "SqliteDatabase.h"
 #include "SqliteStoreOptions.h"
 #include "Store.h"
+#include "TripletSnapshot.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -19,13 +20,15 @@ namespace greygate {
 //
 // commit() encodes the batch as one journal record and appends it with one write() (plus
 // fdatasync() in SyncMode::Full): from then on it survives kill -9, and the call returns.
-// A background applier thread moves committed batches into SQLite in large transactions
-// (everything committed within applyIntervalMs, changes to one key merged), recording the
-// last applied journal sequence in the same transaction, and checkpoints the WAL on its own
-// schedule; journal segments SQLite fully holds are deleted. open() replays whatever the
-// applier had not done. commit() wakes the applier only when it sleeps with nothing to do
-// or when applyBytes have piled up: in the steady state a commit costs its journal write
-// and no wake-up.
+// A background applier thread takes committed batches in groups (everything committed
+// within applyIntervalMs): their documents, audit entries and rejections go to SQLite in
+// one transaction that also records the last applied journal sequence; their triplets and
+// clients go to the TripletSnapshot's in-memory delta, which a compactor thread writes out
+// as a new snapshot file now and then. A journal segment is deleted once both SQLite and
+// the snapshot hold all its records. open() replays whatever either had not done, then
+// writes a snapshot if the replay changed triplets. commit() wakes the applier only when
+// it sleeps with nothing to do or when applyBytes have piled up: in the steady state a
+// commit costs its journal write and no wake-up.
 //
 // Memory stays bounded: committed batches wait for the applier in a queue of at most
 // maxQueueBytes; a commit() that finds it full blocks until the applier has caught up
@@ -75,7 +78,10 @@ public:
         quint64 committedSequence = 0;
         quint64 appliedSequence = 0;
         qint64 queuedBytes = 0;
-        quint64 replayedAtOpen = 0; // journal records open() had to apply
+        quint64 replayedAtOpen = 0;    // journal records open() had to apply
+        quint64 snapshotSequence = 0;  // triplets and clients are in the snapshot up to it
+        qsizetype snapshotPending = 0; // changed keys not yet in a snapshot
+        quint64 snapshots = 0;         // snapshots written since open()
     };
     Stats stats() const;
 
@@ -89,7 +95,8 @@ private:
     };
 
     bool lockDirectory(QString *error);
-    bool replayJournal(quint64 applied, quint64 *last, QString *error);
+    bool replayJournal(quint64 applied, quint64 snapshot, quint64 *last, QString *error);
+    bool openSnapshot(quint64 applied, quint64 *last, QString *error);
     bool waitApplied(quint64 sequence, int timeoutMs, QString *error, quint64 pruneTicket = 0);
     bool readable(QString *error); // open, and SQLite holds every batch committed so far
     template <typename Result, typename Read>
@@ -99,6 +106,7 @@ private:
     void pruneStep(std::unique_lock<std::mutex> &queueLock);
     void lowerApplierPriority() const;
     void checkpointIfDue();
+    void dropAppliedJournal();
 
     // What the applier is waiting for, so that commit() wakes it only when that matters.
     enum class ApplierState
@@ -113,6 +121,7 @@ private:
     std::atomic<bool> m_open = false;
 
     SqliteDatabase m_writer; // the applier thread's while open
+    TripletSnapshot m_snapshot;
     std::mutex m_readMutex;
     SqliteDatabase m_reader;
 

@@ -49,6 +49,12 @@ struct SqliteStoreOptions
     // at the process's priority. Back-pressure (maxQueueBytes) still bounds how far behind
     // it may fall.
     int applierNice = 0;
+    // Triplets and clients live in a snapshot file plus the journal (TripletSnapshot): a
+    // new snapshot is written once the changes since the last one reach a quarter of its
+    // records, but at least snapshotMinChanges and at most snapshotMaxChanges (each held
+    // in memory, ~130 bytes a key, twice while a snapshot is being written).
+    qsizetype snapshotMinChanges = 16 << 10;
+    qsizetype snapshotMaxChanges = 192 << 10;
 };
 
 } // namespace greygate

@@ -4,7 +4,10 @@
 // SIGKILL), or until it kills itself after --count commits. Bounded: it stops by itself
 // after 60 s or 10 million batches.
 //
-//   store_crash_writer DBDIR FIRST_ID [SEGMENT_BYTES [COUNT [APPLY_INTERVAL_MS]]]
+//   store_crash_writer DBDIR FIRST_ID [SEGMENT_BYTES [COUNT [APPLY_INTERVAL_MS
+//                      [SNAPSHOT_CHANGES]]]]
+// SNAPSHOT_CHANGES: a triplet snapshot every that many changed keys (small: kills land
+// while snapshots are written).
 
 #include "CrashBatches.h"
 #include "store/SqliteStore.h"
@@ -20,7 +23,7 @@ int main(int argc, char **argv)
     const QStringList args = app.arguments();
     if (args.size() < 3) {
         std::fprintf(stderr, "usage: store_crash_writer DBDIR FIRST_ID [SEGMENT_BYTES [COUNT "
-                             "[APPLY_INTERVAL_MS]]]\n");
+                             "[APPLY_INTERVAL_MS [SNAPSHOT_CHANGES]]]]\n");
         return 2;
     }
     greygate::SqliteStoreOptions options;
@@ -29,8 +32,10 @@ int main(int argc, char **argv)
     if (args.size() > 3)
         options.segmentBytes = args.at(3).toLongLong();
     const qint64 count = args.size() > 4 ? args.at(4).toLongLong() : 0;
-    if (args.size() > 5)
+    if (args.size() > 5 && args.at(5).toInt() >= 0)
         options.applyIntervalMs = args.at(5).toInt();
+    if (args.size() > 6)
+        options.snapshotMinChanges = options.snapshotMaxChanges = args.at(6).toLongLong();
 
     greygate::SqliteStore store(options);
     QString error;

@@ -270,6 +270,7 @@ private slots:
         QTemporaryDir dir;
         SqliteStoreOptions options = optionsFor(dir);
         options.segmentBytes = 4096;
+        options.snapshotMinChanges = options.snapshotMaxChanges = 1; // a snapshot whenever idle
         SqliteStore store(options);
         QString error;
         QVERIFY2(store.open(&error), qPrintable(error));
@@ -281,7 +282,11 @@ private slots:
         }
         QVERIFY2(store.flush(10'000, &error), qPrintable(error));
         QCOMPARE(store.stats().appliedSequence, store.stats().committedSequence);
-        QCOMPARE(journalFiles(options), 1); // only the segment being written
+        // Once a snapshot holds the triplets too, only the segment being written is left.
+        QTRY_COMPARE_WITH_TIMEOUT(store.stats().snapshotSequence, store.stats().committedSequence,
+                                  10'000);
+        QTRY_COMPARE_WITH_TIMEOUT(journalFiles(options), 1, 10'000);
+        QVERIFY(store.stats().snapshots > 0);
         store.close();
         QCOMPARE(journalFiles(options), 0);
     }

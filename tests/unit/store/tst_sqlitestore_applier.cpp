@@ -21,7 +21,7 @@ using namespace greygate;
 
 namespace {
 
-using greygate::test::tripletRowsInSqlite;
+using greygate::test::rejectionRowsInSqlite;
 
 constexpr int kWaitMs = 30'000; // far beyond any gather interval used here
 
@@ -32,11 +32,14 @@ SqliteStoreOptions optionsFor(const QTemporaryDir &dir)
     return o;
 }
 
+// A triplet and a rejection: the rejection shows in SQLite once the applier took the batch
+// (triplets go to the snapshot's delta, which another process cannot see).
 WriteBatch tripletBatch(int n, int keyBytes = 20)
 {
     WriteBatch b;
-    b.upsertTriplets.append({{QByteArray::number(n), QByteArray(keyBytes, 's'), "r"},
-                             {n, n, 0, 1, TripletStatus::Deferred}});
+    const TripletKey key{QByteArray::number(n), QByteArray(keyBytes, 's'), "r"};
+    b.upsertTriplets.append({key, {n, n, 0, 1, TripletStatus::Deferred}});
+    b.rejections.append({n, "Sender Failed to Retry", key, 1, n});
     return b;
 }
 
@@ -80,7 +83,7 @@ private slots:
             // Nothing waits for the applier: it must wake up by itself for the first commit
             // into its empty queue, then apply what was gathered.
             QVERIFY(waitForApplied(store, store.stats().committedSequence));
-            QCOMPARE(tripletRowsInSqlite(options.dbdir), round * 10);
+            QCOMPARE(rejectionRowsInSqlite(options.dbdir), round * 10);
             QCOMPARE(store.stats().queuedBytes, 0);
         }
     }
@@ -105,7 +108,7 @@ private slots:
             QVERIFY2(store.commit(tripletBatch(n++, 100), &error), qPrintable(error));
         QVERIFY(n > 3); // the threshold was crossed by later commits, not by the first one
         QVERIFY(waitForApplied(store, quint64(n)));
-        QCOMPARE(tripletRowsInSqlite(options.dbdir), n);
+        QCOMPARE(rejectionRowsInSqlite(options.dbdir), n);
     }
 
     void a_full_queue_holds_commits_back_and_stays_bounded()
@@ -125,7 +128,7 @@ private slots:
         }
         QVERIFY(store.stats().appliedSequence > 0);
         QVERIFY2(store.flush(kWaitMs, &error), qPrintable(error));
-        QCOMPARE(tripletRowsInSqlite(options.dbdir), kCommits);
+        QCOMPARE(rejectionRowsInSqlite(options.dbdir), kCommits);
     }
 
     void close_drains_what_the_applier_was_still_gathering()
@@ -142,7 +145,7 @@ private slots:
             QCOMPARE(store.stats().appliedSequence, 0u); // still gathering
             store.close();
         }
-        QCOMPARE(tripletRowsInSqlite(options.dbdir), 100);
+        QCOMPARE(rejectionRowsInSqlite(options.dbdir), 100);
         QVERIFY(QDir(options.dbdir + QStringLiteral("/journal"))
                     .entryList({QStringLiteral("*.journal")}, QDir::Files)
                     .isEmpty());
@@ -175,14 +178,14 @@ private slots:
         for (int t = 0; t < 40; ++t) {
             WriteBatch batch;
             for (int i = 0; i < 100; ++i)
-                batch.upsertTriplets.append(tripletBatch(t * 100 + i, 400).upsertTriplets[0]);
+                batch.rejections.append(tripletBatch(t * 100 + i, 400).rejections[0]);
             QVERIFY2(store.commit(batch, &error), qPrintable(error));
             QVERIFY2(store.flush(kWaitMs, &error), qPrintable(error));
         }
         const qint64 grown = QFileInfo(db).size() - emptySize;
         QVERIFY2((grown > (1 << 20)) == checkpointed,
                  qPrintable(QStringLiteral("database file grew by %1 bytes").arg(grown)));
-        QCOMPARE(tripletRowsInSqlite(options.dbdir), 4000);
+        QCOMPARE(rejectionRowsInSqlite(options.dbdir), 4000);
     }
 
     void applier_nice_lowers_only_the_applier_thread()
@@ -213,7 +216,7 @@ private slots:
         }
         QCOMPARE(lowered, 1);
         QCOMPARE(taskStat(self).value(16).toLongLong(), mainNice); // the caller's unchanged
-        QCOMPARE(tripletRowsInSqlite(options.dbdir), 1);
+        QCOMPARE(rejectionRowsInSqlite(options.dbdir), 1);
     }
 };
 
