@@ -28,8 +28,8 @@ const QStringList kValueOptions = {
     QStringLiteral("to"),          QStringLiteral("format"),     QStringLiteral("since"),
     QStringLiteral("count"),       QStringLiteral("reason"),     QStringLiteral("kind"),
     QStringLiteral("version"),     QStringLiteral("filter"),     QStringLiteral("expires"),
-    QStringLiteral("fingerprint"), QStringLiteral("config"),
-    QStringLiteral("for"), QStringLiteral("step"),
+    QStringLiteral("fingerprint"), QStringLiteral("config"),     QStringLiteral("mode"),
+    QStringLiteral("hours"),
 };
 // What a --config file may hold (key = value): how to reach a proxy, not a command's options.
 const QStringList kConfigKeys = {
@@ -121,6 +121,9 @@ QString Greygatectl::helpText()
         "  queue release|delete|permit CLIENT SENDER RECIPIENT   (as queue list shows them)\n"
         "  policy list | show ID | add FILE | edit ID FILE [--version V] | delete ID VERSION\n"
         "  policy import FILE | export\n"
+        "        add and edit take --mode enforce|shadow (shadow: log only, never acts)\n"
+        "  policy replay FILE [--hours N]        what a candidate document would change\n"
+        "  policy versions | diff VERSION [VERSION] | rollback VERSION\n"
         "  policy explain CLIENT SENDER RECIPIENT\n"
         "  group list | show GROUP | add NAME [--kind custom|permitted|blocked]\n"
         "  group delete GROUP | members add|remove GROUP MEMBER...\n"
@@ -554,7 +557,10 @@ void Greygatectl::policy()
                 const QJsonObject p = v.toObject();
                 t.addRow({QString::number(p.value(QStringLiteral("id")).toInteger()),
                           QString::number(p.value(QStringLiteral("version")).toInteger()),
-                          p.value(QStringLiteral("action")).toString(),
+                          p.value(QStringLiteral("action")).toString() +
+                              (p.value(QStringLiteral("mode")).toString() == u"shadow"
+                                   ? QStringLiteral(" (shadow)")
+                                   : QString()),
                           p.value(QStringLiteral("enabled")).toBool(true) ? QStringLiteral("yes")
                                                                           : QStringLiteral("no"),
                           side(p.value(QStringLiteral("from")).toObject()),
@@ -577,7 +583,7 @@ void Greygatectl::policy()
     }
     if ((sub == u"add" || sub == u"import") && m_args.size() == 3) {
         QJsonObject object;
-        if (!readJsonFile(m_args[2], &object)) {
+        if (!readJsonFile(m_args[2], &object) || (sub == u"add" && !applyMode(&object))) {
             done(CtlUsage);
             return;
         }
@@ -621,6 +627,10 @@ void Greygatectl::policy()
                 out(o.value(QStringLiteral("summary")).toString() + u'\n');
                 const QJsonObject t = o.value(QStringLiteral("triplet")).toObject();
                 if (!t.isEmpty())
+    if (sub == u"replay" || sub == u"versions" || sub == u"diff" || sub == u"rollback") {
+        policyHistory(sub);
+        return;
+    }
                     out(QStringLiteral("greylist: %1\n")
                             .arg(t.value(QStringLiteral("state")).toString()));
             }

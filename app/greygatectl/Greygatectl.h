@@ -59,6 +59,8 @@ private:
     void policy();
     void rejections();
     // GreygatectlGroups.cpp
+    void policyHistory(const QString &sub); // GreygatectlReplay.cpp
+    bool applyMode(QJsonObject *policy);
     void policyEdit();
     void group();
     void groupMembers(const QString &op);

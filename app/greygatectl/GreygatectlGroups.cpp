@@ -83,7 +83,7 @@ void Greygatectl::policyEdit()
         done(CtlUsage);
         return;
     }
-    if (!readJsonFile(m_args[3], &object)) {
+    if (!readJsonFile(m_args[3], &object) || !applyMode(&object)) {
         done(CtlUsage);
         return;
     }

@@ -74,6 +74,9 @@ PolicyDialog::PolicyDialog(QWidget *parent)
                                this))
     , m_bidirectional(new QCheckBox(tr("Bi-directional: also match with sender and recipient "
                                        "swapped"),
+    , m_shadow(new QCheckBox(tr("Shadow (log only): record what this policy would do, "
+                                "never act on it"),
+                             this))
                                     this))
     , m_ranges(new QPlainTextEdit(this))
     , m_header(new QLabel(this))
@@ -90,6 +93,7 @@ PolicyDialog::PolicyDialog(QWidget *parent)
     m_action->addItem(tr("Take no action (bypass)"), QStringLiteral("bypass"));
     m_enabled->setObjectName(QStringLiteral("enabled"));
     m_enabled->setChecked(true);
+    m_shadow->setObjectName(QStringLiteral("shadow"));
     m_hasStart->setObjectName(QStringLiteral("hasStart"));
     m_hasEnd->setObjectName(QStringLiteral("hasEnd"));
     m_override->setObjectName(QStringLiteral("override"));
@@ -132,6 +136,7 @@ PolicyDialog::PolicyDialog(QWidget *parent)
     validity->addWidget(m_hasEnd);
     validity->addWidget(m_end);
     validity->addStretch(1);
+    form->addRow(QString(), m_shadow);
     form->addRow(tr("Validity"), validity);
     m_errorLabels.insert(QStringLiteral("validity"), errorLabel(this, QStringLiteral("validity")));
     form->addRow(QString(), m_errorLabels.value(QStringLiteral("validity")));
@@ -144,6 +149,11 @@ PolicyDialog::PolicyDialog(QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_header);
+    auto *replay = m_buttons->addButton(tr("Replay changes..."), QDialogButtonBox::ActionRole);
+    replay->setObjectName(QStringLiteral("replay"));
+    replay->setToolTip(tr("What the policies with this edit would change on the recorded "
+                          "traffic, before saving"));
+    connect(replay, &QPushButton::clicked, this, [this] { Q_EMIT replayRequested(policy()); });
     layout->addWidget(m_conflict);
     layout->addLayout(form);
     layout->addWidget(m_generalError);
@@ -343,6 +353,7 @@ void PolicyDialog::setPolicy(const QJsonObject &p)
     m_version = p.value(QStringLiteral("version")).toInteger();
     m_readOnly = {};
     for (const QString &key : {QStringLiteral("updatedAt"), QStringLiteral("updatedBy")}) {
+    m_shadow->setChecked(p.value(QStringLiteral("mode")).toString() == u"shadow");
         if (p.contains(key))
             m_readOnly.insert(key, p.value(key));
     }
@@ -377,6 +388,8 @@ void PolicyDialog::setPolicy(const QJsonObject &p)
                                          : tr(", last changed %1 by %2")
                                                .arg(m_readOnly.value(u"updatedAt").toString(),
                                                     m_readOnly.value(u"updatedBy").toString())));
+    if (m_shadow->isChecked())
+        p.insert(QStringLiteral("mode"), QStringLiteral("shadow"));
     validate();
 }
 

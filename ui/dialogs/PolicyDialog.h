@@ -61,6 +61,9 @@ public:
     static QString fieldForPath(const QString &path);
 
 Q_SIGNALS:
+    // "Replay changes": what the table with this policy as entered would change on the
+    // recorded traffic (the page opens a ReplayDialog); nothing is saved.
+    void replayRequested(const QJsonObject &policy);
     void submitRequested(const QJsonObject &policy);
 
 public Q_SLOTS:
@@ -95,6 +98,7 @@ private:
     QCheckBox *m_enabled;
     QCheckBox *m_hasStart;
     QDateTimeEdit *m_start;
+    QCheckBox *m_shadow; // mode "shadow": evaluated and recorded, never acting
     QCheckBox *m_hasEnd;
     QDateTimeEdit *m_end;
     QCheckBox *m_override;

@@ -21,12 +21,16 @@ PolicyTableModel::PolicyTableModel(ProxyRegistry &registry, QObject *parent)
     connect(&registry, &ProxyRegistry::eventsReceived, this,
             [this](const QString &id, const QJsonArray &events) {
                 if (id != m_proxyId)
+                bool reload = false;
                     return;
                 for (const QJsonValue &e : events) {
-                    if (e.toObject().value(QStringLiteral("type")).toString() == u"policy") {
-                        reloadSoon();
-                        return;
-                    }
+                    const QString type = e.toObject().value(QStringLiteral("type")).toString();
+                    if (type == u"policy")
+                        reload = true;
+                if (reload)
+                    reloadSoon();
+                    else if (type == u"attempt")
+                        countShadow(e.toObject());
                 }
             });
     const auto again = [this](const QString &id) {
@@ -91,6 +95,27 @@ void PolicyTableModel::reload()
             for (const QJsonValue &p : policies) {
                 PolicyRow row{p.toObject(), 0};
                 if (row.id() <= 0)
+            m_shadow.clear();
+            const QJsonObject shadow = o.value(QStringLiteral("shadow")).toObject();
+            for (auto it = shadow.begin(); it != shadow.end(); ++it) {
+                const QJsonObject hour = it.value()[QStringLiteral("lastHour")].toObject();
+                m_shadow.insert(it.key().toLongLong(),
+void PolicyTableModel::countShadow(const QJsonObject &event)
+{
+    const QJsonObject shadow = event.value(QStringLiteral("shadow")).toObject();
+    const qint64 id = shadow.value(QStringLiteral("policy")).toInteger();
+    if (id <= 0)
+        return;
+    ShadowCounts &c = m_shadow[id];
+    (shadow.value(QStringLiteral("effect")).toString() == u"bypass" ? c.bypass : c.greylist) += 1;
+    if (const int row = rowOfId(id); row >= 0)
+        Q_EMIT dataChanged(index(row, WouldBe), index(row, WouldBe),
+                           {Qt::DisplayRole, Qt::UserRole});
+}
+
+                                ShadowCounts{hour.value(QStringLiteral("greylist")).toInteger(),
+                                             hour.value(QStringLiteral("bypass")).toInteger()});
+            }
                     continue; // not a policy
                 row.order = order.value(row.id(), 0);
                 rows.append(row);
@@ -140,6 +165,8 @@ QString PolicyTableModel::describeSpecifier(const QJsonObject &s)
 }
 
 QVariant PolicyTableModel::data(const QModelIndex &index, int role) const
+        case WouldBe:
+            return shadowCounts(row.id()).greylist + shadowCounts(row.id()).bypass;
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
@@ -190,6 +217,15 @@ QVariant PolicyTableModel::data(const QModelIndex &index, int role) const
     case From:
         return describeSpecifier(p.value(QStringLiteral("from")).toObject());
     case To:
+    case Mode:
+        return p.value(QStringLiteral("mode")).toString() == u"shadow" ? tr("Shadow (log only)")
+                                                                       : tr("Enforce");
+    case WouldBe: {
+        if (p.value(QStringLiteral("mode")).toString() != u"shadow")
+            return QString();
+        const ShadowCounts c = shadowCounts(row.id());
+        return tr("would defer %1, would bypass %2").arg(c.greylist).arg(c.bypass);
+    }
         return describeSpecifier(p.value(QStringLiteral("to")).toObject());
     case Enabled:
         return yesNo(p.value(QStringLiteral("enabled")).toBool(true));
@@ -234,7 +270,8 @@ QVariant PolicyTableModel::headerData(int section, Qt::Orientation orientation, 
                                         tr("Enabled"),       tr("Validity"),
                                         tr("Override"),      tr("Bi-directional"),
                                         tr("Source ranges"), tr("Version"),
-                                        tr("Updated"),       tr("Updated by")};
+                                        tr("Updated"),       tr("Updated by"),
+                                        tr("Mode"),          tr("Would-be (last hour)")};
     return headers.value(section);
 }
 

@@ -43,6 +43,8 @@ public:
         SourceRanges,
         Version,
         UpdatedAt,
+        Mode,    // "Enforce" / "Shadow (log only)"
+        WouldBe, // a shadow policy's would-be effect over the last hour, live
         UpdatedBy,
         ColumnCount
     };
@@ -73,15 +75,26 @@ public:
     void update(const QJsonObject &policy);
     void create(const QJsonObject &policy); // without id: the proxy gives the next one
     void remove(qint64 id, qint64 version);
+    // A shadow policy's would-be effects: over the last hour as policy.list counted them,
+    // plus the attempts seen live since (the events' "shadow").
+    struct ShadowCounts
+    {
+        qint64 greylist = 0;
+        qint64 bypass = 0;
+    };
+    ShadowCounts shadowCounts(qint64 id) const { return m_shadow.value(id); }
+
 
     static QString describeSpecifier(const QJsonObject &specifier);
 
+    void countShadow(const QJsonObject &event);
 Q_SIGNALS:
     void loaded();
     void loadFailed(const QString &message);
     // action: "create", "update", "delete"; id: the policy's id (the new one for create)
     void changeDone(const QString &action, qint64 id, qint64 version);
     void changeFailed(const QString &action, qint64 id, const QString &message);
+    QHash<qint64, ShadowCounts> m_shadow;
     // Someone changed the policy since it was read: the proxy's message, nothing applied.
     void conflict(qint64 id, const QString &message);
 

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "PoliciesPage.h"
+#include "PolicyHistoryView.h"
 
+#include "dialogs/ReplayDialog.h"
 #include "dialogs/Confirmation.h"
 #include "dialogs/PolicyDialog.h"
 #include "models/PolicyTableModel.h"
 #include "models/ProxyCalls.h"
 #include "widgets/DataTable.h"
+#include <QDialog>
 #include "widgets/ExplanationView.h"
 #include "widgets/ProxyPicker.h"
 
@@ -63,6 +66,10 @@ PoliciesPage::PoliciesPage(ProxyRegistry &registry, Settings &settings, QWidget 
     add->setObjectName(QStringLiteral("addPolicy"));
     auto *edit = new QPushButton(tr("Edit…"), this);
     edit->setObjectName(QStringLiteral("editPolicy"));
+    auto *history = new QPushButton(tr("History…"), this);
+    history->setObjectName(QStringLiteral("history"));
+    history->setToolTip(tr("Every version of the policy table: diff, rollback, other proxies"));
+    connect(history, &QPushButton::clicked, this, [this] { openHistory()->window()->show(); });
     auto *remove = new QPushButton(tr("Delete"), this);
     remove->setObjectName(QStringLiteral("deletePolicy"));
     auto *exportButton = new QPushButton(tr("Export JSON…"), this);
@@ -77,7 +84,7 @@ PoliciesPage::PoliciesPage(ProxyRegistry &registry, Settings &settings, QWidget 
     auto *bar = new QHBoxLayout;
     bar->addWidget(m_picker);
     bar->addWidget(m_filter, 1);
-    for (QPushButton *b : {add, edit, remove, exportButton, importButton})
+    for (QPushButton *b : {add, edit, remove, exportButton, importButton, history})
         bar->addWidget(b);
 
     // Test a triplet.
@@ -182,6 +189,8 @@ void PoliciesPage::refresh()
     m_model->reload();
 }
 
+    connect(dialog, &PolicyDialog::replayRequested, this,
+            [this](const QJsonObject &p) { openReplay(p)->show(); });
 PolicyDialog *PoliciesPage::openDialog(const QJsonObject &policy)
 {
     auto *dialog = new PolicyDialog(this);
@@ -197,6 +206,32 @@ PolicyDialog *PoliciesPage::openDialog(const QJsonObject &policy)
                          if (!guard || !reply.ok)
                              return;
                          QStringList names;
+ReplayDialog *PoliciesPage::openReplay(const QJsonObject &policy)
+{
+    QJsonArray policies;
+    for (int row = 0; row < m_model->rowCount(); ++row)
+        policies.append(m_model->policyJson(row));
+    auto *dialog = new ReplayDialog(m_registry, proxyId(),
+                                    ReplayDialog::candidateWith(policies, policy), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->replay();
+    return dialog;
+}
+
+PolicyHistoryView *PoliciesPage::openHistory()
+{
+    auto *window = new QDialog(this);
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->setWindowTitle(tr("Policy history"));
+    auto *view = new PolicyHistoryView(m_registry, window);
+    auto *layout = new QVBoxLayout(window);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(view);
+    window->resize(1000, 600);
+    view->setProxyId(proxyId());
+    return view;
+}
+
                          const QJsonArray groups =
                              reply.result.toObject().value(u"groups").toArray();
                          for (const QJsonValue &g : groups)

@@ -14,6 +14,8 @@ namespace greygate {
 
 class DataTable;
 class ExplanationView;
+class PolicyHistoryView;
+class ReplayDialog;
 class PolicyDialog;
 class PolicyTableModel;
 class ProxyPicker;
@@ -44,6 +46,11 @@ public:
     // Sends the dialog's policy as the Save button does.
     void submit(PolicyDialog *dialog, const QJsonObject &policy);
     void explain(const QString &client, const QString &sender, const QString &recipient,
+    // "Replay changes" of a dialog's policy: the table with it, against the recorded
+    // attempts (a ReplayDialog, already replaying; not executed).
+    ReplayDialog *openReplay(const QJsonObject &policy);
+    // The policy table's history, diff, rollback and proxy comparison, in a window.
+    PolicyHistoryView *openHistory();
                  const QString &headerFrom = QString());
     // Import a policy document's bytes (what importJson reads from a file).
     void importDocument(const QByteArray &bytes);
