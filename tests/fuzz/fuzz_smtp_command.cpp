@@ -6,6 +6,7 @@
 // reply with a 5xx code and an enhanced status; a valid MAIL/RCPT address holds no control
 // byte and fits the path limit; a formatted reply is CRLF-framed lines only.
 #include "FuzzCheck.h"
+#include "SmtpWireCheck.h"
 #include "smtp/SmtpCommandParser.h"
 
 #include <QList>
@@ -24,16 +25,7 @@ struct Outcome
 
 void checkReply(const SmtpReply &reply, bool enhanced)
 {
-    const QByteArray wire = reply.format(enhanced);
-    FUZZ_CHECK(wire.endsWith("\r\n"));
-    qsizetype pos = 0;
-    while (pos < wire.size()) {
-        const qsizetype end = wire.indexOf("\r\n", pos);
-        FUZZ_CHECK(end >= pos + 3);
-        const QByteArrayView line = QByteArrayView(wire).sliced(pos, end - pos);
-        FUZZ_CHECK(!line.contains('\r') && !line.contains('\n') && !line.contains('\0'));
-        pos = end + 2;
-    }
+    fuzz::checkReplyWire(reply.format(enhanced));
 }
 
 void checkCommand(const QByteArray &line)

@@ -6,6 +6,7 @@
 // none; relaying it (SmtpReply::format) gives CRLF-framed lines with no CR, LF or NUL
 // inside, and reading that back gives the same code.
 #include "FuzzCheck.h"
+#include "SmtpWireCheck.h"
 #include "smtp/SmtpReplyParser.h"
 
 #include <QList>
@@ -33,15 +34,7 @@ void checkReply(const SmtpReply &reply, const QList<QByteArray> &lines)
         FUZZ_CHECK(reply.status[0] == char('0' + reply.code / 100));
     for (const bool enhanced : {false, true}) {
         QByteArray wire = reply.format(enhanced);
-        FUZZ_CHECK(wire.endsWith("\r\n"));
-        qsizetype pos = 0;
-        while (pos < wire.size()) {
-            const qsizetype end = wire.indexOf("\r\n", pos);
-            FUZZ_CHECK(end >= pos + 3);
-            const QByteArrayView line = QByteArrayView(wire).sliced(pos, end - pos);
-            FUZZ_CHECK(!line.contains('\r') && !line.contains('\n') && !line.contains('\0'));
-            pos = end + 2;
-        }
+        fuzz::checkReplyWire(wire);
         // A relayed reply must read back as one reply (over-long texts aside).
         if (wire.size() < SmtpReplyParser::kMaxLine) {
             SmtpReplyParser reparser;
