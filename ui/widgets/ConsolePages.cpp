@@ -8,6 +8,10 @@
 #include "pages/PoliciesPage.h"
 #include "pages/ProxiesPage.h"
 #include "pages/QueuePage.h"
+#if __has_include("pages/TriagePage.h")
+#include "pages/TriagePage.h"
+#define GREYGATE_HAVE_TRIAGE
+#endif
 
 // console-analysis's pages, built in parallel: each joins the window once it exists.
 #if __has_include("pages/DashboardPage.h")
@@ -57,6 +61,9 @@ void ConsolePages::addAll(MainWindow &window, ProxyRegistry &registry, Settings 
     window.addPage(QStringLiteral("autoallow"), new AutoAllowPage(registry, settings, parent));
 #ifdef GREYGATE_HAVE_REJECTIONS
     window.addPage(QStringLiteral("rejections"), new RejectionsPage(registry, parent));
+#endif
+#ifdef GREYGATE_HAVE_TRIAGE
+    window.addPage(QStringLiteral("triage"), new TriagePage(registry, parent));
 #endif
 #ifdef GREYGATE_HAVE_REPORTS
     window.addPage(QStringLiteral("reports"), new ReportsPage(registry, parent));

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "MainWindow.h"
 
+#include "NotificationBar.h"
 #include "ProxyStatusBar.h"
+#include "models/AlertFeed.h"
 #include "ScopeSelector.h"
 #include "dialogs/AboutDialog.h"
 #include "pages/Page.h"
@@ -19,8 +21,10 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QSystemTrayIcon>
 #include <QThread>
 #include <QToolBar>
+#include <QVBoxLayout>
 
 namespace greygate {
 
@@ -56,7 +60,31 @@ MainWindow::MainWindow(ProxyRegistry &registry, Settings &settings, QWidget *par
     splitter->addWidget(m_stack);
     splitter->setStretchFactor(1, 1);
     splitter->setChildrenCollapsible(false);
-    setCentralWidget(splitter);
+    // Alerts (docs/console.md, "Alerts"): a desktop notification where the desktop has a
+    // notification area, else the bar above the pages.
+    auto *central = new QWidget(this);
+    auto *column = new QVBoxLayout(central);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(0);
+    auto *notifications = new NotificationBar(central);
+    column->addWidget(notifications);
+    column->addWidget(splitter, 1);
+    setCentralWidget(central);
+    auto *alerts = new AlertFeed(registry, this);
+    QSystemTrayIcon *tray = nullptr;
+    if (QSystemTrayIcon::isSystemTrayAvailable() && QSystemTrayIcon::supportsMessages()) {
+        tray = new QSystemTrayIcon(windowIcon(), this);
+        tray->show();
+    }
+    connect(alerts, &AlertFeed::notify, this,
+            [notifications, tray](const QString &title, const QString &text, bool cleared) {
+                if (tray)
+                    tray->showMessage(title, text,
+                                      cleared ? QSystemTrayIcon::Information
+                                              : QSystemTrayIcon::Warning);
+                else
+                    notifications->show(title, text, cleared);
+            });
     const QByteArray splitterState =
         m_settings.mapValue(Settings::Key::SplitterStates, splitter->objectName()).toByteArray();
     if (!splitterState.isEmpty())
