@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
+#include <QStyle>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -71,6 +72,12 @@ TriagePage::TriagePage(ProxyRegistry &registry, QWidget *parent)
     layout->addWidget(m_table, 1);
     layout->addLayout(buttons);
     connect(&registry, &ProxyRegistry::ready, this, [this](const QString &) { refresh(); });
+}
+
+QIcon TriagePage::icon() const
+{
+    return QIcon::fromTheme(QStringLiteral("mail-mark-notjunk"),
+                            style()->standardIcon(QStyle::SP_DialogApplyButton));
 }
 
 void TriagePage::setScope(const QString &proxyId)

@@ -23,6 +23,7 @@ public:
     explicit TriagePage(ProxyRegistry &registry, QWidget *parent = nullptr);
 
     QString title() const override { return tr("Triage"); }
+    QIcon icon() const override;
     void setScope(const QString &proxyId) override;
     void refresh();
     QTableWidget *table() const { return m_table; }

@@ -40,6 +40,9 @@ QStringList ConsolePages::keys()
 #ifdef GREYGATE_HAVE_REJECTIONS
     k << QStringLiteral("rejections");
 #endif
+#ifdef GREYGATE_HAVE_TRIAGE
+    k << QStringLiteral("triage");
+#endif
 #ifdef GREYGATE_HAVE_REPORTS
     k << QStringLiteral("reports");
 #endif
