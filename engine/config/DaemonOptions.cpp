@@ -295,9 +295,10 @@ const QList<Spec> &specs()
          "idle backend connections kept for the next SMTP sessions (default 20; 0: each "
          "session opens its own; never with the PROXY protocol)",
          true, intOption(&DaemonOptions::smtpBackendPool, 0, 10'000)},
-        {"store", Arg::Required, "sqlite|redis://HOST:PORT[/DB]",
+        {"store", Arg::Required, "sqlite|redis://HOST:PORT[/DB]|redis-sentinel://...",
          "where the greylist lives: sqlite (default, in --dbdir) or a Redis server shared by "
-         "several MX hosts (docs/redis.md)",
+         "several MX hosts, given directly or by its Sentinels as "
+         "redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTERNAME[/DB] (docs/redis.md)",
          true,
          [](DaemonOptions &o, const QString &v, QString *e) {
              const QString s = v.trimmed();
@@ -309,8 +310,17 @@ const QList<Spec> &specs()
                  QStringLiteral(
                      "^redis://(\\[[0-9A-Fa-f:.]+\\]|[^/:@\\[\\]]+)(:[0-9]{1,5})?(/[0-9]{0,2})?$"),
                  QRegularExpression::CaseInsensitiveOption);
-             if (!url.match(s).hasMatch()) {
-                 *e = u'"' + v + u"\" is neither sqlite nor redis://HOST:PORT[/DB] (a password " +
+             // redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTERNAME[/DB] (docs/redis.md)
+             static const QRegularExpression sentinel(
+                 QStringLiteral("^redis-sentinel://"
+                                "(\\[[0-9A-Fa-f:.]+\\]|[^/:@,\\[\\]]+)(:[0-9]{1,5})?"
+                                "(,(\\[[0-9A-Fa-f:.]+\\]|[^/:@,\\[\\]]+)(:[0-9]{1,5})?)*"
+                                "/[^/@\\s]+(/[0-9]{0,2})?$"),
+                 QRegularExpression::CaseInsensitiveOption);
+             if (!url.match(s).hasMatch() && !sentinel.match(s).hasMatch()) {
+                 *e = u'"' + v +
+                      u"\" is neither sqlite nor redis://HOST:PORT[/DB] nor "
+                      u"redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTERNAME[/DB] (a password " +
                       u"goes in --redis-password-file)";
                  return false;
              }

@@ -333,15 +333,7 @@ ControlApi::Result ControlApi::queueChange(const QString &method, const QJsonObj
     }
     if (!commit(batch, error))
         return std::nullopt;
-    Event e;
-    e.type = EventType::QueueChange;
-    e.time = m_clock.now();
-    e.client = key->client;
-    e.sender = key->sender;
-    e.recipient = key->recipient;
-    e.action = method;
-    e.who = caller.who;
-    m_events.append(std::move(e));
+    queueChanged(method, *key, caller);
     QJsonObject result{{QStringLiteral("ok"), true}};
     if (const std::optional<TripletState> s = m_engine.triplet(*key)) {
         result.insert(QStringLiteral("state"), s->status == TripletStatus::Passed
@@ -349,6 +341,135 @@ ControlApi::Result ControlApi::queueChange(const QString &method, const QJsonObj
                                                    : QStringLiteral("deferred"));
     }
     return result;
+}
+
+bool ControlApi::callAsync(const QString &method, const QJsonObject &params,
+                           const ControlCaller &caller, Reply reply)
+{
+    if (!m_shared.list)
+        return false;
+    if (method == u"queue.list")
+        sharedList(params, std::move(reply));
+    else if (method == u"queue.release" || method == u"queue.delete" || method == u"queue.permit")
+        sharedChange(method, params, caller, std::move(reply));
+    else
+        return false;
+    return true;
+}
+
+void ControlApi::sharedList(const QJsonObject &params, Reply reply)
+{
+    Error error;
+    const std::optional<QueueQuery> q = QueueQuery::fromJson(params, &error);
+    if (!q)
+        return reply(std::nullopt, error);
+    if (m_shared.maxWindow > 0 && q->offset + q->limit > m_shared.maxWindow) {
+        return reply(std::nullopt,
+                     ProtocolError::badRequest(
+                         QStringLiteral("params.offset"),
+                         QStringLiteral("offset + limit at most %1 with the shared Redis store: "
+                                        "narrow the filter instead of paging that deep")
+                             .arg(m_shared.maxWindow)));
+    }
+    TripletQuery t;
+    t.state = q->state == u"deferred" ? TripletQuery::State::Deferred
+              : q->state == u"passed" ? TripletQuery::State::Passed
+                                      : TripletQuery::State::Any;
+    t.client = m_engine.normaliser().clientKey(q->client.toUtf8()).value_or(q->client.toUtf8());
+    t.sender = q->sender.toLower().toUtf8();
+    t.recipient = q->recipient.toLower().toUtf8();
+    t.domain = q->domain.toLower().toUtf8();
+    t.sort = sortKeys().value(q->sort, TripletQuery::SortKey::LastSeen);
+    t.descending = q->descending;
+    t.offset = q->offset;
+    t.limit = q->limit;
+    m_shared.list(
+        t, [self = std::weak_ptr<ControlApi *>(m_self), offset = q->offset,
+            reply = std::move(reply)](std::optional<TripletPage> page, const QString &why) {
+            const std::shared_ptr<ControlApi *> api = self.lock();
+            if (!api)
+                return;
+            if (!page)
+                return reply(std::nullopt, Error{ErrorCode::Internal, why, QString()});
+            QueuePage out;
+            out.total = page->total;
+            out.offset = offset;
+            const Seconds delay = (*api)->m_engine.config().delay;
+            for (const TripletRecord &r : std::as_const(page->records)) {
+                QueueEntry e;
+                e.client = text(r.key.client);
+                e.sender = text(r.key.sender);
+                e.recipient = text(r.key.recipient);
+                e.state = r.state.status == TripletStatus::Passed ? QStringLiteral("passed")
+                                                                  : QStringLiteral("deferred");
+                e.attempts = r.state.attempts;
+                e.firstSeen = r.state.firstSeen;
+                e.lastSeen = r.state.lastSeen;
+                e.passAt = r.state.firstSeen + delay;
+                e.expiresAt = (*api)->m_shared.expiresAt(r.state);
+                out.entries.append(e);
+            }
+            reply(out.toJson(), Error{});
+        });
+}
+
+void ControlApi::sharedChange(const QString &method, const QJsonObject &params,
+                              const ControlCaller &caller, Reply reply)
+{
+    Error error;
+    const std::optional<TripletKey> key = tripletOf(params, &error);
+    if (!key || !prepareCommit(&error))
+        return reply(std::nullopt, error);
+    // queue.permit: the sender joins Permitted Senders (a policy change, shared through the
+    // store as any), then its triplet goes from the shared greylist.
+    Result permitted;
+    if (method == u"queue.permit") {
+        permitted = permitSender(*key, caller, &error);
+        if (!permitted)
+            return reply(std::nullopt, error);
+    }
+    const auto &call = method == u"queue.release" ? m_shared.release : m_shared.remove;
+    call(*key,
+         [self = std::weak_ptr<ControlApi *>(m_self), method, key = *key, caller, permitted,
+          reply = std::move(reply)](std::optional<SharedQueue::Change> result, const QString &why) {
+             const std::shared_ptr<ControlApi *> api = self.lock();
+             if (!api)
+                 return;
+             if (permitted) {
+                 // The permit itself is done; a triplet left behind only ends as a rejection.
+                 if (result == SharedQueue::Change::Done)
+                     (*api)->queueChanged(method, key, caller);
+                 return reply(permitted, Error{});
+             }
+             if (!result)
+                 return reply(std::nullopt, Error{ErrorCode::Internal, why, QString()});
+             if (*result == SharedQueue::Change::NotFound)
+                 return reply(std::nullopt, Error{ErrorCode::NotFound,
+                                                  QStringLiteral("no such triplet"), QString()});
+             if (*result == SharedQueue::Change::AlreadyPassed)
+                 return reply(std::nullopt,
+                              Error{ErrorCode::Conflict,
+                                    QStringLiteral("the triplet has already passed"), QString()});
+             (*api)->queueChanged(method, key, caller);
+             QJsonObject out{{QStringLiteral("ok"), true}};
+             if (method == u"queue.release")
+                 out.insert(QStringLiteral("state"), QStringLiteral("passed"));
+             reply(out, Error{});
+         });
+}
+
+void ControlApi::queueChanged(const QString &method, const TripletKey &key,
+                              const ControlCaller &caller)
+{
+    Event e;
+    e.type = EventType::QueueChange;
+    e.time = m_clock.now();
+    e.client = key.client;
+    e.sender = key.sender;
+    e.recipient = key.recipient;
+    e.action = method;
+    e.who = caller.who;
+    m_events.append(std::move(e));
 }
 
 ControlApi::Result ControlApi::rejections(const QJsonObject &params, Error *error)

@@ -3,11 +3,13 @@
 
 #include "ControlOptions.h"
 #include "ControlTokens.h"
+#include "greylist/TripletQuery.h"
 #include "policy/PolicyChange.h"
 #include "protocol/ProtocolError.h"
 
 #include <QJsonValue>
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace greygate {
@@ -31,6 +33,25 @@ struct ControlCaller
     QString who; // "admin@127.0.0.1"
 };
 
+// The greylist queue where it is not in this host's memory (the shared Redis store), set by
+// the daemon: each call answers later through done, exactly once, on the daemon's thread.
+struct SharedQueue
+{
+    enum class Change : quint8
+    {
+        Done,
+        NotFound,
+        AlreadyPassed,
+    };
+    using ListDone = std::function<void(std::optional<TripletPage> page, const QString &error)>;
+    using ChangeDone = std::function<void(std::optional<Change> result, const QString &error)>;
+    std::function<void(const TripletQuery &query, ListDone done)> list;
+    std::function<void(const TripletKey &key, ChangeDone done)> release;
+    std::function<void(const TripletKey &key, ChangeDone done)> remove;
+    std::function<Seconds(const TripletState &state)> expiresAt;
+    qsizetype maxWindow = 0; // offset + limit of a listing at most this
+};
+
 // The control API's methods over the daemon's objects (docs/api.md, "Methods"), all on the
 // daemon's one thread. Reads come from memory (engine, policies, event log) or the store
 // (rejections, audit); every change is committed before the call returns, through the same
@@ -51,6 +72,15 @@ public:
                                    const ControlCaller &caller, protocol::ProtocolError *error);
 
     void setConnectionCount(std::function<int()> count) { m_connections = std::move(count); }
+
+    // Methods answered later (the queue in the shared store, setSharedQueue): true when the
+    // call was taken, and reply is then called exactly once, possibly before callAsync()
+    // returns, never after this ControlApi is gone; false: answer it with call().
+    using Reply =
+        std::function<void(std::optional<QJsonValue> result, const protocol::ProtocolError &error)>;
+    bool callAsync(const QString &method, const QJsonObject &params, const ControlCaller &caller,
+                   Reply reply);
+    void setSharedQueue(SharedQueue queue) { m_shared = std::move(queue); }
 
 private:
     using Result = std::optional<QJsonValue>;
@@ -101,6 +131,11 @@ private:
     Result triageList(const QJsonObject &params, Error *error);
 
     bool queueHere(Error *error) const; // false in Redis mode (the queue is not in memory)
+    // The queue in the shared store, answered later.
+    void sharedList(const QJsonObject &params, Reply reply);
+    void sharedChange(const QString &method, const QJsonObject &params, const ControlCaller &caller,
+                      Reply reply);
+    void queueChanged(const QString &method, const TripletKey &key, const ControlCaller &caller);
     bool commit(WriteBatch &batch, Error *error);
     bool prepareCommit(Error *error);
     std::optional<TripletKey> tripletOf(const QJsonObject &params, Error *error) const;
@@ -113,6 +148,9 @@ private:
     const ControlOptions &m_options;
     qint64 m_started;
     std::function<int()> m_connections;
+    SharedQueue m_shared;
+    // Answers of the shared queue that come back after this ControlApi is gone are dropped.
+    std::shared_ptr<ControlApi *> m_self = std::make_shared<ControlApi *>(this);
 };
 
 } // namespace greygate

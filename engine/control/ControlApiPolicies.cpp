@@ -552,15 +552,7 @@ ControlApi::Result ControlApi::permitSender(const TripletKey &key, const Control
     if (m_engine.remove(key, batch)) {
         if (!commit(batch, error))
             return std::nullopt;
-        Event e;
-        e.type = EventType::QueueChange;
-        e.time = now;
-        e.client = key.client;
-        e.sender = key.sender;
-        e.recipient = key.recipient;
-        e.action = QStringLiteral("queue.permit");
-        e.who = caller.who;
-        m_events.append(std::move(e));
+        queueChanged(QStringLiteral("queue.permit"), key, caller);
     }
     QJsonObject out = result->toObject();
     out.insert(QStringLiteral("member"), member->text());

@@ -23,6 +23,14 @@ namespace greygate {
 
 using namespace protocol;
 
+namespace {
+
+// A method answered later (the queue in the shared Redis store) gets an error after this
+// long: the store's own bounds (a listing's 10 s) normally answer first.
+constexpr int kAnswerLaterTimeoutMs = 15'000;
+
+} // namespace
+
 struct ControlServer::Session
 {
     QWebSocket *socket = nullptr;
@@ -438,6 +446,8 @@ void ControlServer::onMessage(Session *s, const QString &message)
                               QString()}));
         return;
     }
+    if (answerLater(s, id, request->method, request->params))
+        return;
     std::optional<QJsonValue> result;
     if (request->method == u"events.subscribe") {
         // subscribe() answers Undefined for refused params: that is an error, not a result.
@@ -456,6 +466,53 @@ void ControlServer::onMessage(Session *s, const QString &message)
                                               .add("error", error.message)
                                               .text();
     }
+}
+
+bool ControlServer::answerLater(Session *s, const QJsonValue &id, const QString &method,
+                                const QJsonObject &params)
+{
+    // The reply comes from the shared store; the session may be gone by then, and a store
+    // that never answers is bounded here: the client hears a clear error, and a late answer
+    // is dropped.
+    struct Pending
+    {
+        bool answered = false;
+    };
+    auto pending = std::make_shared<Pending>();
+    const QPointer<QWebSocket> socket = s->socket;
+    const auto answer = [self = QPointer<ControlServer>(this), socket, method,
+                         pending](const QByteArray &bytes, const QString &failure) {
+        if (pending->answered || !self)
+            return;
+        pending->answered = true;
+        const auto it = socket ? self->m_sessions.find(socket.data()) : self->m_sessions.end();
+        if (it == self->m_sessions.end() || it->second->closing)
+            return;
+        socket->sendTextMessage(QString::fromUtf8(bytes));
+        if (!failure.isEmpty()) {
+            qCWarning(lcControl).noquote() << LogLine("control request failed")
+                                                  .add("method", method)
+                                                  .add("error", failure)
+                                                  .text();
+        }
+    };
+    const bool taken = m_api.callAsync(
+        method, params, s->caller,
+        [answer, id](std::optional<QJsonValue> result, const ProtocolError &error) {
+            answer(result ? Envelope::result(id, *result) : Envelope::error(id, error),
+                   !result && error.code == ErrorCode::Internal ? error.message : QString());
+        });
+    if (taken && !pending->answered) {
+        QTimer::singleShot(kAnswerLaterTimeoutMs, s->socket, [answer, id] {
+            const ProtocolError late{ErrorCode::Internal,
+                                     QStringLiteral("the shared store did not answer within %1 s: "
+                                                    "try again, or narrow the query")
+                                         .arg(kAnswerLaterTimeoutMs / 1000),
+                                     QString()};
+            answer(Envelope::error(id, late), late.message);
+        });
+    }
+    return taken;
 }
 
 void ControlServer::authenticate(Session *s, const QJsonValue &id, const QJsonObject &params)

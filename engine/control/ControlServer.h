@@ -71,6 +71,8 @@ public:
     int connectionCount() const { return int(m_sessions.size()); }
     int subscriberCount() const;
     const ControlOptions &options() const { return m_options; }
+    // The queue in the shared Redis store (ControlApi::setSharedQueue).
+    void setSharedQueue(SharedQueue queue) { m_api.setSharedQueue(std::move(queue)); }
 
     static bool isLoopbackHost(QStringView host);
 
@@ -85,6 +87,9 @@ private:
     void onMessage(Session *s, const QString &message);
     void onBinary(Session *s);
     void authenticate(Session *s, const QJsonValue &id, const QJsonObject &params);
+    // A method the API answers later (ControlApi::callAsync): true when taken.
+    bool answerLater(Session *s, const QJsonValue &id, const QString &method,
+                     const QJsonObject &params);
     bool rateLimited(Session *s);
     QJsonValue subscribe(Session *s, const QJsonObject &params, protocol::ProtocolError *error);
     void authFailed(Session *s, const QString &why);

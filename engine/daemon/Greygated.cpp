@@ -20,6 +20,7 @@
 #include "spf/SpfTripletKeyer.h"
 #include "store/SqliteStore.h"
 #include "store/redis/RedisDecider.h"
+#include "store/redis/RedisQueue.h"
 #include "store/redis/RedisRuntime.h"
 #include "store/redis/RedisStore.h"
 #include "store/redis/StoreMigration.h"
@@ -43,6 +44,31 @@ namespace greygate {
 using namespace Qt::StringLiterals;
 
 namespace {
+
+// The control API's queue over the shared Redis store (answered later, docs/redis.md).
+SharedQueue sharedQueue(RedisQueue &queue)
+{
+    const auto change = [](const SharedQueue::ChangeDone &done) {
+        return [done](std::optional<RedisQueue::Change> result, const QString &error) {
+            done(result ? std::optional(SharedQueue::Change(*result)) : std::nullopt, error);
+        };
+    };
+    SharedQueue shared;
+    shared.list = [&queue](const TripletQuery &q, SharedQueue::ListDone done) {
+        queue.list(q, std::move(done));
+    };
+    shared.release = [&queue, change](const TripletKey &key, SharedQueue::ChangeDone done) {
+        queue.release(key, change(done));
+    };
+    shared.remove = [&queue, change](const TripletKey &key, SharedQueue::ChangeDone done) {
+        queue.remove(key, change(done));
+    };
+    shared.expiresAt = [&queue](const TripletState &s) {
+        return queue.expiresAt(s);
+    };
+    shared.maxWindow = RedisQueue::kMaxWindow;
+    return shared;
+}
 
 GreylistConfig greylistConfig(const DaemonOptions &o)
 {
@@ -209,7 +235,8 @@ int Greygated::start()
     serverOptions.idleTimeoutMs = m_options.idleTimeoutSeconds * 1000;
     serverOptions.maxConnections = m_options.maxConnections;
 
-    if (m_options.store.startsWith(u"redis://", Qt::CaseInsensitive)) {
+    if (m_options.store.startsWith(u"redis://", Qt::CaseInsensitive) ||
+        m_options.store.startsWith(u"redis-sentinel://", Qt::CaseInsensitive)) {
         if (const int redis = openRedis(greylistConfig(m_options)); redis != ExitOk)
             return redis;
     } else {
@@ -540,6 +567,8 @@ int Greygated::startControl()
     };
     m_control = std::make_unique<ControlServer>(*m_engine, *m_store, *m_handler, *m_events, m_clock,
                                                 options, this);
+    if (m_redis)
+        m_control->setSharedQueue(sharedQueue(m_redis->queue()));
     QString error;
     if (!m_control->start(&error)) {
         // The token files are the only other reason: an unreadable or too open token is an
@@ -694,6 +723,12 @@ int Greygated::startSmtp()
     m_smtpDecider =
         std::make_unique<PolicyHandlerDecider>(*m_recorder, *m_handler, *m_engine, m_clock);
     m_smtpDecider->setEventLog(m_events.get()); // HELO, TLS and source on proxy attempts
+    // Redis mode: attempts recorded when their answer comes, with the session's origin.
+    m_smtpDecider->setRecorder(
+        [recorder = m_recorder.get()](const DecisionOutcome &outcome, const QByteArray &client,
+                                      const QByteArray &sender, const QByteArray &recipient) {
+            recorder->record(outcome, client, sender, recipient);
+        });
     m_smtp = std::make_unique<SmtpServer>(o, *m_smtpDecider);
     m_smtp->setEventLog(m_events.get(), &m_clock); // one Message event per message
     QString error;

@@ -98,11 +98,20 @@ void RedisConnection::setSentinel(RedisSentinel *sentinel)
             });
 }
 
+void RedisConnection::setPrimary(const QString &host, quint16 port)
+{
+    m_options.host = host;
+    m_options.port = port;
+    m_primaryKnown = !host.isEmpty() && port != 0;
+}
+
 void RedisConnection::connectNow()
 {
     if (!m_running || m_context || m_resolving)
         return;
-    if (!m_sentinel) {
+    if (!m_sentinel || m_primaryKnown) {
+        // Commands queue behind this connect, even the first ones after the start.
+        m_primaryKnown = false;
         open();
         return;
     }

@@ -58,6 +58,8 @@ public:
     // redis-sentinel://: every (re)connect asks the Sentinels for the primary first, checks
     // its ROLE, and a +switch-master drops the connection to move at once.
     void setSentinel(RedisSentinel *sentinel);
+    // With Sentinels: the primary already known (found at start), for the first connect only.
+    void setPrimary(const QString &host, quint16 port);
     const RedisOptions &options() const { return m_options; }
     Health health() const { return m_health; }
     bool isUp() const { return m_health == Health::Up; }
@@ -110,6 +112,7 @@ private:
     bool m_running = false;
     bool m_freeing = false;
     bool m_resolving = false;
+    bool m_primaryKnown = false;
     RedisSentinel *m_sentinel = nullptr;
     QByteArray m_channel;
     std::function<void(const QByteArray &)> m_onMessage;

@@ -63,6 +63,9 @@ bool RedisRuntime::open(QString *error)
         m_sentinel->setHosts(sentinels);
         m_connection->setSentinel(m_sentinel);
         m_adminConnection->setSentinel(m_sentinel);
+        // The primary the start-up found: the first connects go straight to it.
+        m_connection->setPrimary(m_store.primaryHost(), m_store.primaryPort());
+        m_adminConnection->setPrimary(m_store.primaryHost(), m_store.primaryPort());
         m_sentinel->start();
     } else {
         m_resolvedHost = resolved(m_options.host);
@@ -86,9 +89,10 @@ void RedisRuntime::bind(GreylistPolicyHandler &handler)
     handler.setAsyncDecider(m_decider);
     m_sync =
         new RedisPolicySync(m_options, *m_connection, handler.policies(), m_store.proxyId(), this);
-    if (m_sentinel)
+    if (m_sentinel) {
         m_sync->subscriber().setSentinel(m_sentinel);
-    else
+        m_sync->subscriber().setPrimary(m_connection->options().host, m_connection->options().port);
+    } else
         m_sync->subscriber().setHost(m_resolvedHost);
     m_sync->start();
     m_decider->startSweeping();

@@ -31,6 +31,9 @@ public:
     // Tells this proxy's announcements apart from the others'.
     const QByteArray &proxyId() const { return m_proxyId; }
     const RedisOptions &options() const { return m_options; }
+    // The node open() connected to (with Sentinels: the primary they named then).
+    QString primaryHost() const { return m_sync.host(); }
+    quint16 primaryPort() const { return m_sync.port(); }
 
     QString kind() const override { return QStringLiteral("redis"); }
     bool open(QString *error) override;

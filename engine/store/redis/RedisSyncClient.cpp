@@ -108,6 +108,8 @@ bool RedisSyncClient::connectTo(const RedisOptions &options, QString *error)
         return false;
     }
     redisSetTimeout(m_context, toTimeval(options.timeoutMs));
+    m_host = options.host;
+    m_port = options.port;
     if (!options.password.isEmpty() &&
         !command({QByteArrayLiteral("AUTH"), options.password}, error)) {
         *error = u"Redis refused the password: " + *error;

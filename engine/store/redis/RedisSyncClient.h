@@ -35,6 +35,9 @@ public:
     bool connect(const RedisOptions &options, QString *error);
     void close();
     bool isConnected() const { return m_context != nullptr; }
+    // The node connected to last (with Sentinels: the primary they named).
+    const QString &host() const { return m_host; }
+    quint16 port() const { return m_port; }
 
     // One command. nullptr with *error on a transport failure or an error reply.
     Reply command(const QByteArrayList &argv, QString *error);
@@ -56,6 +59,8 @@ private:
     bool fail(QString *error, const QString &what);
 
     redisContext *m_context = nullptr;
+    QString m_host;
+    quint16 m_port = 0;
 };
 
 } // namespace greygate

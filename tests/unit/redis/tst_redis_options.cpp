@@ -43,6 +43,52 @@ private Q_SLOTS:
         QTEST(o->db, "db");
     }
 
+    void sentinelUrlNamesTheSentinelsAndTheMaster()
+    {
+        QString error;
+        const std::optional<RedisOptions> o = RedisOptions::fromUrl(
+            QStringLiteral("redis-sentinel://10.0.0.1,10.0.0.2:26380,[::1]/gg/2"), &error);
+        QVERIFY2(o, qPrintable(error));
+        QVERIFY(o->sentinelMode());
+        QCOMPARE(o->masterName, QByteArray("gg"));
+        QCOMPARE(o->db, 2);
+        QCOMPARE(o->sentinels.size(), 3);
+        QCOMPARE(o->sentinels[0], (RedisOptions::Endpoint{QStringLiteral("10.0.0.1"), 26379}));
+        QCOMPARE(o->sentinels[1], (RedisOptions::Endpoint{QStringLiteral("10.0.0.2"), 26380}));
+        QCOMPARE(o->sentinels[2], (RedisOptions::Endpoint{QStringLiteral("::1"), 26379}));
+        QVERIFY(o->displayName().startsWith(u"redis-sentinel://10.0.0.1:26379,"));
+        const RedisOptions link = o->sentinelOptions(o->sentinels[1]);
+        QVERIFY(link.sentinelLink);
+        QVERIFY(link.password.isEmpty());
+        QCOMPARE(link.port, quint16(26380));
+    }
+
+    void badSentinelUrlIsRefusedWithTheReason_data()
+    {
+        QTest::addColumn<QString>("url");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("no master") << "redis-sentinel://h:1"
+                                   << "names the master";
+        QTest::newRow("empty master") << "redis-sentinel://h:1//0"
+                                      << "names the master";
+        QTest::newRow("db") << "redis-sentinel://h:1/gg/99"
+                            << "bad database";
+        QTest::newRow("port") << "redis-sentinel://h:1,h:0/gg"
+                              << "bad port";
+        QTest::newRow("password") << "redis-sentinel://:pw@h:1/gg"
+                                  << "--redis-password-file";
+        QTest::newRow("too many") << "redis-sentinel://a,b,c,d,e,f,g,h,i/gg"
+                                  << "at most 8";
+    }
+    void badSentinelUrlIsRefusedWithTheReason()
+    {
+        QFETCH(QString, url);
+        QFETCH(QString, reason);
+        QString error;
+        QVERIFY(!RedisOptions::fromUrl(url, &error));
+        QVERIFY2(error.contains(reason), qPrintable(error));
+    }
+
     void badUrlIsRefusedWithTheReason_data()
     {
         QTest::addColumn<QString>("url");
