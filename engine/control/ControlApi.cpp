@@ -65,6 +65,42 @@ const QHash<QString, TripletQuery::SortKey> &sortKeys()
     return keys;
 }
 
+// queue.list's params as the engine's query (in memory or in the shared store).
+TripletQuery tripletQueryOf(const QueueQuery &q, const TripletNormaliser &normaliser)
+{
+    TripletQuery t;
+    t.state = q.state == u"deferred" ? TripletQuery::State::Deferred
+              : q.state == u"passed" ? TripletQuery::State::Passed
+                                     : TripletQuery::State::Any;
+    // An address finds its network's entry; anything else is compared with the keys as they
+    // are listed ("192.0.2.0/24").
+    t.client = normaliser.clientKey(q.client.toUtf8()).value_or(q.client.toUtf8());
+    t.sender = q.sender.toLower().toUtf8();
+    t.recipient = q.recipient.toLower().toUtf8();
+    t.domain = q.domain.toLower().toUtf8();
+    t.sort = sortKeys().value(q.sort, TripletQuery::SortKey::LastSeen);
+    t.descending = q.descending;
+    t.offset = q.offset;
+    t.limit = q.limit;
+    return t;
+}
+
+QueueEntry entryOf(const TripletRecord &r, Seconds delay, Seconds expiresAt)
+{
+    QueueEntry e;
+    e.client = QString::fromUtf8(r.key.client);
+    e.sender = QString::fromUtf8(r.key.sender);
+    e.recipient = QString::fromUtf8(r.key.recipient);
+    e.state = r.state.status == TripletStatus::Passed ? QStringLiteral("passed")
+                                                      : QStringLiteral("deferred");
+    e.attempts = r.state.attempts;
+    e.firstSeen = r.state.firstSeen;
+    e.lastSeen = r.state.lastSeen;
+    e.passAt = r.state.firstSeen + delay;
+    e.expiresAt = expiresAt;
+    return e;
+}
+
 } // namespace
 
 ControlApi::ControlApi(GreylistEngine &engine, Store &store, GreylistPolicyHandler &handler,
@@ -244,38 +280,12 @@ ControlApi::Result ControlApi::queueList(const QJsonObject &params, Error *error
     const std::optional<QueueQuery> q = QueueQuery::fromJson(params, error);
     if (!q || !queueHere(error))
         return std::nullopt;
-    TripletQuery t;
-    t.state = q->state == u"deferred" ? TripletQuery::State::Deferred
-              : q->state == u"passed" ? TripletQuery::State::Passed
-                                      : TripletQuery::State::Any;
-    // An address finds its network's entry; anything else is compared with the keys as they
-    // are listed ("192.0.2.0/24").
-    t.client = m_engine.normaliser().clientKey(q->client.toUtf8()).value_or(q->client.toUtf8());
-    t.sender = q->sender.toLower().toUtf8();
-    t.recipient = q->recipient.toLower().toUtf8();
-    t.domain = q->domain.toLower().toUtf8();
-    t.sort = sortKeys().value(q->sort, TripletQuery::SortKey::LastSeen);
-    t.descending = q->descending;
-    t.offset = q->offset;
-    t.limit = q->limit;
-    const TripletPage page = m_engine.query(t);
+    const TripletPage page = m_engine.query(tripletQueryOf(*q, m_engine.normaliser()));
     QueuePage out;
     out.total = page.total;
     out.offset = q->offset;
-    for (const TripletRecord &r : page.records) {
-        QueueEntry e;
-        e.client = text(r.key.client);
-        e.sender = text(r.key.sender);
-        e.recipient = text(r.key.recipient);
-        e.state = r.state.status == TripletStatus::Passed ? QStringLiteral("passed")
-                                                          : QStringLiteral("deferred");
-        e.attempts = r.state.attempts;
-        e.firstSeen = r.state.firstSeen;
-        e.lastSeen = r.state.lastSeen;
-        e.passAt = r.state.firstSeen + m_engine.config().delay;
-        e.expiresAt = m_engine.expiresAt(r.state);
-        out.entries.append(e);
-    }
+    for (const TripletRecord &r : page.records)
+        out.entries.append(entryOf(r, m_engine.config().delay, m_engine.expiresAt(r.state)));
     return out.toJson();
 }
 
@@ -371,46 +381,23 @@ void ControlApi::sharedList(const QJsonObject &params, Reply reply)
                                         "narrow the filter instead of paging that deep")
                              .arg(m_shared.maxWindow)));
     }
-    TripletQuery t;
-    t.state = q->state == u"deferred" ? TripletQuery::State::Deferred
-              : q->state == u"passed" ? TripletQuery::State::Passed
-                                      : TripletQuery::State::Any;
-    t.client = m_engine.normaliser().clientKey(q->client.toUtf8()).value_or(q->client.toUtf8());
-    t.sender = q->sender.toLower().toUtf8();
-    t.recipient = q->recipient.toLower().toUtf8();
-    t.domain = q->domain.toLower().toUtf8();
-    t.sort = sortKeys().value(q->sort, TripletQuery::SortKey::LastSeen);
-    t.descending = q->descending;
-    t.offset = q->offset;
-    t.limit = q->limit;
-    m_shared.list(
-        t, [self = std::weak_ptr<ControlApi *>(m_self), offset = q->offset,
-            reply = std::move(reply)](std::optional<TripletPage> page, const QString &why) {
-            const std::shared_ptr<ControlApi *> api = self.lock();
-            if (!api)
-                return;
-            if (!page)
-                return reply(std::nullopt, Error{ErrorCode::Internal, why, QString()});
-            QueuePage out;
-            out.total = page->total;
-            out.offset = offset;
-            const Seconds delay = (*api)->m_engine.config().delay;
-            for (const TripletRecord &r : std::as_const(page->records)) {
-                QueueEntry e;
-                e.client = text(r.key.client);
-                e.sender = text(r.key.sender);
-                e.recipient = text(r.key.recipient);
-                e.state = r.state.status == TripletStatus::Passed ? QStringLiteral("passed")
-                                                                  : QStringLiteral("deferred");
-                e.attempts = r.state.attempts;
-                e.firstSeen = r.state.firstSeen;
-                e.lastSeen = r.state.lastSeen;
-                e.passAt = r.state.firstSeen + delay;
-                e.expiresAt = (*api)->m_shared.expiresAt(r.state);
-                out.entries.append(e);
-            }
-            reply(out.toJson(), Error{});
-        });
+    m_shared.list(tripletQueryOf(*q, m_engine.normaliser()),
+                  [self = std::weak_ptr<ControlApi *>(m_self), offset = q->offset,
+                   reply = std::move(reply)](std::optional<TripletPage> page, const QString &why) {
+                      const std::shared_ptr<ControlApi *> api = self.lock();
+                      if (!api)
+                          return;
+                      if (!page)
+                          return reply(std::nullopt, Error{ErrorCode::Internal, why, QString()});
+                      QueuePage out;
+                      out.total = page->total;
+                      out.offset = offset;
+                      const Seconds delay = (*api)->m_engine.config().delay;
+                      for (const TripletRecord &r : std::as_const(page->records))
+                          out.entries.append(
+                              entryOf(r, delay, (*api)->m_shared.expiresAt(r.state)));
+                      reply(out.toJson(), Error{});
+                  });
 }
 
 void ControlApi::sharedChange(const QString &method, const QJsonObject &params,
