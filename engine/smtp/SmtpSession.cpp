@@ -135,6 +135,7 @@ bool SmtpSession::blocked() const
 void SmtpSession::process()
 {
     int budget = kMaxCommandsPerPass;
+    bool progressed = false; // a whole line was taken in this pass
     while (!m_waiting && (m_phase == Phase::Commands || m_phase == Phase::Data) && !blocked()) {
         if (budget-- <= 0) {
             QMetaObject::invokeMethod(this, &SmtpSession::process, Qt::QueuedConnection);
@@ -160,11 +161,15 @@ void SmtpSession::process()
         QByteArray line;
         const SmtpCommandParser::LineStatus status = m_parser.takeLine(m_in, &used, &line);
         m_in.remove(0, used);
+        progressed = progressed || status != SmtpCommandParser::LineStatus::NeedMore;
         switch (status) {
         case SmtpCommandParser::LineStatus::NeedMore:
             if (m_socket->bytesAvailable() == 0) {
                 flush();
-                armTimer();
+                // Part of a line does not extend the command timeout: a client dribbling a
+                // byte at a time (slowloris) would otherwise hold the session for ever.
+                if (progressed || !m_timer.isActive())
+                    armTimer();
                 return;
             }
             break;
