@@ -6,6 +6,7 @@
 
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <malloc.h>
 
 namespace greygate {
 
@@ -181,12 +182,14 @@ void TripletSnapshot::compactorLoop()
         const bool ok = write(target, {}, &error);
         l.lock();
         finish(ok, target, error);
-        if (ok && m_onWritten) {
-            const auto onWritten = m_onWritten;
-            l.unlock();
+        const auto onWritten = m_onWritten;
+        l.unlock();
+        if (ok && onWritten)
             onWritten(target);
-            l.lock();
-        }
+        // The frozen delta's key chunks were freed by several threads' arenas: give the
+        // pages back, or resident memory keeps every delta's high-water mark.
+        ::malloc_trim(0);
+        l.lock();
         startIfDue(); // what piled up meanwhile may already be enough for the next one
     }
 }
