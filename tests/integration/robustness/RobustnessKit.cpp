@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QThread>
 #include <arpa/inet.h>
@@ -188,6 +189,21 @@ void rawClose(int fd, bool reset)
         ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
     }
     ::close(fd);
+}
+
+int crashRounds()
+{
+    const int n = qEnvironmentVariableIntValue("GREYGATE_CRASH_ROUNDS");
+    return n > 0 ? n : 30;
+}
+
+quint32 testSeed()
+{
+    const quint32 seed = qEnvironmentVariableIsSet("GREYGATE_TEST_SEED")
+                             ? quint32(qEnvironmentVariableIntValue("GREYGATE_TEST_SEED"))
+                             : QRandomGenerator::global()->generate();
+    qInfo("seed %u (set GREYGATE_TEST_SEED to replay)", seed);
+    return seed;
 }
 
 QString greygated()

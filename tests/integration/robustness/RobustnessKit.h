@@ -51,6 +51,11 @@ bool rawSend(int fd, const QByteArray &bytes);
 bool drain(int fd, QByteArray *received = nullptr);
 void rawClose(int fd, bool reset = false);
 
+// kill -9 rounds of a crash test: GREYGATE_CRASH_ROUNDS, else 30 (as in CI).
+int crashRounds();
+// A random seed, or GREYGATE_TEST_SEED to replay a run; logged either way.
+quint32 testSeed();
+
 // greygated's own binary from this build.
 QString greygated();
 

@@ -27,11 +27,6 @@ namespace {
 constexpr int DelaySeconds = 2;
 constexpr int SampleChecked = 1500;
 
-int rounds()
-{
-    const int n = qEnvironmentVariableIntValue("GREYGATE_CRASH_ROUNDS");
-    return n > 0 ? n : 30;
-}
 } // namespace
 
 class CrashPolicydRedisTest : public QObject
@@ -71,15 +66,11 @@ void CrashPolicydRedisTest::answeredTripletsSurviveKillMinus9OfGreygated()
     QVERIFY(m_work.isValid());
     QString error;
     QVERIFY2(m_redis.start(&error), qPrintable(error));
-    const quint32 seed = qEnvironmentVariableIsSet("GREYGATE_TEST_SEED")
-                             ? quint32(qEnvironmentVariableIntValue("GREYGATE_TEST_SEED"))
-                             : QRandomGenerator::global()->generate();
-    qInfo("seed %u (set GREYGATE_TEST_SEED to replay)", seed);
-    QRandomGenerator random(seed);
+    QRandomGenerator random(testSeed());
 
     QList<LoadTriplet> answered;
     QElapsedTimer sinceLastAnswer;
-    const int roundCount = rounds();
+    const int roundCount = crashRounds();
     for (int round = 0; round < roundCount; ++round) {
         DaemonProcess daemon(m_work.filePath(QStringLiteral("greygated-%1.log").arg(round)));
         QVERIFY2(startDaemon(daemon, &error), qPrintable(error));

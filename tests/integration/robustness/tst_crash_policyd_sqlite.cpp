@@ -39,12 +39,6 @@ QByteArray pairKey(const QByteArray &sender, const QByteArray &recipient)
     return sender + '\x1f' + recipient;
 }
 
-int rounds()
-{
-    const int n = qEnvironmentVariableIntValue("GREYGATE_CRASH_ROUNDS");
-    return n > 0 ? n : 30;
-}
-
 } // namespace
 
 class CrashPolicydSqliteTest : public QObject
@@ -153,17 +147,13 @@ void CrashPolicydSqliteTest::answeredTripletsPoliciesAndGroupsSurviveKillMinus9(
     QVERIFY(m_work.isValid());
     m_dbdir = m_work.filePath(QStringLiteral("db"));
     QVERIFY(QDir().mkpath(m_dbdir));
-    const quint32 seed = qEnvironmentVariableIsSet("GREYGATE_TEST_SEED")
-                             ? quint32(qEnvironmentVariableIntValue("GREYGATE_TEST_SEED"))
-                             : QRandomGenerator::global()->generate();
-    qInfo("seed %u (set GREYGATE_TEST_SEED to replay)", seed);
-    QRandomGenerator random(seed);
+    QRandomGenerator random(testSeed());
 
     QList<LoadTriplet> answered;
     QStringList policies; // narratives of the policies whose `policy add` succeeded
     QStringList groups;
     QElapsedTimer sinceLastAnswer;
-    const int roundCount = rounds();
+    const int roundCount = crashRounds();
     for (int round = 0; round < roundCount; ++round) {
         const QString logPath = m_work.filePath(QStringLiteral("greygated-%1.log").arg(round));
         DaemonProcess daemon(logPath);

@@ -36,12 +36,6 @@ const QByteArray Policies = QByteArrayLiteral(R"({"policies": [{"id": 1,
   "narrative": "Partners skip greylisting", "action": "bypass",
   "from": {"type": "domain", "value": "partner.test"}, "to": {"type": "everyone"}}]})");
 
-int rounds()
-{
-    const int n = qEnvironmentVariableIntValue("GREYGATE_CRASH_ROUNDS");
-    return n > 0 ? n : 30;
-}
-
 struct Sent
 {
     QStringList accepted; // tokens of the messages a client got 250 for
@@ -131,14 +125,10 @@ void CrashSmtpProxyTest::everyMessageAnswered250ReachedTheBackendAcrossKills()
     ScriptedSmtpBackend backend;
     QString error;
     QVERIFY2(backend.startListening(&error), qPrintable(error));
-    const quint32 seed = qEnvironmentVariableIsSet("GREYGATE_TEST_SEED")
-                             ? quint32(qEnvironmentVariableIntValue("GREYGATE_TEST_SEED"))
-                             : QRandomGenerator::global()->generate();
-    qInfo("seed %u (set GREYGATE_TEST_SEED to replay)", seed);
-    QRandomGenerator random(seed);
+    QRandomGenerator random(testSeed());
 
     QStringList accepted;
-    const int roundCount = rounds();
+    const int roundCount = crashRounds();
     for (int round = 0; round < roundCount; ++round) {
         DaemonProcess proxy(work.filePath(QStringLiteral("greygated-%1.log").arg(round)));
         QVERIFY2(proxy.startOnFreePort(
