@@ -29,7 +29,7 @@ const QStringList kValueOptions = {
     QStringLiteral("count"),       QStringLiteral("reason"),     QStringLiteral("kind"),
     QStringLiteral("version"),     QStringLiteral("filter"),     QStringLiteral("expires"),
     QStringLiteral("fingerprint"), QStringLiteral("config"),     QStringLiteral("mode"),
-    QStringLiteral("hours"),
+    QStringLiteral("hours"),       QStringLiteral("for"),        QStringLiteral("step"),
 };
 // What a --config file may hold (key = value): how to reach a proxy, not a command's options.
 const QStringList kConfigKeys = {
@@ -121,10 +121,10 @@ QString Greygatectl::helpText()
         "  queue release|delete|permit CLIENT SENDER RECIPIENT   (as queue list shows them)\n"
         "  policy list | show ID | add FILE | edit ID FILE [--version V] | delete ID VERSION\n"
         "  policy import FILE | export\n"
+        "  policy explain CLIENT SENDER RECIPIENT\n"
         "        add and edit take --mode enforce|shadow (shadow: log only, never acts)\n"
         "  policy replay FILE [--hours N]        what a candidate document would change\n"
         "  policy versions | diff VERSION [VERSION] | rollback VERSION\n"
-        "  policy explain CLIENT SENDER RECIPIENT\n"
         "  group list | show GROUP | add NAME [--kind custom|permitted|blocked]\n"
         "  group delete GROUP | members add|remove GROUP MEMBER...\n"
         "  group import GROUP CSVFILE [--replace] | export GROUP\n"
@@ -627,15 +627,15 @@ void Greygatectl::policy()
                 out(o.value(QStringLiteral("summary")).toString() + u'\n');
                 const QJsonObject t = o.value(QStringLiteral("triplet")).toObject();
                 if (!t.isEmpty())
-    if (sub == u"replay" || sub == u"versions" || sub == u"diff" || sub == u"rollback") {
-        policyHistory(sub);
-        return;
-    }
                     out(QStringLiteral("greylist: %1\n")
                             .arg(t.value(QStringLiteral("state")).toString()));
             }
             done(CtlOk);
         });
+        return;
+    }
+    if (sub == u"replay" || sub == u"versions" || sub == u"diff" || sub == u"rollback") {
+        policyHistory(sub);
         return;
     }
     err(QStringLiteral("policy takes list, show ID, add FILE, edit ID FILE, delete ID VERSION, "

@@ -59,9 +59,9 @@ private:
     void policy();
     void rejections();
     // GreygatectlGroups.cpp
+    void policyEdit();
     void policyHistory(const QString &sub); // GreygatectlReplay.cpp
     bool applyMode(QJsonObject *policy);
-    void policyEdit();
     void group();
     void groupMembers(const QString &op);
     void groupImport();

@@ -140,11 +140,6 @@ std::optional<QJsonValue> ControlApi::call(const QString &method, const QJsonObj
     if (method == u"stats.breakdown")
         return breakdown(params, error);
     if (method == u"queue.list")
-    if (method == u"policy.replay")
-        return replay(params, error);
-    if (method == u"policy.versions" || method == u"policy.version.get" ||
-        method == u"policy.version.diff" || method == u"policy.rollback")
-        return versionCall(method, params, caller, error);
         return queueList(params, error);
     if (method == u"queue.release" || method == u"queue.delete" || method == u"queue.permit")
         return queueChange(method, params, caller, error);
@@ -154,6 +149,11 @@ std::optional<QJsonValue> ControlApi::call(const QString &method, const QJsonObj
         return auditList(params, error);
     if (method == u"policy.explain")
         return explain(params, error);
+    if (method == u"policy.replay")
+        return replay(params, error);
+    if (method == u"policy.versions" || method == u"policy.version.get" ||
+        method == u"policy.version.diff" || method == u"policy.rollback")
+        return versionCall(method, params, caller, error);
     if (method.startsWith(u"policy."))
         return policyCall(method, params, caller, error);
     if (method.startsWith(u"group."))

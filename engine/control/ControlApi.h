@@ -19,10 +19,10 @@ class EventLog;
 class GreylistEngine;
 class GreylistPolicyHandler;
 class PolicySet;
+class Store;
 struct AuditEntry;
 struct Event;
 struct Policy;
-class Store;
 struct TripletKey;
 struct WriteBatch;
 
@@ -58,13 +58,13 @@ struct SharedQueue
 // paths as decisions: policy changes through GreylistPolicyHandler::changePolicies, queue
 // changes in a WriteBatch given to Store::commit.
 class ControlApi
-    ~ControlApi();
-    ControlApi(const ControlApi &) = delete;
-    ControlApi &operator=(const ControlApi &) = delete;
 {
 public:
     ControlApi(GreylistEngine &engine, Store &store, GreylistPolicyHandler &handler,
                EventLog &events, const Clock &clock, const ControlOptions &options);
+    ~ControlApi();
+    ControlApi(const ControlApi &) = delete;
+    ControlApi &operator=(const ControlApi &) = delete;
 
     // Every method but auth and events.*, which belong to the connection (ControlServer).
     // nullopt with *error set when the call is refused or fails.
@@ -104,6 +104,13 @@ private:
     Result groupImport(const QJsonObject &params, const ControlCaller &caller, Error *error);
     Result autoAllowCall(const QString &method, const QJsonObject &params,
                          const ControlCaller &caller, Error *error);
+    Result explain(const QJsonObject &params, Error *error);
+    // Runs one PolicySet change through the handler (applied and committed), records its
+    // events, and answers {"id","version","revision","changes"}.
+    Result change(const std::function<ChangeOutcome(PolicySet &)> &change,
+                  const ControlCaller &caller, Error *error);
+    Result permitSender(const TripletKey &key, const ControlCaller &caller, Error *error);
+
     // ControlApiReplay.cpp: shadow policies, replay, policy versions.
     void annotateShadow(Event &attempt) const; // the EventLog's attempt annotator
     QJsonObject shadowCounts(const QList<Policy> &policies) const; // policy.list's "shadow"
@@ -111,13 +118,6 @@ private:
     Result versionCall(const QString &method, const QJsonObject &params,
                        const ControlCaller &caller, Error *error);
     std::optional<QList<AuditEntry>> policyAudit(Error *error) const;
-
-    Result explain(const QJsonObject &params, Error *error);
-    // Runs one PolicySet change through the handler (applied and committed), records its
-    // events, and answers {"id","version","revision","changes"}.
-    Result change(const std::function<ChangeOutcome(PolicySet &)> &change,
-                  const ControlCaller &caller, Error *error);
-    Result permitSender(const TripletKey &key, const ControlCaller &caller, Error *error);
 
     // ControlApiRelease.cpp: release.*, delay.stats, triage.list, alerts.list (nullopt: not
     // one of them).

@@ -8,8 +8,8 @@
 #include "policy/MailAddress.h"
 #include "policy/PolicyJson.h"
 #include "policy/PolicyJsonReader.h"
-#include "policy/UnreachablePolicies.h"
 #include "policy/PolicySet.h"
+#include "policy/UnreachablePolicies.h"
 #include "policyd/GreylistPolicyHandler.h"
 #include "protocol/JsonFields.h"
 

@@ -102,6 +102,7 @@ void EventJson::appendJson(QByteArray *out, const Event &e)
         if (!e.action.isEmpty()) {
             appendKey(out, "reason");
             appendString(out, e.action);
+        }
         if (e.shadow != ShadowEffect::None) {
             // A shadow policy's would-be effect (docs/api.md): {"policy":7,"effect":"bypass"}
             appendKey(out, "shadow");
@@ -110,7 +111,6 @@ void EventJson::appendJson(QByteArray *out, const Event &e)
             out->append(",\"effect\":");
             appendString(out, Event::shadowName(e.shadow));
             out->append('}');
-        }
         }
         appendSmtp(out, e);
         [[fallthrough]];
@@ -180,10 +180,6 @@ QJsonObject EventJson::toJson(const Event &e)
 {
     QJsonObject o{{QStringLiteral("id"), qint64(e.id)},
                   {QStringLiteral("type"), Event::typeName(e.type)},
-        if (e.shadow != ShadowEffect::None)
-            o.insert(QStringLiteral("shadow"),
-                     QJsonObject{{QStringLiteral("policy"), e.shadowPolicy},
-                                 {QStringLiteral("effect"), Event::shadowName(e.shadow)}});
                   {QStringLiteral("time"), e.time}};
     switch (e.type) {
     case EventType::Attempt:
@@ -194,6 +190,10 @@ QJsonObject EventJson::toJson(const Event &e)
         o.insert(QStringLiteral("policy"), deciderKey(e.decidedBy, e.ref));
         if (!e.action.isEmpty())
             o.insert(QStringLiteral("reason"), e.action);
+        if (e.shadow != ShadowEffect::None)
+            o.insert(QStringLiteral("shadow"),
+                     QJsonObject{{QStringLiteral("policy"), e.shadowPolicy},
+                                 {QStringLiteral("effect"), Event::shadowName(e.shadow)}});
         insertSmtp(&o, e);
         [[fallthrough]];
     case EventType::FailedToRetry:

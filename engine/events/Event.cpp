@@ -30,6 +30,7 @@ QString Event::sourceName(EventSource source)
 {
     return source == EventSource::Smtp ? QStringLiteral("smtp") : QStringLiteral("policyd");
 }
+
 QString Event::shadowName(ShadowEffect effect)
 {
     switch (effect) {
@@ -42,7 +43,6 @@ QString Event::shadowName(ShadowEffect effect)
     }
     return QString();
 }
-
 
 QString Event::outcomeName(AttemptOutcome outcome)
 {

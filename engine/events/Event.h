@@ -50,6 +50,7 @@ enum class DecidedBy : quint8
     Outbound,       // outbound mail, never greylisted
     Other,          // beyond a breakdown's bounds
 };
+
 // What a shadow (log-only) policy would have done to an attempt had it been enforced.
 enum class ShadowEffect : quint8
 {
@@ -57,7 +58,6 @@ enum class ShadowEffect : quint8
     Greylist, // "would have deferred": greylisted (a passed triplet would still pass)
     Bypass,   // "would have bypassed"
 };
-
 
 // One event. A flat value with implicitly shared byte arrays, so that recording an attempt
 // costs a few reference counts and no allocation (the policy server records every RCPT).
@@ -73,11 +73,7 @@ struct Event
     qint64 ref = 0;       // the deciding policy or group id (Attempt); the new version (changes)
     QByteArray client;    // Attempt, QueueChange, FailedToRetry
     QByteArray sender;    // as above
-    // Attempt: the shadow policy that would have decided it, and how (docs/policies.md).
-    ShadowEffect shadow = ShadowEffect::None;
-    qint64 shadowPolicy = 0;
     QByteArray recipient; // as above
-    static QString shadowName(ShadowEffect effect); // "greylist" / "bypass" / ""
     QString subject;      // changes: the object ("policy:7", "group:3", "autoAllow:...")
     QString action;       // changes: "policy.update", "queue.release"...; Attempt: the reason
     QString who;          // changes: the admin
@@ -86,10 +82,14 @@ struct Event
     QByteArray reply; // Message: the final reply the client got (the backend's own)
     qint64 bytes = 0; // Message: the message's size as received (un-stuffed, CRLF lines)
     bool tls = false; // Attempt, Message: the session was under STARTTLS
+    // Attempt: the shadow policy that would have decided it, and how (docs/policies.md).
+    ShadowEffect shadow = ShadowEffect::None;
+    qint64 shadowPolicy = 0;
 
     static QString typeName(EventType type);
     static QString outcomeName(AttemptOutcome outcome);
     static QString sourceName(EventSource source);
+    static QString shadowName(ShadowEffect effect); // "greylist" / "bypass" / ""
 };
 
 } // namespace greygate

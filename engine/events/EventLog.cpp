@@ -19,12 +19,12 @@ quint64 EventLog::append(Event event)
         event.helo = m_origin->helo;
         event.tls = m_origin->tls;
     }
+    if (event.type == EventType::Attempt) {
         if (m_annotate)
             m_annotate(event);
         m_attempts.append(event);
         if (event.shadow != ShadowEffect::None)
             m_shadow.count(event);
-    if (event.type == EventType::Attempt) {
         m_stats.countAttempt(event.time, event.outcome);
         m_breakdown.count(event);
         m_totals += MinuteStats::countsOf(event.outcome);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
-#include "AttemptHistory.h"
 
+#include "AttemptHistory.h"
 #include "Event.h"
-#include "ShadowTally.h"
 #include "HourlyBreakdown.h"
 #include "MinuteStats.h"
+#include "ShadowTally.h"
 
 #include <functional>
 #include <vector>
@@ -64,6 +64,9 @@ public:
     const MinuteStats::Counts &totals() const { return m_totals; }
     MinuteStats &stats() { return m_stats; }
     // Attempts per hour by who decided them, and deferrals by sender domain.
+    const HourlyBreakdown &breakdown() const { return m_breakdown; }
+    HourlyBreakdown &breakdown() { return m_breakdown; }
+
     // Attempts compact and persisted for policy.replay, and the shadow policies' would-be
     // effects (docs/policies.md, "Shadow policies", "Replay").
     const AttemptHistory &attempts() const { return m_attempts; }
@@ -75,12 +78,6 @@ public:
     {
         m_annotate = std::move(annotate);
     }
-
-    const HourlyBreakdown &breakdown() const { return m_breakdown; }
-    std::function<void(Event &)> m_annotate;
-    AttemptHistory m_attempts;
-    ShadowTally m_shadow;
-    HourlyBreakdown &breakdown() { return m_breakdown; }
 
     // Called on the first append() after arm(): lets a server schedule one flush for a burst
     // of events instead of reacting to each of them.
@@ -95,6 +92,9 @@ private:
     MinuteStats::Counts m_totals;
     QString m_epoch;
     std::function<void()> m_wakeup;
+    std::function<void(Event &)> m_annotate;
+    AttemptHistory m_attempts;
+    ShadowTally m_shadow;
     const Origin *m_origin = nullptr;
     bool m_armed = true;
 };

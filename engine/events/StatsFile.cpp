@@ -78,13 +78,13 @@ bool StatsFile::save(const EventLog &events, const QString &path, QString *error
     return true;
 }
 
+bool StatsFile::restore(EventLog &events, const QString &path, bool *restored, QString *error)
+{
     // The attempts policy.replay looks at: a damaged file leaves them empty (restore() says
     // so), costing replay its past and nothing else.
     bool attempts = false;
     QString attemptsError;
     events.attempts().restore(AttemptHistory::path(path), &attempts, &attemptsError);
-bool StatsFile::restore(EventLog &events, const QString &path, bool *restored, QString *error)
-{
     if (!restore(events.stats(), path, restored, error))
         return false;
     QFile file(hourlyPath(path));

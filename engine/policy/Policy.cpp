@@ -7,11 +7,11 @@ QString Policy::actionName(PolicyAction action)
 {
     return action == PolicyAction::Bypass ? QStringLiteral("bypass") : QStringLiteral("greylist");
 }
+
 QString Policy::modeName(PolicyMode mode)
 {
     return mode == PolicyMode::Shadow ? QStringLiteral("shadow") : QStringLiteral("enforce");
 }
-
 
 QString Policy::basisName(AddressBasis basis)
 {

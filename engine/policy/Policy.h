@@ -15,6 +15,7 @@ enum class PolicyAction : quint8
     Greylist, // apply greylisting
     Bypass,   // take no action: the mail is not greylisted
 };
+
 // Whether a policy acts (docs/policies.md, "Shadow policies"). A shadow policy is evaluated
 // beside the enforced ones and its would-be effect recorded, but it never decides: so an
 // admin can watch what a new rule would do before it bites.
@@ -24,14 +25,12 @@ enum class PolicyMode : quint8
     Shadow,
 };
 
-
 // What "Emails From" is matched against (Mimecast's "Addresses Based On").
 enum class AddressBasis : quint8
 {
     Envelope, // MAIL FROM
     Header,   // the From: header; only known once DATA has been read
     Both,     // either of them
-    PolicyMode mode = PolicyMode::Enforce;
 };
 
 // A greylisting policy (docs/policies.md, "The model"). A plain value: the PolicySet
@@ -42,6 +41,7 @@ struct Policy
     quint32 version = 0; // 0 until the PolicySet has stored it
     QString narrative;
     PolicyAction action = PolicyAction::Greylist;
+    PolicyMode mode = PolicyMode::Enforce;
     AddressBasis fromBasis = AddressBasis::Envelope;
     Specifier from;
     Specifier to;
@@ -52,7 +52,6 @@ struct Policy
     std::optional<Seconds> end;
     bool override = false;      // learn auto allow for every internal user (docs/policies.md)
     bool bidirectional = false; // also applies with sender and recipient swapped
-    static QString modeName(PolicyMode mode);       // "enforce" / "shadow"
     QList<Cidr> sourceRanges;   // empty: any client
     Seconds updatedAt = 0;
     QString updatedBy;
@@ -64,6 +63,7 @@ struct Policy
 
     static QString actionName(PolicyAction action); // "greylist" / "bypass"
     static QString basisName(AddressBasis basis);   // "envelope" / "header" / "both"
+    static QString modeName(PolicyMode mode);       // "enforce" / "shadow"
 
     friend bool operator==(const Policy &, const Policy &) = default;
 };

@@ -50,6 +50,7 @@ PolicyExplanation PolicyExplainer::run()
     };
     QList<Hit> hits;
     for (const Compiled &c : m_index.m_compiled) {
+        const PolicyIndex::Match m = m_index.match(c, m_facts);
         if (c.policy.mode == PolicyMode::Shadow && m.why == PolicyIndex::Mismatch::None) {
             // A shadow policy never decides: listed apart, with what it would have done.
             if (m_out.notMatched.size() < m_maxNotMatched)
@@ -61,7 +62,6 @@ PolicyExplanation PolicyExplainer::run()
                 m_out.notMatchedTruncated = true;
             continue;
         }
-        const PolicyIndex::Match m = m_index.match(c, m_facts);
         if (m.why == PolicyIndex::Mismatch::None) {
             hits.append({&c, m});
             continue;

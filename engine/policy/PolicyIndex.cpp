@@ -63,9 +63,9 @@ PolicyIndex::PolicyIndex(const PolicyDocument &document)
         c.from = compileSide(p.from);
         c.to = compileSide(p.to);
         for (const Cidr &r : p.sourceRanges)
+            c.maxPrefix = std::max(c.maxPrefix, r.prefix);
         if (p.mode == PolicyMode::Shadow)
             m_shadowIds.insert(p.id);
-            c.maxPrefix = std::max(c.maxPrefix, r.prefix);
         m_compiled.push_back(std::move(c));
     }
     std::sort(m_compiled.begin(), m_compiled.end(), [](const Compiled &a, const Compiled &b) {
@@ -251,12 +251,12 @@ const PolicyIndex::Compiled *PolicyIndex::decide(const Facts &f, bool *pending,
         std::sort(positions.begin(), positions.end());
         positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
     }
-        if (!withShadow && c.policy.mode == PolicyMode::Shadow)
-            return true;
     const Compiled *best = nullptr;
     int bestPrefix = -1;
     // Returns false once nothing after `c` can win any more.
     const auto visit = [&](const Compiled &c) {
+        if (!withShadow && c.policy.mode == PolicyMode::Shadow)
+            return true;
         if (best) {
             // Only policies equal in the static part and able to match a longer (or, when
             // the winner matched below its own longest range, equal) prefix can still win.

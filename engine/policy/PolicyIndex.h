@@ -7,8 +7,8 @@
 #include "PolicyDocument.h"
 #include "PolicyExplanation.h"
 #include "PolicyQuery.h"
-#include <QSet>
 
+#include <QSet>
 #include <vector>
 
 namespace greygate {
@@ -36,6 +36,8 @@ public:
     PolicyExplanation explain(const PolicyQuery &query, const AutoAllowTable *autoAllow = nullptr,
                               int maxNotMatched = 200) const;
     // The policy stage alone (groups and auto allow not consulted): the winning policy.
+    const Policy *winningPolicy(const PolicyQuery &query) const;
+
     // Shadow policies (PolicyMode::Shadow) never decide: evaluate() and winningPolicy() pass
     // over them. This is the decision the index would make with them enforced, when one of
     // them is what decides it (the policy that would have acted and its outcome); nullopt
@@ -43,8 +45,6 @@ public:
     std::optional<PolicyDecision> shadowDecision(const PolicyQuery &query,
                                                  const AutoAllowTable *autoAllow = nullptr) const;
     bool hasShadowPolicies() const { return !m_shadowIds.isEmpty(); }
-
-    const Policy *winningPolicy(const PolicyQuery &query) const;
 
     // Policy ids in precedence order, before the per-query part (the matched source range).
     QList<qint64> precedenceOrder() const;
@@ -126,7 +126,6 @@ private:
     // Shadow policies take part only with withShadow.
     const Compiled *decide(const Facts &f, bool *pending, bool withShadow = false) const;
     PolicyDecision evaluate(const Facts &f, const AutoAllowTable *autoAllow, bool withShadow) const;
-    QSet<qint64> m_shadowIds;
     // Blocked/Permitted group holding the sender side; kind is set to which.
     int bypassGroup(const Facts &f, GroupKind kind) const;
     // Full precedence order including the per-query source prefix: true if a before b.
@@ -139,6 +138,7 @@ private:
     QHash<QByteArray, QList<int>> m_keyDomainTree; // by domain, for it and its subdomains
     GroupIndex m_groups;
     InternalMatcher m_internal;
+    QSet<qint64> m_shadowIds;
 };
 
 } // namespace greygate

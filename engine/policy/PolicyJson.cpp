@@ -52,10 +52,10 @@ QJsonObject PolicyJson::policyToJson(const Policy &p, const QList<SenderGroup> &
                   {QStringLiteral("to"), specifierToJson(p.to, groups)},
                   {QStringLiteral("enabled"), p.enabled},
                   {QStringLiteral("override"), p.override},
+                  {QStringLiteral("bidirectional"), p.bidirectional}};
     // Written only for a shadow policy: documents of enforced policies stay as they were.
     if (p.mode == PolicyMode::Shadow)
         o.insert(QStringLiteral("mode"), Policy::modeName(p.mode));
-                  {QStringLiteral("bidirectional"), p.bidirectional}};
     if (p.start)
         o.insert(QStringLiteral("start"), PolicyTime::toIso(*p.start));
     if (p.end)

@@ -198,8 +198,8 @@ bool PolicyJsonReader::policy(const QJsonValue &v, const QString &path,
                     u"updatedBy", u"mode"}))
         return false;
     qint64 version = 0;
-    QString mode;
     QString action;
+    QString mode;
     std::optional<Seconds> updatedAt;
     QJsonArray ranges;
     if (!integer(o, u"id", path, 1, kMaxId, &p->id) ||
@@ -210,14 +210,14 @@ bool PolicyJsonReader::policy(const QJsonValue &v, const QString &path,
         !boolean(o, u"override", path, &p->override) ||
         !boolean(o, u"bidirectional", path, &p->bidirectional) ||
         !array(o, u"sourceRanges", path, &ranges) || !time(o, u"updatedAt", path, &updatedAt) ||
+        !string(o, u"updatedBy", path, &p->updatedBy) || !string(o, u"mode", path, &mode))
+        return false;
     if (mode.isEmpty() || mode == u"enforce")
         p->mode = PolicyMode::Enforce;
     else if (mode == u"shadow")
         p->mode = PolicyMode::Shadow;
     else
         return fail(at(path, u"mode"), quoted(mode) + QStringLiteral(" is not enforce or shadow"));
-        !string(o, u"updatedBy", path, &p->updatedBy) || !string(o, u"mode", path, &mode))
-        return false;
     p->version = quint32(version);
     p->updatedAt = updatedAt.value_or(0);
     if (action == u"greylist")

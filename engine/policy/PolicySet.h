@@ -64,13 +64,13 @@ public:
     // the document has one. Validated first: refused whole, or applied whole. Objects that
     // did not change keep their version, so importing the same file again changes nothing.
     ChangeOutcome importDocument(PolicyDocument document, const QString &who, Seconds now);
+
     // Makes the policy table exactly `policies` (a version rolled back to, PolicyVersions):
     // policies not in it are deleted, the others created or updated where they differ,
     // keeping their ids and update times (which the precedence's tie-break reads), each
     // change audited as `what`. Validated whole first. PolicySetRollback.cpp.
     ChangeOutcome replacePolicies(const QList<Policy> &policies, const QString &what,
                                   const QString &who, Seconds now);
-
 
 private:
     PolicyChange record(ChangeObject object, const QString &objectId, bool removed, quint32 version,

@@ -74,10 +74,10 @@ PolicyDialog::PolicyDialog(QWidget *parent)
                                this))
     , m_bidirectional(new QCheckBox(tr("Bi-directional: also match with sender and recipient "
                                        "swapped"),
+                                    this))
     , m_shadow(new QCheckBox(tr("Shadow (log only): record what this policy would do, "
                                 "never act on it"),
                              this))
-                                    this))
     , m_ranges(new QPlainTextEdit(this))
     , m_header(new QLabel(this))
     , m_conflict(new QWidget(this))
@@ -93,11 +93,11 @@ PolicyDialog::PolicyDialog(QWidget *parent)
     m_action->addItem(tr("Take no action (bypass)"), QStringLiteral("bypass"));
     m_enabled->setObjectName(QStringLiteral("enabled"));
     m_enabled->setChecked(true);
-    m_shadow->setObjectName(QStringLiteral("shadow"));
     m_hasStart->setObjectName(QStringLiteral("hasStart"));
     m_hasEnd->setObjectName(QStringLiteral("hasEnd"));
     m_override->setObjectName(QStringLiteral("override"));
     m_bidirectional->setObjectName(QStringLiteral("bidirectional"));
+    m_shadow->setObjectName(QStringLiteral("shadow"));
     m_ranges->setObjectName(QStringLiteral("sourceRanges"));
     m_ranges->setPlaceholderText(tr("one CIDR per line, e.g. 192.0.2.0/24; empty: any client"));
     m_ranges->setMaximumHeight(90);
@@ -136,12 +136,12 @@ PolicyDialog::PolicyDialog(QWidget *parent)
     validity->addWidget(m_hasEnd);
     validity->addWidget(m_end);
     validity->addStretch(1);
-    form->addRow(QString(), m_shadow);
     form->addRow(tr("Validity"), validity);
     m_errorLabels.insert(QStringLiteral("validity"), errorLabel(this, QStringLiteral("validity")));
     form->addRow(QString(), m_errorLabels.value(QStringLiteral("validity")));
     form->addRow(QString(), m_override);
     form->addRow(QString(), m_bidirectional);
+    form->addRow(QString(), m_shadow);
     form->addRow(tr("Source IP ranges"), m_ranges);
     m_errorLabels.insert(QStringLiteral("sourceRanges"),
                          errorLabel(this, QStringLiteral("sourceRanges")));
@@ -149,17 +149,17 @@ PolicyDialog::PolicyDialog(QWidget *parent)
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_header);
-    auto *replay = m_buttons->addButton(tr("Replay changes..."), QDialogButtonBox::ActionRole);
-    replay->setObjectName(QStringLiteral("replay"));
-    replay->setToolTip(tr("What the policies with this edit would change on the recorded "
-                          "traffic, before saving"));
-    connect(replay, &QPushButton::clicked, this, [this] { Q_EMIT replayRequested(policy()); });
     layout->addWidget(m_conflict);
     layout->addLayout(form);
     layout->addWidget(m_generalError);
     layout->addWidget(m_buttons);
     connect(m_buttons, &QDialogButtonBox::accepted, this, &PolicyDialog::accept);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    auto *replay = m_buttons->addButton(tr("Replay changes..."), QDialogButtonBox::ActionRole);
+    replay->setObjectName(QStringLiteral("replay"));
+    replay->setToolTip(tr("What the policies with this edit would change on the recorded "
+                          "traffic, before saving"));
+    connect(replay, &QPushButton::clicked, this, [this] { Q_EMIT replayRequested(policy()); });
 
     connect(m_narrative, &QLineEdit::textChanged, this, &PolicyDialog::validate);
     connect(m_ranges, &QPlainTextEdit::textChanged, this, &PolicyDialog::validate);
@@ -353,7 +353,6 @@ void PolicyDialog::setPolicy(const QJsonObject &p)
     m_version = p.value(QStringLiteral("version")).toInteger();
     m_readOnly = {};
     for (const QString &key : {QStringLiteral("updatedAt"), QStringLiteral("updatedBy")}) {
-    m_shadow->setChecked(p.value(QStringLiteral("mode")).toString() == u"shadow");
         if (p.contains(key))
             m_readOnly.insert(key, p.value(key));
     }
@@ -365,6 +364,7 @@ void PolicyDialog::setPolicy(const QJsonObject &p)
     m_enabled->setChecked(p.value(QStringLiteral("enabled")).toBool(true));
     m_override->setChecked(p.value(QStringLiteral("override")).toBool());
     m_bidirectional->setChecked(p.value(QStringLiteral("bidirectional")).toBool());
+    m_shadow->setChecked(p.value(QStringLiteral("mode")).toString() == u"shadow");
     const QString start = p.value(QStringLiteral("start")).toString();
     const QString end = p.value(QStringLiteral("end")).toString();
     m_hasStart->setChecked(!start.isEmpty());
@@ -388,8 +388,6 @@ void PolicyDialog::setPolicy(const QJsonObject &p)
                                          : tr(", last changed %1 by %2")
                                                .arg(m_readOnly.value(u"updatedAt").toString(),
                                                     m_readOnly.value(u"updatedBy").toString())));
-    if (m_shadow->isChecked())
-        p.insert(QStringLiteral("mode"), QStringLiteral("shadow"));
     validate();
 }
 
@@ -402,6 +400,8 @@ QJsonObject PolicyDialog::policy() const
                   {QStringLiteral("enabled"), m_enabled->isChecked()},
                   {QStringLiteral("override"), m_override->isChecked()},
                   {QStringLiteral("bidirectional"), m_bidirectional->isChecked()}};
+    if (m_shadow->isChecked())
+        p.insert(QStringLiteral("mode"), QStringLiteral("shadow"));
     if (m_id != 0) {
         p.insert(QStringLiteral("id"), m_id);
         p.insert(QStringLiteral("version"), m_version);

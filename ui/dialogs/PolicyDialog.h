@@ -61,10 +61,10 @@ public:
     static QString fieldForPath(const QString &path);
 
 Q_SIGNALS:
+    void submitRequested(const QJsonObject &policy);
     // "Replay changes": what the table with this policy as entered would change on the
     // recorded traffic (the page opens a ReplayDialog); nothing is saved.
     void replayRequested(const QJsonObject &policy);
-    void submitRequested(const QJsonObject &policy);
 
 public Q_SLOTS:
     void accept() override;
@@ -98,11 +98,11 @@ private:
     QCheckBox *m_enabled;
     QCheckBox *m_hasStart;
     QDateTimeEdit *m_start;
-    QCheckBox *m_shadow; // mode "shadow": evaluated and recorded, never acting
     QCheckBox *m_hasEnd;
     QDateTimeEdit *m_end;
     QCheckBox *m_override;
     QCheckBox *m_bidirectional;
+    QCheckBox *m_shadow; // mode "shadow": evaluated and recorded, never acting
     QPlainTextEdit *m_ranges;
     QLabel *m_header;
     QWidget *m_conflict;

@@ -21,17 +21,17 @@ PolicyTableModel::PolicyTableModel(ProxyRegistry &registry, QObject *parent)
     connect(&registry, &ProxyRegistry::eventsReceived, this,
             [this](const QString &id, const QJsonArray &events) {
                 if (id != m_proxyId)
-                bool reload = false;
                     return;
+                bool reload = false;
                 for (const QJsonValue &e : events) {
                     const QString type = e.toObject().value(QStringLiteral("type")).toString();
                     if (type == u"policy")
                         reload = true;
-                if (reload)
-                    reloadSoon();
                     else if (type == u"attempt")
                         countShadow(e.toObject());
                 }
+                if (reload)
+                    reloadSoon();
             });
     const auto again = [this](const QString &id) {
         if (id == m_proxyId)
@@ -95,11 +95,24 @@ void PolicyTableModel::reload()
             for (const QJsonValue &p : policies) {
                 PolicyRow row{p.toObject(), 0};
                 if (row.id() <= 0)
+                    continue; // not a policy
+                row.order = order.value(row.id(), 0);
+                rows.append(row);
+            }
+            m_revision = o.value(QStringLiteral("revision")).toInteger();
             m_shadow.clear();
             const QJsonObject shadow = o.value(QStringLiteral("shadow")).toObject();
             for (auto it = shadow.begin(); it != shadow.end(); ++it) {
                 const QJsonObject hour = it.value()[QStringLiteral("lastHour")].toObject();
                 m_shadow.insert(it.key().toLongLong(),
+                                ShadowCounts{hour.value(QStringLiteral("greylist")).toInteger(),
+                                             hour.value(QStringLiteral("bypass")).toInteger()});
+            }
+            replaceRows(rows);
+            Q_EMIT loaded();
+        });
+}
+
 void PolicyTableModel::countShadow(const QJsonObject &event)
 {
     const QJsonObject shadow = event.value(QStringLiteral("shadow")).toObject();
@@ -111,19 +124,6 @@ void PolicyTableModel::countShadow(const QJsonObject &event)
     if (const int row = rowOfId(id); row >= 0)
         Q_EMIT dataChanged(index(row, WouldBe), index(row, WouldBe),
                            {Qt::DisplayRole, Qt::UserRole});
-}
-
-                                ShadowCounts{hour.value(QStringLiteral("greylist")).toInteger(),
-                                             hour.value(QStringLiteral("bypass")).toInteger()});
-            }
-                    continue; // not a policy
-                row.order = order.value(row.id(), 0);
-                rows.append(row);
-            }
-            m_revision = o.value(QStringLiteral("revision")).toInteger();
-            replaceRows(rows);
-            Q_EMIT loaded();
-        });
 }
 
 int PolicyTableModel::columnCount(const QModelIndex &parent) const
@@ -165,8 +165,6 @@ QString PolicyTableModel::describeSpecifier(const QJsonObject &s)
 }
 
 QVariant PolicyTableModel::data(const QModelIndex &index, int role) const
-        case WouldBe:
-            return shadowCounts(row.id()).greylist + shadowCounts(row.id()).bypass;
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
@@ -193,6 +191,8 @@ QVariant PolicyTableModel::data(const QModelIndex &index, int role) const
             return flag("override");
         case Bidirectional:
             return flag("bidirectional");
+        case WouldBe:
+            return shadowCounts(row.id()).greylist + shadowCounts(row.id()).bypass;
         default:
             role = Qt::DisplayRole;
         }
@@ -217,15 +217,6 @@ QVariant PolicyTableModel::data(const QModelIndex &index, int role) const
     case From:
         return describeSpecifier(p.value(QStringLiteral("from")).toObject());
     case To:
-    case Mode:
-        return p.value(QStringLiteral("mode")).toString() == u"shadow" ? tr("Shadow (log only)")
-                                                                       : tr("Enforce");
-    case WouldBe: {
-        if (p.value(QStringLiteral("mode")).toString() != u"shadow")
-            return QString();
-        const ShadowCounts c = shadowCounts(row.id());
-        return tr("would defer %1, would bypass %2").arg(c.greylist).arg(c.bypass);
-    }
         return describeSpecifier(p.value(QStringLiteral("to")).toObject());
     case Enabled:
         return yesNo(p.value(QStringLiteral("enabled")).toBool(true));
@@ -254,6 +245,15 @@ QVariant PolicyTableModel::data(const QModelIndex &index, int role) const
         return p.value(QStringLiteral("updatedAt")).toString();
     case UpdatedBy:
         return p.value(QStringLiteral("updatedBy")).toString();
+    case Mode:
+        return p.value(QStringLiteral("mode")).toString() == u"shadow" ? tr("Shadow (log only)")
+                                                                       : tr("Enforce");
+    case WouldBe: {
+        if (p.value(QStringLiteral("mode")).toString() != u"shadow")
+            return QString();
+        const ShadowCounts c = shadowCounts(row.id());
+        return tr("would defer %1, would bypass %2").arg(c.greylist).arg(c.bypass);
+    }
     case ColumnCount:
         break;
     }

@@ -43,9 +43,9 @@ public:
         SourceRanges,
         Version,
         UpdatedAt,
+        UpdatedBy,
         Mode,    // "Enforce" / "Shadow (log only)"
         WouldBe, // a shadow policy's would-be effect over the last hour, live
-        UpdatedBy,
         ColumnCount
     };
     enum Role
@@ -75,6 +75,9 @@ public:
     void update(const QJsonObject &policy);
     void create(const QJsonObject &policy); // without id: the proxy gives the next one
     void remove(qint64 id, qint64 version);
+
+    static QString describeSpecifier(const QJsonObject &specifier);
+
     // A shadow policy's would-be effects: over the last hour as policy.list counted them,
     // plus the attempts seen live since (the events' "shadow").
     struct ShadowCounts
@@ -84,23 +87,19 @@ public:
     };
     ShadowCounts shadowCounts(qint64 id) const { return m_shadow.value(id); }
 
-
-    static QString describeSpecifier(const QJsonObject &specifier);
-
-    void countShadow(const QJsonObject &event);
 Q_SIGNALS:
     void loaded();
     void loadFailed(const QString &message);
     // action: "create", "update", "delete"; id: the policy's id (the new one for create)
     void changeDone(const QString &action, qint64 id, qint64 version);
     void changeFailed(const QString &action, qint64 id, const QString &message);
-    QHash<qint64, ShadowCounts> m_shadow;
     // Someone changed the policy since it was read: the proxy's message, nothing applied.
     void conflict(qint64 id, const QString &message);
 
 private:
     void send(const QString &action, const QJsonObject &params, qint64 id);
     void reloadSoon();
+    void countShadow(const QJsonObject &event);
 
     ProxyRegistry &m_registry;
     QString m_proxyId;
@@ -108,6 +107,7 @@ private:
     QString m_lastError;
     quint64 m_generation = 0;
     QTimer m_reloadTimer;
+    QHash<qint64, ShadowCounts> m_shadow;
 };
 
 } // namespace greygate

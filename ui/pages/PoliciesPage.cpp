@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "PoliciesPage.h"
-#include "PolicyHistoryView.h"
 
-#include "dialogs/ReplayDialog.h"
+#include "PolicyHistoryView.h"
 #include "dialogs/Confirmation.h"
 #include "dialogs/PolicyDialog.h"
+#include "dialogs/ReplayDialog.h"
 #include "models/PolicyTableModel.h"
 #include "models/ProxyCalls.h"
 #include "widgets/DataTable.h"
-#include <QDialog>
 #include "widgets/ExplanationView.h"
 #include "widgets/ProxyPicker.h"
 
+#include <QDialog>
 #include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -66,14 +66,14 @@ PoliciesPage::PoliciesPage(ProxyRegistry &registry, Settings &settings, QWidget 
     add->setObjectName(QStringLiteral("addPolicy"));
     auto *edit = new QPushButton(tr("Edit…"), this);
     edit->setObjectName(QStringLiteral("editPolicy"));
-    auto *history = new QPushButton(tr("History…"), this);
-    history->setObjectName(QStringLiteral("history"));
-    history->setToolTip(tr("Every version of the policy table: diff, rollback, other proxies"));
-    connect(history, &QPushButton::clicked, this, [this] { openHistory()->window()->show(); });
     auto *remove = new QPushButton(tr("Delete"), this);
     remove->setObjectName(QStringLiteral("deletePolicy"));
     auto *exportButton = new QPushButton(tr("Export JSON…"), this);
     auto *importButton = new QPushButton(tr("Import JSON…"), this);
+    auto *history = new QPushButton(tr("History…"), this);
+    history->setObjectName(QStringLiteral("history"));
+    history->setToolTip(tr("Every version of the policy table: diff, rollback, other proxies"));
+    connect(history, &QPushButton::clicked, this, [this] { openHistory()->window()->show(); });
     connect(add, &QPushButton::clicked, this, &PoliciesPage::addPolicy);
     connect(edit, &QPushButton::clicked, this, &PoliciesPage::editSelected);
     connect(remove, &QPushButton::clicked, this, &PoliciesPage::deleteSelected);
@@ -189,8 +189,6 @@ void PoliciesPage::refresh()
     m_model->reload();
 }
 
-    connect(dialog, &PolicyDialog::replayRequested, this,
-            [this](const QJsonObject &p) { openReplay(p)->show(); });
 PolicyDialog *PoliciesPage::openDialog(const QJsonObject &policy)
 {
     auto *dialog = new PolicyDialog(this);
@@ -199,6 +197,8 @@ PolicyDialog *PoliciesPage::openDialog(const QJsonObject &policy)
         dialog->setPolicy(policy);
     connect(dialog, &PolicyDialog::submitRequested, this,
             [this, dialog](const QJsonObject &p) { submit(dialog, p); });
+    connect(dialog, &PolicyDialog::replayRequested, this,
+            [this](const QJsonObject &p) { openReplay(p)->show(); });
     // The groups a "group" specifier may name, from the same proxy.
     QPointer<PolicyDialog> guard(dialog);
     ProxyCalls::call(m_registry, proxyId(), QStringLiteral("group.list"), {}, dialog,
@@ -206,6 +206,16 @@ PolicyDialog *PoliciesPage::openDialog(const QJsonObject &policy)
                          if (!guard || !reply.ok)
                              return;
                          QStringList names;
+                         const QJsonArray groups =
+                             reply.result.toObject().value(u"groups").toArray();
+                         for (const QJsonValue &g : groups)
+                             names.append(g.toObject().value(u"name").toString());
+                         guard->setGroupNames(names);
+                     });
+    m_dialog = dialog;
+    return dialog;
+}
+
 ReplayDialog *PoliciesPage::openReplay(const QJsonObject &policy)
 {
     QJsonArray policies;
@@ -230,16 +240,6 @@ PolicyHistoryView *PoliciesPage::openHistory()
     window->resize(1000, 600);
     view->setProxyId(proxyId());
     return view;
-}
-
-                         const QJsonArray groups =
-                             reply.result.toObject().value(u"groups").toArray();
-                         for (const QJsonValue &g : groups)
-                             names.append(g.toObject().value(u"name").toString());
-                         guard->setGroupNames(names);
-                     });
-    m_dialog = dialog;
-    return dialog;
 }
 
 void PoliciesPage::submit(PolicyDialog *dialog, const QJsonObject &policy)

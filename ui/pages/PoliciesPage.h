@@ -14,10 +14,10 @@ namespace greygate {
 
 class DataTable;
 class ExplanationView;
-class PolicyHistoryView;
-class ReplayDialog;
 class PolicyDialog;
+class PolicyHistoryView;
 class PolicyTableModel;
+class ReplayDialog;
 class ProxyPicker;
 class ProxyRegistry;
 class Settings;
@@ -46,14 +46,14 @@ public:
     // Sends the dialog's policy as the Save button does.
     void submit(PolicyDialog *dialog, const QJsonObject &policy);
     void explain(const QString &client, const QString &sender, const QString &recipient,
+                 const QString &headerFrom = QString());
+    // Import a policy document's bytes (what importJson reads from a file).
+    void importDocument(const QByteArray &bytes);
     // "Replay changes" of a dialog's policy: the table with it, against the recorded
     // attempts (a ReplayDialog, already replaying; not executed).
     ReplayDialog *openReplay(const QJsonObject &policy);
     // The policy table's history, diff, rollback and proxy comparison, in a window.
     PolicyHistoryView *openHistory();
-                 const QString &headerFrom = QString());
-    // Import a policy document's bytes (what importJson reads from a file).
-    void importDocument(const QByteArray &bytes);
 
 public Q_SLOTS:
     void refresh();
