@@ -116,16 +116,24 @@ void GreylistEngine::schedule(quint32 ref, quint32 deadline, quint32 &queued)
     std::push_heap(m_due.begin(), m_due.end(), LaterDeadline{});
 }
 
+// A batch may already hold a removal of the key (a sweep, or an expiry found at decision
+// time, then the key seen again in the same group commit). Stores apply upserts before
+// removals, so that removal must go or the new record would be lost. Removals are rare: the
+// scan costs nothing on the usual path.
 void GreylistEngine::record(quint32 slot, const TripletKey &key, WriteBatch &changes) const
 {
+    if (!changes.removeTriplets.isEmpty())
+        changes.removeTriplets.removeAll(key.joined());
     changes.upsertTriplets.append(TripletRecord{key, expand(m_triplets.value(slot))});
 }
 
 void GreylistEngine::recordClient(quint32 slot, WriteBatch &changes) const
 {
     const CompactClient &c = m_clients.value(slot);
-    changes.upsertClients.append(
-        ClientRecord{m_clients.key(slot).toByteArray(), c.passes, Seconds(c.lastSeen)});
+    QByteArray client = m_clients.key(slot).toByteArray();
+    if (!changes.removeClients.isEmpty())
+        changes.removeClients.removeAll(client);
+    changes.upsertClients.append(ClientRecord{std::move(client), c.passes, Seconds(c.lastSeen)});
 }
 
 bool GreylistEngine::load(Store &store, QString *error)

@@ -39,16 +39,17 @@ public:
             onClient(std::move(record));
         return true;
     }
+    // Upserts before removals, as SqliteStore (and its snapshot) apply a batch.
     bool commit(const WriteBatch &batch, QString *) override
     {
-        for (const QByteArray &key : batch.removeTriplets)
-            triplets.remove(key);
         for (const TripletRecord &record : batch.upsertTriplets)
             triplets.insert(record.key.joined(), record);
-        for (const QByteArray &key : batch.removeClients)
-            clients.remove(key);
+        for (const QByteArray &key : batch.removeTriplets)
+            triplets.remove(key);
         for (const ClientRecord &record : batch.upsertClients)
             clients.insert(record.client, record);
+        for (const QByteArray &key : batch.removeClients)
+            clients.remove(key);
         rejectionLog.append(batch.rejections);
         for (const DocumentRecord &document : batch.documents) {
             const QPair<int, QByteArray> id(int(document.kind), document.id);
@@ -112,6 +113,7 @@ private slots:
     void retry_window_closes_at_twelve_hours_data();
     void retry_window_closes_at_twelve_hours();
     void failed_to_retry_is_logged_once_when_the_sweep_sees_it_first();
+    void a_key_removed_then_seen_again_in_one_batch_is_kept();
     void failed_to_retry_is_logged_once_when_a_late_retry_sees_it_first();
     void passed_triplet_never_logs_failed_to_retry();
     void passed_entry_is_refreshed_by_use_and_expires_after_the_lifetime();
@@ -295,6 +297,42 @@ void TstGreylistTiming::retry_window_closes_at_twelve_hours()
         QCOMPARE(r.firstSeen, t0);
     }
     commit();
+    verifyStoreMatchesEngine();
+}
+
+void TstGreylistTiming::a_key_removed_then_seen_again_in_one_batch_is_kept()
+{
+    // One group commit may hold a removal of a key and a later decision's new record of it:
+    // the record must win, whatever order a store applies the lists in.
+    m_config.autoWhitelistClients = 1;
+    m_engine = std::make_unique<GreylistEngine>(m_config, m_clock);
+    const Seconds t0 = m_clock.now();
+    step(key());
+    commit();
+    m_clock.set(t0 + kWindow);
+    QCOMPARE(m_engine->sweep(100, m_batch), 1);
+    QCOMPARE(m_batch.removeTriplets, QList<QByteArray>{key().joined()});
+    QCOMPARE(m_engine->decide(key(), m_batch).verdict, Verdict::Defer); // a first sight again
+    QVERIFY(m_batch.removeTriplets.isEmpty());
+    commit();
+    QCOMPARE(m_engine->tripletCount(), 1);
+    verifyStoreMatchesEngine();
+
+    // A client forgotten at decision time (a lifetime without activity), then passing again
+    // within the same batch.
+    m_clock.advanceMinutes(2);
+    QCOMPARE(step(key()).verdict, Verdict::PassedNow);
+    commit();
+    QCOMPARE(m_engine->clientCount(), 1);
+    m_clock.advanceSeconds(kLifetime);
+    QCOMPARE(step(key("v@y.example")).verdict, Verdict::Defer);
+    QCOMPARE(m_batch.removeClients, QList<QByteArray>{"192.0.2.0/24"});
+    m_clock.advanceMinutes(2);
+    QCOMPARE(m_engine->decide(key("v@y.example"), m_batch).verdict, Verdict::PassedNow);
+    QVERIFY(m_batch.removeClients.isEmpty());
+    commit();
+    QCOMPARE(m_engine->clientCount(), 1);
+    QCOMPARE(qsizetype(m_store.clients.size()), 1);
     verifyStoreMatchesEngine();
 }
 
