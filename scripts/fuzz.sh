@@ -3,7 +3,7 @@
 # Builds the libFuzzer targets (tests/fuzz, clang with ASan+UBSan; only the engine layers they
 # link, never the console) and runs each for a bounded time, two at a time, then prints one
 # row per target: executions, executions per second, corpus growth, result.
-#   scripts/fuzz.sh                      every target, GREYGATE_FUZZ_SECONDS (20) each
+#   scripts/fuzz.sh                      every target, GREYGATE_FUZZ_SECONDS (15) each
 #   scripts/fuzz.sh --seconds=300 smtp_reply control_api
 #   scripts/fuzz.sh --no-build ...       reuse the fuzz build as it is
 # The seeds in tests/fuzz/corpus/<what> are read, never written: what a run discovers goes
@@ -13,7 +13,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${GREYGATE_FUZZ_BUILD_DIR:-$here/build-fuzz}"
-seconds="${GREYGATE_FUZZ_SECONDS:-20}"
+seconds="${GREYGATE_FUZZ_SECONDS:-15}"
 jobs="${GREYGATE_FUZZ_JOBS:-2}"
 do_build=1
 targets=()

@@ -4,7 +4,7 @@
 # The test build is the sanitized one (AddressSanitizer + UndefinedBehaviorSanitizer,
 # GREYGATE_SANITIZE=ON, in build-test/), so the whole suite runs under them with one full
 # build; scripts/run.sh keeps its own plain build in build/. Then every fuzz target runs for
-# GREYGATE_FUZZ_SECONDS (default 20; 0 skips fuzzing) in a second, minimal clang build
+# GREYGATE_FUZZ_SECONDS (default 15; 0 skips fuzzing) in a second, minimal clang build
 # (scripts/fuzz.sh). Extra arguments go to ctest (e.g. -R smtp). The run fails when a test,
 # a sanitizer or a fuzz target fails; the phases' times are printed at the end.
 set -euo pipefail
@@ -26,7 +26,7 @@ t0=$SECONDS
 t_test=$((SECONDS - t0))
 
 t0=$SECONDS
-if [[ "${GREYGATE_FUZZ_SECONDS:-20}" != 0 ]]; then
+if [[ "${GREYGATE_FUZZ_SECONDS:-15}" != 0 ]]; then
     "$here/scripts/fuzz.sh" || status=1
 fi
 t_fuzz=$((SECONDS - t0))
