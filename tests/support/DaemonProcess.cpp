@@ -4,6 +4,7 @@
 #include "TestSupport.h"
 
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QTcpSocket>
 #include <QThread>
@@ -51,11 +52,20 @@ ProgramResult runProgram(const QString &program, const QStringList &args, int ti
 
 bool portAcceptsConnections(quint16 port, int timeoutMs)
 {
-    QTcpSocket socket;
-    socket.connectToHost(QHostAddress::LocalHost, port);
-    const bool ok = socket.waitForConnected(timeoutMs);
-    socket.abort();
-    return ok;
+    // A refused connection comes back at once: retry until the deadline, since a daemon
+    // opens its listeners one after the other (the SMTP port after the policy port).
+    QElapsedTimer clock;
+    clock.start();
+    do {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        const bool ok = socket.waitForConnected(int(qMax<qint64>(1, timeoutMs - clock.elapsed())));
+        socket.abort();
+        if (ok)
+            return true;
+        QThread::msleep(50);
+    } while (clock.elapsed() < timeoutMs);
+    return false;
 }
 
 DaemonProcess::DaemonProcess(QString logPath)

@@ -64,7 +64,7 @@ private:
     QProcess m_process;
 };
 
-// True when 127.0.0.1:port accepts a TCP connection within timeoutMs.
+// True when 127.0.0.1:port accepts a TCP connection within timeoutMs (refusals retried).
 bool portAcceptsConnections(quint16 port, int timeoutMs);
 
 } // namespace greygate::test
