@@ -11,5 +11,7 @@ build=$(cd "$build" && pwd)
 cmake --build "$build" --target tst_load_sustained greygated
 # The environment CTest gives the test, without CTest's timeout (set for the 60 s CI run).
 export GREYGATE_LOAD_SECONDS=$seconds GREYGATE_BINARY_DIR=$build QT_QPA_PLATFORM=offscreen
+# Qt Test aborts a test function after 5 minutes unless told otherwise.
+export QTEST_FUNCTION_TIMEOUT=$(((seconds + 240) * 1000))
 test=$(find "$build" -type f -name tst_load_sustained -perm -u+x | head -n 1)
 exec timeout $((seconds + 240)) "$test"
