@@ -42,7 +42,14 @@ function(greygate_add_test name)
     if(NOT ARG_TIMEOUT)
         set(ARG_TIMEOUT 120)
     endif()
-    set(env QT_QPA_PLATFORM=offscreen GREYGATE_BINARY_DIR=${CMAKE_BINARY_DIR} ${GREYGATE_TEST_ENV})
+    set(test_env ${GREYGATE_TEST_ENV})
+    # The console's widget tests run under ASan and UBSan but not LeakSanitizer: QtCharts,
+    # QtGui and QtWidgets (not instrumented) keep text documents and chart items that LSan
+    # reports as indirect leaks whose stacks end inside Qt (docs/robustness.md, "Sanitizers").
+    if(GREYGATE_SANITIZE AND ("greygate_console" IN_LIST ARG_LIBS OR "greygate_app" IN_LIST ARG_LIBS))
+        list(TRANSFORM test_env REPLACE "detect_leaks=1" "detect_leaks=0")
+    endif()
+    set(env QT_QPA_PLATFORM=offscreen GREYGATE_BINARY_DIR=${CMAKE_BINARY_DIR} ${test_env})
     set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT}
         ENVIRONMENT "${env}"
         LABELS "${ARG_LABELS}")

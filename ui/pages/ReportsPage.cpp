@@ -271,9 +271,12 @@ void ReportsPage::onCharts(const QList<ReportChart> &charts)
             return;
         }
         document->setParent(m_preview);
+        // Whether the old document is ours must be read before setDocument(): the text
+        // control deletes a document it owns when it is replaced.
         QTextDocument *old = m_preview->document();
+        const bool ours = old && old->parent() == m_preview;
         m_preview->setDocument(document);
-        if (old && old->parent() == m_preview)
+        if (ours)
             old->deleteLater();
         m_ready = true;
         m_progress->setValue(100);

@@ -35,8 +35,10 @@ inline PolicyDocument documentWith(const QByteArray &policiesJson,
     return *doc;
 }
 
-inline PolicyQuery query(const QByteArray &client, const QByteArray &sender,
-                         const QByteArray &recipient, Seconds now = kNow)
+// Views, like PolicyQuery's own fields: a literal stays valid, where a QByteArray made from
+// it would be a temporary gone at the end of the caller's statement.
+inline PolicyQuery query(QByteArrayView client, QByteArrayView sender, QByteArrayView recipient,
+                         Seconds now = kNow)
 {
     PolicyQuery q;
     q.clientAddress = client;
