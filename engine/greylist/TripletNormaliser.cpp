@@ -52,8 +52,10 @@ QByteArrayView trimSpaces(QByteArrayView v)
 // "<addr>" -> "addr"; "<>" -> "". A lone bracket is left alone: it is not a path.
 QByteArrayView stripAngles(QByteArrayView v)
 {
+    // Every level: "<<a@b>>" must normalise as "<a@b>" does, or a key would not be stable
+    // under a second normalisation (found by fuzz_triplet).
     v = trimSpaces(v);
-    if (v.size() >= 2 && v.front() == '<' && v.back() == '>')
+    while (v.size() >= 2 && v.front() == '<' && v.back() == '>')
         v = trimSpaces(v.sliced(1, v.size() - 2));
     return v;
 }
@@ -381,26 +383,38 @@ QByteArray TripletNormaliser::senderOf(QByteArrayView clean) const
 
 QByteArray TripletNormaliser::recipientOf(QByteArrayView clean) const
 {
-    QByteArray address = lowered(stripAngles(clean));
-    const QByteArray &delimiters = m_config.recipientDelimiter;
-    if (delimiters.isEmpty())
-        return address;
-    qsizetype at = address.lastIndexOf('@');
-    if (at < 0)
-        at = address.size();
-    // Like Postfix: the first delimiter character in the local part starts the extension,
-    // and a local part that would become empty is not split. An empty extension ("user+@d")
-    // is left alone: there is nothing per-message to fold.
-    for (qsizetype i = 1; i < at; ++i) {
-        if (delimiters.contains(address[i])) {
-            if (i + 1 < at)
-                address.remove(i, at - i);
-            break;
+    const auto once = [this](QByteArrayView in) {
+        QByteArray address = lowered(stripAngles(in));
+        const QByteArray &delimiters = m_config.recipientDelimiter;
+        if (delimiters.isEmpty())
+            return address;
+        qsizetype at = address.lastIndexOf('@');
+        if (at < 0)
+            at = address.size();
+        // Like Postfix: the first delimiter character in the local part starts the
+        // extension, and a local part that would become empty is not split. An empty
+        // extension ("user+@d") is left alone: there is nothing per-message to fold.
+        for (qsizetype i = 1; i < at; ++i) {
+            if (delimiters.contains(address[i])) {
+                if (i + 1 < at)
+                    address.remove(i, at - i);
+                break;
+            }
         }
+        return trimSpaces(address).toByteArray();
+    };
+    // Cutting the extension can expose spaces or brackets ("<<a>-b>"): normalise again until
+    // nothing changes, so that a normalised recipient is stable (found by fuzz_triplet). A
+    // pass that changes anything shortens the address, so this ends; real addresses have no
+    // brackets left and take one pass.
+    QByteArray out = once(clean);
+    while (out.contains('<') || out.contains('>') || out.endsWith(' ')) {
+        QByteArray again = once(out);
+        if (again == out)
+            break;
+        out = std::move(again);
     }
-    // Cutting the extension can expose spaces at the end; trim again so that normalising a
-    // normalised recipient changes nothing (found by fuzz_triplet).
-    return trimSpaces(address).toByteArray();
+    return out;
 }
 
 } // namespace greygate

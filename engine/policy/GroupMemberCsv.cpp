@@ -39,6 +39,11 @@ std::optional<QList<GroupMember>> GroupMemberCsv::parse(QByteArrayView bytes, QS
         } else if (field.contains(',') || field.contains(';')) {
             return refuse(lineNo, QStringLiteral("more than one column (one member per line)"));
         }
+        // A member is text: invalid UTF-8 (which would become U+FFFD) or a byte-order mark
+        // inside a line (a second BOM, or files glued together) is refused rather than kept
+        // as a member that does not read back the same (found by fuzz_group_csv).
+        if (!QUtf8StringView(field).isValidUtf8() || field.contains("\xEF\xBB\xBF"))
+            return refuse(lineNo, QStringLiteral("not valid UTF-8 text"));
         const QString text = QString::fromUtf8(field);
         if (headerAllowed && text.compare(u"member", Qt::CaseInsensitive) == 0) {
             headerAllowed = false;

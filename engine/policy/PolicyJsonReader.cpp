@@ -90,7 +90,9 @@ bool PolicyJsonReader::integer(const QJsonObject &o, QStringView key, const QStr
     if (v.isUndefined())
         return true;
     const double d = v.toDouble(-1e300);
-    if (!v.isDouble() || d != double(qint64(d)) || d < double(min) || d > double(max))
+    // The range first: converting a double outside qint64 is undefined (found by
+    // fuzz_policy_document).
+    if (!v.isDouble() || d < double(min) || d > double(max) || d != double(qint64(d)))
         return fail(at(path, key),
                     QStringLiteral("must be an integer from %1 to %2").arg(min).arg(max));
     *out = qint64(d);
