@@ -64,8 +64,15 @@ std::optional<QList<GroupMember>> GroupMemberCsv::parse(QByteArrayView bytes, QS
 QByteArray GroupMemberCsv::write(const QList<GroupMember> &members)
 {
     QByteArray out = QByteArrayLiteral("member\n");
-    for (const GroupMember &m : members)
-        out += m.text().toUtf8() + '\n';
+    for (const GroupMember &m : members) {
+        QByteArray field = m.text().toUtf8();
+        // Quoted, with inner quotes doubled, when it would not read back as itself: a
+        // leading quote or '#', or a column separator (found by fuzz_group_csv).
+        if (field.startsWith('"') || field.startsWith('#') || field.contains(',') ||
+            field.contains(';'))
+            field = '"' + field.replace("\"", "\"\"") + '"';
+        out += field + '\n';
+    }
     return out;
 }
 
