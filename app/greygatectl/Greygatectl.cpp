@@ -228,13 +228,12 @@ int Greygatectl::parse(const QStringList &arguments)
         return CtlUsage;
     }
     const QString command = m_args.first();
-    const QStringList known = {QStringLiteral("status"), QStringLiteral("queue"),
-                               QStringLiteral("policy"), QStringLiteral("rejections"),
-                               QStringLiteral("report"), QStringLiteral("watch"),
-                               QStringLiteral("group"),  QStringLiteral("autoallow"),
-                               QStringLiteral("release"), QStringLiteral("expect"),
-                               QStringLiteral("releases"), QStringLiteral("delay"),
-                               QStringLiteral("triage"), QStringLiteral("alerts")};
+    const QStringList known = {
+        QStringLiteral("status"),     QStringLiteral("queue"),     QStringLiteral("policy"),
+        QStringLiteral("rejections"), QStringLiteral("report"),    QStringLiteral("watch"),
+        QStringLiteral("group"),      QStringLiteral("autoallow"), QStringLiteral("release"),
+        QStringLiteral("expect"),     QStringLiteral("releases"),  QStringLiteral("delay"),
+        QStringLiteral("triage"),     QStringLiteral("alerts")};
     if (!known.contains(command)) {
         err(QStringLiteral("unknown command %1 (see --help)").arg(command));
         return CtlUsage;

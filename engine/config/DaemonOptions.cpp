@@ -195,8 +195,8 @@ const QList<Spec> &specs()
          "store-grace=60 (docs/greygated.md); enabled=no turns alerts off",
          true,
          [](DaemonOptions &o, const QString &v, QString *) {
-             o.alertSettings = o.alertSettings.isEmpty() ? v.trimmed()
-                                                         : o.alertSettings + u',' + v.trimmed();
+             o.alertSettings =
+                 o.alertSettings.isEmpty() ? v.trimmed() : o.alertSettings + u',' + v.trimmed();
              return true;
          }},
         {"smtp-listen", Arg::Required, "HOST:PORT",

@@ -99,7 +99,7 @@ struct DaemonOptions
     int smtpFinalTimeoutSeconds = 600;
     int smtpBannerDelayMs = 0;
     int smtpBackendPool = 20; // idle backend connections kept for reuse; 0: none
-    bool inetGiven = false; // --inet was given (the policy server then runs beside the proxy)
+    bool inetGiven = false;   // --inet was given (the policy server then runs beside the proxy)
     // --store=sqlite (the default: DBDIR's database) or redis://HOST:PORT[/DB], the store
     // several MX hosts share (docs/redis.md). Checked for form here; greygated connects.
     QString store = QStringLiteral("sqlite");

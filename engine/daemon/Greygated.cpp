@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Greygated.h"
-#include "alerts/DaemonWatch.h"
 
 #include "ExitCode.h"
 #include "PolicyStartup.h"
+#include "alerts/DaemonWatch.h"
 #include "control/ControlServer.h"
 #include "control/DecisionRecorder.h"
-#include "dns/DnsResolver.h"
 #include "control/MetricsRenderer.h"
 #include "control/MetricsServer.h"
+#include "dns/DnsResolver.h"
 #include "events/EventLog.h"
 #include "events/StatsFile.h"
 #include "greylist/GreylistEngine.h"
@@ -331,10 +331,9 @@ int Greygated::start()
         logError("invalid alert settings", error);
         return ExitUsage;
     }
-    auto *watch = new DaemonWatch(*m_events, *m_handler, m_clock, alertOptions,
-                                  m_options.hostname.isEmpty() ? QSysInfo::machineHostName()
-                                                               : m_options.hostname,
-                                  this);
+    auto *watch = new DaemonWatch(
+        *m_events, *m_handler, m_clock, alertOptions,
+        m_options.hostname.isEmpty() ? QSysInfo::machineHostName() : m_options.hostname, this);
     if (!m_redis) {
         // The triplet just passed still holds its first sight (Redis mode: not in memory).
         const GreylistEngine *engine = m_engine.get();

@@ -3,9 +3,9 @@
 
 #include "NotificationBar.h"
 #include "ProxyStatusBar.h"
-#include "models/AlertFeed.h"
 #include "ScopeSelector.h"
 #include "dialogs/AboutDialog.h"
+#include "models/AlertFeed.h"
 #include "pages/Page.h"
 #include "settings/Settings.h"
 

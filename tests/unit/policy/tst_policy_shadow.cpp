@@ -126,7 +126,8 @@ void TstPolicyShadow::mode_round_trips_through_json_and_a_wrong_mode_is_refused(
     QVERIFY2(back, qPrintable(error));
     QCOMPARE(back->policies, doc.policies);
     QVERIFY(!PolicyJson::parse(
-        QByteArray("{\"policies\":[" + policy(1, "bypass", kPartner, R"(,"mode":"maybe")") + "]}"), &error));
+        QByteArray("{\"policies\":[" + policy(1, "bypass", kPartner, R"(,"mode":"maybe")") + "]}"),
+        &error));
     QVERIFY2(error.contains(QStringLiteral("policies[0].mode")), qPrintable(error));
 }
 

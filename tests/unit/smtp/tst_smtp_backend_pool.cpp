@@ -158,7 +158,8 @@ private Q_SLOTS:
         // The retry passed the same client on: its XCLIENT on the fresh connection.
         const auto xclients = linesOf("XCLIENT");
         QVERIFY(xclients.size() >= 2);
-        QVERIFY2(xclients.last().first.contains("ADDR=127.0.0.2 "), xclients.last().first.constData());
+        QVERIFY2(xclients.last().first.contains("ADDR=127.0.0.2 "),
+                 xclients.last().first.constData());
         QCOMPARE(xclients.last().second, QByteArray::number(before + 2));
     }
 
