@@ -133,6 +133,21 @@ QByteArray MetricsRenderer::render(const Inputs &in)
         w.family("greygate_smtp_backend_failures_total", "counter",
                  "Backend connections that failed, were refused or were lost mid-transaction.");
         w.sample("greygate_smtp_backend_failures_total", s.backendFailures);
+        if (s.backendPool) {
+            w.family("greygate_smtp_backend_pool_idle", "gauge",
+                     "Idle backend connections kept for the next SMTP sessions.");
+            w.sample("greygate_smtp_backend_pool_idle", s.poolIdle);
+            w.family("greygate_smtp_backend_pool_opened_total", "counter",
+                     "Backend connections opened (by sessions and ahead of need by the pool).");
+            w.sample("greygate_smtp_backend_pool_opened_total", s.poolOpened);
+            w.family("greygate_smtp_backend_pool_reused_total", "counter",
+                     "Idle pooled backend connections handed to an SMTP session.");
+            w.sample("greygate_smtp_backend_pool_reused_total", s.poolReused);
+            w.family("greygate_smtp_backend_pool_closed_total", "counter",
+                     "Backend connections the pool closed (not clean, pool full, idle too long, "
+                     "lost).");
+            w.sample("greygate_smtp_backend_pool_closed_total", s.poolClosed);
+        }
     }
     if (in.events) {
         w.family("greygate_events_last_id", "gauge", "The id of the last event recorded.");

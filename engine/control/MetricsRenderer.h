@@ -23,7 +23,8 @@ class PolicyServer;
 //   with the SMTP proxy: greygate_smtp_sessions_open, greygate_smtp_sessions_total,
 //   greygate_smtp_refused_total{limit=connections|per_client|rate},
 //   greygate_smtp_recipients_total{verdict=deferred|rejected},
-//   greygate_smtp_messages_total{result=relayed|refused}, greygate_smtp_backend_failures_total
+//   greygate_smtp_messages_total{result=relayed|refused}, greygate_smtp_backend_failures_total,
+//   greygate_smtp_backend_pool_{idle,opened_total,reused_total,closed_total} (pool on)
 // Counters come from the handler and the policy server (since the daemon started). The
 // queue split walks every triplet once (GreylistEngine::query): tens of milliseconds for a
 // million triplets, on a scrape every 15 s or more.
@@ -44,6 +45,12 @@ public:
         quint64 messagesRelayed = 0;
         quint64 messagesRefused = 0;
         quint64 backendFailures = 0;
+        // The backend connection pool (BackendPool::stats()), when it is on.
+        bool backendPool = false;
+        quint64 poolIdle = 0;   // idle connections kept now
+        quint64 poolOpened = 0; // backend connections opened, by sessions and the pool
+        quint64 poolReused = 0; // idle connections handed to a session
+        quint64 poolClosed = 0; // given back or idle and closed (dirty, full, expired, lost)
     };
 
     struct Inputs

@@ -587,6 +587,12 @@ int Greygated::startMetrics()
                 f.messagesRelayed = s.messagesRelayed;
                 f.messagesRefused = s.messagesRefused;
                 f.backendFailures = s.backendFailures;
+                const BackendPool &pool = m_smtp->backendPool();
+                f.backendPool = pool.isEnabled();
+                f.poolIdle = quint64(pool.idleCount());
+                f.poolOpened = s.backendOpened + pool.stats().preopened;
+                f.poolReused = pool.stats().taken;
+                f.poolClosed = pool.stats().closed;
                 in.smtp = f;
             }
             in.uptimeSeconds = m_clock.now() - m_startedAt;

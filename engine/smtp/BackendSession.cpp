@@ -2,6 +2,7 @@
 #include "BackendSession.h"
 
 #include "SmtpLog.h"
+#include "SocketRead.h"
 #include "util/LogLine.h"
 
 #include <QPointer>
@@ -29,7 +30,8 @@ BackendSession::BackendSession(const SmtpProxyOptions &options, QObject *parent)
     , m_options(options)
 {
     m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, [this] { fail("backend timeout"); });
+    connect(&m_timer, &QTimer::timeout, this, &BackendSession::onTimeout);
+    m_clock.start();
     connect(&m_socket, &QTcpSocket::connected, this, &BackendSession::onConnected);
     connect(&m_socket, &QTcpSocket::readyRead, this, &BackendSession::onReadyRead);
     connect(&m_socket, &QTcpSocket::disconnected, this,
@@ -56,7 +58,7 @@ void BackendSession::open(const Client &client, ReplyCallback ready)
     m_introducing = true;
     m_done = std::move(ready);
     m_state = State::Connecting;
-    m_timer.start(m_options.backendConnectTimeoutMs);
+    arm(m_options.backendConnectTimeoutMs);
     m_socket.connectToHost(m_options.backendAddress, m_options.backendPort);
 }
 
@@ -73,20 +75,35 @@ QByteArray BackendSession::xclientLine() const
          mode != SmtpProxyOptions::PassClient::Xclient) ||
         !m_caps.hasXclient())
         return {};
+    // Once per client session: only the attributes the backend takes are made (smtp-sink
+    // takes NAME and HELO, so no address is turned into text for it).
     QByteArray line = QByteArrayLiteral("XCLIENT");
-    const auto add = [&](const char *name, QByteArrayView value) {
-        if (m_caps.xclient.contains(QByteArray(name)))
-            line.append(' ').append(name).append('=').append(xtext(value));
+    const auto takes = [&](QByteArrayView name) {
+        for (const QByteArray &attribute : m_caps.xclient) {
+            if (attribute == name)
+                return true;
+        }
+        return false;
     };
-    const QHostAddress address = plain(m_client.address);
-    // XCLIENT_README: an IPv6 address carries the IPV6: prefix.
-    const QByteArray addr = address.toString().toLatin1();
-    add("ADDR",
-        address.protocol() == QAbstractSocket::IPv6Protocol ? QByteArray("IPV6:" + addr) : addr);
-    add("PORT", QByteArray::number(m_client.port));
-    add("NAME", "[UNAVAILABLE]");
-    add("HELO", m_client.helo.isEmpty() ? QByteArray("[UNAVAILABLE]") : m_client.helo);
-    add("PROTO", m_client.protocol);
+    const auto add = [&](QByteArrayView name, QByteArrayView value) {
+        line.append(' ').append(name).append('=').append(xtext(value));
+    };
+    if (takes("ADDR")) {
+        const QHostAddress address = plain(m_client.address);
+        // XCLIENT_README: an IPv6 address carries the IPV6: prefix.
+        const QByteArray addr = address.toString().toLatin1();
+        add("ADDR", address.protocol() == QAbstractSocket::IPv6Protocol ? QByteArray("IPV6:" + addr)
+                                                                        : addr);
+    }
+    if (takes("PORT"))
+        add("PORT", QByteArray::number(m_client.port));
+    if (takes("NAME"))
+        add("NAME", "[UNAVAILABLE]");
+    if (takes("HELO"))
+        add("HELO", m_client.helo.isEmpty() ? QByteArrayView("[UNAVAILABLE]")
+                                            : QByteArrayView(m_client.helo));
+    if (takes("PROTO"))
+        add("PROTO", m_client.protocol);
     return line;
 }
 
@@ -143,14 +160,14 @@ void BackendSession::onConnected()
         m_passedAs = QByteArrayLiteral("proxy-v2");
     }
     m_state = State::Greeting;
-    m_timer.start(m_options.commandTimeoutMs);
+    arm(m_options.commandTimeoutMs);
 }
 
 void BackendSession::send(const QByteArray &line, State next, int timeoutMs)
 {
     m_state = next;
     m_socket.write(line + "\r\n");
-    m_timer.start(timeoutMs);
+    arm(timeoutMs);
 }
 
 void BackendSession::command(const QByteArray &line, ReplyCallback done)
@@ -168,7 +185,7 @@ void BackendSession::command(const QByteArray &line, ReplyCallback done)
     m_pending.push_back(std::move(done));
     m_socket.write(line + "\r\n");
     if (m_pending.size() == 1)
-        m_timer.start(m_options.commandTimeoutMs);
+        arm(m_options.commandTimeoutMs);
 }
 
 void BackendSession::startData()
@@ -220,7 +237,7 @@ void BackendSession::endData(ReplyCallback done)
         // The backend refused DATA: its reply is the message's. Its transaction is left
         // half-open, so the connection ends here as lock-step does after a refused DATA.
         m_state = State::Closed;
-        m_timer.stop();
+        disarm();
         m_socket.disconnect(this);
         m_socket.write("QUIT\r\n");
         m_socket.disconnectFromHost();
@@ -272,7 +289,7 @@ void BackendSession::quit()
     m_state = State::Closed;
     m_done = nullptr;
     m_pending.clear();
-    m_timer.stop();
+    disarm();
     m_socket.disconnect(this);
     m_socket.disconnectFromHost();
 }
@@ -282,7 +299,7 @@ void BackendSession::abort()
     m_state = State::Closed;
     m_done = nullptr;
     m_pending.clear();
-    m_timer.stop();
+    disarm();
     m_socket.disconnect(this);
     m_socket.abort();
 }
@@ -290,7 +307,7 @@ void BackendSession::abort()
 void BackendSession::onReadyRead()
 {
     QPointer<BackendSession> alive(this);
-    m_in.append(m_socket.read(kMaxInput));
+    appendAvailable(m_socket, m_in, m_in.size() + kMaxInput);
     while (alive && isOpen()) {
         SmtpReply reply;
         QList<QByteArray> lines;
@@ -309,7 +326,7 @@ void BackendSession::onReadyRead()
 
 void BackendSession::onReply(const SmtpReply &reply, const QList<QByteArray> &lines)
 {
-    m_timer.stop();
+    disarm();
     // 421: the backend is closing the connection (its idle timeout, a shutdown, too many
     // errors). Whatever was outstanding is lost, the connection never reused.
     if (reply.code == 421)
@@ -336,7 +353,7 @@ void BackendSession::onReply(const SmtpReply &reply, const QList<QByteArray> &li
         m_passedAs = QByteArrayLiteral("xclient");
         if (std::exchange(m_ehloPipelined, false)) {
             m_state = State::Ehlo;
-            m_timer.start(m_options.commandTimeoutMs);
+            arm(m_options.commandTimeoutMs);
             return;
         }
         send("EHLO " + m_options.hostname, State::Ehlo, m_options.commandTimeoutMs);
@@ -349,7 +366,7 @@ void BackendSession::onReply(const SmtpReply &reply, const QList<QByteArray> &li
         if (reply.code == 354) // DATA through command(): lock-step, nothing may follow it
             m_state = State::Data;
         if (!m_pending.empty())
-            m_timer.start(m_options.commandTimeoutMs);
+            arm(m_options.commandTimeoutMs);
         if (done)
             done(reply);
         return;
@@ -367,6 +384,36 @@ void BackendSession::onReply(const SmtpReply &reply, const QList<QByteArray> &li
     default:
         return fail("unexpected reply from the backend: " + reply.summary());
     }
+}
+
+void BackendSession::arm(int ms)
+{
+    // Per command only the deadline moves: the QTimer is restarted only when it would fire
+    // after the new deadline or is not running, and re-arms itself when it fires early.
+    m_deadline = m_clock.elapsed() + ms;
+    m_armed = true;
+    if (!m_timer.isActive() || m_timerDue > m_deadline) {
+        m_timerDue = m_deadline;
+        m_timer.start(ms);
+    }
+}
+
+void BackendSession::disarm()
+{
+    m_armed = false; // a running timer fires once more, finds nothing armed, and stops
+}
+
+void BackendSession::onTimeout()
+{
+    if (!m_armed)
+        return;
+    const qint64 left = m_deadline - m_clock.elapsed();
+    if (left > 0) {
+        m_timerDue = m_deadline;
+        m_timer.start(int(left));
+        return;
+    }
+    fail("backend timeout");
 }
 
 void BackendSession::finish(const SmtpReply &reply)
@@ -391,7 +438,7 @@ void BackendSession::fail(const QByteArray &why)
     m_state = State::Failed;
     std::deque<ReplyCallback> pending = std::exchange(m_pending, {});
     m_held.clear();
-    m_timer.stop();
+    disarm();
     m_socket.disconnect(this);
     m_socket.abort();
     qCWarning(lcSmtp).noquote() << LogLine("backend failed")
@@ -424,13 +471,17 @@ void BackendSession::fail(const QByteArray &why)
 QByteArray BackendSession::xtext(QByteArrayView value)
 {
     // RFC 3461 xtext, as XCLIENT wants it: '+', '=' and anything outside '!'..'~' as +HH.
+    static constexpr char hex[] = "0123456789ABCDEF";
     QByteArray out;
+    out.reserve(value.size());
     for (const char c : value) {
         const auto u = static_cast<unsigned char>(c);
-        if (u < '!' || u > '~' || c == '+' || c == '=')
-            out.append('+').append(QByteArray::number(u, 16).toUpper().rightJustified(2, '0'));
-        else
+        if (u < '!' || u > '~' || c == '+' || c == '=') {
+            const char escaped[3] = {'+', hex[u >> 4], hex[u & 0xf]};
+            out.append(escaped, 3);
+        } else {
             out.append(c);
+        }
     }
     return out;
 }

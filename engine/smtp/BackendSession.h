@@ -6,6 +6,7 @@
 #include "SmtpReply.h"
 #include "SmtpReplyParser.h"
 
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QObject>
 #include <QTcpSocket>
@@ -113,6 +114,9 @@ private:
     };
 
     void onConnected();
+    void arm(int ms); // the reply (or connection) is awaited for at most ms from now
+    void disarm();
+    void onTimeout();
     void onReadyRead();
     void onReply(const SmtpReply &reply, const QList<QByteArray> &lines);
     void fail(const QByteArray &why);
@@ -125,6 +129,10 @@ private:
     SmtpProxyOptions m_options;
     QTcpSocket m_socket;
     QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_deadline = 0; // m_clock time the awaited reply is late (arm())
+    qint64 m_timerDue = 0; // m_clock time m_timer fires
+    bool m_armed = false;
     SmtpReplyParser m_parser;
     QByteArray m_in;
     State m_state = State::Closed;

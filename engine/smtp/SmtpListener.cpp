@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SmtpListener.h"
 
-#include <QSslSocket>
+#include <QTcpSocket>
 
 namespace greygate {
 
 void SmtpListener::incomingConnection(qintptr descriptor)
 {
-    auto *socket = new QSslSocket(this);
+    auto *socket = new QTcpSocket(this);
     if (!socket->setSocketDescriptor(descriptor)) {
         delete socket;
         return;

@@ -7,21 +7,16 @@ namespace {
 
 void appendSafe(QByteArray &out, QByteArrayView text)
 {
-    for (const char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        out.append(u < 0x20 || u == 0x7f ? '?' : c);
+    // Runs of safe bytes are appended whole: a reply's text rarely holds a control byte.
+    qsizetype start = 0;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const auto u = static_cast<unsigned char>(text[i]);
+        if (u >= 0x20 && u != 0x7f)
+            continue;
+        out.append(text.sliced(start, i - start)).append('?');
+        start = i + 1;
     }
-}
-
-QByteArray statusFor(const SmtpReply &r)
-{
-    if (!r.status.isEmpty())
-        return r.status;
-    const int cls = r.code / 100;
-    if (cls != 2 && cls != 4 && cls != 5)
-        return {};
-    QByteArray status = QByteArray::number(cls);
-    return status.append(".0.0");
+    out.append(text.sliced(start));
 }
 
 } // namespace
@@ -31,18 +26,30 @@ SmtpReply SmtpReply::make(int code, QByteArrayView status, QByteArrayView text)
     return SmtpReply{code, status.toByteArray(), text.toByteArray()};
 }
 
-QByteArray SmtpReply::format(bool enhanced) const
+void SmtpReply::formatTo(QByteArray &out, int code, QByteArrayView status, QByteArrayView text,
+                         bool enhanced)
 {
-    const QByteArray codeText = QByteArray::number(code);
-    const QByteArray st = enhanced ? statusFor(*this) : QByteArray();
-    QByteArray out;
-    out.reserve(text.size() + 16);
+    const bool threeDigits = code >= 100 && code <= 999;
+    const char digits[3] = {char('0' + code / 100 % 10), char('0' + code / 10 % 10),
+                            char('0' + code % 10)};
+    const QByteArray other = threeDigits ? QByteArray() : QByteArray::number(code);
+    const QByteArrayView codeText = threeDigits ? QByteArrayView(digits, 3) : QByteArrayView(other);
+    // Without a status of its own a reply gets one of its class: "X.0.0".
+    char classStatus[5] = {char('0' + code / 100), '.', '0', '.', '0'};
+    QByteArrayView st;
+    if (enhanced) {
+        const int cls = code / 100;
+        if (!status.isEmpty())
+            st = status;
+        else if (cls == 2 || cls == 4 || cls == 5)
+            st = QByteArrayView(classStatus, 5);
+    }
+    out.reserve(out.size() + text.size() + 16);
     qsizetype start = 0;
     for (;;) {
         const qsizetype nl = text.indexOf('\n', start);
         const bool last = nl < 0;
-        const QByteArrayView line =
-            QByteArrayView(text).sliced(start, (last ? text.size() : nl) - start);
+        const QByteArrayView line = text.sliced(start, (last ? text.size() : nl) - start);
         out.append(codeText).append(last ? ' ' : '-');
         if (!st.isEmpty()) {
             out.append(st);
@@ -55,6 +62,12 @@ QByteArray SmtpReply::format(bool enhanced) const
             break;
         start = nl + 1;
     }
+}
+
+QByteArray SmtpReply::format(bool enhanced) const
+{
+    QByteArray out;
+    formatTo(out, code, status, text, enhanced);
     return out;
 }
 

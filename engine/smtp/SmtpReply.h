@@ -24,6 +24,10 @@ struct SmtpReply
     // framing (CR, LF inside a line, NUL, other controls) are replaced with '?': a relayed
     // backend reply or an echoed address is hostile input.
     QByteArray format(bool enhanced) const;
+    // The same, appended to `out` without a reply object: the session's own replies are
+    // written this way, with no allocation but `out`'s growth.
+    static void formatTo(QByteArray &out, int code, QByteArrayView status, QByteArrayView text,
+                         bool enhanced);
 
     // The first line, for logs: "451 4.7.1 Greylisted...".
     QByteArray summary() const;

@@ -171,11 +171,11 @@ void SmtpServer::probeBackend()
     });
 }
 
-void SmtpServer::refuse(QSslSocket *socket, const char *reply)
+void SmtpServer::refuse(QTcpSocket *socket, const char *reply)
 {
     socket->write(reply);
     socket->disconnectFromHost();
-    connect(socket, &QSslSocket::disconnected, socket, &QObject::deleteLater);
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     QTimer::singleShot(kRefusedCloseMs, socket, [socket] {
         socket->abort();
         socket->deleteLater();
@@ -185,7 +185,7 @@ void SmtpServer::refuse(QSslSocket *socket, const char *reply)
 void SmtpServer::acceptConnections()
 {
     while (m_listener.hasPendingConnections()) {
-        auto *socket = static_cast<QSslSocket *>(m_listener.nextPendingConnection());
+        QTcpSocket *socket = m_listener.nextPendingConnection();
         if (!socket)
             break;
         socket->setParent(this);

@@ -16,7 +16,7 @@
 #include <optional>
 #include <unordered_map>
 
-class QSslSocket;
+class QTcpSocket;
 
 namespace greygate {
 
@@ -71,7 +71,7 @@ private:
 
     bool loadTls(QString *error);
     void acceptConnections();
-    void refuse(QSslSocket *socket, const char *reply);
+    void refuse(QTcpSocket *socket, const char *reply);
     void onSessionFinished(SmtpSession *session);
     void pruneRates();
     void maybeFinish();

@@ -5,9 +5,12 @@
 #include "BackendSession.h"
 #include "SmtpDecider.h"
 #include "SmtpLog.h"
+#include "SocketRead.h"
 #include "util/LogLine.h"
 
 #include <QSslSocket>
+#include <unistd.h>
+#include <utility>
 
 namespace greygate {
 
@@ -23,7 +26,7 @@ constexpr qsizetype kMaxHelo = 255;
 
 } // namespace
 
-SmtpSession::SmtpSession(QSslSocket *socket, quint64 id, const SmtpProxyOptions &options,
+SmtpSession::SmtpSession(QTcpSocket *socket, quint64 id, const SmtpProxyOptions &options,
                          SmtpDecider &decider, const QSslConfiguration *tls,
                          const BackendCapabilities *backendProbe, QObject *parent)
     : QObject(parent)
@@ -36,38 +39,42 @@ SmtpSession::SmtpSession(QSslSocket *socket, quint64 id, const SmtpProxyOptions 
     , m_parser(options.normaliseBareLf)
     , m_reader(0, options.normaliseBareLf)
 {
-    m_socket->setParent(this);
-    m_socket->setReadBufferSize(kMaxInput);
     bool v4 = false;
     const quint32 address = m_socket->peerAddress().toIPv4Address(&v4);
     m_client = v4 ? QHostAddress(address) : m_socket->peerAddress();
     m_clientText = m_client.toString().toLatin1();
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &SmtpSession::onTimeout);
-    connect(m_socket, &QSslSocket::readyRead, this, &SmtpSession::onReadyRead);
-    connect(m_socket, &QSslSocket::disconnected, this, [this] {
+    attachSocket();
+    m_age.start();
+}
+
+void SmtpSession::attachSocket()
+{
+    m_socket->setParent(this);
+    m_socket->setReadBufferSize(kMaxInput);
+    connect(m_socket, &QTcpSocket::readyRead, this, &SmtpSession::onReadyRead);
+    connect(m_socket, &QTcpSocket::disconnected, this, [this] {
         if (m_endReason.isEmpty())
             m_endReason = QByteArrayLiteral("client closed");
         closeNow();
     });
-    connect(m_socket, &QSslSocket::bytesWritten, this, [this] {
+    connect(m_socket, &QTcpSocket::bytesWritten, this, [this] {
+        if (m_phase == Phase::Handshake && !m_tlsStarted) {
+            // The 220 to STARTTLS is out now. Queued: not inside the plain socket's own call.
+            QMetaObject::invokeMethod(this, &SmtpSession::upgradeSocket, Qt::QueuedConnection);
+            return;
+        }
         if (m_socket->bytesToWrite() < kMaxOutput / 2 && !m_waiting)
             process();
     });
-    connect(m_socket, &QSslSocket::encrypted, this, [this] {
-        m_tlsActive = true;
-        m_phase = Phase::Commands;
-        armTimer();
-        process();
-    });
-    connect(m_socket, &QSslSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
+    connect(m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
         if (e == QAbstractSocket::RemoteHostClosedError)
             return; // disconnected() follows
         if (m_endReason.isEmpty())
             m_endReason = "socket error: " + m_socket->errorString().toUtf8();
         closeNow();
     });
-    m_age.start();
 }
 
 SmtpSession::~SmtpSession()
@@ -88,7 +95,7 @@ void SmtpSession::start()
 {
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_phase = Phase::BannerDelay;
-    m_timer.start(m_options.bannerDelayMs);
+    restartTimer(m_options.bannerDelayMs);
 }
 
 void SmtpSession::shutdown()
@@ -106,7 +113,8 @@ void SmtpSession::forceClose()
         return;
     m_shuttingDown = true;
     if (m_phase != Phase::Handshake && m_phase != Phase::BannerDelay)
-        reply(421, "4.3.2", m_options.hostname + " Service shutting down, try again later");
+        reply(421, "4.3.2",
+              QByteArray(m_options.hostname + " Service shutting down, try again later"));
     close("shutdown");
 }
 
@@ -115,7 +123,8 @@ void SmtpSession::onReadyRead()
     if (m_phase == Phase::BannerDelay) {
         // An early talker: a real MTA waits for the greeting (RFC 5321 §3.1); spamware
         // that does not is refused before it costs anything more.
-        reply(554, {}, m_options.hostname + " Protocol error: talked before the greeting");
+        reply(554, {},
+              QByteArray(m_options.hostname + " Protocol error: talked before the greeting"));
         close("early talker");
         return;
     }
@@ -141,8 +150,7 @@ void SmtpSession::process()
             QMetaObject::invokeMethod(this, &SmtpSession::process, Qt::QueuedConnection);
             break;
         }
-        if (m_in.size() < kMaxInput && m_socket->bytesAvailable() > 0)
-            m_in.append(m_socket->read(kMaxInput - m_in.size()));
+        appendAvailable(*m_socket, m_in, kMaxInput);
         if (m_phase == Phase::Commands && m_shuttingDown && !m_tx.mail) {
             forceClose();
             break;
@@ -233,17 +241,20 @@ void SmtpSession::handle(const SmtpCommand &cmd)
     protocolError(500, "5.5.2", "Command not recognized");
 }
 
-BackendCapabilities SmtpSession::capabilities() const
+const BackendCapabilities &SmtpSession::capabilities() const
 {
     if (m_backend && m_backend->capabilities().known)
         return m_backend->capabilities();
     if (m_probe && m_probe->known)
         return *m_probe;
     // Never probed: what every MTA in use offers, and not SMTPUTF8.
-    BackendCapabilities common;
-    common.pipelining = true;
-    common.eightBitMime = true;
-    common.enhancedStatusCodes = true;
+    static const BackendCapabilities common = [] {
+        BackendCapabilities c;
+        c.pipelining = true;
+        c.eightBitMime = true;
+        c.enhancedStatusCodes = true;
+        return c;
+    }();
     return common;
 }
 
@@ -255,12 +266,12 @@ void SmtpSession::ehlo(const SmtpCommand &cmd)
     if (cmd.verb == SmtpCommand::Verb::Helo) {
         m_esmtp = false;
         m_enhanced = false;
-        m_out.append(SmtpReply::make(250, {}, m_options.hostname).format(false));
+        SmtpReply::formatTo(m_out, 250, {}, m_options.hostname, false);
         return;
     }
     m_esmtp = true;
     m_enhanced = true;
-    const BackendCapabilities caps = capabilities();
+    const BackendCapabilities &caps = capabilities();
     qint64 size = m_options.maxMessageSize;
     if (caps.size > 0 && (size <= 0 || caps.size < size))
         size = caps.size;
@@ -274,7 +285,7 @@ void SmtpSession::ehlo(const SmtpCommand &cmd)
     text.append("\nENHANCEDSTATUSCODES");
     if (m_tls && !m_tlsActive)
         text.append("\nSTARTTLS");
-    m_out.append(SmtpReply::make(250, {}, text).format(false)); // RFC 2034: EHLO has none
+    SmtpReply::formatTo(m_out, 250, {}, text, false); // RFC 2034: EHLO has none
 }
 
 void SmtpSession::mail(const SmtpCommand &cmd)
@@ -283,7 +294,7 @@ void SmtpSession::mail(const SmtpCommand &cmd)
         return reply(503, "5.5.1", "Send EHLO or HELO first");
     if (m_tx.mail)
         return reply(503, "5.5.1", "Nested MAIL command");
-    const BackendCapabilities caps = capabilities();
+    const BackendCapabilities &caps = capabilities();
     if (cmd.smtpUtf8 && !(m_esmtp && caps.smtpUtf8))
         return reply(555, "5.6.7", "SMTPUTF8 is not offered here");
     if (cmd.eightBitPath && !cmd.smtpUtf8)
@@ -295,7 +306,8 @@ void SmtpSession::mail(const SmtpCommand &cmd)
         limit = caps.size;
     if (limit > 0 && cmd.size > limit)
         return reply(552, "5.3.4",
-                     "Message size exceeds the limit of " + QByteArray::number(limit) + " bytes");
+                     QByteArray("Message size exceeds the limit of " + QByteArray::number(limit) +
+                                " bytes"));
     m_tx = Transaction();
     m_tx.mail = true;
     m_tx.sender = cmd.address;
@@ -442,6 +454,8 @@ void SmtpSession::connectBackend(std::function<void(const SmtpReply &)> ready)
     // A retry takes a fresh connection: the pool's may all have gone stale together.
     std::unique_ptr<BackendSession> pooled = m_pool ? m_pool->take(m_tx.retried) : nullptr;
     m_backendReused = pooled != nullptr;
+    if (!m_backendReused)
+        ++m_stats->backendOpened;
     m_backend = pooled ? std::move(pooled) : std::make_unique<BackendSession>(m_options);
     connect(m_backend.get(), &BackendSession::drained, this, [this] {
         if (!m_waiting)
@@ -544,18 +558,54 @@ void SmtpSession::startTls()
     m_esmtp = false;
     m_enhanced = false;
     m_phase = Phase::Handshake;
-    m_socket->setSslConfiguration(*m_tls);
-    m_socket->startServerEncryption();
+    // The connection moves to a QSslSocket once the 220 has left: the plain socket's
+    // output buffer does not move with it.
+    m_socket->flush();
+    if (m_socket->bytesToWrite() == 0)
+        upgradeSocket(); // else when bytesWritten() says it is out
+}
+
+void SmtpSession::upgradeSocket()
+{
+    if (m_tlsStarted || m_phase != Phase::Handshake || m_finished || m_socket->bytesToWrite() > 0)
+        return;
+    m_tlsStarted = true;
+    // The same connection under a second descriptor for the QSslSocket; the plain socket
+    // then closes its own (close() alone never ends a connection that has another
+    // descriptor). Nothing it had read is carried over: plaintext after STARTTLS is dropped.
+    const int descriptor = ::dup(int(m_socket->socketDescriptor()));
+    auto *tls = new QSslSocket(this);
+    if (descriptor < 0 || !tls->setSocketDescriptor(descriptor, QAbstractSocket::ConnectedState,
+                                                    QIODevice::ReadWrite)) {
+        if (descriptor >= 0)
+            ::close(descriptor);
+        delete tls;
+        m_endReason = QByteArrayLiteral("cannot start TLS: no descriptor for the connection");
+        return closeNow();
+    }
+    QTcpSocket *plainSocket = std::exchange(m_socket, tls);
+    plainSocket->disconnect(this);
+    plainSocket->abort();
+    plainSocket->deleteLater();
+    attachSocket();
+    connect(tls, &QSslSocket::encrypted, this, [this] {
+        m_tlsActive = true;
+        m_phase = Phase::Commands;
+        armTimer();
+        process();
+    });
+    tls->setSslConfiguration(*m_tls);
+    tls->startServerEncryption();
 }
 
 void SmtpSession::reply(const SmtpReply &r)
 {
-    m_out.append(r.format(m_enhanced));
+    SmtpReply::formatTo(m_out, r.code, r.status, r.text, m_enhanced);
 }
 
-void SmtpSession::reply(int code, QByteArrayView status, const QByteArray &text)
+void SmtpSession::reply(int code, QByteArrayView status, QByteArrayView text)
 {
-    reply(SmtpReply::make(code, status, text));
+    SmtpReply::formatTo(m_out, code, status, text, m_enhanced);
 }
 
 void SmtpSession::protocolError(int code, QByteArrayView status, const QByteArray &text)
@@ -569,8 +619,9 @@ void SmtpSession::protocolError(int code, QByteArrayView status, const QByteArra
 
 void SmtpSession::wait()
 {
+    // The timer runs on: while waiting it only re-arms (onTimeout), which is cheaper than a
+    // timer stopped and started again per command.
     m_waiting = true;
-    m_timer.stop();
     flush();
 }
 
@@ -611,11 +662,30 @@ void SmtpSession::armTimer()
 {
     if (m_waiting || m_phase == Phase::Closing || m_phase == Phase::BannerDelay)
         return;
-    m_timer.start(m_phase == Phase::Data ? m_options.dataTimeoutMs : m_options.commandTimeoutMs);
+    // Only the deadline moves per command; the QTimer is (re)started only when it would fire
+    // after the new deadline or is not running (onTimeout() re-arms it when it fires early).
+    const int ms = m_phase == Phase::Data ? m_options.dataTimeoutMs : m_options.commandTimeoutMs;
+    m_deadline = m_age.elapsed() + ms;
+    if (!m_timer.isActive() || m_timerDue > m_deadline)
+        restartTimer(ms);
+}
+
+void SmtpSession::restartTimer(int ms)
+{
+    m_timerDue = m_age.elapsed() + ms;
+    m_timer.start(ms);
 }
 
 void SmtpSession::onTimeout()
 {
+    if (m_phase == Phase::Commands || m_phase == Phase::Data || m_phase == Phase::Handshake) {
+        if (m_waiting) // an answer is awaited, not the client: its own timeouts bound it
+            return restartTimer(m_phase == Phase::Data ? m_options.dataTimeoutMs
+                                                       : m_options.commandTimeoutMs);
+        const qint64 left = m_deadline - m_age.elapsed();
+        if (left > 0)
+            return restartTimer(int(left));
+    }
     switch (m_phase) {
     case Phase::BannerDelay:
         m_phase = Phase::Commands;
@@ -634,7 +704,7 @@ void SmtpSession::onTimeout()
         return;
     case Phase::Commands:
     case Phase::Data:
-        reply(421, "4.4.2", m_options.hostname + " Error: timeout exceeded");
+        reply(421, "4.4.2", QByteArray(m_options.hostname + " Error: timeout exceeded"));
         close(m_phase == Phase::Data ? "data timeout" : "command timeout");
         return;
     }
@@ -657,7 +727,7 @@ void SmtpSession::close(const QByteArray &why)
     m_phase = Phase::Closing;
     flush();
     releaseBackend(); // a message without its dot is never delivered (never pooled either)
-    m_timer.start(kCloseGraceMs);
+    restartTimer(kCloseGraceMs);
     m_socket->disconnectFromHost(); // after the replies are written
 }
 

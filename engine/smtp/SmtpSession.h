@@ -16,7 +16,7 @@
 #include <QTimer>
 #include <memory>
 
-class QSslSocket;
+class QTcpSocket;
 
 namespace greygate {
 
@@ -45,7 +45,7 @@ class SmtpSession : public QObject
     Q_OBJECT
 
 public:
-    SmtpSession(QSslSocket *socket, quint64 id, const SmtpProxyOptions &options,
+    SmtpSession(QTcpSocket *socket, quint64 id, const SmtpProxyOptions &options,
                 SmtpDecider &decider, const QSslConfiguration *tls,
                 const BackendCapabilities *backendProbe, QObject *parent = nullptr);
     ~SmtpSession() override;
@@ -106,8 +106,10 @@ private:
     void data();
     void rset();
     void startTls();
+    void attachSocket();  // the session's handlers on m_socket's signals
+    void upgradeSocket(); // STARTTLS: the connection moves to a QSslSocket, TLS starts
     void reply(const SmtpReply &r);
-    void reply(int code, QByteArrayView status, const QByteArray &text);
+    void reply(int code, QByteArrayView status, QByteArrayView text);
     void protocolError(int code, QByteArrayView status, const QByteArray &text);
     void wait();   // a command waits for an answer: input is held
     void resume(); // the answer came: go on with the input
@@ -119,13 +121,14 @@ private:
                              const SmtpVerdict &verdict);
     void dropBackend();    // closed, never reused (a transaction broken off, a failure)
     void releaseBackend(); // back to the pool when clean (the session is done with it)
-    void armTimer();
+    void armTimer();       // the client's timeout starts again (a command, a data block)
+    void restartTimer(int ms);
     void onTimeout();
     void close(const QByteArray &why);
     void closeNow();
     void logEnd();
     SmtpRecipientQuery query(const QByteArray &recipient) const;
-    BackendCapabilities capabilities() const;
+    const BackendCapabilities &capabilities() const;
     void flush();
     bool blocked() const;
 
@@ -139,7 +142,7 @@ private:
     // The message's Message event and counters, before the transaction is reset.
     void recordMessage(const SmtpReply &final);
 
-    QSslSocket *m_socket;
+    QTcpSocket *m_socket; // a QSslSocket once STARTTLS moved the connection to one
     const quint64 m_id;
     const SmtpProxyOptions &m_options;
     SmtpDecider &m_decider;
@@ -152,11 +155,14 @@ private:
     QByteArray m_in;
     QByteArray m_out;
     QTimer m_timer;
+    qint64 m_deadline = 0; // m_age time the client's timeout expires (armTimer())
+    qint64 m_timerDue = 0; // m_age time m_timer fires
     Phase m_phase = Phase::BannerDelay;
     bool m_waiting = false;
     bool m_esmtp = false;
     bool m_enhanced = false;
     bool m_tlsActive = false;
+    bool m_tlsStarted = false; // the connection moved to a QSslSocket (STARTTLS)
     bool m_shuttingDown = false;
     bool m_finished = false;
     QByteArray m_helo;

@@ -26,7 +26,7 @@ void SmtpSession::beginData()
 {
     m_phase = Phase::Data;
     qint64 limit = m_options.maxMessageSize;
-    const BackendCapabilities caps = capabilities();
+    const BackendCapabilities &caps = capabilities();
     if (caps.size > 0 && (limit <= 0 || caps.size < limit))
         limit = caps.size;
     m_reader = DataReader(limit, m_options.normaliseBareLf);
@@ -70,7 +70,8 @@ void SmtpSession::processData()
                                                                      : "NUL";
         dropBackend();
         reply(521, "5.5.2",
-              what.toByteArray() + " received in the message: lines must end with <CR><LF>");
+              QByteArray(what.toByteArray() +
+                         " received in the message: lines must end with <CR><LF>"));
         close(what.toByteArray() + " in DATA");
         return;
     }

@@ -19,6 +19,7 @@ struct SmtpStats
     quint64 messagesRelayed = 0;    // the backend's final reply was positive
     quint64 messagesRefused = 0;    // the end of DATA answered with a refusal
     quint64 backendFailures = 0;    // backend unreachable, refusing the session, or lost
+    quint64 backendOpened = 0;      // backend connections a session opened itself
 };
 
 } // namespace greygate

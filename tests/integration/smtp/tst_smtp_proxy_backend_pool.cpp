@@ -12,6 +12,7 @@
 #include "SmtpTestKit.h"
 
 #include <QRegularExpression>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -20,6 +21,36 @@ using namespace greygate::test::smtp;
 
 namespace {
 constexpr int Messages = 10;
+
+// One GET /metrics on greygated's metrics port (from its log line); empty on failure.
+QByteArray scrapeMetrics(const SmtpProxyProcess &proxy)
+{
+    const QRegularExpression listening(QStringLiteral("metrics listening.* port=([0-9]+)"));
+    const QRegularExpressionMatch m = listening.match(proxy.log());
+    if (!m.hasMatch())
+        return {};
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m.captured(1).toUShort());
+    if (!socket.waitForConnected(5000))
+        return {};
+    socket.write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QByteArray all;
+    for (int i = 0; i < 100 && socket.state() == QAbstractSocket::ConnectedState; ++i) {
+        socket.waitForReadyRead(100);
+        all += socket.readAll();
+    }
+    return all + socket.readAll();
+}
+
+// A sample's value ("name value" or "name{labels} value" line), -1 when absent.
+qint64 sample(const QByteArray &metrics, QByteArrayView name)
+{
+    for (const QByteArray &line : metrics.split('\n')) {
+        if (line.startsWith(name) && line.size() > name.size() && line[name.size()] == ' ')
+            return line.sliced(name.size() + 1).trimmed().toLongLong();
+    }
+    return -1;
+}
 
 int count(const QString &text, const QRegularExpression &re)
 {
@@ -44,15 +75,20 @@ void SmtpProxyBackendPoolTest::sequentialClientsShareOneSinkConnection_data()
 {
     QTest::addColumn<QStringList>("poolArgs");
     QTest::addColumn<int>("sinkSessions"); // the proxy's connections for the messages
-    QTest::newRow("pool (default)") << QStringList() << 1;
-    QTest::newRow("--smtp-backend-pool=0")
-        << QStringList{QStringLiteral("--smtp-backend-pool=0")} << Messages;
+    // /metrics: greygate_smtp_backend_pool_{idle,opened_total,reused_total,closed_total};
+    // -1: the family is absent (no pool). One connection opened for the first message,
+    // reused for the others, kept idle at the end.
+    QTest::addColumn<QList<qint64>>("poolMetrics");
+    QTest::newRow("pool (default)") << QStringList() << 1 << QList<qint64>{1, 1, Messages - 1, 0};
+    QTest::newRow("--smtp-backend-pool=0") << QStringList{QStringLiteral("--smtp-backend-pool=0")}
+                                           << Messages << QList<qint64>{-1, -1, -1, -1};
 }
 
 void SmtpProxyBackendPoolTest::sequentialClientsShareOneSinkConnection()
 {
     QFETCH(QStringList, poolArgs);
     QFETCH(int, sinkSessions);
+    QFETCH(QList<qint64>, poolMetrics);
     QTemporaryDir work;
     const QString policies = writePolicies(work);
     QVERIFY(!policies.isEmpty());
@@ -61,7 +97,10 @@ void SmtpProxyBackendPoolTest::sequentialClientsShareOneSinkConnection()
     QVERIFY2(sink.start(&error), qPrintable(error));
     SmtpProxyProcess proxy(work.path());
     QVERIFY2(proxy.start(sink.port(),
-                         QStringList{QStringLiteral("--policies=") + policies} + poolArgs, &error),
+                         QStringList{QStringLiteral("--policies=") + policies,
+                                     QStringLiteral("--metrics-listen=127.0.0.1:0")} +
+                             poolArgs,
+                         &error),
              qPrintable(error));
     // The sink's own readiness check and the proxy's start-up probe, both ended.
     QTRY_VERIFY_WITH_TIMEOUT(sink.sessionCount() >= 2, 10'000);
@@ -83,6 +122,15 @@ void SmtpProxyBackendPoolTest::sequentialClientsShareOneSinkConnection()
     QVERIFY2(run.finished && run.exitCode == 0, context().constData());
     QVERIFY2(sink.waitForMessages(Messages, 20'000), context().constData());
     QCOMPARE(sink.messageCount(), Messages);
+    QTRY_VERIFY_WITH_TIMEOUT(proxy.log().contains(QStringLiteral("metrics listening")), 5000);
+    const QByteArray metrics = scrapeMetrics(proxy);
+    QVERIFY2(metrics.contains("greygate_smtp_messages_total{result=\"relayed\"} 10"),
+             QByteArray(metrics + proxy.log().toUtf8()).constData());
+    const QList<qint64> scraped = {sample(metrics, "greygate_smtp_backend_pool_idle"),
+                                   sample(metrics, "greygate_smtp_backend_pool_opened_total"),
+                                   sample(metrics, "greygate_smtp_backend_pool_reused_total"),
+                                   sample(metrics, "greygate_smtp_backend_pool_closed_total")};
+    QVERIFY2(scraped == poolMetrics, metrics.constData());
     // The sink counts a session when it ends: stopping the proxy closes the pooled one.
     QVERIFY2(proxy.terminate(), qPrintable(proxy.log()));
     QTRY_COMPARE_WITH_TIMEOUT(sink.sessionCount() - before, sinkSessions, 10'000);
