@@ -67,29 +67,8 @@ done
 cd "$out" || exit 1
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    sleep 1
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
-wait_listening() { # PORT PID: at most 120 s (valgrind starts slowly), only while PID lives
-    local i
-    for ((i = 0; i < 1200; i++)); do
-        listening "$1" && return 0
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
+# shellcheck source=bench/smtp/bench-processes.sh
+source "$repo/bench/smtp/bench-processes.sh"
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 sink_port=$(free_port)
@@ -111,7 +90,7 @@ start() {
         $extra_args >"$out/$name/greygated.log" 2>&1 &
     gd_pid=$!
     pids+=("$gd_pid")
-    wait_listening "$gd_port" "$gd_pid" || { echo "greygated ($name) did not start:" >&2; tail -5 "$out/$name/greygated.log" >&2; exit 1; }
+    wait_listening "$gd_port" "$gd_pid" 120 || { echo "greygated ($name) did not start:" >&2; tail -5 "$out/$name/greygated.log" >&2; exit 1; }
 }
 source_run() { # PORT COUNT LOG
     local args=(-s "$sessions" -m "$2" -M client.bench.test -f bulk@sender.bench -t rcpt@example.test)

@@ -99,33 +99,8 @@ fi
 log "fd limit $(ulimit -n); results in $out"
 
 # --- processes, all by PID ---------------------------------------------------------------
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null
-    done
-    sleep 1
-    for pid in "${pids[@]}"; do
-        kill -KILL "$pid" 2>/dev/null
-    done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
-wait_listening() { # PORT PID: at most 30 s, and only while PID lives
-    local i
-    for ((i = 0; i < 300; i++)); do
-        listening "$1" && return 0
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
+# shellcheck source=bench/smtp/bench-processes.sh
+source "$repo/bench/smtp/bench-processes.sh"
 
 # The sink: no capture files and no -v (they would measure the disk and the terminal); -c
 # for its message counter, which tells whether a cell's messages really all arrived.
