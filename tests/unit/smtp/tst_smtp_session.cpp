@@ -426,6 +426,24 @@ private Q_SLOTS:
         QVERIFY(c.waitClosed());
     }
 
+    void a_client_that_keeps_talking_outlives_the_command_timeout()
+    {
+        // The timeout runs from each command (the session moves a deadline and its timer
+        // re-arms when it fires before it): NOOPs over twice the timeout keep the session,
+        // then silence ends it.
+        QVERIFY(startProxy([](SmtpProxyOptions &o) { o.commandTimeoutMs = 1000; }));
+        Client c;
+        QVERIFY(greet(c));
+        for (int i = 0; i < 9; ++i) {
+            QTest::qWait(250);
+            c.send("NOOP\r\n");
+            const QByteArray r = c.reply();
+            QVERIFY2(r.startsWith("250 2.0.0"), QByteArray(r + " / " + c.buffer).constData());
+        }
+        QVERIFY2(c.reply().startsWith("421 4.4.2"), c.buffer.constData());
+        QVERIFY(c.waitClosed());
+    }
+
     void a_client_that_stalls_in_data_is_cut_off_and_nothing_is_delivered()
     {
         QVERIFY(startProxy([](SmtpProxyOptions &o) { o.dataTimeoutMs = 200; }));
