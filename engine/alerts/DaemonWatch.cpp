@@ -46,12 +46,18 @@ void DaemonWatch::tick()
     }
     for (const Event *e : batch) {
         m_cursor = e->id;
-        if (e->type == EventType::Attempt && e->outcome == AttemptOutcome::Passed && m_probe) {
-            if (const std::optional<Seconds> delay = m_probe(*e)) {
-                const qint64 policy =
-                    e->decidedBy == DecidedBy::Policy ? e->ref : DelayStats::kNoPolicy;
-                m_delays.count(e->time, e->sender, policy, *delay);
-            }
+        if (e->type == EventType::Attempt && e->outcome == AttemptOutcome::Passed) {
+            const qint64 policy =
+                e->decidedBy == DecidedBy::Policy ? e->ref : DelayStats::kNoPolicy;
+            m_delays.count(e->time, e->sender, policy, std::max<Seconds>(e->delayed, 0));
+        }
+        if (e->type == EventType::Attempt)
+            m_triage.noteAttempt(*e);
+        else if (e->type == EventType::FailedToRetry) {
+            // The event has the triplet's client network; the lookups need its address.
+            if (const std::optional<QByteArray> address =
+                    m_triage.addressOf(e->client, e->sender, e->recipient))
+                m_triage.request(*address, e->sender);
         }
         if (e->type == EventType::Attempt &&
             (e->outcome == AttemptOutcome::Passed || e->outcome == AttemptOutcome::PassedKnown ||

@@ -3,6 +3,7 @@
 
 #include "AlertMonitor.h"
 #include "AlertWebhook.h"
+#include "TriageFacts.h"
 #include "events/DelayStats.h"
 
 #include <QHash>
@@ -19,21 +20,19 @@ class GreylistPolicyHandler;
 
 // Issue 11's work beside the decisions, once a second on the daemon's thread: follows the
 // event log with a cursor (nothing added to the decision path) and feeds each accepted
-// message's delay into the DelayStats and each attempt and failure to retry into the
-// AlertMonitor; evaluates the alerts (pushed as "alert" events and to the webhook); and
-// deletes timed releases whose end has come (TimedRelease::expire, audited).
+// message's delay (Event::delayed, from the engine or the Redis store) into the DelayStats,
+// each attempt and failure to retry into the AlertMonitor and the triage's facts
+// (TriageFacts: client names, SPF results, looked up asynchronously); evaluates the alerts (pushed
+// as "alert" events and to the webhook); and deletes timed releases whose end has come
+// (TimedRelease::expire, audited).
 class DaemonWatch : public QObject
 {
     Q_OBJECT
 
 public:
-    // The delay of a passed attempt (first seen -> passed), when the daemon can tell.
-    using DelayProbe = std::function<std::optional<Seconds>(const Event &attempt)>;
-
     DaemonWatch(EventLog &events, GreylistPolicyHandler &handler, const Clock &clock,
                 const AlertOptions &options, QString proxyName, QObject *parent = nullptr);
 
-    void setDelayProbe(DelayProbe probe) { m_probe = std::move(probe); }
     void setStoreHealth(std::function<QString()> health) { m_health = std::move(health); }
     void start(int intervalMs = 1000);
 
@@ -43,6 +42,9 @@ public:
     const DelayStats &delays() const { return m_delays; }
     DelayStats &delays() { return m_delays; }
     AlertMonitor &alerts() { return m_monitor; }
+    const EventLog &events() const { return m_events; }
+    TriageFacts &triage() { return m_triage; }
+    const TriageFacts &triage() const { return m_triage; }
     const AlertWebhook &webhook() const { return m_webhook; }
 
     // The last time a sender's mail was accepted by greylisting, and from which client: the
@@ -72,7 +74,7 @@ private:
     AlertMonitor m_monitor;
     AlertWebhook m_webhook;
     DelayStats m_delays;
-    DelayProbe m_probe;
+    TriageFacts m_triage;
     QHash<QByteArray, Pass> m_passes;
     std::function<QString()> m_health;
     QTimer m_timer;

@@ -5,6 +5,7 @@
 // policy change: applied, audited, committed, replicated.
 #include "ControlApi.h"
 #include "alerts/DaemonWatch.h"
+#include "alerts/TriageFacts.h"
 #include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"
 #include "policy/IpAddress.h"
@@ -51,6 +52,71 @@ QJsonObject summaryJson(const DelayHistogram::Summary &s)
                        {QStringLiteral("p95"), s.p95},
                        {QStringLiteral("max"), s.max},
                        {QStringLiteral("mean"), s.mean}};
+}
+
+// The weights of triage.list's factors: known correspondent 40, retried elsewhere 35,
+// retried too early 15, reverse DNS like an MTA 25, SPF pass 25.
+constexpr int kMaxTriageScore = 40 + 35 + 15 + 25 + 25;
+
+using Factor = std::pair<std::optional<bool>, QString>;
+
+const QString kNoAddress = QStringLiteral("the client's address was not seen since the daemon "
+                                          "started (the store keeps its network)");
+
+Factor reverseDnsFactor(const TriageFacts *facts, const std::optional<QByteArray> &address)
+{
+    if (!facts)
+        return {std::nullopt, QStringLiteral("not known (delay analytics not running)")};
+    if (!address)
+        return {std::nullopt, kNoAddress};
+    const QByteArray &client = *address;
+    const std::optional<TriageFacts::Name> name = facts->name(client);
+    if (!name) {
+        if (facts->namePending(client))
+            return {std::nullopt, QStringLiteral("looking up the client's name")};
+        return {std::nullopt, facts->canLookUpNames()
+                                  ? QStringLiteral("the client's name is not known yet")
+                                  : QStringLiteral("no name from Postfix, and no DNS server to "
+                                                   "ask: give greygated --dns-server")};
+    }
+    using Source = TriageFacts::Name::Source;
+    const QString shown = QString::fromUtf8(name->name);
+    switch (name->source) {
+    case Source::None:
+        return {false, QStringLiteral("no PTR record for the client")};
+    case Source::PtrOnly:
+        return {false, QStringLiteral("PTR %1 does not resolve back to the client").arg(shown)};
+    case Source::Postfix:
+    case Source::Ptr:
+        break;
+    }
+    QString why;
+    const bool mta = TriageFacts::looksLikeMta(name->name, client, &why);
+    return {mta, why + (name->source == Source::Postfix ? QStringLiteral(" (Postfix client_name)")
+                                                        : QStringLiteral(" (PTR, confirmed)"))};
+}
+
+Factor spfFactor(const TriageFacts *facts, const std::optional<QByteArray> &address,
+                 const QByteArray &sender)
+{
+    if (!facts)
+        return {std::nullopt, QStringLiteral("not known (delay analytics not running)")};
+    if (sender.isEmpty())
+        return {false, QStringLiteral("the null sender has no SPF domain")};
+    if (!address)
+        return {std::nullopt, kNoAddress};
+    const QByteArray &client = *address;
+    if (const std::optional<TriageFacts::Spf> spf = facts->spf(client, sender)) {
+        return {spf->result == SpfResult::Pass, QStringLiteral("SPF %1: %2")
+                                                    .arg(QLatin1String(spfResultName(spf->result)),
+                                                         QString::fromUtf8(spf->detail))};
+    }
+    if (facts->spfPending(client, sender))
+        return {std::nullopt, QStringLiteral("checking SPF")};
+    return {std::nullopt, facts->canCheckSpf()
+                              ? QStringLiteral("SPF not checked yet")
+                              : QStringLiteral("no DNS server to check SPF with: give greygated "
+                                               "--dns-server")};
 }
 
 } // namespace
@@ -347,14 +413,23 @@ ControlApi::Result ControlApi::triageList(const QJsonObject &params, Error *erro
         // Retried, but too early and never again: a real MTA's queue, not a one-shot bot.
         factor("retriedTooEarly", 15, r.attempts >= 2,
                QStringLiteral("%1 attempt(s) before the window closed").arg(r.attempts));
-        // The reverse DNS and SPF factors need data the rejection log does not keep yet
-        // (docs/api.md, "triage.list"): shown as unknown, never guessed.
-        factor("mtaReverseDns", 25, std::nullopt,
-               QStringLiteral("the client's name is not recorded with the triplet"));
-        factor("spfPass", 25, std::nullopt, QStringLiteral("SPF results are not recorded"));
+        // The client's name (Postfix's client_name, or a forward-confirmed PTR) and the
+        // sender's SPF from that client: looked up asynchronously (TriageFacts), so an entry
+        // seen for the first time says "looking up" and has them on the next refresh.
+        TriageFacts *facts = m_options.watch ? &m_options.watch->triage() : nullptr;
+        const std::optional<QByteArray> address =
+            facts ? facts->addressOf(r.key.client, r.key.sender, r.key.recipient) : std::nullopt;
+        if (address)
+            facts->request(*address, r.key.sender);
+        const auto [mta, mtaDetail] = reverseDnsFactor(facts, address);
+        factor("mtaReverseDns", 25, mta, mtaDetail);
+        const auto [spfPass, spfDetail] = spfFactor(facts, address, r.key.sender);
+        factor("spfPass", 25, spfPass, spfDetail);
         scored.append(Scored{
             score, QJsonObject{{QStringLiteral("time"), r.time},
                                {QStringLiteral("client"), QString::fromUtf8(r.key.client)},
+                               {QStringLiteral("address"),
+                                address ? QJsonValue(QString::fromUtf8(*address)) : QJsonValue()},
                                {QStringLiteral("sender"), QString::fromUtf8(r.key.sender)},
                                {QStringLiteral("recipient"), QString::fromUtf8(r.key.recipient)},
                                {QStringLiteral("attempts"), qint64(r.attempts)},
@@ -372,7 +447,7 @@ ControlApi::Result ControlApi::triageList(const QJsonObject &params, Error *erro
         out.append(scored[i].row);
     return QJsonObject{{QStringLiteral("entries"), out},
                        {QStringLiteral("total"), scored.size()},
-                       {QStringLiteral("maxScore"), 90}};
+                       {QStringLiteral("maxScore"), kMaxTriageScore}};
 }
 
 } // namespace greygate

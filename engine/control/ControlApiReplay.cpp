@@ -3,6 +3,7 @@
 // the would-be effect of shadow policies on each attempt, a candidate policy set decided
 // against the recorded attempts, and the policy table's history from the audit log.
 #include "ControlApi.h"
+#include "alerts/ShadowAnnotator.h"
 #include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"
 #include "policy/PolicyJson.h"
@@ -55,27 +56,8 @@ QJsonArray policiesJson(const PolicyVersions::Table &table)
 
 void ControlApi::annotateShadow(Event &e) const
 {
-    const PolicyState &state = m_handler.policies();
-    const PolicyIndex &index = state.currentIndex();
-    // Blocked and outbound mail is decided before any policy: no shadow policy could act.
-    if (!index.hasShadowPolicies() || e.outcome == AttemptOutcome::Outbound ||
-        e.outcome == AttemptOutcome::Blocked)
-        return;
-    // The normalised sender and recipient, as the handler evaluates them.
-    const std::optional<TripletKey> key =
-        m_engine.normaliser().normalise(e.client, e.sender, e.recipient);
-    if (!key)
-        return;
-    PolicyQuery q;
-    q.clientAddress = e.client;
-    q.sender = key->sender;
-    q.recipient = key->recipient;
-    q.now = e.time;
-    if (const std::optional<PolicyDecision> d = index.shadowDecision(q, &state.set().autoAllow())) {
-        e.shadow =
-            d->outcome == PolicyOutcome::Bypass ? ShadowEffect::Bypass : ShadowEffect::Greylist;
-        e.shadowPolicy = d->policyId;
-    }
+    // The same evaluation the daemon's composition installs (engine/alerts/ShadowAnnotator).
+    ShadowAnnotator::annotate(e, m_handler, m_engine.normaliser());
 }
 
 QJsonObject ControlApi::shadowCounts(const QList<Policy> &policies) const

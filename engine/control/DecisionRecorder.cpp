@@ -62,7 +62,8 @@ void DecisionRecorder::recordFailedToRetry(const QList<RejectionEntry> &rejectio
 }
 
 void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &client,
-                              const QByteArray &sender, const QByteArray &recipient)
+                              const QByteArray &sender, const QByteArray &recipient,
+                              const QByteArray &clientName)
 {
     Event e;
     switch (outcome.kind) {
@@ -73,6 +74,7 @@ void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &
         break;
     case Kind::PassedNow:
         e.outcome = AttemptOutcome::Passed;
+        e.delayed = outcome.delayedSeconds;
         break;
     case Kind::PassedKnown:
         e.outcome = AttemptOutcome::PassedKnown;
@@ -106,6 +108,9 @@ void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &
     e.client = client;
     e.sender = sender;
     e.recipient = recipient;
+    // Postfix says "unknown" when the name did not verify: no name, as far as triage goes.
+    if (clientName != "unknown")
+        e.clientName = clientName;
     if (outcome.kind == Kind::Outbound) {
         e.decidedBy = DecidedBy::Outbound;
     } else {
@@ -119,7 +124,8 @@ void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &
 QByteArray DecisionRecorder::decide(const PolicyRequest &request)
 {
     QByteArray answer = m_handler.decide(request);
-    record(m_handler.lastDecision(), request.clientAddress, request.sender, request.recipient);
+    record(m_handler.lastDecision(), request.clientAddress, request.sender, request.recipient,
+           request.clientName);
     return answer;
 }
 
@@ -133,10 +139,10 @@ void DecisionRecorder::decideAsync(const PolicyRequest &request, PolicyAnswerCal
     // The request is the server's and goes on: its fields are kept (shared, not copied).
     m_handler.decideAsync(request, [self = std::weak_ptr<DecisionRecorder *>(m_self),
                                     client = request.clientAddress, sender = request.sender,
-                                    recipient = request.recipient,
+                                    recipient = request.recipient, name = request.clientName,
                                     done = std::move(done)](PolicyAnswer &&answer) {
         if (const std::shared_ptr<DecisionRecorder *> recorder = self.lock())
-            (*recorder)->record(answer.outcome, client, sender, recipient);
+            (*recorder)->record(answer.outcome, client, sender, recipient, name);
         done(std::move(answer));
     });
 }

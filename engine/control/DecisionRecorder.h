@@ -39,8 +39,10 @@ public:
     // One FailedToRetry event per rejection (counted in the per-minute statistics).
     void recordFailedToRetry(const QList<RejectionEntry> &rejections);
     // One Attempt event for a decision (nothing for DecisionOutcome::Kind::None).
+    // clientName: Postfix's client_name (the SMTP proxy has none: its PTR lookups are the
+    // triage's, engine/alerts/TriageFacts).
     void record(const DecisionOutcome &outcome, const QByteArray &client, const QByteArray &sender,
-                const QByteArray &recipient);
+                const QByteArray &recipient, const QByteArray &clientName = QByteArray());
 
 private:
     GreylistPolicyHandler &m_handler;

@@ -5,6 +5,7 @@
 #include "PolicyStartup.h"
 #include "RestartNeeded.h"
 #include "alerts/DaemonWatch.h"
+#include "alerts/ShadowAnnotator.h"
 #include "control/ControlServer.h"
 #include "control/DecisionRecorder.h"
 #include "control/MetricsRenderer.h"
@@ -105,6 +106,8 @@ Greygated::~Greygated()
     m_control.reset();
     m_server.reset();
     m_recorder.reset();
+    if (m_events)
+        m_events->setAttemptAnnotator(nullptr); // it evaluates with the handler
     m_handler.reset();
     if (m_store)
         m_store->close();
@@ -189,6 +192,8 @@ int Greygated::start()
     m_handler = std::make_unique<GreylistPolicyHandler>(*m_engine, *m_store, m_clock, policy, this);
     m_events = std::make_unique<EventLog>();
     m_recorder = std::make_unique<DecisionRecorder>(*m_handler, *m_events, m_clock);
+    // Shadow policies' would-be effects on every attempt, with or without the control API.
+    m_events->setAttemptAnnotator(ShadowAnnotator(*m_handler, m_engine->normaliser()));
     // Redis mode answers asynchronously (the recorder forwards and records in the callback).
     if (m_redis)
         m_handler->setAsyncDecider(&m_redis->decider());
@@ -273,17 +278,24 @@ int Greygated::start()
     auto *watch = new DaemonWatch(
         *m_events, *m_handler, m_clock, alertOptions,
         m_options.hostname.isEmpty() ? QSysInfo::machineHostName() : m_options.hostname, this);
-    if (!m_redis) {
-        // The triplet just passed still holds its first sight (Redis mode: not in memory).
-        const GreylistEngine *engine = m_engine.get();
-        watch->setDelayProbe([engine](const Event &e) -> std::optional<Seconds> {
-            const std::optional<TripletKey> key =
-                engine->normaliser().normalise(e.client, e.sender, e.recipient);
-            const std::optional<TripletState> state = key ? engine->triplet(*key) : std::nullopt;
-            return state ? std::optional<Seconds>(std::max<Seconds>(e.time - state->firstSeen, 0))
-                         : std::nullopt;
-        });
+    // The triage's PTR and SPF lookups: the SPF keyer's resolver, or one for --dns-server
+    // alone (without either, only the names Postfix gives are known: no DNS traffic).
+    auto *dns = findChild<DnsResolver *>();
+    if (!dns && !m_options.dnsServer.isEmpty()) {
+        const std::optional<DnsServerAddress> server =
+            DnsServerAddress::parse(m_options.dnsServer, &error);
+        if (!server) {
+            logError("bad --dns-server", error);
+            return ExitUsage;
+        }
+        DnsResolverOptions dnsOptions;
+        dnsOptions.server = *server;
+        dnsOptions.timeoutMs = m_options.dnsTimeoutMs;
+        dns = new DnsResolver(dnsOptions, this);
+        new SpfEvaluator(*dns, 4 * m_options.dnsTimeoutMs, this);
     }
+    watch->triage().setLookups(dns, findChild<SpfEvaluator *>());
+    watch->triage().setNormaliser(&m_engine->normaliser());
     watch->setStoreHealth([this] { return storeHealth(); });
     if (!watch->restoreDelays(DaemonWatch::delayPath(m_options.dbDir), &error))
         qCWarning(lcDaemon).noquote()

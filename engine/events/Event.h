@@ -85,6 +85,12 @@ struct Event
     // Attempt: the shadow policy that would have decided it, and how (docs/policies.md).
     ShadowEffect shadow = ShadowEffect::None;
     qint64 shadowPolicy = 0;
+    // Attempt: the client's verified name as Postfix gave it (client_name; empty when
+    // "unknown" or not given), for the triage's reverse-DNS factor (docs/api.md).
+    QByteArray clientName;
+    // Attempt, outcome Passed: how long greylisting held the mail (first seen -> passed),
+    // from the engine or the Redis store alike (delay.stats).
+    Seconds delayed = 0;
 
     static QString typeName(EventType type);
     static QString outcomeName(AttemptOutcome outcome);

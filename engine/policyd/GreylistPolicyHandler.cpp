@@ -357,6 +357,7 @@ QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Dec
     }
     case Verdict::PassedNow: {
         outcome->kind = DecisionOutcome::Kind::PassedNow;
+        outcome->delayedSeconds = decision.delayedSeconds; // delay.stats, in both stores
         ++m_stats.passedNow;
         // One header per message: the other recipients of the same instance pass too
         // (each its own triplet) but must not add the header again. Keyed with the client

@@ -116,6 +116,8 @@ public:
     // header From known (docs/policies.md, "Address basis"): decide() calls made while it is
     // set evaluate the policies with it. Unset (nullopt) for the policy server.
     void setHeaderFrom(std::optional<QByteArray> from) { m_headerFrom = std::move(from); }
+    // The header From of the decision being made (the shadow annotation reads it too).
+    const std::optional<QByteArray> &headerFrom() const { return m_headerFrom; }
 
     const Stats &stats() const { return m_stats; }
     // What the last decide() decided (Kind::None when it was not a RCPT decision), with the

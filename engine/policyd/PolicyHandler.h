@@ -33,6 +33,7 @@ struct DecisionOutcome
     DecisionReason reason = DecisionReason::DefaultGreylist; // which policy part decided
     qint64 ref = 0;       // the deciding policy's or group's id (reason Policy / *Sender)
     quint32 attempts = 0; // the triplet's attempts including this one (greylisting verdicts)
+    Seconds delayedSeconds = 0; // PassedNow: first seen -> passed (the engine's or Redis')
 };
 
 // One answer on the asynchronous path: the action as decide() returns it, or, when action is

@@ -3,6 +3,7 @@
 
 #include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"
+#include "policy/PolicySet.h"
 #include "policyd/GreylistPolicyHandler.h"
 
 #include <memory>
@@ -86,9 +87,31 @@ bool PolicyHandlerDecider::headerFromPending(const SmtpRecipientQuery &query) co
     q.recipient = key->recipient;
     q.saslUsername = query.saslUsername;
     q.now = m_clock.now();
-    const PolicyDecision d =
-        m_handler.policies().currentIndex().evaluate(q, &m_handler.policies().set().autoAllow());
-    return d.headerFromPending && d.outcome != PolicyOutcome::Reject;
+    const PolicyIndex &index = m_handler.policies().currentIndex();
+    const PolicyDecision d = index.evaluate(q, &m_handler.policies().set().autoAllow());
+    if (d.outcome == PolicyOutcome::Reject)
+        return false;
+    if (d.headerFromPending)
+        return true;
+    // Groups and Auto Allow decide before any policy, so no shadow policy could act there.
+    return index.hasShadowPolicies() &&
+           (d.reason == DecisionReason::Policy || d.reason == DecisionReason::DefaultGreylist) &&
+           headerShadowPolicies();
+}
+
+bool PolicyHandlerDecider::headerShadowPolicies() const
+{
+    const PolicySet &set = m_handler.policies().set();
+    if (set.revision() != m_shadowRevision) {
+        // Off the hot path: once per policy change.
+        const PolicyDocument doc = set.document();
+        m_headerShadow =
+            std::any_of(doc.policies.cbegin(), doc.policies.cend(), [](const Policy &p) {
+                return p.mode == PolicyMode::Shadow && p.fromBasis != AddressBasis::Envelope;
+            });
+        m_shadowRevision = set.revision();
+    }
+    return m_headerShadow;
 }
 
 void PolicyHandlerDecider::decide(const SmtpRecipientQuery &query, QObject *context, Callback done)
@@ -155,25 +178,30 @@ void PolicyHandlerDecider::decideAsync(const PolicyRequest &request,
     if (query.headerFromKnown)
         m_handler.setHeaderFrom(query.headerFrom);
     auto waiting = std::make_shared<Waiting>(std::move(w));
-    auto answered = [self = QPointer<PolicyHandlerDecider>(this), waiting,
-                     origin = EventLog::Origin{EventSource::Smtp, query.heloName, query.tls},
-                     client = request.clientAddress, sender = request.sender,
-                     recipient = request.recipient](PolicyAnswer &&answer) {
-        if (!self)
-            return; // shutting down: the sessions are gone too
-        if (self->m_record) {
-            if (self->m_events)
-                self->m_events->setOrigin(&origin);
-            self->m_record(answer.outcome, client, sender, recipient);
-            if (self->m_events)
-                self->m_events->setOrigin(nullptr);
-        }
-        waiting->verdict = verdictFor(answer.action);
-        waiting->verdict.reason = reasonFor(answer.outcome.kind, waiting->verdict.kind);
-        self->m_waiting.push_back(std::move(*waiting));
-        if (!self->m_flushTimer.isActive())
-            self->m_flushTimer.start();
-    };
+    auto answered =
+        [self = QPointer<PolicyHandlerDecider>(this), waiting,
+         origin = EventLog::Origin{EventSource::Smtp, query.heloName, query.tls},
+         client = request.clientAddress, sender = request.sender, recipient = request.recipient,
+         headerFrom = query.headerFromKnown ? std::optional<QByteArray>(query.headerFrom)
+                                            : std::nullopt](PolicyAnswer &&answer) {
+            if (!self)
+                return; // shutting down: the sessions are gone too
+            if (self->m_record) {
+                if (self->m_events)
+                    self->m_events->setOrigin(&origin);
+                // The shadow annotation of the recorded attempt reads the header From.
+                self->m_handler.setHeaderFrom(headerFrom);
+                self->m_record(answer.outcome, client, sender, recipient);
+                self->m_handler.setHeaderFrom(std::nullopt);
+                if (self->m_events)
+                    self->m_events->setOrigin(nullptr);
+            }
+            waiting->verdict = verdictFor(answer.action);
+            waiting->verdict.reason = reasonFor(answer.outcome.kind, waiting->verdict.kind);
+            self->m_waiting.push_back(std::move(*waiting));
+            if (!self->m_flushTimer.isActive())
+                self->m_flushTimer.start();
+        };
     if (m_record)
         m_handler.decideAsync(request, std::move(answered));
     else

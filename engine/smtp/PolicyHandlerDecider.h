@@ -29,7 +29,9 @@ class GreylistPolicyHandler;
 // With a handler that decides asynchronously (the Redis store), its decideAsync() is used and
 // the answer is recorded (setRecorder), committed and handed on the same way.
 // Before the header From is known, the policies are consulted read-only first: a recipient
-// a header-From policy might decide is answered Pending, with nothing recorded yet.
+// a header-From policy might decide is answered Pending, with nothing recorded yet; a
+// header-From shadow policy holds the recipients it might concern the same way, so that
+// its would-be effect is evaluated with the header From (the verdict itself is the same).
 class PolicyHandlerDecider final : public QObject, public SmtpDecider
 {
     Q_OBJECT
@@ -65,6 +67,8 @@ private:
     };
 
     bool headerFromPending(const SmtpRecipientQuery &query) const;
+    // Whether some shadow policy reads the header From (cached per policy revision).
+    bool headerShadowPolicies() const;
     void decideAsync(const PolicyRequest &request, const SmtpRecipientQuery &query, Waiting w);
     // The session log's reason for an asynchronous answer.
     static QByteArray reasonFor(DecisionOutcome::Kind outcome, SmtpVerdict::Kind verdict);
@@ -78,6 +82,8 @@ private:
     Record m_record;
     std::vector<Waiting> m_waiting;
     QTimer m_flushTimer;
+    mutable quint64 m_shadowRevision = ~quint64(0);
+    mutable bool m_headerShadow = false;
 };
 
 } // namespace greygate

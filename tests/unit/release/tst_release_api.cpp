@@ -23,12 +23,6 @@ private Q_SLOTS:
         ControlTestProxy &p = *m_proxy;
         m_watch = std::make_unique<DaemonWatch>(p.events, *p.handler, p.clock, AlertOptions{},
                                                 QStringLiteral("test"));
-        GreylistEngine *engine = p.engine.get();
-        m_watch->setDelayProbe([engine](const Event &e) -> std::optional<Seconds> {
-            const auto key = engine->normaliser().normalise(e.client, e.sender, e.recipient);
-            const auto state = key ? engine->triplet(*key) : std::nullopt;
-            return state ? std::optional<Seconds>(e.time - state->firstSeen) : std::nullopt;
-        });
         // The daemon gives the control API its watch (Greygated::startControl).
         p.options.watch = m_watch.get();
         p.server = std::make_unique<ControlServer>(*p.engine, *p.store, *p.handler, p.events,
