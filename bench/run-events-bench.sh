@@ -14,6 +14,8 @@ usage: bench/run-events-bench.sh [options]
   --build-dir=DIR     use (and build in) DIR (default: <repo>/build-events-bench; the
                       project builds RelWithDebInfo unless told otherwise)
   --no-build          use the binaries already in the build dir
+  --greygated=PATH    run this greygated instead of the build dir's (another commit's, to
+                      compare before and after a change on the same machine, run after run)
   --quick             3 s phases, one round (about half a minute in all)
   --duration=S        seconds per phase (default 10)
   --rounds=N          rounds of phases (0, then each subscriber count), interleaved so
@@ -39,11 +41,13 @@ triplets=100000
 subscriber_counts="1 10"
 out=""
 pin=0
+server_bin=""
 
 for arg in "$@"; do
     case "$arg" in
     --build-dir=*) build_dir=${arg#*=} ;;
     --no-build) do_build=0 ;;
+    --greygated=*) server_bin=${arg#*=} ;;
     --quick) duration=3 rounds=1 ;;
     --rounds=*) rounds=${arg#*=} ;;
     --duration=*) duration=${arg#*=} ;;
@@ -83,6 +87,8 @@ fi
 for p in greygated policy_loadgen events_subscriber; do
     [[ -x "$bin/$p" ]] || { echo "no $bin/$p" >&2; exit 1; }
 done
+[[ -n "$server_bin" ]] || server_bin="$bin/greygated"
+[[ -x "$server_bin" ]] || { echo "no $server_bin" >&2; exit 1; }
 cd "$out" || exit 1
 
 # --- processes, all by PID ---------------------------------------------------------------
@@ -132,7 +138,7 @@ fi
 policy_port=$(free_port)
 control_port=$(free_port)
 mkdir -p "$out/db"
-"${server_on[@]}" "$bin/greygated" --inet="127.0.0.1:$policy_port" --dbdir="$out/db" --delay=1 \
+"${server_on[@]}" "$server_bin" --inet="127.0.0.1:$policy_port" --dbdir="$out/db" --delay=1 \
     --control-listen="127.0.0.1:$control_port" >"$out/greygated.log" 2>&1 &
 server_pid=$!
 for ((i = 0; i < 300; i++)); do

@@ -55,6 +55,7 @@ ControlServer::ControlServer(GreylistEngine &engine, Store &store, GreylistPolic
     , m_limiter(m_options.banAfterFailures, qint64(m_options.failureWindowSeconds) * 1000,
                 qint64(m_options.banSeconds) * 1000)
     , m_server(QStringLiteral("greygate"), QWebSocketServer::NonSecureMode)
+    , m_window(&EventJson::appendJson, kWindowEvents)
 {
     m_monotonic.start();
     m_api.setConnectionCount([this] { return connectionCount(); });
@@ -580,65 +581,83 @@ void ControlServer::scheduleFlush()
         m_flushTimer.start();
 }
 
+bool ControlServer::following(const Session &s, quint64 last)
+{
+    return s.subscribed && !s.closing && s.cursor < last;
+}
+
+ControlServer::Frame *ControlServer::frameFrom(quint64 cursor, FrameCache *made)
+{
+    const auto found = made->find(cursor);
+    if (found != made->end())
+        return &found->second;
+    // {"events":[...]} (Envelope::events), the events written once each (m_window) and
+    // shared by every subscriber; one behind the window gets its batch encoded here.
+    QByteArray bytes;
+    quint64 lastId = cursor;
+    QByteArrayView slice;
+    if (m_window.slice(cursor, m_options.maxEventsPerMessage, &slice, &lastId)) {
+        bytes.reserve(slice.size() + 16);
+        bytes.append("{\"events\":[");
+        bytes.append(slice);
+    } else {
+        std::vector<const Event *> batch;
+        if (!m_events.since(cursor, m_options.maxEventsPerMessage, &batch) || batch.empty())
+            return nullptr;
+        bytes.reserve(qsizetype(batch.size()) * 256 + 16);
+        bytes.append("{\"events\":[");
+        for (size_t i = 0; i < batch.size(); ++i) {
+            if (i > 0)
+                bytes.append(',');
+            EventJson::appendJson(&bytes, *batch[i]);
+        }
+        lastId = batch.back()->id;
+    }
+    bytes.append("]}");
+    return &made->emplace(cursor, Frame{std::move(bytes), QString(), lastId}).first->second;
+}
+
 void ControlServer::flushEvents()
 {
-    bool behind = false;
     const quint64 last = m_events.lastId();
-    std::vector<const Event *> batch;
-    // Subscribers that follow the stream share a cursor: their message is made once per
-    // flush (JSON for up to maxEventsPerMessage events), not once per subscriber. Binary
-    // subscribers get those bytes as they are; QWebSocket's text frames take a QString, made
-    // once per flush too, which each socket converts back to UTF-8.
-    struct Made
-    {
-        QByteArray bytes;
-        QString text;
-        quint64 cursor;
-    };
-    std::unordered_map<quint64, Made> made;
+    // The window keeps what the slowest of the subscribers it serves has not read yet.
+    quint64 keepAfter = last;
+    for (const auto &[socket, session] : m_sessions) {
+        if (following(*session, last) &&
+            (m_window.count() == 0 || session->cursor >= m_window.after()))
+            keepAfter = std::min(keepAfter, session->cursor);
+    }
+    m_window.update(m_events, keepAfter);
+
+    // Frames are made once per flush and cursor: subscribers that follow the stream are at
+    // the same cursor and share them. Text subscribers get them as a QString (QWebSocket's
+    // text frames take one), made once per frame too.
+    FrameCache made;
+    bool behind = false;
     for (const auto &[socket, session] : m_sessions) {
         Session *s = session.get();
-        if (!s->subscribed || s->closing || s->cursor >= last)
-            continue;
-        // A subscriber that does not read would make us buffer without bound: it is told to
-        // fetch the full state again, and its cursor jumps to now.
-        if (socket->bytesToWrite() > m_options.maxPendingBytes) {
-            s->cursor = last;
-            socket->sendTextMessage(QString::fromUtf8(Envelope::resync(last)));
-            continue;
-        }
-        auto it = made.find(s->cursor);
-        if (it == made.end()) {
-            batch.clear();
-            if (!m_events.since(s->cursor, m_options.maxEventsPerMessage, &batch)) {
+        for (int n = 0; following(*s, last) && n < kMaxFramesPerFlush; ++n) {
+            // A subscriber that does not read is not written to: what waits for it is
+            // bounded by maxPendingBytes and one frame. If it falls out of the log meanwhile,
+            // it is told to resync once it reads again.
+            if (socket->bytesToWrite() > m_options.maxPendingBytes)
+                break;
+            Frame *frame = frameFrom(s->cursor, &made);
+            if (!frame) {
                 s->cursor = last;
                 socket->sendTextMessage(QString::fromUtf8(Envelope::resync(last)));
-                continue;
+                break;
             }
-            // {"events":[...]} (Envelope::events), written directly (EventJson::appendJson).
-            QByteArray bytes;
-            bytes.reserve(qsizetype(batch.size()) * 256 + 16);
-            bytes.append("{\"events\":[");
-            for (size_t i = 0; i < batch.size(); ++i) {
-                if (i > 0)
-                    bytes.append(',');
-                EventJson::appendJson(&bytes, *batch[i]);
+            s->cursor = frame->lastId;
+            if (s->binaryEvents) {
+                socket->sendBinaryMessage(frame->bytes);
+            } else {
+                if (frame->text.isEmpty())
+                    frame->text = QString::fromUtf8(frame->bytes);
+                socket->sendTextMessage(frame->text);
             }
-            bytes.append("]}");
-            it = made.emplace(s->cursor, Made{std::move(bytes), QString(),
-                                              batch.empty() ? s->cursor : batch.back()->id})
-                     .first;
         }
-        Made &message = it->second;
-        s->cursor = message.cursor;
-        if (s->binaryEvents) {
-            socket->sendBinaryMessage(message.bytes);
-        } else {
-            if (message.text.isEmpty())
-                message.text = QString::fromUtf8(message.bytes);
-            socket->sendTextMessage(message.text);
-        }
-        behind = behind || s->cursor < last;
+        behind = behind || following(*s, last);
     }
     m_events.arm();
     if (behind)

@@ -5,6 +5,7 @@
 #include "ControlApi.h"
 #include "ControlOptions.h"
 #include "ControlTokens.h"
+#include "events/EventWindow.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -95,6 +96,24 @@ private:
     void authFailed(Session *s, const QString &why);
     void close(Session *s, int code, const QString &reason);
     void dropSession(QWebSocket *socket);
+    // One event frame (docs/api.md, "Events"): the bytes, their text form when a text
+    // subscriber needs it, and the id of its last event.
+    struct Frame
+    {
+        QByteArray bytes;
+        QString text;
+        quint64 lastId = 0;
+    };
+    using FrameCache = std::unordered_map<quint64, Frame>; // by the cursor it follows
+    // At most this many frames to one subscriber per flush (catching up after a resume).
+    static constexpr int kMaxFramesPerFlush = 16;
+    // Events kept encoded for the subscribers (about 200 bytes each).
+    static constexpr qsizetype kWindowEvents = 50'000;
+
+    static bool following(const Session &s, quint64 last);
+    // The frame from `cursor` on, made once per flush; nullptr when the cursor is no longer
+    // held by the log (the subscriber must resync).
+    Frame *frameFrom(quint64 cursor, FrameCache *made);
     void scheduleFlush();
     void flushEvents();
 
@@ -108,6 +127,7 @@ private:
     // TLS connections handed to m_server, not upgraded yet (peerKey).
     QSet<QString> m_upgrading;
     QString m_fingerprint;
+    EventWindow m_window;
     QTimer m_flushTimer;
     QElapsedTimer m_monotonic;
     std::unordered_map<QWebSocket *, std::unique_ptr<Session>> m_sessions;

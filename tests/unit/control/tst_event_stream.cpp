@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The control API's event stream over a real loopback WebSocket: pushes as they happen,
 // resumed with `since` after a disconnect, resync when the cursor is gone, and binary
-// frames for subscribers that ask for them.
+// frames for subscribers that ask for them; batched frames shared by subscribers at any
+// cursor, in order without gaps or repeats; a subscriber that stops reading is bounded and
+// told to resync when it reads again.
 
 #include "ControlTestProxy.h"
+
+#include <QTcpSocket>
 
 using namespace greygate;
 using namespace greygate::test;
@@ -16,7 +20,140 @@ private Q_SLOTS:
     void cursorOutOfTheBufferOrFromAnotherRunGetsResync();
     void binarySubscriberGetsTheSameEventsAsBinaryFrames();
     void subscribeRefusesANonBooleanBinary();
+    void burstOfEventsComesInOneBatchedFrame();
+    void subscribersAtDifferentCursorsEachGetEveryEventInOrder();
+    void subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain();
 };
+
+namespace {
+
+// Appends n attempts to the proxy's log directly (no store round trip: many events fast).
+void appendAttempts(ControlTestProxy *proxy, int n)
+{
+    for (int i = 0; i < n; ++i) {
+        Event e;
+        e.time = 1'800'000'000;
+        e.client = "192.0.2.7";
+        e.sender = "s" + QByteArray::number(i) + "@b.example";
+        e.recipient = "r@corp.example";
+        proxy->events.append(std::move(e));
+    }
+}
+
+QList<qint64> idsOf(const QList<QJsonObject> &events)
+{
+    QList<qint64> ids;
+    for (const QJsonObject &e : events)
+        ids.append(e.value(QStringLiteral("id")).toInteger());
+    return ids;
+}
+
+QList<qint64> range(qint64 first, qint64 last)
+{
+    QList<qint64> out;
+    for (qint64 id = first; id <= last; ++id)
+        out.append(id);
+    return out;
+}
+
+// Counted without copying the events (a long stream is polled for often).
+qsizetype eventCount(const TestClient &client)
+{
+    qsizetype n = 0;
+    for (const QJsonObject &m : client.inbox)
+        n += m.value(QStringLiteral("events")).toArray().size();
+    return n;
+}
+
+qsizetype eventFrames(const TestClient &client)
+{
+    qsizetype n = 0;
+    for (const QJsonObject &m : client.inbox)
+        n += m.contains(QStringLiteral("events")) ? 1 : 0;
+    return n;
+}
+
+// A subscriber on a bare TCP socket, so that the test decides when it reads: it upgrades
+// (token in the Authorization header), subscribes, and then reads only when asked to.
+struct RawSubscriber
+{
+    QTcpSocket socket;
+    QByteArray pending;
+    QList<QJsonObject> messages; // every complete server message, decoded
+    QByteArray partial;          // a fragmented message's first frames
+
+    bool open(quint16 port, const QByteArray &token)
+    {
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        if (!socket.waitForConnected(5000))
+            return false;
+        socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(port) +
+                     "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " +
+                     token + "\r\n\r\n");
+        if (!QTest::qWaitFor(
+                [&] {
+                    return socket.bytesAvailable() > 0 && socket.peek(4096).contains("\r\n\r\n");
+                },
+                5000))
+            return false;
+        const QByteArray head = socket.peek(4096);
+        socket.read(head.indexOf("\r\n\r\n") + 4);
+        if (!head.startsWith("HTTP/1.1 101"))
+            return false;
+        // A client frame is masked; a zero mask leaves the payload as it is.
+        const QByteArray request =
+            R"({"id":1,"method":"events.subscribe","params":{"binary":true}})";
+        QByteArray frame("\x81");
+        frame.append(char(0x80 | request.size()));
+        frame.append(4, '\0');
+        frame.append(request);
+        socket.write(frame);
+        return QTest::qWaitFor([&] { return read() && !messages.isEmpty(); }, 5000);
+    }
+
+    // Reads what has arrived and decodes every complete message (unmasked server frames).
+    bool read()
+    {
+        pending.append(socket.readAll());
+        for (;;) {
+            if (pending.size() < 2)
+                return true;
+            const auto b0 = quint8(pending[0]);
+            qint64 length = quint8(pending[1]) & 0x7f;
+            qsizetype header = 2;
+            if (length == 126) {
+                if (pending.size() < 4)
+                    return true;
+                length = (quint8(pending[2]) << 8) | quint8(pending[3]);
+                header = 4;
+            } else if (length == 127) {
+                if (pending.size() < 10)
+                    return true;
+                length = 0;
+                for (int i = 2; i < 10; ++i)
+                    length = (length << 8) | quint8(pending[i]);
+                header = 10;
+            }
+            if (pending.size() < header + length)
+                return true;
+            partial.append(pending.mid(header, length));
+            pending.remove(0, header + length);
+            const int opcode = b0 & 0x0f;
+            if (opcode >= 8) { // control frames are not what this test is about
+                partial.clear();
+                continue;
+            }
+            if (b0 & 0x80) {
+                messages.append(QJsonDocument::fromJson(partial).object());
+                partial.clear();
+            }
+        }
+    }
+};
+
+} // namespace
 
 void EventStreamTest::eventStreamResumesWithSinceAfterADisconnect()
 {
@@ -148,6 +285,119 @@ void EventStreamTest::subscribeRefusesANonBooleanBinary()
     QCOMPARE(answer.value(QStringLiteral("error")).toObject().value(QStringLiteral("field")),
              QJsonValue(QStringLiteral("params.binary")));
     QVERIFY(!client.result(QStringLiteral("status")).isEmpty());
+}
+
+void EventStreamTest::burstOfEventsComesInOneBatchedFrame()
+{
+    ControlTestProxy proxy;
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    TestClient client;
+    QVERIFY(client.login(proxy.url(), proxy.token(false)));
+    client.result(QStringLiteral("events.subscribe"),
+                  QJsonObject{{QStringLiteral("binary"), true}});
+    // Appended within one event-loop pass: one flush, one frame, every event in order.
+    appendAttempts(&proxy, 500);
+    QVERIFY(client.waitForEvents(500));
+    QCOMPARE(idsOf(client.events()), range(1, 500));
+    QCOMPARE(eventFrames(client), 1);
+    QCOMPARE(client.events().at(3).value(QStringLiteral("sender")).toString(),
+             QStringLiteral("s3@b.example"));
+}
+
+void EventStreamTest::subscribersAtDifferentCursorsEachGetEveryEventInOrder()
+{
+    ControlOptions options;
+    options.maxEventsPerMessage = 40; // several frames per flush, and catching up over many
+    ControlTestProxy proxy(options, 1000);
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    TestClient live;
+    QVERIFY(live.login(proxy.url(), proxy.token(false)));
+    live.result(QStringLiteral("events.subscribe"), QJsonObject{{QStringLiteral("binary"), true}});
+    appendAttempts(&proxy, 300);
+    QVERIFY(live.waitForEvents(300));
+
+    // Three more join at three cursors while the stream goes on; text and binary alike.
+    std::vector<std::unique_ptr<TestClient>> late;
+    const QList<qint64> since{0, 120, 299};
+    for (qsizetype i = 0; i < since.size(); ++i) {
+        late.push_back(std::make_unique<TestClient>());
+        QVERIFY(late.back()->login(proxy.url(), proxy.token(false)));
+        const QJsonObject sub = late.back()->result(
+            QStringLiteral("events.subscribe"),
+            QJsonObject{{QStringLiteral("since"), since[i]}, {QStringLiteral("binary"), i != 1}});
+        QVERIFY(!sub.value(QStringLiteral("resync")).toBool());
+        appendAttempts(&proxy, 100);
+    }
+    QVERIFY(live.waitForEvents(600));
+    QCOMPARE(idsOf(live.events()), range(1, 600));
+    for (qsizetype i = 0; i < since.size(); ++i) {
+        QVERIFY(late[i]->waitForEvents(600 - since[i]));
+        QCOMPARE(idsOf(late[i]->events()), range(since[i] + 1, 600));
+        for (const QJsonObject &m : std::as_const(late[i]->inbox))
+            QVERIFY(m.value(QStringLiteral("events")).toArray().size() <= 40);
+    }
+    // The events themselves are the same, whoever got them in whatever frames.
+    QCOMPARE(late[0]->events(), live.events());
+    QCOMPARE(late[1]->events(), live.events().mid(120));
+}
+
+void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain()
+{
+    ControlOptions options;
+    options.maxPendingBytes = 64 << 10;
+    ControlTestProxy proxy(options, 20'000);
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    RawSubscriber stalled;
+    QVERIFY(stalled.open(proxy.server->serverPort(), proxy.token(false)));
+    QVERIFY(stalled.messages.first().contains(QStringLiteral("result")));
+    TestClient reader;
+    QVERIFY(reader.login(proxy.url(), proxy.token(false)));
+    reader.result(QStringLiteral("events.subscribe"),
+                  QJsonObject{{QStringLiteral("binary"), true}});
+    // The stalled one reads nothing: its socket buffers fill, then the server holds back.
+    // Far more than any socket buffers hold goes by meanwhile (about 20 MB), and the log
+    // keeps only the last 20,000: where it stopped is gone.
+    stalled.socket.setReadBufferSize(4096);
+    constexpr int kTotal = 120'000;
+    for (int sent = 0; sent < kTotal; sent += 5000) {
+        appendAttempts(&proxy, 5000);
+        QVERIFY(QTest::qWaitFor([&] { return eventCount(reader) >= sent + 5000; }, 10'000));
+    }
+    // The one that read got everything, in order.
+    QCOMPARE(idsOf(reader.events()), range(1, kTotal));
+    // The stalled one, reading again, gets what was buffered for it, then a resync, then the
+    // stream from there on.
+    stalled.socket.setReadBufferSize(0);
+    const auto resyncAt = [&]() -> qsizetype {
+        for (qsizetype i = 0; i < stalled.messages.size(); ++i)
+            if (stalled.messages[i].contains(QStringLiteral("resync")))
+                return i;
+        return -1;
+    };
+    QVERIFY(QTest::qWaitFor([&] { return stalled.read() && resyncAt() >= 0; }, 10'000));
+    appendAttempts(&proxy, 10);
+    const qint64 lastId = stalled.messages[resyncAt()]
+                              .value(QStringLiteral("resync"))
+                              .toObject()
+                              .value(QStringLiteral("lastId"))
+                              .toInteger();
+    QVERIFY(lastId > kTotal - 20'000);
+    const auto idsAfter = [&](bool afterResync) {
+        QList<qint64> ids;
+        for (qsizetype i = afterResync ? resyncAt() + 1 : 1;
+             i < (afterResync ? stalled.messages.size() : resyncAt()); ++i)
+            for (const QJsonValue &e :
+                 stalled.messages[i].value(QStringLiteral("events")).toArray())
+                ids.append(e.toObject().value(QStringLiteral("id")).toInteger());
+        return ids;
+    };
+    QVERIFY(QTest::qWaitFor(
+        [&] { return stalled.read() && idsAfter(true).size() >= kTotal + 10 - lastId; }, 10'000));
+    const QList<qint64> before = idsAfter(false);
+    QVERIFY(!before.isEmpty());
+    QVERIFY(before.size() < kTotal / 2); // bounded: most of the stream was never queued for it
+    QCOMPARE(before, range(1, before.size()));
+    QCOMPARE(idsAfter(true), range(lastId + 1, kTotal + 10));
 }
 
 QTEST_GUILESS_MAIN(EventStreamTest)
