@@ -143,6 +143,10 @@ QString Greygatectl::helpText()
         "                                        delay greylisting added (p50/p95/max)\n"
         "  triage [--from T] [--to T] [--limit N] failed-to-retry entries, likeliest first\n"
         "  alerts                                the recent alerts\n"
+        "  poolbypass list | retries | audit | remove ID\n"
+        "        pool bypasses, the pool retries seen, the bypasses' audit, ending one\n"
+        "  poolbypass add DOMAIN --for DURATION [--reason TEXT] [RANGE...]\n"
+        "        no greylisting for DOMAIN from its SPF ranges (or the RANGEs given) a while\n"
         "  watch [--since ID] [--count N]          live events (Ctrl-C to stop)\n"
         "\n"
         "Times T: seconds since the epoch or ISO 8601 (UTC). FILE '-' reads standard input.\n"
@@ -233,7 +237,7 @@ int Greygatectl::parse(const QStringList &arguments)
         QStringLiteral("rejections"), QStringLiteral("report"),    QStringLiteral("watch"),
         QStringLiteral("group"),      QStringLiteral("autoallow"), QStringLiteral("release"),
         QStringLiteral("expect"),     QStringLiteral("releases"),  QStringLiteral("delay"),
-        QStringLiteral("triage"),     QStringLiteral("alerts")};
+        QStringLiteral("triage"),     QStringLiteral("alerts"),    QStringLiteral("poolbypass")};
     if (!known.contains(command)) {
         err(QStringLiteral("unknown command %1 (see --help)").arg(command));
         return CtlUsage;
@@ -410,6 +414,8 @@ void Greygatectl::start()
         triage();
     else if (command == u"alerts")
         alerts();
+    else if (command == u"poolbypass")
+        poolBypass();
     else
         watch();
 }

@@ -84,6 +84,7 @@ private:
     void triage();
     void alerts();
     static std::optional<qint64> durationArg(const QString &text);
+    void poolBypass(); // GreygatectlSpf.cpp
 
     QStringList m_args; // the positional arguments: command and its operands
     QHash<QString, QString> m_values;

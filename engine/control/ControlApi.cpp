@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ControlApi.h"
 
+#include "dns/DnsResolver.h"
 #include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"
 #include "policyd/GreylistPolicyHandler.h"
@@ -115,10 +116,15 @@ ControlApi::ControlApi(GreylistEngine &engine, Store &store, GreylistPolicyHandl
 {
     // Shadow policies are evaluated beside each recorded attempt (ControlApiReplay.cpp).
     m_events.setAttemptAnnotator([this](Event &attempt) { annotateShadow(attempt); });
+    // Pool retries become events for the console's "Bypass for N h" (ControlApiSpf.cpp).
+    m_poolRetryConnection = QObject::connect(
+        &handler, &GreylistPolicyHandler::poolRetryDetected, &handler,
+        [this](const PoolRetry &retry) { recordPoolRetry(retry); });
 }
 
 ControlApi::~ControlApi()
 {
+    QObject::disconnect(m_poolRetryConnection);
     m_events.setAttemptAnnotator(nullptr);
 }
 
@@ -162,6 +168,8 @@ std::optional<QJsonValue> ControlApi::call(const QString &method, const QJsonObj
         return autoAllowCall(method, params, caller, error);
     if (std::optional<Result> issue11 = releaseCall(method, params, caller, error))
         return *issue11;
+    if (std::optional<Result> spf = spfCall(method, params, caller, error))
+        return *spf;
     *error = ProtocolError::badRequest(QStringLiteral("method"), QStringLiteral("unknown method"));
     return std::nullopt;
 }
@@ -356,6 +364,8 @@ ControlApi::Result ControlApi::queueChange(const QString &method, const QJsonObj
 bool ControlApi::callAsync(const QString &method, const QJsonObject &params,
                            const ControlCaller &caller, Reply reply)
 {
+    if (spfCallAsync(method, params, caller, reply))
+        return true;
     if (!m_shared.list)
         return false;
     if (method == u"queue.list")

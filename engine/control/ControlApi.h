@@ -8,13 +8,18 @@
 #include "protocol/ProtocolError.h"
 
 #include <QJsonValue>
+#include <QMetaObject>
 #include <functional>
 #include <memory>
 #include <optional>
 
+class QHostAddress;
+
 namespace greygate {
 
 class Clock;
+class DnsLookup;
+class DnsResolver;
 class EventLog;
 class GreylistEngine;
 class GreylistPolicyHandler;
@@ -23,6 +28,7 @@ class Store;
 struct AuditEntry;
 struct Event;
 struct Policy;
+struct PoolRetry;
 struct TripletKey;
 struct WriteBatch;
 
@@ -130,6 +136,20 @@ private:
     Result delayStats(const QJsonObject &params, Error *error);
     Result triageList(const QJsonObject &params, Error *error);
 
+    // ControlApiSpf.cpp: pool retries and their bypasses (docs/spf.md, docs/api.md).
+    std::optional<Result> spfCall(const QString &method, const QJsonObject &params,
+                                  const ControlCaller &caller, Error *error);
+    bool spfCallAsync(const QString &method, const QJsonObject &params,
+                      const ControlCaller &caller, Reply &reply);
+    void recordPoolRetry(const PoolRetry &retry); // the poolRetry event
+    void explainSpfKey(const QJsonObject &params, Reply reply); // policy.explain, SPF-keyed
+    DnsLookup *spfDns(Error *error);              // the resolver the SPF records come from
+    Result addPoolBypass(const QByteArray &domain, const QList<QPair<QHostAddress, int>> &ranges,
+                         qint64 lifetime, const QString &reason, const ControlCaller &caller,
+                         Error *error);
+    void auditPoolBypass(const QString &what, qint64 id, const QJsonObject &before,
+                         const QJsonObject &after, const ControlCaller &caller);
+
     bool queueHere(Error *error) const; // false in Redis mode (the queue is not in memory)
     // The queue in the shared store, answered later.
     void sharedList(const QJsonObject &params, Reply reply);
@@ -149,6 +169,10 @@ private:
     qint64 m_started;
     std::function<int()> m_connections;
     SharedQueue m_shared;
+    QMetaObject::Connection m_poolRetryConnection;
+    // Without --triplet-key=spf there is no resolver in the daemon: one from resolv.conf is
+    // made on the first pool bypass that needs it.
+    std::unique_ptr<DnsResolver> m_ownDns;
     // Answers of the shared queue that come back after this ControlApi is gone are dropped.
     std::shared_ptr<ControlApi *> m_self = std::make_shared<ControlApi *>(this);
 };

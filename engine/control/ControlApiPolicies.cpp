@@ -264,6 +264,10 @@ ControlApi::Result ControlApi::explain(const QJsonObject &params, Error *error)
                    QJsonObject{{QStringLiteral("client"), QString::fromUtf8(key->client)},
                                {QStringLiteral("sender"), QString::fromUtf8(key->sender)},
                                {QStringLiteral("recipient"), QString::fromUtf8(key->recipient)},
+                               // Which key, and why (docs/spf.md); with --triplet-key=spf
+                               // ControlApiSpf.cpp asks SPF and says so instead.
+                               {QStringLiteral("key"), QString::fromUtf8(key->client)},
+                               {QStringLiteral("keyWhy"), QString::fromUtf8(m_handler.ipKeyWhy())},
                                {QStringLiteral("state"), !t ? QStringLiteral("unknown")
                                                          : t->status == TripletStatus::Passed
                                                              ? QStringLiteral("passed")

@@ -111,6 +111,8 @@ void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &
     // Postfix says "unknown" when the name did not verify: no name, as far as triage goes.
     if (clientName != "unknown")
         e.clientName = clientName;
+    e.key = outcome.key;
+    e.keyWhy = outcome.keyWhy;
     if (outcome.kind == Kind::Outbound) {
         e.decidedBy = DecidedBy::Outbound;
     } else {

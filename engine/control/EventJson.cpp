@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "EventJson.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+
 namespace greygate {
 
 namespace {
@@ -112,6 +115,14 @@ void EventJson::appendJson(QByteArray *out, const Event &e)
             appendString(out, Event::shadowName(e.shadow));
             out->append('}');
         }
+        if (!e.key.isEmpty()) {
+            appendKey(out, "key");
+            appendString(out, QByteArrayView(e.key));
+        }
+        if (!e.keyWhy.isEmpty()) {
+            appendKey(out, "keyWhy");
+            appendString(out, QByteArrayView(e.keyWhy));
+        }
         appendSmtp(out, e);
         [[fallthrough]];
     case EventType::FailedToRetry:
@@ -172,6 +183,18 @@ void EventJson::appendJson(QByteArray *out, const Event &e)
         out->append(QByteArray::number(e.ref));
         out->append(e.attempts ? ",\"cleared\":true" : ",\"cleared\":false");
         break;
+    case EventType::PoolRetry: {
+        // Rare (once per group): its fields built as an object, written compactly after
+        // the common ones already out.
+        QJsonObject o = toJson(e);
+        for (const QLatin1StringView common : {QLatin1StringView("id"), QLatin1StringView("type"),
+                                               QLatin1StringView("time")})
+            o.remove(common);
+        const QByteArray fields = QJsonDocument(o).toJson(QJsonDocument::Compact);
+        out->append(',');
+        out->append(QByteArrayView(fields).sliced(1, fields.size() - 2));
+        break;
+    }
     }
     out->append('}');
 }
@@ -194,6 +217,10 @@ QJsonObject EventJson::toJson(const Event &e)
             o.insert(QStringLiteral("shadow"),
                      QJsonObject{{QStringLiteral("policy"), e.shadowPolicy},
                                  {QStringLiteral("effect"), Event::shadowName(e.shadow)}});
+        if (!e.key.isEmpty())
+            o.insert(QStringLiteral("key"), QString::fromUtf8(e.key));
+        if (!e.keyWhy.isEmpty())
+            o.insert(QStringLiteral("keyWhy"), QString::fromUtf8(e.keyWhy));
         insertSmtp(&o, e);
         [[fallthrough]];
     case EventType::FailedToRetry:
@@ -233,6 +260,21 @@ QJsonObject EventJson::toJson(const Event &e)
         o.insert(QStringLiteral("alertId"), e.ref);
         o.insert(QStringLiteral("cleared"), e.attempts != 0);
         break;
+    case EventType::PoolRetry: {
+        // docs/api.md, "Events": what the console shows with its "Bypass for N h" button.
+        QJsonArray addresses;
+        for (const QByteArray &a : e.client.split(','))
+            if (!a.isEmpty())
+                addresses.append(QString::fromLatin1(a));
+        o.insert(QStringLiteral("domain"), e.subject);
+        o.insert(QStringLiteral("sender"), QString::fromUtf8(e.sender));
+        o.insert(QStringLiteral("recipient"), QString::fromUtf8(e.recipient));
+        o.insert(QStringLiteral("addresses"), addresses);
+        o.insert(QStringLiteral("ips"), qint64(e.attempts));
+        o.insert(QStringLiteral("networks"), e.ref);
+        o.insert(QStringLiteral("summary"), e.action);
+        break;
+    }
     }
     return o;
 }

@@ -22,6 +22,8 @@ QString Event::typeName(EventType type)
         return QStringLiteral("message");
     case EventType::Alert:
         return QStringLiteral("alert");
+    case EventType::PoolRetry:
+        return QStringLiteral("poolRetry");
     }
     return QString();
 }

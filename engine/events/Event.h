@@ -18,6 +18,8 @@ enum class EventType : quint8
     FailedToRetry,   // a retry window closed without a retry
     Message,         // one message through the SMTP proxy, at the end of DATA
     Alert,           // an alert fired or cleared (engine/alerts): subject the kind
+    PoolRetry,       // a sender retrying from several networks (docs/spf.md): subject its
+                     // domain, client the addresses (comma-separated), ref the networks
 };
 
 // Which front end saw the attempt: the Postfix policy server or the SMTP proxy.
@@ -91,6 +93,10 @@ struct Event
     // Attempt, outcome Passed: how long greylisting held the mail (first seen -> passed),
     // from the engine or the Redis store alike (delay.stats).
     Seconds delayed = 0;
+    // Attempt (greylisted ones): the triplet's client part ("192.0.2.0/24", "spf:example.com")
+    // and why that key (docs/spf.md, "Which key, and why"); empty when no triplet was used.
+    QByteArray key;
+    QByteArray keyWhy;
 
     static QString typeName(EventType type);
     static QString outcomeName(AttemptOutcome outcome);

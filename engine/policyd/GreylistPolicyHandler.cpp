@@ -91,7 +91,10 @@ void GreylistPolicyHandler::decideAsync(const PolicyRequest &request, PolicyAnsw
     kept.recipient = request.recipient;
     kept.instance = request.instance;
     if (!m_spfKeyer) {
-        greylistAsync(kept, *key, m_last, std::move(done));
+        DecisionOutcome outcome = m_last;
+        outcome.key = key->client;
+        outcome.keyWhy = ipKeyWhy();
+        greylistAsync(kept, *key, outcome, std::move(done));
         return;
     }
     // SPF-keyed triplets: the policies above decided on the request as it is; only the
@@ -118,6 +121,8 @@ void GreylistPolicyHandler::decideAsync(const PolicyRequest &request, PolicyAnsw
                                                             .add("key", key.client)
                                                             .add("why", keying.explanation)
                                                             .text();
+                        outcome.key = key.client;
+                        outcome.keyWhy = std::move(keying.explanation);
                         self->greylistAsync(kept, key, outcome, std::move(done));
                     });
 }
@@ -169,6 +174,8 @@ QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
                                                  std::optional<TripletKey> *greylistKey)
 {
     m_last.kind = DecisionOutcome::Kind::None;
+    m_last.key = QByteArray();
+    m_last.keyWhy = QByteArray();
     if (!equals(request.request, "smtpd_access_policy"))
         return refuse(request.has(PolicyRequest::Request)
                           ? QByteArrayLiteral("request is not smtpd_access_policy")
@@ -253,6 +260,8 @@ QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
                            QByteArrayView(key->sender).sliced(at + 1),
                            QHostAddress(QString::fromLatin1(request.clientAddress)), query.now)) {
             m_last.kind = DecisionOutcome::Kind::Bypassed;
+            m_last.keyWhy = QByteArrayLiteral("pool bypass for ") +
+                            QByteArrayView(key->sender).sliced(at + 1);
             ++m_stats.bypassed;
             ++m_stats.poolBypassed;
             logPolicy("pool bypass", request, decision);
@@ -337,8 +346,18 @@ void GreylistPolicyHandler::notePoolRetry(const PolicyRequest &request)
     Q_EMIT poolRetryDetected(*retry);
 }
 
+QByteArray GreylistPolicyHandler::ipKeyWhy() const
+{
+    // Static bytes: the IP path must not allocate per decision for its explanation.
+    static const QByteArray subnet = QByteArrayLiteral("IP-based triplet: the client network");
+    static const QByteArray address = QByteArrayLiteral("IP-based triplet: the client address");
+    return m_engine.config().lookupBySubnet ? subnet : address;
+}
+
 QByteArray GreylistPolicyHandler::greylist(const PolicyRequest &request, const TripletKey &key)
 {
+    m_last.key = key.client;
+    m_last.keyWhy = ipKeyWhy();
     return answer(request, m_engine.decide(key, m_batch), &m_last);
 }
 

@@ -90,6 +90,9 @@ public:
     // then come back asynchronously (DNS). Set before the server is made; the keyer outlives
     // the handler's use of it. nullptr (the default) keys by IP.
     void setSpfKeyer(SpfTripletKeyer *keyer) { m_spfKeyer = keyer; }
+    SpfTripletKeyer *spfKeyer() const { return m_spfKeyer; }
+    // DecisionOutcome::keyWhy of an IP-keyed triplet ("IP-based triplet: the client network").
+    QByteArray ipKeyWhy() const;
     void decideAsync(const PolicyRequest &request, PolicyAnswerCallback done) override;
     QByteArray protocolError() const override { return m_error; }
 

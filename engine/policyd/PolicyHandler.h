@@ -34,6 +34,10 @@ struct DecisionOutcome
     qint64 ref = 0;       // the deciding policy's or group's id (reason Policy / *Sender)
     quint32 attempts = 0; // the triplet's attempts including this one (greylisting verdicts)
     Seconds delayedSeconds = 0; // PassedNow: first seen -> passed (the engine's or Redis')
+    // Greylisting verdicts: the triplet's client part ("192.0.2.0/24" or "spf:example.com")
+    // and why it was chosen (docs/spf.md); shared bytes, no allocation in IP mode.
+    QByteArray key;
+    QByteArray keyWhy;
 };
 
 // One answer on the asynchronous path: the action as decide() returns it, or, when action is

@@ -7,7 +7,7 @@ namespace greygate::protocol {
 
 namespace {
 
-constexpr std::array<Methods::Method, 47> kMethods = {{
+constexpr std::array<Methods::Method, 51> kMethods = {{
     {u"auth", Access::Anyone},
     {u"hello", Access::Read},
     {u"status", Access::Read},
@@ -51,6 +51,10 @@ constexpr std::array<Methods::Method, 47> kMethods = {{
     {u"delay.stats", Access::Read},
     {u"triage.list", Access::Read},
     {u"alerts.list", Access::Read},
+    {u"poolretry.list", Access::Read},
+    {u"poolbypass.list", Access::Read},
+    {u"poolbypass.add", Access::Write},
+    {u"poolbypass.remove", Access::Write},
     {u"events.subscribe", Access::Read},
     {u"events.unsubscribe", Access::Read},
     {u"report", Access::Read},

@@ -49,6 +49,8 @@ public:
                      Callback done);
 
     const Stats &stats() const { return m_stats; }
+    // The resolver it asks (the pool bypass flattens SPF records through the same cache).
+    DnsLookup &dns() const { return m_dns; }
 
 private:
     void count(const SpfOutcome &outcome);

@@ -50,6 +50,7 @@ public:
              Callback done);
 
     TripletKeyMode mode() const { return m_mode; }
+    SpfEvaluator &evaluator() const { return m_spf; }
     static std::optional<TripletKeyMode> parseMode(QStringView text);
     static const char *modeName(TripletKeyMode mode);
     // The key's client part for an SPF-verified domain.
