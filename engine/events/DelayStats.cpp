@@ -13,11 +13,6 @@ constexpr quint32 kMagic = 0x4747444c; // "GGDL"
 constexpr quint32 kFormat = 1;
 constexpr qint64 kHour = 3600;
 
-qint64 hourOf(Seconds t)
-{
-    return t >= 0 ? t / kHour : (t - (kHour - 1)) / kHour;
-}
-
 QByteArray domainOf(QByteArrayView sender)
 {
     const qsizetype at = sender.lastIndexOf('@');
@@ -29,19 +24,8 @@ QByteArray domainOf(QByteArrayView sender)
 } // namespace
 
 DelayStats::DelayStats(qsizetype hours)
-    : m_ring(size_t(std::max<qsizetype>(hours, 1)))
+    : m_ring(hours)
 {}
-
-DelayStats::Slot &DelayStats::at(qint64 hour)
-{
-    const qint64 n = qint64(m_ring.size());
-    Slot &slot = m_ring[size_t(((hour % n) + n) % n)];
-    if (slot.hour != hour) {
-        slot = Slot{};
-        slot.hour = hour;
-    }
-    return slot;
-}
 
 void DelayStats::close(Slot &slot)
 {
@@ -66,18 +50,11 @@ void DelayStats::close(Slot &slot)
 
 void DelayStats::count(Seconds time, QByteArrayView sender, qint64 policy, Seconds delay)
 {
-    const qint64 hour = hourOf(time);
-    if (hour > m_currentHour) {
-        // Close the hour that just ended; older ones were closed when their turn came.
-        if (m_currentHour >= 0) {
-            Slot &previous = at(m_currentHour);
-            close(previous);
-        }
-        m_currentHour = hour;
-    } else if (m_currentHour - hour >= qint64(m_ring.size())) {
+    // The hour that just ended is closed; older ones were closed when their turn came.
+    Slot *counted = m_ring.slotFor(HourRing<Slot>::hourOf(time), &DelayStats::close);
+    if (!counted)
         return; // older than the ring holds
-    }
-    Slot &slot = at(hour);
+    Slot &slot = *counted;
     slot.total.add(delay);
     QByteArray domain = domainOf(sender);
     if (domain.size() > kMaxDomainBytes ||
@@ -92,14 +69,14 @@ void DelayStats::count(Seconds time, QByteArrayView sender, qint64 policy, Secon
 DelayStats::Result DelayStats::query(Seconds from, Seconds to, Seconds stepSeconds, int limit) const
 {
     Result r;
-    const qint64 first = hourOf(from);
-    const qint64 last = hourOf(to - 1);
+    const qint64 first = HourRing<Slot>::hourOf(from);
+    const qint64 last = HourRing<Slot>::hourOf(to - 1);
     const qint64 stepHours = std::max<qint64>(1, stepSeconds / kHour);
     DelayHistogram total;
     QHash<QByteArray, DelayHistogram> domains;
     QHash<qint64, DelayHistogram> policies;
     QMap<qint64, DelayHistogram> steps;
-    for (const Slot &slot : m_ring) {
+    for (const Slot &slot : m_ring.entries()) {
         if (slot.hour < first || slot.hour > last || slot.total.count() == 0)
             continue;
         total.merge(slot.total);
@@ -146,10 +123,10 @@ QByteArray DelayStats::save() const
     QDataStream out(&bytes, QIODevice::WriteOnly);
     out.setVersion(QDataStream::Qt_6_0);
     quint32 used = 0;
-    for (const Slot &slot : m_ring)
+    for (const Slot &slot : m_ring.entries())
         used += slot.hour >= 0 ? 1 : 0;
-    out << kMagic << kFormat << quint32(m_ring.size()) << used << m_currentHour;
-    for (const Slot &slot : m_ring) {
+    out << kMagic << kFormat << quint32(m_ring.hours()) << used << m_ring.currentHour();
+    for (const Slot &slot : m_ring.entries()) {
         if (slot.hour < 0)
             continue;
         out << slot.hour << slot.closed;
@@ -173,7 +150,7 @@ qint64 DelayStats::maxBytes() const
     const qint64 h = DelayHistogram::maxBytes();
     const qint64 slot = 8 + 1 + h + 4 + qint64(kMaxLiveDomains + 1) * (4 + kMaxDomainBytes + h) +
                         4 + qint64(kMaxPolicies + 1) * (8 + h);
-    return 32 + qint64(m_ring.size()) * slot;
+    return 32 + qint64(m_ring.hours()) * slot;
 }
 
 bool DelayStats::restore(QByteArrayView bytes)
@@ -185,13 +162,13 @@ bool DelayStats::restore(QByteArrayView bytes)
     qint64 current = -1;
     in >> magic >> format >> ringSize >> used >> current;
     const auto fail = [this] {
-        *this = DelayStats(qsizetype(m_ring.size()));
+        *this = DelayStats(m_ring.hours());
         return false;
     };
     if (in.status() != QDataStream::Ok || magic != kMagic || format != kFormat || used > ringSize ||
         ringSize > 100'000)
         return fail();
-    std::vector<Slot> ring(m_ring.size());
+    std::vector<Slot> read;
     for (quint32 n = 0; n < used; ++n) {
         Slot slot;
         in >> slot.hour >> slot.closed;
@@ -220,15 +197,13 @@ bool DelayStats::restore(QByteArrayView bytes)
                 return fail();
             slot.policies.insert(policy, h);
         }
-        // A ring of another length (a changed build) keeps the hours that still fit.
-        const qint64 size = qint64(ring.size());
-        if (current - slot.hour < size)
-            ring[size_t(slot.hour % size)] = std::move(slot);
+        read.push_back(std::move(slot));
     }
     if (!in.atEnd())
         return fail();
-    m_ring = std::move(ring);
-    m_currentHour = current;
+    m_ring.reset(current);
+    for (Slot &slot : read)
+        m_ring.put(std::move(slot));
     return true;
 }
 

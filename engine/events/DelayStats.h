@@ -2,18 +2,18 @@
 #pragma once
 
 #include "DelayHistogram.h"
+#include "HourRing.h"
 
 #include <QByteArray>
 #include <QHash>
 #include <QList>
-#include <vector>
 
 namespace greygate {
 
 // Delay analytics (docs/api.md, "delay.stats"): how long greylisting held up the mail it
 // accepted (first seen -> passed), per clock hour, in total, per sender domain and per
-// deciding policy, for the last kDefaultHours (8 days), in a ring of hour slots like
-// HourlyBreakdown. Saved beside the per-minute statistics (DBDIR/stats-delay.bin).
+// deciding policy, for the last kDefaultHours (8 days), in a ring of hour slots (HourRing). Saved
+// beside the per-minute statistics (DBDIR/stats-delay.bin).
 //
 // Bounded: the hour being counted tracks kMaxLiveDomains domains and kMaxPolicies deciders
 // (the rest go to "other"); a finished hour keeps its kTopDomains busiest domains and folds
@@ -74,11 +74,9 @@ private:
         QHash<qint64, DelayHistogram> policies;
         bool closed = false;
     };
-    Slot &at(qint64 hour);
     static void close(Slot &slot);
 
-    std::vector<Slot> m_ring;
-    qint64 m_currentHour = -1;
+    HourRing<Slot> m_ring;
 };
 
 } // namespace greygate
