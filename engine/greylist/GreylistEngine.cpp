@@ -4,6 +4,7 @@
 #include "store/Store.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 namespace greygate {
@@ -65,6 +66,23 @@ GreylistEngine::GreylistEngine(const GreylistConfig &config, const Clock &clock)
     m_config.ipv6Prefix = std::clamp(m_config.ipv6Prefix, 0, 128);
 }
 
+namespace {
+
+// Same bytes as TripletKey::joined(); resize() keeps the capacity of an unshared buffer.
+void joinInto(const TripletKey &key, QByteArray &out)
+{
+    const qsizetype a = key.client.size(), b = key.sender.size(), c = key.recipient.size();
+    out.resize(a + b + c + 2);
+    char *p = out.data();
+    std::memcpy(p, key.client.constData(), size_t(a));
+    p[a] = '\x1f';
+    std::memcpy(p + a + 1, key.sender.constData(), size_t(b));
+    p[a + 1 + b] = '\x1f';
+    std::memcpy(p + a + b + 2, key.recipient.constData(), size_t(c));
+}
+
+} // namespace
+
 quint32 GreylistEngine::stored(Seconds t)
 {
     return quint32(std::clamp<Seconds>(t, 0, kMaxTime));
@@ -123,7 +141,7 @@ void GreylistEngine::schedule(quint32 ref, quint32 deadline, quint32 &queued)
 void GreylistEngine::record(quint32 slot, const TripletKey &key, WriteBatch &changes) const
 {
     if (!changes.removeTriplets.isEmpty())
-        changes.removeTriplets.removeAll(key.joined());
+        changes.removeTriplets.removeAll(m_triplets.key(slot));
     changes.upsertTriplets.append(TripletRecord{key, expand(m_triplets.value(slot))});
 }
 
@@ -185,14 +203,18 @@ std::optional<Decision> GreylistEngine::decide(QByteArrayView clientAddress, QBy
 Decision GreylistEngine::decide(const TripletKey &key, WriteBatch &changes)
 {
     const Seconds now = m_clock.now();
-    const QByteArray joined = key.joined();
+    // The flat key in a buffer kept across decisions (an engine lives on one thread, and
+    // the buffer is used only within this call): the lookup allocates nothing.
+    thread_local QByteArray scratch;
+    joinInto(key, scratch);
+    const QByteArrayView joined = scratch;
     if (m_config.autoWhitelistClients > 0 && clientWhitelisted(key.client, now, changes)) {
         // A triplet deferred before its client was whitelisted has just been retried and
         // accepted: drop it, or its window would close as a false "Sender Failed to Retry".
         if (const quint32 slot = m_triplets.find(joined);
             slot != KeyedSlotTable<CompactTriplet>::npos &&
             !isPassed(m_triplets.value(slot).attemptsAndStatus)) {
-            changes.removeTriplets.append(joined);
+            changes.removeTriplets.append(joined.toByteArray());
             m_triplets.remove(slot);
         }
         Decision d;

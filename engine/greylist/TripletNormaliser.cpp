@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "TripletNormaliser.h"
 
+#include "ControlBytes.h"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
@@ -288,7 +290,7 @@ TripletNormaliser::TripletNormaliser(const GreylistConfig &config)
 
 bool TripletNormaliser::acceptableField(QByteArrayView field)
 {
-    return field.size() <= kMaxFieldBytes && std::none_of(field.begin(), field.end(), isControl);
+    return field.size() <= kMaxFieldBytes && !containsControlByte(field);
 }
 
 std::optional<TripletKey> TripletNormaliser::normalise(QByteArrayView clientAddress,
@@ -364,14 +366,19 @@ QByteArray TripletNormaliser::normaliseRecipient(QByteArrayView recipient) const
 
 QByteArray TripletNormaliser::senderOf(QByteArrayView clean) const
 {
-    const QByteArray address = lowered(stripAngles(clean));
-    if (!m_config.stripSenderTags)
-        return address;
+    // Lowered on the stack (fields are at most kMaxFieldBytes here), so the key costs one
+    // allocation: its own bytes.
+    const QByteArrayView stripped = stripAngles(clean);
+    char buffer[kMaxFieldBytes];
+    const qsizetype size = std::min(stripped.size(), kMaxFieldBytes);
+    for (qsizetype i = 0; i < size; ++i)
+        buffer[i] = lowerAscii(stripped[i]);
+    const QByteArrayView address(buffer, size);
     const qsizetype at = address.lastIndexOf('@');
-    if (at < 0)
-        return address; // no domain: nothing per-message to recognise (postgrey does the same)
-    QByteArrayView local = QByteArrayView(address).first(at);
-    QByteArrayView domain = QByteArrayView(address).sliced(at + 1);
+    if (!m_config.stripSenderTags || at < 0)
+        return address.toByteArray(); // no domain: nothing per-message to recognise
+    QByteArrayView local = address.first(at);
+    QByteArrayView domain = address.sliced(at + 1);
     reduceSrs(local, domain);
     reduceBatv(local);
     QByteArray out;
@@ -401,7 +408,11 @@ QByteArray TripletNormaliser::recipientOf(QByteArrayView clean) const
                 break;
             }
         }
-        return trimSpaces(address).toByteArray();
+        // Usually nothing to trim: the address is returned as it is, not copied again.
+        const QByteArrayView trimmed = trimSpaces(address);
+        if (trimmed.size() == address.size())
+            return address;
+        return trimmed.toByteArray();
     };
     // Cutting the extension can expose spaces or brackets ("<<a>-b>"): normalise again until
     // nothing changes, so that a normalised recipient is stable (found by fuzz_triplet). A

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# CPU per decision of greygated on the write-heavy 1M-triplet load (mostly first retries,
+# PREPEND), measured as CPU time rather than wall time: on a shared machine the rate moves
+# with everyone's builds, the CPU a decision costs much less. Prints the whole process's and
+# the event-loop thread's microseconds of CPU per decision, and with --callgrind the
+# instructions per decision of the measured phase (callgrind_annotate output in --out).
+#
+#   bench/policy-cpu.sh --bin=build-bench/bin [--prefill=300000] [--count=200000]
+#       [--connections=4] [--triplets=1000000] [--callgrind] [--out=DIR] [--label=NAME]
+#
+# Every process is started here, on loopback, and stopped by its PID.
+set -euo pipefail
+
+bin=""
+prefill=300000
+count=200000
+conns=4
+triplets=1000000
+callgrind=0
+out=""
+label=greygated
+for arg in "$@"; do
+    case "$arg" in
+    --bin=*) bin=${arg#*=} ;;
+    --prefill=*) prefill=${arg#*=} ;;
+    --count=*) count=${arg#*=} ;;
+    --connections=*) conns=${arg#*=} ;;
+    --triplets=*) triplets=${arg#*=} ;;
+    --callgrind) callgrind=1 ;;
+    --out=*) out=${arg#*=} ;;
+    --label=*) label=${arg#*=} ;;
+    -h | --help)
+        sed -n '2,12p' "$0"
+        exit 0
+        ;;
+    *)
+        echo "unknown option $arg (see --help)" >&2
+        exit 2
+        ;;
+    esac
+done
+[[ -x "$bin/greygated" && -x "$bin/policy_loadgen" ]] ||
+    { echo "--bin=DIR must hold greygated and policy_loadgen" >&2; exit 2; }
+[[ -n "$out" ]] || out=$(mktemp -d /tmp/greygate-cpu.XXXXXX)
+mkdir -p "$out/db-$label"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+server_pid=""
+cleanup() {
+    [[ -n "$server_pid" ]] || return 0
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$server_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+wrap=()
+if ((callgrind)); then
+    wrap=(valgrind --tool=callgrind --instr-atstart=no
+        "--callgrind-out-file=$out/callgrind.$label.out")
+fi
+"${wrap[@]}" "$bin/greygated" --inet="127.0.0.1:$port" --dbdir="$out/db-$label" --delay=1 \
+    >"$out/server-$label.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 600); do
+    ss -ltnH "sport = :$port" | grep -q . && break
+    sleep 0.1
+done
+
+load() { # CONNS FIRST_UNSEEN NEW_RATIO COUNT SECONDS
+    "$bin/policy_loadgen" --connect="127.0.0.1:$port" --connections="$1" --triplets="$triplets" \
+        --first-unseen="$2" --new-ratio="$3" --count="$4" --duration="$5" --label="$label" |
+        grep '^RESULT '
+}
+ticks() { awk '{ print $14 + $15 }' "$1"; }
+
+line=$(load 4 0 1 "$prefill" 600)
+first=$(sed -n 's/.* next_unseen=\([^ ]*\).*/\1/p' <<<"$line")
+sleep 2 # the prefilled triplets' retries pass (--delay=1)
+
+((callgrind)) && callgrind_control -i on "$server_pid" >/dev/null
+all0=$(ticks "/proc/$server_pid/stat")
+main0=$(ticks "/proc/$server_pid/task/$server_pid/stat")
+line=$(load "$conns" "$first" 0.1 "$count" 600)
+all1=$(ticks "/proc/$server_pid/stat")
+main1=$(ticks "/proc/$server_pid/task/$server_pid/stat")
+((callgrind)) && callgrind_control -i off "$server_pid" >/dev/null
+
+answered=$(sed -n 's/.* answered=\([^ ]*\).*/\1/p' <<<"$line")
+hz=$(getconf CLK_TCK)
+awk -v a=$((all1 - all0)) -v m=$((main1 - main0)) -v n="$answered" -v hz="$hz" -v l="$label" \
+    'BEGIN { printf "%s: %d decisions, %.1f us CPU/decision (event-loop thread %.1f us)\n",
+             l, n, a / hz / n * 1e6, m / hz / n * 1e6 }'
+echo "loadgen: $line"
+if ((callgrind)); then
+    cleanup
+    server_pid=""
+    total=$(callgrind_annotate "$out/callgrind.$label.out" 2>/dev/null |
+        awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+    awk -v t="$total" -v n="$answered" -v l="$label" \
+        'BEGIN { printf "%s: %.0f instructions/decision (callgrind, all threads)\n", l, t / n }'
+    callgrind_annotate --inclusive=no "$out/callgrind.$label.out" >"$out/callgrind.$label.txt" \
+        2>/dev/null || true
+    echo "profile: $out/callgrind.$label.txt"
+fi
