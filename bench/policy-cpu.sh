@@ -74,6 +74,7 @@ load() { # CONNS FIRST_UNSEEN NEW_RATIO COUNT SECONDS
         grep '^RESULT '
 }
 ticks() { awk '{ print $14 + $15 }' "$1"; }
+systicks() { awk '{ print $15 }' "$1"; }
 
 line=$(load 4 0 1 "$prefill" 600)
 first=$(sed -n 's/.* next_unseen=\([^ ]*\).*/\1/p' <<<"$line")
@@ -82,16 +83,19 @@ sleep 2 # the prefilled triplets' retries pass (--delay=1)
 ((callgrind)) && callgrind_control -i on "$server_pid" >/dev/null
 all0=$(ticks "/proc/$server_pid/stat")
 main0=$(ticks "/proc/$server_pid/task/$server_pid/stat")
+sys0=$(systicks "/proc/$server_pid/stat")
 line=$(load "$conns" "$first" 0.1 "$count" 600)
 all1=$(ticks "/proc/$server_pid/stat")
 main1=$(ticks "/proc/$server_pid/task/$server_pid/stat")
+sys1=$(systicks "/proc/$server_pid/stat")
 ((callgrind)) && callgrind_control -i off "$server_pid" >/dev/null
 
 answered=$(sed -n 's/.* answered=\([^ ]*\).*/\1/p' <<<"$line")
 hz=$(getconf CLK_TCK)
-awk -v a=$((all1 - all0)) -v m=$((main1 - main0)) -v n="$answered" -v hz="$hz" -v l="$label" \
-    'BEGIN { printf "%s: %d decisions, %.1f us CPU/decision (event-loop thread %.1f us)\n",
-             l, n, a / hz / n * 1e6, m / hz / n * 1e6 }'
+awk -v a=$((all1 - all0)) -v m=$((main1 - main0)) -v k=$((sys1 - sys0)) -v n="$answered" \
+    -v hz="$hz" -v l="$label" \
+    'BEGIN { printf "%s: %d decisions, %.1f us CPU/decision (kernel %.1f; event-loop thread %.1f)\n",
+             l, n, a / hz / n * 1e6, k / hz / n * 1e6, m / hz / n * 1e6 }'
 echo "loadgen: $line"
 if ((callgrind)); then
     cleanup
