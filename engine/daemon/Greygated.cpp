@@ -86,6 +86,18 @@ GreylistConfig greylistConfig(const DaemonOptions &o)
     return c;
 }
 
+// A resolver and the SPF evaluator over it, children of the daemon: they outlive the handler
+// and the watch that use them. A whole evaluation may wait for a few queries in turn; past
+// four timeouts it is a temperror (and, when keying, the IP-based triplet).
+SpfEvaluator *makeSpfEvaluator(const DnsServerAddress &server, int timeoutMs, QObject *parent)
+{
+    DnsResolverOptions dnsOptions;
+    dnsOptions.server = server;
+    dnsOptions.timeoutMs = timeoutMs;
+    auto *resolver = new DnsResolver(dnsOptions, parent);
+    return new SpfEvaluator(*resolver, 4 * timeoutMs, parent);
+}
+
 void logError(const char *message, const QString &error)
 {
     qCCritical(lcDaemon).noquote() << LogLine(message).add("error", error).text();
@@ -212,13 +224,7 @@ int Greygated::start()
             logError("bad --dns-server", dnsError);
             return ExitUsage;
         }
-        DnsResolverOptions dnsOptions;
-        dnsOptions.server = *dns;
-        dnsOptions.timeoutMs = m_options.dnsTimeoutMs;
-        auto *resolver = new DnsResolver(dnsOptions, this);
-        // A whole evaluation may wait for a few queries in turn; past this, temperror (and
-        // the IP-based triplet).
-        auto *spf = new SpfEvaluator(*resolver, 4 * m_options.dnsTimeoutMs, this);
+        SpfEvaluator *spf = makeSpfEvaluator(*dns, m_options.dnsTimeoutMs, this);
         m_handler->setSpfKeyer(new SpfTripletKeyer(*spf, *keyMode, this));
         qCInfo(lcDaemon).noquote() << LogLine("SPF-keyed triplets")
                                           .add("triplet_key", SpfTripletKeyer::modeName(*keyMode))
@@ -280,21 +286,16 @@ int Greygated::start()
         m_options.hostname.isEmpty() ? QSysInfo::machineHostName() : m_options.hostname, this);
     // The triage's PTR and SPF lookups: the SPF keyer's resolver, or one for --dns-server
     // alone (without either, only the names Postfix gives are known: no DNS traffic).
-    auto *dns = findChild<DnsResolver *>();
-    if (!dns && !m_options.dnsServer.isEmpty()) {
+    if (!findChild<DnsResolver *>() && !m_options.dnsServer.isEmpty()) {
         const std::optional<DnsServerAddress> server =
             DnsServerAddress::parse(m_options.dnsServer, &error);
         if (!server) {
             logError("bad --dns-server", error);
             return ExitUsage;
         }
-        DnsResolverOptions dnsOptions;
-        dnsOptions.server = *server;
-        dnsOptions.timeoutMs = m_options.dnsTimeoutMs;
-        dns = new DnsResolver(dnsOptions, this);
-        new SpfEvaluator(*dns, 4 * m_options.dnsTimeoutMs, this);
+        makeSpfEvaluator(*server, m_options.dnsTimeoutMs, this);
     }
-    watch->triage().setLookups(dns, findChild<SpfEvaluator *>());
+    watch->triage().setLookups(findChild<DnsResolver *>(), findChild<SpfEvaluator *>());
     watch->triage().setNormaliser(&m_engine->normaliser());
     watch->setStoreHealth([this] { return storeHealth(); });
     if (!watch->restoreDelays(DaemonWatch::delayPath(m_options.dbDir), &error))
