@@ -78,7 +78,7 @@ void TriageFacts::noteAttempt(const Event &attempt)
         m_normaliser->normalise(attempt.client, attempt.sender, attempt.recipient);
     if (!key)
         return;
-    if (m_addresses.size() >= kMaxEntries)
+    if (m_addresses.size() >= kMaxAddresses)
         m_addresses.clear(); // a cheap bound: older failures then show their facts as unknown
     m_addresses.insert(tripletId(key->client, key->sender, key->recipient), attempt.client);
     if (!attempt.clientName.isEmpty() && attempt.clientName.size() <= 255)

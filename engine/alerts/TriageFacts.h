@@ -25,14 +25,18 @@ struct Event;
 // run asynchronously on the resolver's event loop and are cached here, so no decision ever waits
 // for them and triage.list answers from what is known.
 //
-// Bounded: kMaxEntries names and as many SPF results (a full table is emptied: the facts
-// are re-learnt on demand), kMaxInFlight lookups at once.
+// Bounded: kMaxAddresses triplet addresses, kMaxEntries names and as many SPF results (a
+// full table is emptied: names and SPF are re-learnt on demand, a failure whose address was
+// forgotten shows those factors as unknown), kMaxInFlight lookups at once.
 class TriageFacts : public QObject
 {
     Q_OBJECT
 
 public:
     static constexpr qsizetype kMaxEntries = 50'000;
+    // Greylisted attempts are many more than failures: the addresses of 200,000 greylisted
+    // triplets (some 30 MiB) cover a retry window of a busy gateway.
+    static constexpr qsizetype kMaxAddresses = 200'000;
     static constexpr int kMaxInFlight = 64;
 
     struct Name
