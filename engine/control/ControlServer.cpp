@@ -38,7 +38,8 @@ struct ControlServer::Session
     ControlCaller caller;
     bool closing = false;
     bool subscribed = false;
-    bool binaryEvents = false; // pushes as binary frames of UTF-8 JSON (subscribe "binary")
+    bool binaryEvents = false;  // pushes as binary frames of UTF-8 JSON (subscribe "binary")
+    bool compactEvents = false; // attempts in their compact form (subscribe "compact")
     quint64 cursor = 0;
     double tokens = 0;
     qint64 refilledAt = 0;
@@ -55,7 +56,8 @@ ControlServer::ControlServer(GreylistEngine &engine, Store &store, GreylistPolic
     , m_limiter(m_options.banAfterFailures, qint64(m_options.failureWindowSeconds) * 1000,
                 qint64(m_options.banSeconds) * 1000)
     , m_server(QStringLiteral("greygate"), QWebSocketServer::NonSecureMode)
-    , m_window(&EventJson::appendJson, kWindowEvents)
+    , m_windows{EventWindow(&EventJson::appendJson, kWindowEvents),
+                EventWindow(&EventJson::appendCompact, kWindowEvents)}
 {
     m_monotonic.start();
     m_api.setConnectionCount([this] { return connectionCount(); });
@@ -549,10 +551,12 @@ QJsonValue ControlServer::subscribe(Session *s, const QJsonObject &params, Proto
     qint64 since = -1;
     QString epoch;
     bool binary = false;
-    f.onlyKnown({u"since", u"epoch", u"binary"});
+    bool compact = false;
+    f.onlyKnown({u"since", u"epoch", u"binary", u"compact"});
     f.integer(u"since", &since, 0, JsonFields::kMaxExactInteger);
     f.string(u"epoch", &epoch, false, 64);
     f.boolean(u"binary", &binary);
+    f.boolean(u"compact", &compact);
     if (!f.ok()) {
         *error = f.error();
         return QJsonValue::Undefined;
@@ -568,7 +572,9 @@ QJsonValue ControlServer::subscribe(Session *s, const QJsonObject &params, Proto
         s->cursor = resync ? last : quint64(since);
     }
     s->subscribed = true;
-    s->binaryEvents = binary;
+    // Compact events are for binary subscribers: a text subscriber is a simple client.
+    s->binaryEvents = binary || compact;
+    s->compactEvents = compact;
     scheduleFlush();
     return QJsonObject{{QStringLiteral("epoch"), m_events.epoch()},
                        {QStringLiteral("lastId"), qint64(last)},
@@ -586,17 +592,17 @@ bool ControlServer::following(const Session &s, quint64 last)
     return s.subscribed && !s.closing && s.cursor < last;
 }
 
-ControlServer::Frame *ControlServer::frameFrom(quint64 cursor, FrameCache *made)
+ControlServer::Frame *ControlServer::frameFrom(quint64 cursor, bool compact, FrameCache *made)
 {
     const auto found = made->find(cursor);
     if (found != made->end())
         return &found->second;
-    // {"events":[...]} (Envelope::events), the events written once each (m_window) and
+    // {"events":[...]} (Envelope::events), the events written once each (m_windows) and
     // shared by every subscriber; one behind the window gets its batch encoded here.
     QByteArray bytes;
     quint64 lastId = cursor;
     QByteArrayView slice;
-    if (m_window.slice(cursor, m_options.maxEventsPerMessage, &slice, &lastId)) {
+    if (m_windows[compact].slice(cursor, m_options.maxEventsPerMessage, &slice, &lastId)) {
         bytes.reserve(slice.size() + 16);
         bytes.append("{\"events\":[");
         bytes.append(slice);
@@ -609,7 +615,10 @@ ControlServer::Frame *ControlServer::frameFrom(quint64 cursor, FrameCache *made)
         for (size_t i = 0; i < batch.size(); ++i) {
             if (i > 0)
                 bytes.append(',');
-            EventJson::appendJson(&bytes, *batch[i]);
+            if (compact)
+                EventJson::appendCompact(&bytes, *batch[i]);
+            else
+                EventJson::appendJson(&bytes, *batch[i]);
         }
         lastId = batch.back()->id;
     }
@@ -620,19 +629,24 @@ ControlServer::Frame *ControlServer::frameFrom(quint64 cursor, FrameCache *made)
 void ControlServer::flushEvents()
 {
     const quint64 last = m_events.lastId();
-    // The window keeps what the slowest of the subscribers it serves has not read yet.
-    quint64 keepAfter = last;
+    // A window keeps what the slowest of the subscribers it serves has not read yet; the
+    // compact one stays empty (nothing encoded) while no subscriber asks for that form.
+    quint64 keepAfter[2] = {last, last};
     for (const auto &[socket, session] : m_sessions) {
+        const EventWindow &window = m_windows[session->compactEvents];
         if (following(*session, last) &&
-            (m_window.count() == 0 || session->cursor >= m_window.after()))
-            keepAfter = std::min(keepAfter, session->cursor);
+            (window.count() == 0 || session->cursor >= window.after())) {
+            quint64 &keep = keepAfter[session->compactEvents];
+            keep = std::min(keep, session->cursor);
+        }
     }
-    m_window.update(m_events, keepAfter);
+    for (int form = 0; form < 2; ++form)
+        m_windows[form].update(m_events, keepAfter[form]);
 
     // Frames are made once per flush and cursor: subscribers that follow the stream are at
     // the same cursor and share them. Text subscribers get them as a QString (QWebSocket's
     // text frames take one), made once per frame too.
-    FrameCache made;
+    FrameCache made[2];
     bool behind = false;
     for (const auto &[socket, session] : m_sessions) {
         Session *s = session.get();
@@ -642,7 +656,7 @@ void ControlServer::flushEvents()
             // it is told to resync once it reads again.
             if (socket->bytesToWrite() > m_options.maxPendingBytes)
                 break;
-            Frame *frame = frameFrom(s->cursor, &made);
+            Frame *frame = frameFrom(s->cursor, s->compactEvents, &made[s->compactEvents]);
             if (!frame) {
                 s->cursor = last;
                 socket->sendTextMessage(QString::fromUtf8(Envelope::resync(last)));

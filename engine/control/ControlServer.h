@@ -113,7 +113,7 @@ private:
     static bool following(const Session &s, quint64 last);
     // The frame from `cursor` on, made once per flush; nullptr when the cursor is no longer
     // held by the log (the subscriber must resync).
-    Frame *frameFrom(quint64 cursor, FrameCache *made);
+    Frame *frameFrom(quint64 cursor, bool compact, FrameCache *made);
     void scheduleFlush();
     void flushEvents();
 
@@ -127,7 +127,7 @@ private:
     // TLS connections handed to m_server, not upgraded yet (peerKey).
     QSet<QString> m_upgrading;
     QString m_fingerprint;
-    EventWindow m_window;
+    EventWindow m_windows[2]; // the object form, the compact form (EventJson)
     QTimer m_flushTimer;
     QElapsedTimer m_monotonic;
     std::unordered_map<QWebSocket *, std::unique_ptr<Session>> m_sessions;

@@ -187,8 +187,8 @@ void EventJson::appendJson(QByteArray *out, const Event &e)
         // Rare (once per group): its fields built as an object, written compactly after
         // the common ones already out.
         QJsonObject o = toJson(e);
-        for (const QLatin1StringView common : {QLatin1StringView("id"), QLatin1StringView("type"),
-                                               QLatin1StringView("time")})
+        for (const QLatin1StringView common :
+             {QLatin1StringView("id"), QLatin1StringView("type"), QLatin1StringView("time")})
             o.remove(common);
         const QByteArray fields = QJsonDocument(o).toJson(QJsonDocument::Compact);
         out->append(',');
@@ -197,6 +197,48 @@ void EventJson::appendJson(QByteArray *out, const Event &e)
     }
     }
     out->append('}');
+}
+
+bool EventJson::compactable(const Event &e)
+{
+    // Exactly the attempts whose object has no optional field but `ref`, `key` and `keyWhy`
+    // (docs/api.md, "Compact events"); anything else keeps its object form. A new optional
+    // attempt field must be added here (or to the compact form) and to tst_event_json.
+    return e.type == EventType::Attempt && e.source == EventSource::Policyd && e.action.isEmpty() &&
+           e.shadow == ShadowEffect::None;
+}
+
+void EventJson::appendCompact(QByteArray *out, const Event &e)
+{
+    if (!compactable(e)) {
+        appendJson(out, e);
+        return;
+    }
+    // [id,time,outcome,attempts,policy,ref,client,sender,recipient,key,keyWhy]: the names of the
+    // object form were most of an attempt's bytes, written again for every subscriber.
+    out->append('[');
+    out->append(QByteArray::number(e.id));
+    out->append(',');
+    out->append(QByteArray::number(e.time));
+    out->append(',');
+    appendString(out, Event::outcomeName(e.outcome));
+    out->append(',');
+    out->append(QByteArray::number(e.attempts));
+    out->append(',');
+    appendString(out, deciderKey(e.decidedBy, e.ref));
+    out->append(',');
+    out->append(QByteArray::number(e.ref));
+    out->append(',');
+    appendString(out, QByteArrayView(e.client));
+    out->append(',');
+    appendString(out, QByteArrayView(e.sender));
+    out->append(',');
+    appendString(out, QByteArrayView(e.recipient));
+    out->append(',');
+    appendString(out, QByteArrayView(e.key));
+    out->append(',');
+    appendString(out, QByteArrayView(e.keyWhy));
+    out->append(']');
 }
 
 QJsonObject EventJson::toJson(const Event &e)

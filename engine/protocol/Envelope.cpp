@@ -3,12 +3,46 @@
 
 #include "JsonFields.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
+#include <cmath>
 
 namespace greygate::protocol {
 
 namespace {
+
+// [id,time,outcome,attempts,policy,ref,client,sender,recipient,key,keyWhy] back into the
+// attempt's object form, exactly as the server's has it ("ref" only when not 0, "key" and
+// "keyWhy" only when not empty).
+std::optional<QJsonObject> expandCompact(const QJsonArray &a)
+{
+    if (a.size() != 11)
+        return std::nullopt;
+    for (qsizetype i : {0, 1, 3, 5}) {
+        const double v = a.at(i).toDouble(-1);
+        if (!a.at(i).isDouble() || v < (i == 5 ? -JsonFields::kMaxExactInteger : 0) ||
+            v > JsonFields::kMaxExactInteger || v != std::floor(v))
+            return std::nullopt;
+    }
+    for (qsizetype i : {2, 4, 6, 7, 8, 9, 10}) {
+        if (!a.at(i).isString())
+            return std::nullopt;
+    }
+    QJsonObject o{
+        {QStringLiteral("id"), a.at(0)},       {QStringLiteral("type"), QStringLiteral("attempt")},
+        {QStringLiteral("time"), a.at(1)},     {QStringLiteral("outcome"), a.at(2)},
+        {QStringLiteral("attempts"), a.at(3)}, {QStringLiteral("policy"), a.at(4)},
+        {QStringLiteral("client"), a.at(6)},   {QStringLiteral("sender"), a.at(7)},
+        {QStringLiteral("recipient"), a.at(8)}};
+    if (a.at(5).toDouble() != 0)
+        o.insert(QStringLiteral("ref"), a.at(5));
+    if (!a.at(9).toString().isEmpty())
+        o.insert(QStringLiteral("key"), a.at(9));
+    if (!a.at(10).toString().isEmpty())
+        o.insert(QStringLiteral("keyWhy"), a.at(10));
+    return o;
+}
 
 QByteArray compact(const QJsonObject &o)
 {
@@ -134,14 +168,23 @@ std::optional<Incoming> Envelope::decodeIncoming(QByteArrayView bytes, qsizetype
             *error = QStringLiteral("malformed events message");
             return std::nullopt;
         }
-        for (const QJsonValue &e : events.toArray()) {
-            if (!e.isObject() || !e.toObject().value(QStringLiteral("id")).isDouble()) {
+        QJsonArray list = events.toArray();
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            if (list.at(i).isArray()) { // a compact attempt (docs/api.md, "Compact events")
+                std::optional<QJsonObject> e = expandCompact(list.at(i).toArray());
+                if (!e) {
+                    *error = QStringLiteral("malformed compact event");
+                    return std::nullopt;
+                }
+                list.replace(i, *e);
+            } else if (!list.at(i).isObject() ||
+                       !list.at(i).toObject().value(QStringLiteral("id")).isDouble()) {
                 *error = QStringLiteral("malformed event");
                 return std::nullopt;
             }
         }
         in.kind = Incoming::Kind::Events;
-        in.events = events.toArray();
+        in.events = std::move(list);
         return in;
     }
     if (root->contains(QStringLiteral("resync"))) {

@@ -150,6 +150,7 @@ private:
     bool m_wantOpen = false;
     bool m_wantEvents = false;
     bool m_haveCursor = false;
+    bool m_compactEvents = true; // until a proxy refuses it
     quint64 m_lastEventId = 0;
     QString m_epoch;
     QString m_pin;

@@ -21,6 +21,7 @@ private Q_SLOTS:
     void binarySubscriberGetsTheSameEventsAsBinaryFrames();
     void subscribeRefusesANonBooleanBinary();
     void burstOfEventsComesInOneBatchedFrame();
+    void compactSubscriberDecodesToTheSameEvents();
     void subscribersAtDifferentCursorsEachGetEveryEventInOrder();
     void subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain();
 };
@@ -302,6 +303,51 @@ void EventStreamTest::burstOfEventsComesInOneBatchedFrame()
     QCOMPARE(eventFrames(client), 1);
     QCOMPARE(client.events().at(3).value(QStringLiteral("sender")).toString(),
              QStringLiteral("s3@b.example"));
+}
+
+void EventStreamTest::compactSubscriberDecodesToTheSameEvents()
+{
+    ControlTestProxy proxy;
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    TestClient plain;
+    TestClient compact;
+    QVERIFY(plain.login(proxy.url(), proxy.token(false)));
+    QVERIFY(compact.login(proxy.url(), proxy.token(false)));
+    plain.result(QStringLiteral("events.subscribe"));
+    compact.result(QStringLiteral("events.subscribe"),
+                   QJsonObject{{QStringLiteral("compact"), true}});
+    // Plain attempts (compact), one with a reason and a policy change (object form), and
+    // non-ASCII bytes from the wire.
+    appendAttempts(&proxy, 3);
+    proxy.decide("192.0.2.1", "j\xc3\xb6rg@b.example", "c@corp.example");
+    Event withReason;
+    withReason.action = QStringLiteral("bypass");
+    withReason.sender = "a@b.example";
+    proxy.events.append(withReason);
+    Event change;
+    change.type = EventType::PolicyChange;
+    change.subject = QStringLiteral("policy:1");
+    proxy.events.append(change);
+    QVERIFY(plain.waitForEvents(6));
+    QVERIFY(compact.waitForEvents(6));
+    QVERIFY(compact.binaryMessages > 0); // compact implies binary frames
+    // Decoded as the client decodes them, they are the plain subscriber's events.
+    QList<QJsonObject> decoded;
+    qsizetype arrays = 0;
+    for (const QJsonObject &m : std::as_const(compact.inbox)) {
+        if (!m.contains(QStringLiteral("events")))
+            continue;
+        for (const QJsonValue &e : m.value(QStringLiteral("events")).toArray())
+            arrays += e.isArray() ? 1 : 0;
+        QString error;
+        const std::optional<protocol::Incoming> in = protocol::Envelope::decodeIncoming(
+            QJsonDocument(m).toJson(QJsonDocument::Compact), 1 << 20, &error);
+        QVERIFY2(in, qPrintable(error));
+        for (const QJsonValue &e : in->events)
+            decoded.append(e.toObject());
+    }
+    QCOMPARE(arrays, 4);
+    QCOMPARE(decoded, plain.events());
 }
 
 void EventStreamTest::subscribersAtDifferentCursorsEachGetEveryEventInOrder()
