@@ -78,6 +78,13 @@ QStringList LiveAttemptsModel::outcomeNames()
     return names;
 }
 
+QString LiveAttemptsModel::shadowName(quint8 shadow)
+{
+    return shadow == WouldGreylist ? QStringLiteral("greylist")
+           : shadow == WouldBypass ? QStringLiteral("bypass")
+                                   : QString();
+}
+
 QString LiveAttemptsModel::outcomeLabel(const QString &wireName)
 {
     static const QHash<QString, QString> labels = {
@@ -136,6 +143,16 @@ void LiveAttemptsModel::addEvents(const QString &proxyId, const QJsonArray &even
             row.reason = row.outcome == Other
                              ? outcome.left(64) + u' ' + bounded(e.value(QStringLiteral("reason")))
                              : bounded(e.value(QStringLiteral("reason")));
+            // A shadow policy's would-be effect rides on the attempt it did not decide.
+            const QString effect = e.value(QStringLiteral("shadow"))
+                                       .toObject()
+                                       .value(QStringLiteral("effect"))
+                                       .toString();
+            row.shadow = effect == u"greylist" ? WouldGreylist
+                         : effect == u"bypass" ? WouldBypass
+                                               : NoShadow;
+            row.key = bounded(e.value(QStringLiteral("key")));
+            row.keyWhy = bounded(e.value(QStringLiteral("keyWhy")));
         } else if (type == u"failedToRetry") {
             row.outcome = FailedToRetry;
             row.reason = tr("Sender Failed to Retry");
@@ -249,15 +266,22 @@ QJsonObject LiveAttemptsModel::rowJson(int r) const
     if (r < 0 || r >= m_count)
         return {};
     const Row &x = at(r);
-    return QJsonObject{{QStringLiteral("id"), qint64(x.eventId)},
-                       {QStringLiteral("time"), x.time},
-                       {QStringLiteral("proxy"), m_proxyIds.value(x.proxy)},
-                       {QStringLiteral("outcome"), outcomeNames().value(x.outcome)},
-                       {QStringLiteral("client"), x.client},
-                       {QStringLiteral("sender"), x.sender},
-                       {QStringLiteral("recipient"), x.recipient},
-                       {QStringLiteral("reason"), x.reason},
-                       {QStringLiteral("attempts"), x.attempts}};
+    QJsonObject o{{QStringLiteral("id"), qint64(x.eventId)},
+                  {QStringLiteral("time"), x.time},
+                  {QStringLiteral("proxy"), m_proxyIds.value(x.proxy)},
+                  {QStringLiteral("outcome"), outcomeNames().value(x.outcome)},
+                  {QStringLiteral("client"), x.client},
+                  {QStringLiteral("sender"), x.sender},
+                  {QStringLiteral("recipient"), x.recipient},
+                  {QStringLiteral("reason"), x.reason},
+                  {QStringLiteral("attempts"), x.attempts}};
+    if (x.shadow != NoShadow)
+        o.insert(QStringLiteral("shadow"), shadowName(x.shadow));
+    if (!x.key.isEmpty())
+        o.insert(QStringLiteral("key"), x.key);
+    if (!x.keyWhy.isEmpty())
+        o.insert(QStringLiteral("keyWhy"), x.keyWhy);
+    return o;
 }
 
 QVariant LiveAttemptsModel::data(const QModelIndex &index, int role) const
@@ -274,6 +298,8 @@ QVariant LiveAttemptsModel::data(const QModelIndex &index, int role) const
         return qint64(x.eventId);
     case IsGapRole:
         return x.outcome == Gap;
+    case ShadowRole:
+        return shadowName(x.shadow);
     case Qt::UserRole: // the raw value, to sort on
         switch (Column(index.column())) {
         case Time:
@@ -309,11 +335,22 @@ QVariant LiveAttemptsModel::data(const QModelIndex &index, int role) const
     case Recipient:
         return x.recipient;
     case Outcome:
+        if (x.shadow == WouldGreylist)
+            return tr("%1 (shadow: would have deferred)")
+                .arg(outcomeLabel(outcomeNames().value(x.outcome)));
+        if (x.shadow == WouldBypass)
+            return tr("%1 (shadow: would have bypassed)")
+                .arg(outcomeLabel(outcomeNames().value(x.outcome)));
         return outcomeLabel(outcomeNames().value(x.outcome));
     case Reason:
         return x.reason;
     case Attempts:
         return x.outcome == Gap ? QVariant() : QVariant(x.attempts);
+    case TripletKey:
+        // Which key, and why: the why in the tooltip, or beside a bypass that used no key.
+        if (role == Qt::ToolTipRole)
+            return x.keyWhy;
+        return x.key.isEmpty() ? x.keyWhy : x.key;
     case ColumnCount:
         break;
     }
@@ -341,6 +378,8 @@ QVariant LiveAttemptsModel::headerData(int section, Qt::Orientation orientation,
         return tr("Policy / reason");
     case Attempts:
         return tr("Attempts");
+    case TripletKey:
+        return tr("Triplet key");
     case ColumnCount:
         break;
     }

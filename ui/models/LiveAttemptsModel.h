@@ -41,6 +41,7 @@ public:
         Outcome,
         Reason,
         Attempts,
+        TripletKey, // the triplet's client part, "why" in its tooltip (docs/spf.md)
         ColumnCount
     };
     enum Role
@@ -49,6 +50,15 @@ public:
         OutcomeRole, // the outcome's wire name ("deferred", ...; "gap" for a gap row)
         EventIdRole,
         IsGapRole,
+        // What a shadow (log-only) policy would have done instead: "greylist", "bypass", or
+        // empty when no shadow policy would have decided the attempt.
+        ShadowRole,
+    };
+    enum Shadow : quint8
+    {
+        NoShadow,
+        WouldGreylist,
+        WouldBypass,
     };
 
     static constexpr quint8 kGapOutcome = 9; // the outcome code of a gap row
@@ -60,10 +70,13 @@ public:
         qint32 attempts = 0;
         quint16 proxy = 0; // index into m_proxyIds
         quint8 outcome = 0;
+        quint8 shadow = NoShadow; // fits beside outcome: rows stay the same size
         QString client;
         QString sender;
         QString recipient;
         QString reason;
+        QString key;    // "192.0.2.0/24", "spf:example.com"; empty: no triplet used
+        QString keyWhy; // why that key ("SPF pass for example.com via ...")
         bool isGap() const { return outcome == kGapOutcome; }
     };
 
@@ -100,6 +113,7 @@ public:
 
     static QStringList outcomeNames(); // wire names, in the order of the outcome codes
     static QString outcomeLabel(const QString &wireName);
+    static QString shadowName(quint8 shadow); // "greylist", "bypass" or empty
 
 Q_SIGNALS:
     // After each batch insert: what a view needs to follow the tail.
