@@ -96,20 +96,7 @@ void EventJsonTest::directJsonMatchesTheObjectForm()
     QFETCH(QByteArray, sender);
     QFETCH(QString, text);
     QFETCH(int, decidedBy);
-    Event e;
-    e.id = 42;
-    e.time = 1'800'000'000;
-    e.type = EventType(type);
-    e.outcome = AttemptOutcome::Bypassed;
-    e.decidedBy = DecidedBy(decidedBy);
-    e.attempts = 3;
-    e.ref = decidedBy == int(DecidedBy::None) ? 0 : 7;
-    e.client = "192.0.2.1";
-    e.sender = sender;
-    e.recipient = "r@corp.example";
-    e.subject = QStringLiteral("policy:7");
-    e.action = text;
-    e.who = QStringLiteral("admin@127.0.0.1");
+    const Event e = eventOf(type, sender, text, decidedBy);
 
     QByteArray direct;
     EventJson::appendJson(&direct, e);
