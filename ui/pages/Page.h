@@ -21,6 +21,11 @@ public:
     virtual void setScope(const QString &proxyId) { m_scope = proxyId; }
     QString scope() const { return m_scope; }
 
+Q_SIGNALS:
+    // Asks the main window to show another page (by its key: "triage"...): a page links to
+    // another without knowing the window.
+    void openPageRequested(const QString &key);
+
 private:
     QString m_scope;
 };

@@ -2,7 +2,10 @@
 #include "QueuePage.h"
 
 #include "dialogs/Confirmation.h"
+#include "dialogs/ReleaseDialog.h"
+#include "models/ProxyCalls.h"
 #include "models/QueueModel.h"
+#include "models/ReleaseRequest.h"
 #include "settings/Settings.h"
 #include "widgets/DataTable.h"
 #include "widgets/ProxyPicker.h"
@@ -11,9 +14,11 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSet>
 #include <QSortFilterProxyModel>
 #include <QVBoxLayout>
 
@@ -44,6 +49,7 @@ QueuePage::QueuePage(ProxyRegistry &registry, Settings &settings, QWidget *paren
     , m_client(filterEdit(this, QStringLiteral("client"), tr("Client IP")))
     , m_domain(filterEdit(this, QStringLiteral("domain"), tr("Domain (exact)")))
     , m_release(new QPushButton(tr("Release"), this))
+    , m_releaseFor(new QPushButton(tr("Release for…"), this))
     , m_delete(new QPushButton(tr("Delete"), this))
     , m_permit(new QPushButton(tr("Add to Permitted Senders"), this))
     , m_status(new QLabel(this))
@@ -81,6 +87,10 @@ QueuePage::QueuePage(ProxyRegistry &registry, Settings &settings, QWidget *paren
 
     m_release->setObjectName(QStringLiteral("release"));
     m_release->setToolTip(tr("Accept the sender's next retry now, whatever the delay"));
+    m_releaseFor->setObjectName(QStringLiteral("releaseFor"));
+    m_releaseFor->setToolTip(tr("Let the message, its sender or its domain through for a "
+                                "while, with a reason for the audit log"));
+    connect(m_releaseFor, &QPushButton::clicked, this, &QueuePage::releaseForSelected);
     m_delete->setObjectName(QStringLiteral("delete"));
     m_delete->setToolTip(tr("Forget the triplet: its next attempt is greylisted afresh"));
     m_permit->setObjectName(QStringLiteral("permit"));
@@ -98,6 +108,7 @@ QueuePage::QueuePage(ProxyRegistry &registry, Settings &settings, QWidget *paren
     filters->addWidget(m_domain, 1);
     auto *actions = new QHBoxLayout;
     actions->addWidget(m_release);
+    actions->addWidget(m_releaseFor);
     actions->addWidget(m_delete);
     actions->addWidget(m_permit);
     actions->addStretch(1);
@@ -187,6 +198,7 @@ void QueuePage::updateButtons()
 {
     const bool any = !m_table->selectedSourceRows().isEmpty();
     m_release->setEnabled(any);
+    m_releaseFor->setEnabled(any);
     m_delete->setEnabled(any);
     m_permit->setEnabled(any);
 }
@@ -230,6 +242,90 @@ void QueuePage::permitSelected()
                    tr("Their senders are added to Permitted Senders (never greylisted again) "
                       "and the triplets removed."),
                    &QueueModel::permit);
+}
+
+void QueuePage::releaseForSelected()
+{
+    const QList<int> rows = m_table->selectedSourceRows();
+    if (rows.isEmpty())
+        return;
+    QList<protocol::QueueEntry> entries;
+    for (int row : rows)
+        entries.append(m_model->entry(row)); // captured now: rows may move meanwhile
+    const protocol::QueueEntry &first = entries.first();
+    auto *dialog = ReleaseDialog::forTriplet(first.client, first.sender, first.recipient,
+                                             int(entries.size()), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this,
+            [this, dialog, entries] { sendReleases(dialog->request(), entries); });
+    dialog->open();
+}
+
+void QueuePage::sendReleases(const ReleaseRequest &asked,
+                             const QList<protocol::QueueEntry> &entries)
+{
+    // Several rows of one sender (or domain) make one release.
+    QList<ReleaseRequest> requests;
+    QSet<QString> seen;
+    for (const protocol::QueueEntry &e : entries) {
+        ReleaseRequest r = asked;
+        const bool triplet = r.kind == ReleaseRequest::Kind::Triplet;
+        const bool domain = r.kind == ReleaseRequest::Kind::Domain;
+        r.client = triplet ? e.client : QString();
+        r.recipient = triplet ? e.recipient : QString();
+        r.sender = domain ? QString() : e.sender;
+        r.domain = domain ? e.sender.section(u'@', -1) : QString();
+        const QString key =
+            QString::fromUtf8(QJsonDocument(r.toParams()).toJson(QJsonDocument::Compact));
+        if (!seen.contains(key)) {
+            seen.insert(key);
+            requests.append(r);
+        }
+    }
+    struct Progress
+    {
+        qsizetype pending = 0;
+        qsizetype total = 0;
+        QStringList failures;
+    };
+    auto progress = std::make_shared<Progress>();
+    progress->pending = progress->total = requests.size();
+    // When every answer is in: one line for the whole selection, and the queue re-read (a
+    // released triplet has left it).
+    const auto finish = [this, progress] {
+        const QString text =
+            progress->failures.isEmpty()
+                ? tr("%n release(s) made; they end by themselves and are in the audit log "
+                     "(Releases page).",
+                     nullptr, int(progress->total))
+                : QStringLiteral("<span style=\"color:#b00020\">%1</span>")
+                      .arg(tr("%n release(s) failed: %1", nullptr, int(progress->failures.size()))
+                               .arg(progress->failures.join(QStringLiteral("; ")))
+                               .toHtmlEscaped());
+        // The reloaded page clears the message line (connected first): say it after that.
+        connect(
+            m_model, &QueueModel::pageLoaded, this, [this, text] { m_message->setText(text); },
+            Qt::SingleShotConnection);
+        m_model->reload();
+    };
+    for (const ReleaseRequest &r : requests) {
+        if (const QString invalid = r.validate(); !invalid.isEmpty()) {
+            progress->failures.append(r.describe() + QStringLiteral(": ") + invalid);
+            --progress->pending;
+            continue;
+        }
+        ProxyCalls::call(m_registry, m_model->proxyId(), QStringLiteral("release.create"),
+                         r.toParams(), this,
+                         [r, progress, finish](const ProxyConnection::Reply &reply) {
+                             if (!reply.ok)
+                                 progress->failures.append(r.describe() + QStringLiteral(": ") +
+                                                           ProxyCalls::describe(reply.error));
+                             if (--progress->pending == 0)
+                                 finish();
+                         });
+    }
+    if (progress->pending == 0)
+        finish();
 }
 
 } // namespace greygate

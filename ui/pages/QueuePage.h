@@ -12,6 +12,10 @@ class QPushButton;
 
 namespace greygate {
 
+namespace protocol {
+struct QueueEntry;
+}
+struct ReleaseRequest;
 class DataTable;
 class ProxyPicker;
 class ProxyRegistry;
@@ -41,9 +45,13 @@ public Q_SLOTS:
     void releaseSelected();
     void deleteSelected();
     void permitSelected();
+    // "Release for...": the selected triplets (or their senders or domains) for a while,
+    // with a reason (ReleaseDialog, release.create; audited, ending by itself).
+    void releaseForSelected();
 
 private:
     void applyFilter();
+    void sendReleases(const ReleaseRequest &asked, const QList<protocol::QueueEntry> &entries);
     void updateStatus();
     void updateButtons();
     // Asks once, then runs `act` on every selected row.
@@ -60,6 +68,7 @@ private:
     QLineEdit *m_client;
     QLineEdit *m_domain;
     QPushButton *m_release;
+    QPushButton *m_releaseFor;
     QPushButton *m_delete;
     QPushButton *m_permit;
     QLabel *m_status;

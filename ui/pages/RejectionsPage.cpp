@@ -56,6 +56,14 @@ RejectionsPage::RejectionsPage(ProxyRegistry &registry, QWidget *parent)
     m_recipient = makeField(tr("Recipient contains…"), QStringLiteral("rejectionsRecipient"));
     auto *exportButton = new QPushButton(tr("Export CSV…"), this);
     exportButton->setToolTip(tr("Save the rows shown, as sorted, to a CSV file"));
+    // The triage ranks these same "Sender Failed to Retry" rows by how likely they were
+    // legitimate, with allow-and-notify: one click from here.
+    auto *triage = new QPushButton(tr("Triage failed to retry…"), this);
+    triage->setObjectName(QStringLiteral("openTriage"));
+    triage->setToolTip(tr("Rank the \"Sender Failed to Retry\" entries by how likely they were "
+                          "legitimate, and allow a sender with a note (Triage page)"));
+    connect(triage, &QPushButton::clicked, this,
+            [this] { Q_EMIT openPageRequested(QStringLiteral("triage")); });
 
     auto *filters = new QHBoxLayout;
     filters->addWidget(m_range);
@@ -64,6 +72,7 @@ RejectionsPage::RejectionsPage(ProxyRegistry &registry, QWidget *parent)
     filters->addWidget(m_sender, 1);
     filters->addWidget(m_recipient, 1);
     filters->addWidget(exportButton);
+    filters->addWidget(triage);
 
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(Qt::UserRole);

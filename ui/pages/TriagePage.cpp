@@ -116,11 +116,24 @@ void TriagePage::refresh()
                         const QJsonObject o = v.toObject();
                         const int row = m_table->rowCount();
                         m_table->insertRow(row);
-                        QStringList held;
+                        QStringList held, every;
                         for (const QJsonValue &f : o.value(QStringLiteral("factors")).toArray()) {
                             const QJsonObject factor = f.toObject();
-                            if (factor.value(QStringLiteral("value")).toBool())
-                                held.append(factor.value(QStringLiteral("detail")).toString());
+                            const QJsonValue value = factor.value(QStringLiteral("value"));
+                            const QString detail =
+                                factor.value(QStringLiteral("detail")).toString().left(300);
+                            if (value.toBool())
+                                held.append(detail);
+                            // Every factor in the tooltip, those that do not hold and those
+                            // not known too, so the score can be read.
+                            every.append(
+                                QStringLiteral("%1 %2 (+%3): %4")
+                                    .arg(value.isNull()   ? QStringLiteral("?")
+                                         : value.toBool() ? QStringLiteral("✓")
+                                                          : QStringLiteral("✗"),
+                                         factor.value(QStringLiteral("name")).toString().left(40))
+                                    .arg(factor.value(QStringLiteral("weight")).toInt())
+                                    .arg(detail.isEmpty() ? tr("unknown") : detail));
                         }
                         const qint64 time = o.value(QStringLiteral("time")).toInteger();
                         m_table->setItem(row, Score,
@@ -137,9 +150,10 @@ void TriagePage::refresh()
                               std::pair{Recipient, u"recipient"}})
                             m_table->setItem(row, column,
                                              new QTableWidgetItem(o.value(key).toString()));
-                        m_table->setItem(row, Factors,
-                                         new QTableWidgetItem(held.isEmpty() ? tr("nothing known")
-                                                                             : held.join(u"; ")));
+                        auto *factors = new QTableWidgetItem(held.isEmpty() ? tr("nothing known")
+                                                                            : held.join(u"; "));
+                        factors->setToolTip(every.join(u'\n'));
+                        m_table->setItem(row, Factors, factors);
                     }
                     m_table->setSortingEnabled(true);
                     m_table->sortByColumn(Score, Qt::DescendingOrder);

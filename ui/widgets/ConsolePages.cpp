@@ -8,6 +8,11 @@
 #include "pages/PoliciesPage.h"
 #include "pages/ProxiesPage.h"
 #include "pages/QueuePage.h"
+#if __has_include("pages/ReleasesPage.h")
+#include "pages/DelayPage.h"
+#include "pages/ReleasesPage.h"
+#define GREYGATE_HAVE_RELEASES
+#endif
 #if __has_include("pages/TriagePage.h")
 #include "pages/TriagePage.h"
 #define GREYGATE_HAVE_TRIAGE
@@ -43,6 +48,9 @@ QStringList ConsolePages::keys()
 #ifdef GREYGATE_HAVE_TRIAGE
     k << QStringLiteral("triage");
 #endif
+#ifdef GREYGATE_HAVE_RELEASES
+    k << QStringLiteral("releases") << QStringLiteral("delay");
+#endif
 #ifdef GREYGATE_HAVE_REPORTS
     k << QStringLiteral("reports");
 #endif
@@ -67,6 +75,10 @@ void ConsolePages::addAll(MainWindow &window, ProxyRegistry &registry, Settings 
 #endif
 #ifdef GREYGATE_HAVE_TRIAGE
     window.addPage(QStringLiteral("triage"), new TriagePage(registry, parent));
+#endif
+#ifdef GREYGATE_HAVE_RELEASES
+    window.addPage(QStringLiteral("releases"), new ReleasesPage(registry, settings, parent));
+    window.addPage(QStringLiteral("delay"), new DelayPage(registry, settings, parent));
 #endif
 #ifdef GREYGATE_HAVE_REPORTS
     window.addPage(QStringLiteral("reports"), new ReportsPage(registry, parent));

@@ -134,6 +134,7 @@ void MainWindow::addPage(const QString &key, Page *page)
         go->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_0 + number)));
     go->setShortcutContext(Qt::WindowShortcut);
     connect(go, &QAction::triggered, this, [this, key] { showPage(key); });
+    connect(page, &Page::openPageRequested, this, &MainWindow::showPage);
     page->setScope(m_scope->scope());
     if (m_nav->currentRow() < 0)
         m_nav->setCurrentRow(0);
