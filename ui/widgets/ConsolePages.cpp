@@ -13,6 +13,10 @@
 #include "pages/ReleasesPage.h"
 #define GREYGATE_HAVE_RELEASES
 #endif
+#if __has_include("pages/PoolRetryPage.h")
+#include "pages/PoolRetryPage.h"
+#define GREYGATE_HAVE_POOL_RETRIES
+#endif
 #if __has_include("pages/TriagePage.h")
 #include "pages/TriagePage.h"
 #define GREYGATE_HAVE_TRIAGE
@@ -51,6 +55,9 @@ QStringList ConsolePages::keys()
 #ifdef GREYGATE_HAVE_RELEASES
     k << QStringLiteral("releases") << QStringLiteral("delay");
 #endif
+#ifdef GREYGATE_HAVE_POOL_RETRIES
+    k << QStringLiteral("poolretries");
+#endif
 #ifdef GREYGATE_HAVE_REPORTS
     k << QStringLiteral("reports");
 #endif
@@ -79,6 +86,9 @@ void ConsolePages::addAll(MainWindow &window, ProxyRegistry &registry, Settings 
 #ifdef GREYGATE_HAVE_RELEASES
     window.addPage(QStringLiteral("releases"), new ReleasesPage(registry, settings, parent));
     window.addPage(QStringLiteral("delay"), new DelayPage(registry, settings, parent));
+#endif
+#ifdef GREYGATE_HAVE_POOL_RETRIES
+    window.addPage(QStringLiteral("poolretries"), new PoolRetryPage(registry, parent));
 #endif
 #ifdef GREYGATE_HAVE_REPORTS
     window.addPage(QStringLiteral("reports"), new ReportsPage(registry, parent));

@@ -56,6 +56,10 @@ QString ExplanationView::toHtml(const QJsonObject &e, const QString &heading)
     if (!triplet.isEmpty())
         html += QObject::tr("<br>Greylist state of this triplet: <b>%1</b>")
                     .arg(esc(triplet.value(u"state")));
+    // Which key the triplet uses, and why (docs/spf.md): the network or the SPF domain.
+    if (triplet.contains(u"key"))
+        html += QObject::tr("<br>Triplet key: <b>%1</b> (%2)")
+                    .arg(esc(triplet.value(u"key")), esc(triplet.value(u"keyWhy")));
     if (e.value(u"headerFromPending").toBool())
         html += QObject::tr("<br>A policy on the header From ranks higher: the SMTP proxy "
                             "decides again at the end of DATA.");
