@@ -75,9 +75,30 @@ void DaemonWatch::tick()
     }
 }
 
+namespace {
+
+// Senders are mostly lower-case already: no copy for them (toLower() on a const array
+// always allocates).
+QByteArray lowered(const QByteArray &sender)
+{
+    for (const char c : sender) {
+        if (c >= 'A' && c <= 'Z')
+            return sender.toLower();
+    }
+    return sender;
+}
+
+} // namespace
+
 void DaemonWatch::notePass(const Event &e)
 {
-    if (m_passes.size() >= kMaxSenders && !m_passes.contains(e.sender.toLower())) {
+    const QByteArray sender = lowered(e.sender);
+    auto it = m_passes.find(sender);
+    if (it != m_passes.end()) {
+        *it = Pass{e.client, e.time};
+        return;
+    }
+    if (m_passes.size() >= kMaxSenders) {
         // Forget the older half: a cheap bound, and the recent passes are what counts.
         QList<Seconds> times;
         for (const Pass &p : std::as_const(m_passes))
@@ -86,12 +107,12 @@ void DaemonWatch::notePass(const Event &e)
         const Seconds median = times[times.size() / 2];
         m_passes.removeIf([median](const auto &it) { return it.value().time <= median; });
     }
-    m_passes.insert(e.sender.toLower(), Pass{e.client, e.time});
+    m_passes.insert(sender, Pass{e.client, e.time});
 }
 
 std::optional<DaemonWatch::Pass> DaemonWatch::lastPass(const QByteArray &sender) const
 {
-    const auto it = m_passes.constFind(sender.toLower());
+    const auto it = m_passes.constFind(lowered(sender));
     return it == m_passes.cend() ? std::nullopt : std::optional<Pass>(*it);
 }
 

@@ -27,6 +27,15 @@ DecidedBy decidedBy(DecisionReason reason)
     return DecidedBy::None;
 }
 
+// `value` for an event: `last` when equal (shared, no allocation), else a copy of its own
+// that becomes `last`.
+const QByteArray &kept(QByteArray &last, const QByteArray &value)
+{
+    if (value.size() != last.size() || value != last)
+        last = QByteArray(value.constData(), value.size());
+    return last;
+}
+
 } // namespace
 
 DecisionRecorder::DecisionRecorder(GreylistPolicyHandler &handler, EventLog &events,
@@ -105,12 +114,12 @@ void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &
     e.type = EventType::Attempt;
     e.time = m_clock.now();
     e.attempts = outcome.attempts;
-    e.client = client;
-    e.sender = sender;
-    e.recipient = recipient;
+    e.client = kept(m_lastClient, client);
+    e.sender = kept(m_lastSender, sender);
+    e.recipient = QByteArray(recipient.constData(), recipient.size());
     // Postfix says "unknown" when the name did not verify: no name, as far as triage goes.
     if (clientName != "unknown")
-        e.clientName = clientName;
+        e.clientName = kept(m_lastName, clientName);
     e.key = outcome.key;
     e.keyWhy = outcome.keyWhy;
     if (outcome.kind == Kind::Outbound) {

@@ -52,6 +52,12 @@ private:
     // Answers of the asynchronous path that come back after this recorder is gone (at
     // shutdown) are passed on unrecorded: the callbacks hold a weak reference to this.
     std::shared_ptr<DecisionRecorder *> m_self;
+    // The last event's client, client name and sender: the recipients of one message repeat
+    // them, and the events then share one copy. Copies are made apart from the request, whose
+    // buffers the parser reuses for the next one (sharing them would make it reallocate).
+    QByteArray m_lastClient;
+    QByteArray m_lastName;
+    QByteArray m_lastSender;
 };
 
 } // namespace greygate

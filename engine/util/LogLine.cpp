@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "LogLine.h"
 
-#include <cstdio>
-
 namespace greygate {
 
 namespace {
@@ -125,9 +123,19 @@ LogLine &LogLine::add(const char *key, QByteArrayView value)
 LogLine &LogLine::add(const char *key, qint64 value)
 {
     appendKey(m_text, key);
+    // Digits written backwards on the stack: no temporary string (QString::number) and no
+    // format parsing (snprintf) for the two numbers of every "greylisting passed" line.
     char digits[24];
-    const int n = std::snprintf(digits, sizeof digits, "%lld", static_cast<long long>(value));
-    m_text += QLatin1StringView(digits, n);
+    char *const end = digits + sizeof digits;
+    char *p = end;
+    quint64 magnitude = value < 0 ? 0 - quint64(value) : quint64(value);
+    do {
+        *--p = char('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0)
+        *--p = '-';
+    m_text += QLatin1StringView(p, end - p);
     return *this;
 }
 
