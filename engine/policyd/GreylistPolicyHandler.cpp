@@ -12,6 +12,7 @@
 #include <QHostAddress>
 #include <QLocale>
 #include <QPointer>
+#include <cstdio>
 
 namespace greygate {
 
@@ -323,18 +324,23 @@ void GreylistPolicyHandler::logPolicy(const char *message, const PolicyRequest &
                                        .text();
 }
 
-void GreylistPolicyHandler::notePoolRetry(const PolicyRequest &request)
+void GreylistPolicyHandler::notePoolRetry(const PolicyRequest &request, const TripletKey *ipKey)
 {
     // Grouped by the IP-based network whatever the triplet's key: the point is to see the
-    // pool behind retries that an IP key would not match.
-    const std::optional<QByteArray> network =
-        m_engine.normaliser().clientKey(request.clientAddress);
+    // pool behind retries that an IP key would not match. An IP-keyed decision's triplet
+    // already has it and the normalised sender and recipient: not normalised again.
+    std::optional<QByteArray> network;
+    if (ipKey)
+        network = ipKey->client;
+    else
+        network = m_engine.normaliser().clientKey(request.clientAddress);
     if (!network)
         return;
-    const std::optional<PoolRetry> retry =
-        m_poolRetries.noteDeferred(m_engine.normaliser().normaliseSender(request.sender),
-                                   m_engine.normaliser().normaliseRecipient(request.recipient),
-                                   request.clientAddress, *network, m_clock.now());
+    const TripletNormaliser &n = m_engine.normaliser();
+    const std::optional<PoolRetry> retry = m_poolRetries.noteDeferred(
+        ipKey ? ipKey->sender : n.normaliseSender(request.sender),
+        ipKey ? ipKey->recipient : n.normaliseRecipient(request.recipient), request.clientAddress,
+        *network, m_clock.now());
     if (!retry)
         return;
     ++m_stats.poolRetries;
@@ -358,18 +364,18 @@ QByteArray GreylistPolicyHandler::greylist(const PolicyRequest &request, const T
 {
     m_last.key = key.client;
     m_last.keyWhy = ipKeyWhy();
-    return answer(request, m_engine.decide(key, m_batch), &m_last);
+    return answer(request, m_engine.decide(key, m_batch), &m_last, &key);
 }
 
 QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Decision &decision,
-                                         DecisionOutcome *outcome)
+                                         DecisionOutcome *outcome, const TripletKey *ipKey)
 {
     outcome->attempts = decision.attempts;
     switch (decision.verdict) {
     case Verdict::Defer: {
         outcome->kind = DecisionOutcome::Kind::Deferred;
         ++m_stats.deferred;
-        notePoolRetry(request);
+        notePoolRetry(request, ipKey);
         QByteArray action = m_deferPrefix;
         action.append(expandText(m_options.greylistText, decision.waitSeconds, request.recipient));
         return action;
@@ -548,12 +554,16 @@ QByteArray GreylistPolicyHandler::greylistHeader(qint64 delayedSeconds) const
                              (offset < 0 ? u'-' : u'+') +
                              QString::number(qAbs(offset) / 60).rightJustified(2, u'0') +
                              QString::number(qAbs(offset) % 60).rightJustified(2, u'0');
-        m_date = date.toLatin1();
+        // Everything after the delay changes once a second at most: built then, not per
+        // header.
+        m_date = QByteArrayLiteral(" seconds by ") + versionString() + QByteArrayLiteral(" at ") +
+                 m_options.hostname + QByteArrayLiteral("; ") + date.toLatin1();
         m_dateSecond = now;
     }
-    return QByteArrayLiteral("X-Greylist: delayed ") + QByteArray::number(delayedSeconds) +
-           QByteArrayLiteral(" seconds by ") + versionString() + QByteArrayLiteral(" at ") +
-           m_options.hostname + QByteArrayLiteral("; ") + m_date;
+    char delay[24];
+    const int n =
+        std::snprintf(delay, sizeof delay, "%lld", static_cast<long long>(delayedSeconds));
+    return QByteArrayLiteral("X-Greylist: delayed ") + QByteArrayView(delay, n) + m_date;
 }
 
 } // namespace greygate

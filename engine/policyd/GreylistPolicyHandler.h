@@ -170,10 +170,11 @@ private:
     QByteArray decidePolicies(const PolicyRequest &request, std::optional<TripletKey> *greylistKey);
     QByteArray greylist(const PolicyRequest &request, const TripletKey &key);
     // *outcome gets the verdict and attempts (its policy part is decidePolicies()').
+    // ipKey: the triplet when it is IP-keyed (the synchronous path), for notePoolRetry.
     QByteArray answer(const PolicyRequest &request, const Decision &decision,
-                      DecisionOutcome *outcome);
+                      DecisionOutcome *outcome, const TripletKey *ipKey = nullptr);
     QByteArray unavailable(DecisionOutcome *outcome);
-    void notePoolRetry(const PolicyRequest &request);
+    void notePoolRetry(const PolicyRequest &request, const TripletKey *ipKey);
     // The greylisting part of decideAsync(), once the key is final: the shared decider's
     // verdict, or the local engine's.
     void greylistAsync(const PolicyRequest &request, const TripletKey &key, DecisionOutcome outcome,
