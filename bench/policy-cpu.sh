@@ -101,7 +101,7 @@ if ((callgrind)); then
     cleanup
     server_pid=""
     total=$(callgrind_annotate "$out/callgrind.$label.out" 2>/dev/null |
-        awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+        awk '/PROGRAM TOTALS/ && t == "" { gsub(",", "", $1); t = $1 } END { print t }')
     awk -v t="$total" -v n="$answered" -v l="$label" \
         'BEGIN { printf "%s: %.0f instructions/decision (callgrind, all threads)\n", l, t / n }'
     callgrind_annotate --inclusive=no "$out/callgrind.$label.out" >"$out/callgrind.$label.txt" \
