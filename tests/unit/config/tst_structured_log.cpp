@@ -5,6 +5,7 @@
 #include "util/LogLine.h"
 #include "util/Logger.h"
 
+#include <QDateTime>
 #include <QTest>
 
 using namespace greygate;
@@ -19,6 +20,7 @@ private Q_SLOTS:
     void valuesAreQuotedOnlyWhenNeeded();
     void hostileBytesCannotForgeFieldsOrLines();
     void lineHasTimestampLevelCategoryAndMessage();
+    void timestampsMatchIsoFormatAcrossSecondsAndEpochs();
     void freeFormMessagesAreQuoted();
     void levelsParseByName();
 };
@@ -60,6 +62,33 @@ void StructuredLogTest::lineHasTimestampLevelCategoryAndMessage()
                            LogLine("connection closed").add("conn", 7).add("peer", "::1").text());
     QCOMPARE(line, QByteArray("ts=2027-01-15T08:00:00.123Z level=warning cat=greygate.policyd "
                               "msg=\"connection closed\" conn=7 peer=::1\n"));
+}
+
+void StructuredLogTest::timestampsMatchIsoFormatAcrossSecondsAndEpochs()
+{
+    // The logger reuses the formatted second between lines: consecutive lines in one second,
+    // across a second, back in time, before 1970 and far ahead must all read as Qt writes them.
+    const qint64 samples[] = {1'800'000'000'123,
+                              1'800'000'000'999,
+                              1'800'000'001'000,
+                              1'800'000'001'007,
+                              1'800'000'000'500,
+                              0,
+                              999,
+                              -1,
+                              -1000,
+                              -1001,
+                              -86'400'000'001,
+                              253'402'300'799'999,
+                              1'700'000'000'050};
+    for (const qint64 ms : samples) {
+        const QByteArray line = Logger::formatLine(ms, QtInfoMsg, "c", u"m"_s);
+        const QByteArray expected =
+            "ts=" +
+            QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs).toLatin1() +
+            " level=info cat=c msg=m\n";
+        QCOMPARE(line, expected);
+    }
 }
 
 void StructuredLogTest::freeFormMessagesAreQuoted()
