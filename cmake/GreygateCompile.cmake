@@ -25,7 +25,7 @@ set(GREYGATE_TEST_ENV "")
 if(GREYGATE_SANITIZE OR GREYGATE_FUZZ)
     add_compile_options(-fno-sanitize-recover=undefined)
 endif()
-if(GREYGATE_SANITIZE AND NOT GREYGATE_FUZZ)
+if(GREYGATE_SANITIZE)
     set(GREYGATE_TEST_ENV
         "ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:strict_init_order=1:check_initialization_order=1:verify_asan_link_order=0"
         "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/sanitizers/lsan.supp:print_suppressions=0"
