@@ -64,11 +64,15 @@ TriagePage::TriagePage(ProxyRegistry &registry, QWidget *parent)
     buttons->addWidget(reload);
     buttons->addWidget(m_allow);
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(new QLabel(tr("\"Sender Failed to Retry\" entries of the last 7 days, the "
-                                    "likeliest legitimate first. Factors: a known correspondent "
-                                    "(Auto Allow), accepted since from another network, retried "
-                                    "too early; reverse DNS and SPF are not recorded yet."),
-                                 this));
+    auto *intro = new QLabel(tr("\"Sender Failed to Retry\" entries of the last 7 days, the "
+                                "likeliest legitimate first. Factors: a known correspondent "
+                                "(Auto Allow), accepted since from another network, a reverse DNS "
+                                "name that looks like a mail server, SPF pass for the sender, "
+                                "retried too early. A row's tooltip lists each factor's weight "
+                                "and reason."),
+                             this);
+    intro->setWordWrap(true);
+    layout->addWidget(intro);
     layout->addWidget(m_table, 1);
     layout->addLayout(buttons);
     connect(&registry, &ProxyRegistry::ready, this, [this](const QString &) { refresh(); });
