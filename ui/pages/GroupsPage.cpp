@@ -25,6 +25,7 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QVBoxLayout>
+#include <utility>
 
 namespace greygate {
 
@@ -123,9 +124,16 @@ GroupsPage::GroupsPage(ProxyRegistry &registry, Settings &settings, QWidget *par
         if (m_groupTable->selectedSourceRows().isEmpty() && m_groupTable->model()->rowCount() > 0)
             m_groupTable->selectRow(0);
     });
-    connect(m_groups, &GroupListModel::loaded, this, [this] { m_message->clear(); });
-    connect(m_groups, &GroupListModel::loadFailed, this,
-            [this](const QString &m) { showMessage(m, true); });
+    // A reload (after an import, or another console's change) must not wipe what the user
+    // was just told, such as why an import was refused: only a load error goes with a load.
+    connect(m_groups, &GroupListModel::loaded, this, [this] {
+        if (std::exchange(m_loadErrorShown, false))
+            m_message->clear();
+    });
+    connect(m_groups, &GroupListModel::loadFailed, this, [this](const QString &m) {
+        showMessage(m, true);
+        m_loadErrorShown = true;
+    });
     connect(m_groups, &GroupListModel::changeFailed, this,
             [this](const QString &, qint64, const QString &m) { showMessage(m, true); });
     connect(m_groups, &GroupListModel::conflict, this,
@@ -156,6 +164,7 @@ void GroupsPage::setScope(const QString &proxyId)
 
 void GroupsPage::showMessage(const QString &text, bool error)
 {
+    m_loadErrorShown = false;
     m_message->setText(
         error ? QStringLiteral("<span style=\"color:#b00020\">%1</span>").arg(text.toHtmlEscaped())
               : text.toHtmlEscaped());

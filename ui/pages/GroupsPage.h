@@ -62,6 +62,7 @@ private:
     QLineEdit *m_search;
     QLabel *m_groupTitle;
     QLabel *m_message;
+    bool m_loadErrorShown = false; // the message is a load error, cleared by the next load
     QPushButton *m_addMembers;
     QPushButton *m_removeMembers;
     QPushButton *m_import;
