@@ -117,9 +117,9 @@ ControlApi::ControlApi(GreylistEngine &engine, Store &store, GreylistPolicyHandl
     // Shadow policies are evaluated beside each recorded attempt (ControlApiReplay.cpp).
     m_events.setAttemptAnnotator([this](Event &attempt) { annotateShadow(attempt); });
     // Pool retries become events for the console's "Bypass for N h" (ControlApiSpf.cpp).
-    m_poolRetryConnection = QObject::connect(
-        &handler, &GreylistPolicyHandler::poolRetryDetected, &handler,
-        [this](const PoolRetry &retry) { recordPoolRetry(retry); });
+    m_poolRetryConnection =
+        QObject::connect(&handler, &GreylistPolicyHandler::poolRetryDetected, &handler,
+                         [this](const PoolRetry &retry) { recordPoolRetry(retry); });
 }
 
 ControlApi::~ControlApi()

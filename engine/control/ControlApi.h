@@ -139,11 +139,11 @@ private:
     // ControlApiSpf.cpp: pool retries and their bypasses (docs/spf.md, docs/api.md).
     std::optional<Result> spfCall(const QString &method, const QJsonObject &params,
                                   const ControlCaller &caller, Error *error);
-    bool spfCallAsync(const QString &method, const QJsonObject &params,
-                      const ControlCaller &caller, Reply &reply);
-    void recordPoolRetry(const PoolRetry &retry); // the poolRetry event
+    bool spfCallAsync(const QString &method, const QJsonObject &params, const ControlCaller &caller,
+                      Reply &reply);
+    void recordPoolRetry(const PoolRetry &retry);               // the poolRetry event
     void explainSpfKey(const QJsonObject &params, Reply reply); // policy.explain, SPF-keyed
-    DnsLookup *spfDns(Error *error);              // the resolver the SPF records come from
+    DnsLookup *spfDns(Error *error); // the resolver the SPF records come from
     Result addPoolBypass(const QByteArray &domain, const QList<QPair<QHostAddress, int>> &ranges,
                          qint64 lifetime, const QString &reason, const ControlCaller &caller,
                          Error *error);

@@ -261,8 +261,8 @@ QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
                            QByteArrayView(key->sender).sliced(at + 1),
                            QHostAddress(QString::fromLatin1(request.clientAddress)), query.now)) {
             m_last.kind = DecisionOutcome::Kind::Bypassed;
-            m_last.keyWhy = QByteArrayLiteral("pool bypass for ") +
-                            QByteArrayView(key->sender).sliced(at + 1);
+            m_last.keyWhy =
+                QByteArrayLiteral("pool bypass for ") + QByteArrayView(key->sender).sliced(at + 1);
             ++m_stats.bypassed;
             ++m_stats.poolBypassed;
             logPolicy("pool bypass", request, decision);

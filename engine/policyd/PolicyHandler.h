@@ -31,8 +31,8 @@ struct DecisionOutcome
     };
     Kind kind = Kind::None;
     DecisionReason reason = DecisionReason::DefaultGreylist; // which policy part decided
-    qint64 ref = 0;       // the deciding policy's or group's id (reason Policy / *Sender)
-    quint32 attempts = 0; // the triplet's attempts including this one (greylisting verdicts)
+    qint64 ref = 0;             // the deciding policy's or group's id (reason Policy / *Sender)
+    quint32 attempts = 0;       // the triplet's attempts including this one (greylisting verdicts)
     Seconds delayedSeconds = 0; // PassedNow: first seen -> passed (the engine's or Redis')
     // Greylisting verdicts: the triplet's client part ("192.0.2.0/24" or "spf:example.com")
     // and why it was chosen (docs/spf.md); shared bytes, no allocation in IP mode.
