@@ -7,6 +7,7 @@
 //
 //   analysis_screenshots --proxy ws://127.0.0.1:PORT --token-file FILE --out DIR
 //                        [--name NAME] [--during 'shell command'] [--settle MS]
+#include "ScreenshotKit.h"
 #include "client/ProxyRegistry.h"
 #include "pages/DashboardPage.h"
 #include "pages/RejectionsPage.h"
@@ -27,30 +28,12 @@ using namespace greygate;
 
 namespace {
 
-// Keeps the event loop running for ms (the pages load and animate meanwhile).
-void settle(int ms)
-{
-    const QDeadlineTimer until(ms);
-    while (!until.hasExpired()) {
-        QApplication::processEvents(QEventLoop::AllEvents, 50);
-        QThread::msleep(10);
-    }
-}
-
-bool waitFor(const std::function<bool()> &done, int ms)
-{
-    const QDeadlineTimer until(ms);
-    while (!done() && !until.hasExpired()) {
-        QApplication::processEvents(QEventLoop::AllEvents, 50);
-        QThread::msleep(10);
-    }
-    return done();
-}
+using screenshots::settle;
+using screenshots::waitFor;
 
 int fail(const QString &message)
 {
-    std::fprintf(stderr, "analysis_screenshots: %s\n", qPrintable(message));
-    return 1;
+    return screenshots::fail("analysis_screenshots", message);
 }
 
 } // namespace

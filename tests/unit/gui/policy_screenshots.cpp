@@ -8,6 +8,7 @@
 //
 //   policy_screenshots --proxy URL --token-file FILE [--proxy2 URL --token-file2 FILE]
 //                      [--setup] [--edit POLICY.json] --out DIR
+#include "ScreenshotKit.h"
 #include "client/ProxyRegistry.h"
 #include "dialogs/ReplayDialog.h"
 #include "models/PolicyVersionModel.h"
@@ -29,20 +30,11 @@ using namespace greygate;
 
 namespace {
 
-bool waitFor(const std::function<bool()> &done, int ms)
-{
-    const QDeadlineTimer until(ms);
-    while (!done() && !until.hasExpired()) {
-        QApplication::processEvents(QEventLoop::AllEvents, 50);
-        QThread::msleep(10);
-    }
-    return done();
-}
+using screenshots::waitFor;
 
 int fail(const QString &message)
 {
-    std::fprintf(stderr, "policy_screenshots: %s\n", qPrintable(message));
-    return 1;
+    return screenshots::fail("policy_screenshots", message);
 }
 
 QString connect(ProxyRegistry &registry, const QString &name, const QString &url,

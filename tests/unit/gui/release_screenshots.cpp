@@ -8,6 +8,7 @@
 // clock to have hours of traffic in a minute.
 //
 //   release_screenshots --proxy URL --token-file FILE [--setup] --out DIR
+#include "ScreenshotKit.h"
 #include "client/ProxyRegistry.h"
 #include "models/DelayStatsModel.h"
 #include "models/ProxyCalls.h"
@@ -35,20 +36,11 @@ using namespace greygate;
 
 namespace {
 
-bool waitFor(const std::function<bool()> &done, int ms)
-{
-    const QDeadlineTimer until(ms);
-    while (!done() && !until.hasExpired()) {
-        QApplication::processEvents(QEventLoop::AllEvents, 50);
-        QThread::msleep(10);
-    }
-    return done();
-}
+using screenshots::waitFor;
 
 int fail(const QString &message)
 {
-    std::fprintf(stderr, "release_screenshots: %s\n", qPrintable(message));
-    return 1;
+    return screenshots::fail("release_screenshots", message);
 }
 
 // One call, waited for; the result, or nullopt with *error.
