@@ -7,8 +7,11 @@
 
 #include <QApplication>
 #include <QDeadlineTimer>
+#include <QDir>
+#include <QPixmap>
 #include <QString>
 #include <QThread>
+#include <QWidget>
 #include <cstdio>
 #include <functional>
 
@@ -32,6 +35,16 @@ inline bool waitFor(const std::function<bool()> &done, int ms)
         QThread::msleep(10);
     }
     return done();
+}
+
+// Writes DIR/NAME.png of what the widget shows and prints its path.
+inline bool save(QWidget *widget, const QString &dir, const QString &name)
+{
+    const QString path = QDir(dir).filePath(name + QStringLiteral(".png"));
+    if (!widget->grab().save(path))
+        return false;
+    std::printf("%s\n", qPrintable(path));
+    return true;
 }
 
 // The grabber's exit status after saying what went wrong, named by the grabber.

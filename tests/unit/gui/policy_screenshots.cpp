@@ -30,6 +30,7 @@ using namespace greygate;
 
 namespace {
 
+using screenshots::save;
 using screenshots::waitFor;
 
 int fail(const QString &message)
@@ -130,15 +131,6 @@ bool setup(ProxyRegistry &registry, const QString &mx1, const QString &mx2, QStr
     return create(mx2, partner) &&
            create(mx2, domainPolicy(QStringLiteral("Bank: skip greylisting"),
                                     QStringLiteral("bypass"), QStringLiteral("bank.example")));
-}
-
-bool save(QWidget *widget, const QString &dir, const QString &name)
-{
-    const QString path = QDir(dir).filePath(name + QStringLiteral(".png"));
-    if (!widget->grab().save(path))
-        return false;
-    std::printf("%s\n", qPrintable(path));
-    return true;
 }
 
 } // namespace

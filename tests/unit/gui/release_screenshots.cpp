@@ -36,6 +36,7 @@ using namespace greygate;
 
 namespace {
 
+using screenshots::save;
 using screenshots::waitFor;
 
 int fail(const QString &message)
@@ -109,15 +110,6 @@ bool setup(ProxyRegistry &registry, const QString &proxy, qint64 now, QString *e
                  {QStringLiteral("expiresAt"), now + 30 * 86400}},
                 error)
         .has_value();
-}
-
-bool save(QWidget *widget, const QString &dir, const QString &name)
-{
-    const QString path = QDir(dir).filePath(name + QStringLiteral(".png"));
-    if (!widget->grab().save(path))
-        return false;
-    std::printf("%s\n", qPrintable(path));
-    return true;
 }
 
 } // namespace
