@@ -6,6 +6,7 @@
 
 #include <QDeadlineTimer>
 #include <QMutexLocker>
+#include <QRandomGenerator>
 #include <QThread>
 #include <utility>
 
@@ -116,6 +117,28 @@ void PolicyLoad::runClient(int client)
     policy.close();
     const QMutexLocker locker(&m_lock);
     m_triplets += answered;
+}
+
+QStringList deferredAmong(quint16 port, const QList<LoadTriplet> &answered, int samples,
+                          QRandomGenerator &random, QString *error)
+{
+    QStringList deferred;
+    PolicyClient policy;
+    if (!policy.connectTo(port)) {
+        *error = QStringLiteral("cannot connect to port %1").arg(port);
+        return deferred;
+    }
+    for (int i = 0; i < samples && !answered.isEmpty(); ++i) {
+        const LoadTriplet &t = answered.at(random.bounded(int(answered.size())));
+        const auto action = policy.askRcpt(t.client, t.sender, t.recipient);
+        if (!action) {
+            *error = policy.errorString();
+            return deferred;
+        }
+        if (action->startsWith("DEFER") && deferred.size() < 10)
+            deferred.append(QString::fromLatin1(t.sender + ": " + *action));
+    }
+    return deferred;
 }
 
 } // namespace greygate::test::robustness

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+class QRandomGenerator;
+
 namespace greygate::test::robustness {
 
 struct LoadTriplet
@@ -79,5 +81,11 @@ private:
     QStringList m_failures;
     std::vector<std::thread> m_threads;
 };
+
+// After a crash and the delay every triplet a client was answered about must pass: asks the
+// daemon on port about `samples` of them picked at random and returns those it still defers
+// (at most 10, as "sender: answer"); *error says why it could not ask.
+QStringList deferredAmong(quint16 port, const QList<LoadTriplet> &answered, int samples,
+                          QRandomGenerator &random, QString *error);
 
 } // namespace greygate::test::robustness
