@@ -103,10 +103,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+source "$repo/scripts/lib/loopback.sh" # free_port, listening, wait_listening
 
 if [[ -z "$only" || "$only" == queue ]]; then
     dir="$out/queue"

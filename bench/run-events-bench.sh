@@ -115,12 +115,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+source "$repo/scripts/lib/loopback.sh" # free_port, listening, wait_listening
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 ticks_per_second=$(getconf CLK_TCK)
-listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # With --pin, each kind of process gets its CPU; taskset and chrt exec what they run, so

@@ -122,9 +122,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+source "$repo/scripts/lib/loopback.sh" # free_port, listening, wait_listening
 
 # gen_policies FILE: 200 policies and a custom group of 10,000 members, none of which match
 # the load generator's senders (mail.<letters>.example) or clients, so both servers give the
@@ -167,7 +165,6 @@ json.dump({"policies": policies, "groups": groups}, open(sys.argv[1], "w"))
 PY
 }
 
-listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
 
 # start_server NAME PORT DIR: starts it in the background, sets server_pid, waits until it
 # listens (at most 30 s: greygated may load a database).

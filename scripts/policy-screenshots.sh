@@ -45,18 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    local port
-    for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    echo "policy-screenshots.sh: no free port found" >&2
-    return 1
-}
+source "$ROOT/scripts/lib/loopback.sh" # free_port, listening, wait_listening
 
 # start NAME [OPTIONS...]: sets POLICY_PORT and CONTROL_PORT (not in a subshell: PIDS must
 # keep the PID). $PRELOAD/$FAKE run it on a fake clock.

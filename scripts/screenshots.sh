@@ -37,19 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A loopback port nothing listens on (bounded tries).
-free_port() {
-    local port
-    for _ in $(seq 1 50); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return 0
-        fi
-    done
-    echo "screenshots.sh: no free port found" >&2
-    return 1
-}
+source "$ROOT/scripts/lib/loopback.sh" # free_port, listening, wait_listening
 
 POLICY_PORT=$(free_port)
 "$BIN/greygated" --inet="127.0.0.1:$POLICY_PORT" --dbdir="$WORK/db" --delay=$DELAY \

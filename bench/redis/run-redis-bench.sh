@@ -70,9 +70,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+source "$repo/scripts/lib/loopback.sh" # free_port, listening, wait_listening
 wait_port() { # PORT PID: until it accepts (at most 30 s) or the process is gone
     local i
     for ((i = 0; i < 300; ++i)); do

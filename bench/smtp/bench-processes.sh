@@ -16,16 +16,5 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
-wait_listening() { # PORT PID [SECONDS]: at most SECONDS (default 30), only while PID lives
-    local i
-    for ((i = 0; i < ${3:-30} * 10; i++)); do
-        listening "$1" && return 0
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
+# free_port, listening, wait_listening
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/loopback.sh"
