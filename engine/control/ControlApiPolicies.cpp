@@ -75,6 +75,50 @@ std::optional<QList<GroupMember>> membersOf(const QJsonObject &params, ProtocolE
     return members;
 }
 
+// params {id} of a get.
+bool readId(JsonFields &f, qint64 *id, ProtocolError *error)
+{
+    f.onlyKnown({u"id"});
+    if (f.integer(u"id", id, 1, kMaxId, true))
+        return true;
+    *error = f.error();
+    return false;
+}
+
+// params {id, version, ...known} of a delete or a member change: the version it was made from.
+bool readIdVersion(JsonFields &f, std::initializer_list<QStringView> known, qint64 *id,
+                   qint64 *version, ProtocolError *error)
+{
+    f.onlyKnown(known);
+    f.integer(u"id", id, 1, kMaxId, true);
+    if (f.integer(u"version", version, 0, 0xffffffffLL, true))
+        return true;
+    *error = f.error();
+    return false;
+}
+
+// params {<key>: object} of a create or an update; an update names the id and the version it
+// was made from, so that two admins cannot overwrite each other's change unknowingly.
+std::optional<QJsonObject> editedObject(JsonFields &f, const QString &key, bool update,
+                                        ProtocolError *error)
+{
+    QJsonObject object;
+    f.onlyKnown({key});
+    if (!f.object(key, &object, true)) {
+        *error = f.error();
+        return std::nullopt;
+    }
+    if (update && (!object.value(QStringLiteral("id")).isDouble() ||
+                   !object.value(QStringLiteral("version")).isDouble())) {
+        *error = ProtocolError::badRequest(
+            QStringLiteral("params.") + key + QStringLiteral(".version"),
+            QStringLiteral("an update names the %1's id and the version it was made from")
+                .arg(key));
+        return std::nullopt;
+    }
+    return object;
+}
+
 } // namespace
 
 ControlApi::Result ControlApi::change(const std::function<ChangeOutcome(PolicySet &)> &change,
@@ -150,11 +194,8 @@ ControlApi::Result ControlApi::policyCall(const QString &method, const QJsonObje
     }
     if (method == u"policy.get") {
         qint64 id = 0;
-        f.onlyKnown({u"id"});
-        if (!f.integer(u"id", &id, 1, kMaxId, true)) {
-            *error = failed(f);
+        if (!readId(f, &id, error))
             return std::nullopt;
-        }
         const Policy *p = set.policy(id);
         if (!p) {
             *error = Error{ErrorCode::NotFound, QStringLiteral("no policy %1").arg(id), QString()};
@@ -163,23 +204,14 @@ ControlApi::Result ControlApi::policyCall(const QString &method, const QJsonObje
         return PolicyJson::policyToJson(*p, set.document().groups);
     }
     if (method == u"policy.create" || method == u"policy.update") {
-        QJsonObject object;
-        f.onlyKnown({u"policy"});
-        if (!f.object(u"policy", &object, true)) {
-            *error = failed(f);
-            return std::nullopt;
-        }
         const bool update = method == u"policy.update";
-        if (update && (!object.value(QStringLiteral("id")).isDouble() ||
-                       !object.value(QStringLiteral("version")).isDouble())) {
-            *error = ProtocolError::badRequest(
-                QStringLiteral("params.policy.version"),
-                QStringLiteral("an update names the policy's id and the version it was made from"));
+        const std::optional<QJsonObject> object =
+            editedObject(f, QStringLiteral("policy"), update, error);
+        if (!object)
             return std::nullopt;
-        }
         QString why;
         const std::optional<Policy> p =
-            PolicyJsonReader().readPolicy(object, set.document().groups, &why);
+            PolicyJsonReader().readPolicy(*object, set.document().groups, &why);
         if (!p) {
             *error = ProtocolError::badRequest(wirePath(why), why);
             return std::nullopt;
@@ -193,12 +225,8 @@ ControlApi::Result ControlApi::policyCall(const QString &method, const QJsonObje
     }
     if (method == u"policy.delete") {
         qint64 id = 0, version = 0;
-        f.onlyKnown({u"id", u"version"});
-        f.integer(u"id", &id, 1, kMaxId, true);
-        if (!f.integer(u"version", &version, 0, 0xffffffffLL, true)) {
-            *error = failed(f);
+        if (!readIdVersion(f, {u"id", u"version"}, &id, &version, error))
             return std::nullopt;
-        }
         return change(
             [&](PolicySet &s) { return s.deletePolicy(id, quint32(version), caller.who, now); },
             caller, error);
@@ -299,11 +327,8 @@ ControlApi::Result ControlApi::groupCall(const QString &method, const QJsonObjec
     }
     qint64 id = 0, version = 0;
     if (method == u"group.get") {
-        f.onlyKnown({u"id"});
-        if (!f.integer(u"id", &id, 1, kMaxId, true)) {
-            *error = failed(f);
+        if (!readId(f, &id, error))
             return std::nullopt;
-        }
         const SenderGroup *g = set.group(id);
         if (!g) {
             *error = Error{ErrorCode::NotFound, QStringLiteral("no group %1").arg(id), QString()};
@@ -312,22 +337,13 @@ ControlApi::Result ControlApi::groupCall(const QString &method, const QJsonObjec
         return PolicyJson::groupToJson(*g);
     }
     if (method == u"group.create" || method == u"group.update") {
-        QJsonObject object;
-        f.onlyKnown({u"group"});
-        if (!f.object(u"group", &object, true)) {
-            *error = failed(f);
-            return std::nullopt;
-        }
         const bool update = method == u"group.update";
-        if (update && (!object.value(QStringLiteral("id")).isDouble() ||
-                       !object.value(QStringLiteral("version")).isDouble())) {
-            *error = ProtocolError::badRequest(
-                QStringLiteral("params.group.version"),
-                QStringLiteral("an update names the group's id and the version it was made from"));
+        const std::optional<QJsonObject> object =
+            editedObject(f, QStringLiteral("group"), update, error);
+        if (!object)
             return std::nullopt;
-        }
         QString why;
-        const std::optional<SenderGroup> g = PolicyJsonReader().readGroup(object, &why);
+        const std::optional<SenderGroup> g = PolicyJsonReader().readGroup(*object, &why);
         if (!g) {
             *error = ProtocolError::badRequest(wirePath(why), why);
             return std::nullopt;
@@ -340,23 +356,15 @@ ControlApi::Result ControlApi::groupCall(const QString &method, const QJsonObjec
             caller, error);
     }
     if (method == u"group.delete") {
-        f.onlyKnown({u"id", u"version"});
-        f.integer(u"id", &id, 1, kMaxId, true);
-        if (!f.integer(u"version", &version, 0, 0xffffffffLL, true)) {
-            *error = failed(f);
+        if (!readIdVersion(f, {u"id", u"version"}, &id, &version, error))
             return std::nullopt;
-        }
         return change(
             [&](PolicySet &s) { return s.deleteGroup(id, quint32(version), caller.who, now); },
             caller, error);
     }
     if (method == u"group.members.add" || method == u"group.members.remove") {
-        f.onlyKnown({u"id", u"version", u"members"});
-        f.integer(u"id", &id, 1, kMaxId, true);
-        if (!f.integer(u"version", &version, 0, 0xffffffffLL, true)) {
-            *error = failed(f);
+        if (!readIdVersion(f, {u"id", u"version", u"members"}, &id, &version, error))
             return std::nullopt;
-        }
         const std::optional<QList<GroupMember>> members = membersOf(params, error);
         if (!members)
             return std::nullopt;
@@ -371,11 +379,8 @@ ControlApi::Result ControlApi::groupCall(const QString &method, const QJsonObjec
     if (method == u"group.import")
         return groupImport(params, caller, error);
     if (method == u"group.export") {
-        f.onlyKnown({u"id"});
-        if (!f.integer(u"id", &id, 1, kMaxId, true)) {
-            *error = failed(f);
+        if (!readId(f, &id, error))
             return std::nullopt;
-        }
         const SenderGroup *g = set.group(id);
         if (!g) {
             *error = Error{ErrorCode::NotFound, QStringLiteral("no group %1").arg(id), QString()};
