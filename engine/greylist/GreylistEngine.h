@@ -36,6 +36,8 @@ public:
 
     const GreylistConfig &config() const { return m_config; }
     const TripletNormaliser &normaliser() const { return m_normaliser; }
+    // For the sender rewriting table (TripletNormaliser::setSenderRewriter), on this thread.
+    TripletNormaliser &normaliser() { return m_normaliser; }
 
     // Fills memory from the store (start-up), replacing what the engine held. Entries that
     // expired while the daemon was down are kept until the next sweep(), which handles them

@@ -2,6 +2,7 @@
 #include "TripletNormaliser.h"
 
 #include "ControlBytes.h"
+#include "SenderRewriter.h"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -24,22 +25,6 @@ bool isControl(char c)
 char lowerAscii(char c)
 {
     return (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
-}
-
-bool isDigit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-bool isAlnum(char c)
-{
-    return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-// Perl's \w in postgrey's s/\b\d+\b/#/g (bytes >= 0x80 are not word characters there).
-bool isWordChar(char c)
-{
-    return isAlnum(c) || c == '_';
 }
 
 QByteArrayView trimSpaces(QByteArrayView v)
@@ -69,114 +54,6 @@ QByteArray lowered(QByteArrayView v)
     for (qsizetype i = 0; i < v.size(); ++i)
         d[i] = lowerAscii(v[i]);
     return out;
-}
-
-// Splits off the text up to the next '='. False when there is none or the field is empty.
-bool takeField(QByteArrayView &rest, QByteArrayView &field)
-{
-    const qsizetype eq = rest.indexOf('=');
-    if (eq <= 0)
-        return false;
-    field = rest.first(eq);
-    rest = rest.sliced(eq + 1);
-    return true;
-}
-
-bool isSrsSeparator(char c)
-{
-    return c == '=' || c == '+' || c == '-';
-}
-
-// SRS0=hash=tt=domain=local@forwarder            -> local@domain
-// SRS1=hash=forwarder==hash=tt=domain=local@x   -> local@domain
-// The hash is base64 (never '='), the local part may itself contain '='.
-bool reduceSrs(QByteArrayView &local, QByteArrayView &domain)
-{
-    if (local.size() < 5 || !isSrsSeparator(local[4]))
-        return false;
-    const bool srs0 = local.startsWith("srs0");
-    const bool srs1 = local.startsWith("srs1");
-    if (!srs0 && !srs1)
-        return false;
-    QByteArrayView rest = local.sliced(5);
-    QByteArrayView hash, timestamp, forwarder, origDomain;
-    if (srs1) {
-        if (!takeField(rest, hash) || !takeField(rest, forwarder))
-            return false;
-        if (rest.isEmpty() || !isSrsSeparator(rest.front()))
-            return false;
-        rest = rest.sliced(1);
-    }
-    if (!takeField(rest, hash) || !takeField(rest, timestamp) || !takeField(rest, origDomain) ||
-        rest.isEmpty())
-        return false;
-    local = rest;
-    domain = origDomain;
-    return true;
-}
-
-bool isBatvTag(QByteArrayView tag)
-{
-    return !tag.isEmpty() && tag.size() <= 64 && std::all_of(tag.begin(), tag.end(), isAlnum);
-}
-
-// prvs=tag=user, msprvs1=tag=user (the same scheme), the older prvs=user/tag, and
-// Barracuda's btv1==tag==user: all -> user.
-bool reduceBatv(QByteArrayView &local)
-{
-    for (const QByteArrayView prefix : {QByteArrayView("prvs="), QByteArrayView("msprvs1=")}) {
-        if (!local.startsWith(prefix))
-            continue;
-        const QByteArrayView rest = local.sliced(prefix.size());
-        const qsizetype eq = rest.indexOf('=');
-        if (eq > 0 && eq + 1 < rest.size() && isBatvTag(rest.first(eq))) {
-            local = rest.sliced(eq + 1);
-            return true;
-        }
-        const qsizetype slash = rest.indexOf('/');
-        if (slash > 0 && slash + 1 < rest.size() && isBatvTag(rest.sliced(slash + 1))) {
-            local = rest.first(slash);
-            return true;
-        }
-        return false;
-    }
-    if (local.startsWith("btv1==")) {
-        const QByteArrayView rest = local.sliced(6);
-        const qsizetype sep = rest.indexOf("==");
-        if (sep > 0 && sep + 2 < rest.size()) {
-            local = rest.sliced(sep + 2);
-            return true;
-        }
-    }
-    return false;
-}
-
-// postgrey's s/\+.*// then s/\b\d+\b/#/g on the local part: per-message numbers (VERP
-// bounce ids, list sequence numbers) become '#', so every bounce maps to one triplet.
-void appendReducedLocal(QByteArray &out, QByteArrayView local)
-{
-    const qsizetype plus = local.indexOf('+');
-    if (plus > 0)
-        local = local.first(plus);
-    qsizetype i = 0;
-    while (i < local.size()) {
-        if (!isWordChar(local[i])) {
-            out.append(local[i]);
-            ++i;
-            continue;
-        }
-        qsizetype end = i;
-        bool digitsOnly = true;
-        while (end < local.size() && isWordChar(local[end])) {
-            digitsOnly = digitsOnly && isDigit(local[end]);
-            ++end;
-        }
-        if (digitsOnly)
-            out.append('#');
-        else
-            out.append(local.sliced(i, end - i));
-        i = end;
-    }
 }
 
 void appendDecimal(QByteArray &out, unsigned v)
@@ -295,6 +172,7 @@ QByteArray sanitised(QByteArrayView v)
 
 TripletNormaliser::TripletNormaliser(const GreylistConfig &config)
     : m_config(config)
+    , m_rewriter(SenderRewriter::defaults())
 {
     m_config.ipv4Prefix = std::clamp(m_config.ipv4Prefix, 0, 32);
     m_config.ipv6Prefix = std::clamp(m_config.ipv6Prefix, 0, 128);
@@ -370,6 +248,18 @@ QByteArray TripletNormaliser::normaliseSender(QByteArrayView sender) const
     return senderOf(sanitised(sender));
 }
 
+QByteArray TripletNormaliser::normaliseSender(QByteArrayView sender,
+                                              SenderRewriteTrace *trace) const
+{
+    return senderOf(acceptableField(sender) ? sender.toByteArray() : sanitised(sender), trace);
+}
+
+void TripletNormaliser::setSenderRewriter(std::shared_ptr<const SenderRewriter> rewriter)
+{
+    if (rewriter)
+        m_rewriter = std::move(rewriter);
+}
+
 QByteArray TripletNormaliser::normaliseRecipient(QByteArrayView recipient) const
 {
     if (acceptableField(recipient))
@@ -377,7 +267,7 @@ QByteArray TripletNormaliser::normaliseRecipient(QByteArrayView recipient) const
     return recipientOf(sanitised(recipient));
 }
 
-QByteArray TripletNormaliser::senderOf(QByteArrayView clean) const
+QByteArray TripletNormaliser::senderOf(QByteArrayView clean, SenderRewriteTrace *trace) const
 {
     // Lowered on the stack (fields are at most kMaxFieldBytes here), so the key costs one
     // allocation: its own bytes.
@@ -390,15 +280,7 @@ QByteArray TripletNormaliser::senderOf(QByteArrayView clean) const
     const qsizetype at = address.lastIndexOf('@');
     if (!m_config.stripSenderTags || at < 0)
         return address.toByteArray(); // no domain: nothing per-message to recognise
-    QByteArrayView local = address.first(at);
-    QByteArrayView domain = address.sliced(at + 1);
-    reduceSrs(local, domain);
-    reduceBatv(local);
-    QByteArray out;
-    out.reserve(local.size() + domain.size() + 1);
-    appendReducedLocal(out, local);
-    out.append('@').append(domain);
-    return out;
+    return m_rewriter->rewrite(address.first(at), address.sliced(at + 1), kMaxFieldBytes, trace);
 }
 
 QByteArray TripletNormaliser::recipientOf(QByteArrayView clean) const

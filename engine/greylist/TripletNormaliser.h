@@ -5,14 +5,20 @@
 #include "Triplet.h"
 
 #include <QByteArray>
+#include <memory>
 #include <optional>
 
 namespace greygate {
 
+class SenderRewriter;
+struct SenderRewriteTrace;
+
 // Turns what the client said into the triplet greylisting keys on: the client address
 // grouped by subnet (large senders retry from pools), the sender lower-cased with the
-// per-message parts of VERP, SRS, BATV and +tag addresses removed, the recipient
-// lower-cased. Returns nullopt for input that cannot be a triplet (a bad address).
+// per-message parts of VERP, SRS, BATV and +tag addresses removed by the sender rewriting
+// table (SenderRewriter; the built-in one unless setSenderRewriter() was given another;
+// none when GreylistConfig::stripSenderTags is off), the recipient lower-cased. Returns nullopt for
+// input that cannot be a triplet (a bad address).
 //
 // Hostile input: normalise() REJECTS (nullopt) any field longer than kMaxFieldBytes or
 // holding a control byte (0x00-0x1f, 0x7f; 0x1f is the key separator), so nothing of it can
@@ -37,16 +43,25 @@ public:
     std::optional<QByteArray> clientKey(QByteArrayView clientAddress) const;
     // "" for the null sender ("" or "<>").
     QByteArray normaliseSender(QByteArrayView sender) const;
+    // The same, telling which rewriting rules applied (rewriting.test).
+    QByteArray normaliseSender(QByteArrayView sender, SenderRewriteTrace *trace) const;
     QByteArray normaliseRecipient(QByteArrayView recipient) const;
 
     // True when the field may go into a key as it is (bounded, no control bytes).
     static bool acceptableField(QByteArrayView field);
 
+    // The sender rewriting table: applies to the keys of decisions made from now on (the
+    // triplets already held keep the keys they were made with). Never null. On the engine's
+    // thread only, like every other change to it.
+    void setSenderRewriter(std::shared_ptr<const SenderRewriter> rewriter);
+    const std::shared_ptr<const SenderRewriter> &senderRewriter() const { return m_rewriter; }
+
 private:
-    QByteArray senderOf(QByteArrayView clean) const;
+    QByteArray senderOf(QByteArrayView clean, SenderRewriteTrace *trace = nullptr) const;
     QByteArray recipientOf(QByteArrayView clean) const;
 
     GreylistConfig m_config;
+    std::shared_ptr<const SenderRewriter> m_rewriter;
 };
 
 } // namespace greygate
