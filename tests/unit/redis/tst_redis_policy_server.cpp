@@ -5,16 +5,10 @@
 // connection even when synchronous ones (other protocol states) sit between them; protocol
 // errors still close; Redis going away applies --redis-fail without a crash.
 
+#include "RedisDecisionStack.h"
 #include "RedisTestServer.h"
-#include "control/DecisionRecorder.h"
-#include "events/EventLog.h"
-#include "greylist/GreylistEngine.h"
-#include "policyd/GreylistPolicyHandler.h"
 #include "policyd/PolicyServer.h"
-#include "store/redis/RedisConnection.h"
-#include "store/redis/RedisDecider.h"
 #include "store/redis/RedisKeys.h"
-#include "store/redis/RedisStore.h"
 #include "store/redis/RedisSyncClient.h"
 
 #include <QDeadlineTimer>
@@ -96,52 +90,20 @@ class TestRedisPolicyServer : public QObject
 private:
     RedisTestServer m_redis;
     RedisOptions m_options;
-    SystemClock m_clock;
-    std::unique_ptr<RedisStore> m_store;
-    std::unique_ptr<GreylistEngine> m_engine;
-    std::unique_ptr<RedisConnection> m_connection;
-    std::unique_ptr<RedisDecider> m_decider;
-    std::unique_ptr<GreylistPolicyHandler> m_handler;
-    std::unique_ptr<EventLog> m_events;
-    std::unique_ptr<DecisionRecorder> m_recorder; // the server talks to it, as in greygated
+    RedisDecisionStack m_stack;
     std::unique_ptr<PolicyServer> m_server;
 
-    // The Attempt events recorded so far.
-    std::vector<const Event *> attempts() const
-    {
-        std::vector<const Event *> all;
-        std::vector<const Event *> out;
-        m_events->since(0, 1000, &all);
-        for (const Event *e : all)
-            if (e->type == EventType::Attempt)
-                out.push_back(e);
-        return out;
-    }
+    std::vector<const Event *> attempts() const { return m_stack.attempts(); }
 
     void start(bool failOpen)
     {
-        GreylistConfig config;
-        config.autoWhitelistClients = 0;
         RedisOptions o = m_options;
         o.failOpen = failOpen;
-        m_store = std::make_unique<RedisStore>(o, config);
         QString error;
-        QVERIFY2(m_store->open(&error), qPrintable(error));
-        m_engine = std::make_unique<GreylistEngine>(config, m_clock);
-        m_connection = std::make_unique<RedisConnection>(o);
-        m_connection->start();
-        QTRY_VERIFY(m_connection->isUp());
-        m_store->attach(m_connection.get());
-        m_decider = std::make_unique<RedisDecider>(*m_connection, config, failOpen);
-        GreylistPolicyOptions options;
-        options.greylistText = "Greylisted for %s seconds";
-        m_handler = std::make_unique<GreylistPolicyHandler>(*m_engine, *m_store, m_clock, options);
-        QVERIFY2(m_handler->policies().load(*m_store, &error), qPrintable(error));
-        m_handler->setAsyncDecider(m_decider.get());
-        m_events = std::make_unique<EventLog>();
-        m_recorder = std::make_unique<DecisionRecorder>(*m_handler, *m_events, m_clock);
-        QVERIFY(m_recorder->isAsynchronous());
-        m_server = std::make_unique<PolicyServer>(*m_recorder, PolicyServerOptions{});
+        QVERIFY2(m_stack.start(o, o, &error), qPrintable(error));
+        QTRY_VERIFY(m_stack.connection->isUp());
+        QVERIFY(m_stack.recorder->isAsynchronous());
+        m_server = std::make_unique<PolicyServer>(*m_stack.recorder, PolicyServerOptions{});
         QVERIFY2(m_server->listen(QHostAddress::LocalHost, 0, &error), qPrintable(error));
     }
     void shiftFirstBack(const TripletKey &key, qint64 seconds)
@@ -176,13 +138,7 @@ private Q_SLOTS:
     void cleanup()
     {
         m_server.reset();
-        m_recorder.reset();
-        m_events.reset();
-        m_handler.reset();
-        m_decider.reset();
-        m_connection.reset();
-        m_store.reset();
-        m_engine.reset();
+        m_stack.reset();
     }
 
     void firstSightIsDeferredAndARetryAfterTheDelayPasses()
@@ -197,8 +153,8 @@ private Q_SLOTS:
         const QList<QByteArray> second = client.answers(1);
         QCOMPARE(second.size(), 1);
         QVERIFY2(second[0].startsWith("PREPEND X-Greylist: delayed 6"), second[0].constData());
-        QCOMPARE(m_handler->stats().deferred, 1u);
-        QCOMPARE(m_handler->stats().passedNow, 1u);
+        QCOMPARE(m_stack.handler->stats().deferred, 1u);
+        QCOMPARE(m_stack.handler->stats().passedNow, 1u);
         // Both attempts reach the event log with the outcome and attempts Redis decided.
         const std::vector<const Event *> seen = attempts();
         QCOMPARE(seen.size(), 2u);
@@ -209,7 +165,7 @@ private Q_SLOTS:
         QCOMPARE(seen[0]->recipient, QByteArray("bob@example.test"));
         QCOMPARE(seen[1]->outcome, AttemptOutcome::Passed);
         QCOMPARE(seen[1]->attempts, 2u);
-        QCOMPARE(m_events->totals().deferred, 1u);
+        QCOMPARE(m_stack.events->totals().deferred, 1u);
     }
 
     void pipelinedAnswersKeepRequestOrderAcrossSynchronousOnes()
@@ -295,17 +251,19 @@ private Q_SLOTS:
         Client client;
         QVERIFY(client.connectTo(m_server->serverPort()));
         m_redis.kill();
-        QTRY_VERIFY_WITH_TIMEOUT(!m_connection->isUp(), WaitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(!m_stack.connection->isUp(), WaitMs);
         client.send(request("192.0.2.10", "a@sender.example", "down@example.test"));
         QCOMPARE(client.answers(1), QList<QByteArray>{whileDown});
-        QCOMPARE(failOpen ? m_handler->stats().failedOpen : m_handler->stats().failedClosed, 1u);
+        QCOMPARE(failOpen ? m_stack.handler->stats().failedOpen
+                          : m_stack.handler->stats().failedClosed,
+                 1u);
         QTRY_COMPARE(attempts().size(), 1u);
         QCOMPARE(attempts()[0]->outcome,
                  failOpen ? AttemptOutcome::Bypassed : AttemptOutcome::Deferred);
         QVERIFY(attempts()[0]->action.contains(u"unavailable"));
         QString error;
         QVERIFY2(m_redis.restart(&error), qPrintable(error));
-        QTRY_VERIFY_WITH_TIMEOUT(m_connection->isUp(), WaitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(m_stack.connection->isUp(), WaitMs);
         client.send(request("192.0.2.10", "a@sender.example", "up@example.test"));
         QCOMPARE(client.answers(1), QList<QByteArray>{"DEFER_IF_PERMIT Greylisted for 60 seconds"});
     }

@@ -6,16 +6,10 @@
 // HELO and TLS flag, once, when its answer comes back; Redis away applies the failure mode
 // and is recorded as such.
 
+#include "RedisDecisionStack.h"
 #include "RedisTestServer.h"
-#include "control/DecisionRecorder.h"
-#include "events/EventLog.h"
-#include "greylist/GreylistEngine.h"
-#include "policyd/GreylistPolicyHandler.h"
 #include "smtp/PolicyHandlerDecider.h"
-#include "store/redis/RedisConnection.h"
-#include "store/redis/RedisDecider.h"
 #include "store/redis/RedisKeys.h"
-#include "store/redis/RedisStore.h"
 #include "store/redis/RedisSyncClient.h"
 
 #include <QTest>
@@ -32,44 +26,22 @@ class TestRedisSmtpDecider : public QObject
 private:
     RedisTestServer m_redis;
     RedisOptions m_options;
-    SystemClock m_clock;
-    std::unique_ptr<RedisStore> m_store;
-    std::unique_ptr<GreylistEngine> m_engine;
-    std::unique_ptr<RedisConnection> m_connection;
-    std::unique_ptr<RedisDecider> m_decider;
-    std::unique_ptr<GreylistPolicyHandler> m_handler;
-    std::unique_ptr<EventLog> m_events;
-    std::unique_ptr<DecisionRecorder> m_recorder;
+    RedisDecisionStack m_stack;
     std::unique_ptr<PolicyHandlerDecider> m_smtp;
 
     void start(const RedisOptions &o)
     {
-        GreylistConfig config;
-        config.autoWhitelistClients = 0;
-        m_store = std::make_unique<RedisStore>(m_options, config);
         QString error;
-        QVERIFY2(m_store->open(&error), qPrintable(error));
-        m_engine = std::make_unique<GreylistEngine>(config, m_clock);
-        m_connection = std::make_unique<RedisConnection>(o);
-        m_connection->start();
-        m_store->attach(m_connection.get());
-        m_decider = std::make_unique<RedisDecider>(*m_connection, config, o.failOpen);
-        GreylistPolicyOptions options;
-        options.greylistText = "Greylisted for %s seconds";
-        m_handler = std::make_unique<GreylistPolicyHandler>(*m_engine, *m_store, m_clock, options);
-        QVERIFY2(m_handler->policies().load(*m_store, &error), qPrintable(error));
-        m_handler->setAsyncDecider(m_decider.get());
-        m_events = std::make_unique<EventLog>();
-        m_recorder = std::make_unique<DecisionRecorder>(*m_handler, *m_events, m_clock);
+        QVERIFY2(m_stack.start(m_options, o, &error), qPrintable(error));
         // As greygated wires it (Greygated::startSmtp).
-        m_smtp =
-            std::make_unique<PolicyHandlerDecider>(*m_recorder, *m_handler, *m_engine, m_clock);
-        m_smtp->setEventLog(m_events.get());
-        m_smtp->setRecorder(
-            [recorder = m_recorder.get()](const DecisionOutcome &outcome, const QByteArray &client,
-                                          const QByteArray &sender, const QByteArray &recipient) {
-                recorder->record(outcome, client, sender, recipient);
-            });
+        m_smtp = std::make_unique<PolicyHandlerDecider>(*m_stack.recorder, *m_stack.handler,
+                                                        *m_stack.engine, m_stack.clock);
+        m_smtp->setEventLog(m_stack.events.get());
+        m_smtp->setRecorder([recorder = m_stack.recorder.get()](
+                                const DecisionOutcome &outcome, const QByteArray &client,
+                                const QByteArray &sender, const QByteArray &recipient) {
+            recorder->record(outcome, client, sender, recipient);
+        });
     }
     SmtpVerdict decide(const QByteArray &sender, bool tls)
     {
@@ -88,15 +60,7 @@ private:
         (void)QTest::qWaitFor([&] { return verdict.has_value(); }, 10'000);
         return verdict.value_or(SmtpVerdict{SmtpVerdict::Kind::Pending, {}, {}, "no answer"});
     }
-    std::vector<const Event *> attempts() const
-    {
-        std::vector<const Event *> all, out;
-        m_events->since(0, 1000, &all);
-        for (const Event *e : all)
-            if (e->type == EventType::Attempt)
-                out.push_back(e);
-        return out;
-    }
+    std::vector<const Event *> attempts() const { return m_stack.attempts(); }
 
 private Q_SLOTS:
     void initTestCase()
@@ -118,19 +82,13 @@ private Q_SLOTS:
     void cleanup()
     {
         m_smtp.reset();
-        m_recorder.reset();
-        m_events.reset();
-        m_handler.reset();
-        m_decider.reset();
-        m_connection.reset();
-        m_store.reset();
-        m_engine.reset();
+        m_stack.reset();
     }
 
     void smtpAttemptsAreRecordedWithTheSessionsOrigin()
     {
         start(m_options);
-        QTRY_VERIFY(m_connection->isUp());
+        QTRY_VERIFY(m_stack.connection->isUp());
         const SmtpVerdict first = decide("alice@sender.example", true);
         QCOMPARE(first.kind, SmtpVerdict::Kind::Defer);
         QCOMPARE(first.reason, QByteArray("greylisted"));
@@ -163,9 +121,9 @@ private Q_SLOTS:
         QCOMPARE(a[1]->outcome, AttemptOutcome::Passed);
         QCOMPARE(a[1]->attempts, 2u);
         // Counted in the statistics the dashboard and stats.breakdown read.
-        QCOMPARE(m_events->totals().attempts, 2u);
-        QCOMPARE(m_events->totals().deferred, 1u);
-        QCOMPARE(m_events->totals().passed, 1u);
+        QCOMPARE(m_stack.events->totals().attempts, 2u);
+        QCOMPARE(m_stack.events->totals().deferred, 1u);
+        QCOMPARE(m_stack.events->totals().passed, 1u);
     }
 
     void redisAwayIsRecordedAsTheFailureMode()
