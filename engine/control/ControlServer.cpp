@@ -2,8 +2,10 @@
 #include "ControlServer.h"
 
 #include "ControlTlsServer.h"
+#include "EventBinary.h"
 #include "EventJson.h"
 #include "events/EventLog.h"
+#include "protocol/BinaryEvents.h"
 #include "protocol/Envelope.h"
 #include "protocol/JsonFields.h"
 #include "protocol/Methods.h"
@@ -38,8 +40,8 @@ struct ControlServer::Session
     ControlCaller caller;
     bool closing = false;
     bool subscribed = false;
-    bool binaryEvents = false;  // pushes as binary frames of UTF-8 JSON (subscribe "binary")
-    bool compactEvents = false; // attempts in their compact form (subscribe "compact")
+    bool binaryEvents = false; // pushes as binary frames (subscribe "binary", "compact", "codec")
+    EventForm form = EventForm::Object;
     quint64 cursor = 0;
     double tokens = 0;
     qint64 refilledAt = 0;
@@ -57,7 +59,8 @@ ControlServer::ControlServer(GreylistEngine &engine, Store &store, GreylistPolic
                 qint64(m_options.banSeconds) * 1000)
     , m_server(QStringLiteral("greygate"), QWebSocketServer::NonSecureMode)
     , m_windows{EventWindow(&EventJson::appendJson, kWindowEvents),
-                EventWindow(&EventJson::appendCompact, kWindowEvents)}
+                EventWindow(&EventJson::appendCompact, kWindowEvents),
+                EventWindow(&EventBinary::append, kWindowEvents, EventWindow::Separator::None)}
 {
     m_monotonic.start();
     m_api.setConnectionCount([this] { return connectionCount(); });
@@ -552,13 +555,25 @@ QJsonValue ControlServer::subscribe(Session *s, const QJsonObject &params, Proto
     QString epoch;
     bool binary = false;
     bool compact = false;
-    f.onlyKnown({u"since", u"epoch", u"binary", u"compact"});
+    qint64 codec = 0;
+    f.onlyKnown({u"since", u"epoch", u"binary", u"compact", u"codec"});
     f.integer(u"since", &since, 0, JsonFields::kMaxExactInteger);
     f.string(u"epoch", &epoch, false, 64);
     f.boolean(u"binary", &binary);
     f.boolean(u"compact", &compact);
+    f.integer(u"codec", &codec, 0, JsonFields::kMaxExactInteger);
     if (!f.ok()) {
         *error = f.error();
+        return QJsonValue::Undefined;
+    }
+    // The binary event codec (docs/api.md, "Binary events"): a client asks for the version
+    // it speaks; one this proxy does not speak is refused by name, so that the client asks
+    // again with "compact".
+    if (codec != 0 && codec != protocol::BinaryEvents::kVersion) {
+        *error =
+            ProtocolError::badRequest(QStringLiteral("params.codec"),
+                                      QStringLiteral("this proxy speaks binary event codec %1 only")
+                                          .arg(protocol::BinaryEvents::kVersion));
         return QJsonValue::Undefined;
     }
     const quint64 last = m_events.lastId();
@@ -572,13 +587,17 @@ QJsonValue ControlServer::subscribe(Session *s, const QJsonObject &params, Proto
         s->cursor = resync ? last : quint64(since);
     }
     s->subscribed = true;
-    // Compact events are for binary subscribers: a text subscriber is a simple client.
-    s->binaryEvents = binary || compact;
-    s->compactEvents = compact;
+    // Compact and binary events are for binary subscribers: a text subscriber is a simple
+    // client.
+    s->binaryEvents = binary || compact || codec != 0;
+    s->form = codec != 0 ? EventForm::Binary : compact ? EventForm::Compact : EventForm::Object;
     scheduleFlush();
-    return QJsonObject{{QStringLiteral("epoch"), m_events.epoch()},
+    QJsonObject result{{QStringLiteral("epoch"), m_events.epoch()},
                        {QStringLiteral("lastId"), qint64(last)},
                        {QStringLiteral("resync"), resync}};
+    if (codec != 0)
+        result.insert(QStringLiteral("codec"), codec);
+    return result;
 }
 
 void ControlServer::scheduleFlush()
@@ -592,61 +611,72 @@ bool ControlServer::following(const Session &s, quint64 last)
     return s.subscribed && !s.closing && s.cursor < last;
 }
 
-ControlServer::Frame *ControlServer::frameFrom(quint64 cursor, bool compact, FrameCache *made)
+ControlServer::Frame *ControlServer::frameFrom(quint64 cursor, EventForm form, FrameCache *made)
 {
     const auto found = made->find(cursor);
     if (found != made->end())
         return &found->second;
-    // {"events":[...]} (Envelope::events), the events written once each (m_windows) and
-    // shared by every subscriber; one behind the window gets its batch encoded here.
+    // The events written once each (m_windows) and shared by every subscriber, framed as
+    // {"events":[...]} (Envelope::events) or behind a binary header (BinaryEvents); one
+    // behind the window gets its batch encoded here.
+    const bool binary = form == EventForm::Binary;
     QByteArray bytes;
     quint64 lastId = cursor;
     QByteArrayView slice;
-    if (m_windows[compact].slice(cursor, m_options.maxEventsPerMessage, &slice, &lastId)) {
-        bytes.reserve(slice.size() + 16);
-        bytes.append("{\"events\":[");
+    if (m_windows[int(form)].slice(cursor, m_options.maxEventsPerMessage, &slice, &lastId)) {
+        bytes.reserve(slice.size() + 24);
+        if (binary)
+            protocol::BinaryEvents::appendHeader(&bytes, cursor + 1, lastId - cursor);
+        else
+            bytes.append("{\"events\":[");
         bytes.append(slice);
     } else {
         std::vector<const Event *> batch;
         if (!m_events.since(cursor, m_options.maxEventsPerMessage, &batch) || batch.empty())
             return nullptr;
-        bytes.reserve(qsizetype(batch.size()) * 256 + 16);
-        bytes.append("{\"events\":[");
+        bytes.reserve(qsizetype(batch.size()) * 256 + 24);
+        if (binary)
+            protocol::BinaryEvents::appendHeader(&bytes, batch.front()->id, batch.size());
+        else
+            bytes.append("{\"events\":[");
         for (size_t i = 0; i < batch.size(); ++i) {
-            if (i > 0)
+            if (i > 0 && !binary)
                 bytes.append(',');
-            if (compact)
+            if (binary)
+                EventBinary::append(&bytes, *batch[i]);
+            else if (form == EventForm::Compact)
                 EventJson::appendCompact(&bytes, *batch[i]);
             else
                 EventJson::appendJson(&bytes, *batch[i]);
         }
         lastId = batch.back()->id;
     }
-    bytes.append("]}");
+    if (!binary)
+        bytes.append("]}");
     return &made->emplace(cursor, Frame{std::move(bytes), QString(), lastId}).first->second;
 }
 
 void ControlServer::flushEvents()
 {
     const quint64 last = m_events.lastId();
-    // A window keeps what the slowest of the subscribers it serves has not read yet; the
-    // compact one stays empty (nothing encoded) while no subscriber asks for that form.
-    quint64 keepAfter[2] = {last, last};
+    // A window keeps what the slowest of the subscribers it serves has not read yet; one
+    // stays empty (nothing encoded) while no subscriber asks for its form.
+    quint64 keepAfter[kForms] = {last, last, last};
     for (const auto &[socket, session] : m_sessions) {
-        const EventWindow &window = m_windows[session->compactEvents];
+        const EventWindow &window = m_windows[int(session->form)];
         if (following(*session, last) &&
             (window.count() == 0 || session->cursor >= window.after())) {
-            quint64 &keep = keepAfter[session->compactEvents];
+            quint64 &keep = keepAfter[int(session->form)];
             keep = std::min(keep, session->cursor);
         }
     }
-    for (int form = 0; form < 2; ++form)
+    for (int form = 0; form < kForms; ++form)
         m_windows[form].update(m_events, keepAfter[form]);
 
     // Frames are made once per flush and cursor: subscribers that follow the stream are at
     // the same cursor and share them. Text subscribers get them as a QString (QWebSocket's
     // text frames take one), made once per frame too.
-    FrameCache made[2];
+    FrameCache made[kForms];
     bool behind = false;
     for (const auto &[socket, session] : m_sessions) {
         Session *s = session.get();
@@ -656,7 +686,7 @@ void ControlServer::flushEvents()
             // it is told to resync once it reads again.
             if (socket->bytesToWrite() > m_options.maxPendingBytes)
                 break;
-            Frame *frame = frameFrom(s->cursor, s->compactEvents, &made[s->compactEvents]);
+            Frame *frame = frameFrom(s->cursor, s->form, &made[int(s->form)]);
             if (!frame) {
                 s->cursor = last;
                 socket->sendTextMessage(QString::fromUtf8(Envelope::resync(last)));

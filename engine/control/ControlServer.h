@@ -105,6 +105,14 @@ private:
         quint64 lastId = 0;
     };
     using FrameCache = std::unordered_map<quint64, Frame>; // by the cursor it follows
+    // How a subscriber gets events: the object form, compact JSON attempts, binary records.
+    enum class EventForm : quint8
+    {
+        Object,
+        Compact,
+        Binary,
+    };
+    static constexpr int kForms = 3;
     // At most this many frames to one subscriber per flush (catching up after a resume).
     static constexpr int kMaxFramesPerFlush = 16;
     // Events kept encoded for the subscribers (about 200 bytes each).
@@ -113,7 +121,7 @@ private:
     static bool following(const Session &s, quint64 last);
     // The frame from `cursor` on, made once per flush; nullptr when the cursor is no longer
     // held by the log (the subscriber must resync).
-    Frame *frameFrom(quint64 cursor, bool compact, FrameCache *made);
+    Frame *frameFrom(quint64 cursor, EventForm form, FrameCache *made);
     void scheduleFlush();
     void flushEvents();
 
@@ -127,7 +135,7 @@ private:
     // TLS connections handed to m_server, not upgraded yet (peerKey).
     QSet<QString> m_upgrading;
     QString m_fingerprint;
-    EventWindow m_windows[2]; // the object form, the compact form (EventJson)
+    EventWindow m_windows[kForms]; // by EventForm: EventJson's two forms, EventBinary
     QTimer m_flushTimer;
     QElapsedTimer m_monotonic;
     std::unordered_map<QWebSocket *, std::unique_ptr<Session>> m_sessions;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "EventJson.h"
 
+#include "protocol/BinaryEvents.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -323,22 +325,8 @@ QJsonObject EventJson::toJson(const Event &e)
 
 QString EventJson::deciderKey(DecidedBy by, qint64 id)
 {
-    switch (by) {
-    case DecidedBy::None:
-        return QStringLiteral("none");
-    case DecidedBy::Policy:
-        return QString::number(id);
-    case DecidedBy::PermittedGroup:
-    case DecidedBy::BlockedGroup:
-        return QStringLiteral("group:") + QString::number(id);
-    case DecidedBy::AutoAllow:
-        return QStringLiteral("autoallow");
-    case DecidedBy::Outbound:
-        return QStringLiteral("outbound");
-    case DecidedBy::Other:
-        break;
-    }
-    return QStringLiteral("other");
+    // One table for both ends: the binary decoder names deciders from the same wire values.
+    return protocol::BinaryEvents::deciderKey(quint8(by), id);
 }
 
 } // namespace greygate

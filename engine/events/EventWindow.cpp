@@ -7,9 +7,10 @@
 
 namespace greygate {
 
-EventWindow::EventWindow(Encoder encoder, qsizetype maxEvents)
+EventWindow::EventWindow(Encoder encoder, qsizetype maxEvents, Separator separator)
     : m_encoder(encoder)
     , m_maxEvents(std::max<qsizetype>(maxEvents, 1))
+    , m_separatorBytes(separator == Separator::Comma ? 1 : 0)
 {}
 
 void EventWindow::reset(quint64 after)
@@ -58,7 +59,8 @@ void EventWindow::update(const EventLog &log, quint64 keepAfter)
     m_bytes.reserve(m_bytes.size() + qsizetype(batch.size()) * 200);
     for (const Event *event : batch) {
         m_encoder(&m_bytes, *event);
-        m_bytes.append(',');
+        if (m_separatorBytes)
+            m_bytes.append(',');
         m_offsets.push_back(m_bytes.size());
     }
     m_last = last;
@@ -71,7 +73,7 @@ bool EventWindow::slice(quint64 cursor, qsizetype max, QByteArrayView *slice, qu
     const size_t from = m_head + size_t(cursor - m_after);
     const size_t to = from + size_t(std::min<quint64>(quint64(max), m_last - cursor));
     const qsizetype begin = m_offsets[from];
-    *slice = QByteArrayView(m_bytes).sliced(begin, m_offsets[to] - begin - 1);
+    *slice = QByteArrayView(m_bytes).sliced(begin, m_offsets[to] - begin - m_separatorBytes);
     *lastId = cursor + (to - from);
     return true;
 }

@@ -123,6 +123,7 @@ private:
     void onConnected();
     void onDisconnected();
     void onMessage(const QByteArray &message);
+    void emitEvents(const QJsonArray &events, quint64 lastId);
     void send(qint64 id, const QString &method, const QJsonObject &params, Callback callback);
     void sendSubscribe();
     void failAll(const QString &why);
@@ -150,6 +151,7 @@ private:
     bool m_wantOpen = false;
     bool m_wantEvents = false;
     bool m_haveCursor = false;
+    bool m_binaryCodec = true;   // until a proxy refuses it
     bool m_compactEvents = true; // until a proxy refuses it
     quint64 m_lastEventId = 0;
     QString m_epoch;

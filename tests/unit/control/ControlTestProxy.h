@@ -11,6 +11,7 @@
 #include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"
 #include "policyd/GreylistPolicyHandler.h"
+#include "protocol/BinaryEvents.h"
 #include "protocol/Envelope.h"
 #include "store/SqliteStore.h"
 
@@ -100,9 +101,23 @@ public:
         QObject::connect(&socket, &QWebSocket::binaryMessageReceived, this,
                          [this](const QByteArray &m) {
                              ++binaryMessages;
-                             inbox.append(QJsonDocument::fromJson(m).object());
+                             codecFrames += greygate::protocol::BinaryEvents::isFrame(m) ? 1 : 0;
+                             inbox.append(decodeBinary(m));
                          });
         QObject::connect(&socket, &QWebSocket::disconnected, this, [this] { closed = true; });
+    }
+
+    // A binary frame: UTF-8 JSON, or binary events (docs/api.md, "Binary events") as the
+    // message {"events":[...]} they stand for, or {"malformed":why}.
+    static QJsonObject decodeBinary(const QByteArray &m)
+    {
+        if (!greygate::protocol::BinaryEvents::isFrame(m))
+            return QJsonDocument::fromJson(m).object();
+        QJsonArray events;
+        QString error;
+        if (!greygate::protocol::BinaryEvents::decode(m, &events, &error))
+            return QJsonObject{{QStringLiteral("malformed"), error}};
+        return QJsonObject{{QStringLiteral("events"), events}};
     }
 
     bool open(const QUrl &url, const QByteArray &bearer = QByteArray())
@@ -210,6 +225,7 @@ public:
     QWebSocket socket;
     QList<QJsonObject> inbox;
     int binaryMessages = 0;
+    int codecFrames = 0; // of them, binary event frames (subscribe "codec")
     bool closed = false;
     qint64 nextId = 1;
 };

@@ -23,7 +23,11 @@ private Q_SLOTS:
     void burstOfEventsComesInOneBatchedFrame();
     void compactSubscriberDecodesToTheSameEvents();
     void subscribersAtDifferentCursorsEachGetEveryEventInOrder();
+    void subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain_data();
     void subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain();
+    void binaryCodecSubscriberGetsWhatJsonSubscribersGet();
+    void binaryCodecStreamResumesWithSince();
+    void subscribeRefusesAnUnknownCodecByName();
 };
 
 namespace {
@@ -83,7 +87,7 @@ struct RawSubscriber
     QList<QJsonObject> messages; // every complete server message, decoded
     QByteArray partial;          // a fragmented message's first frames
 
-    bool open(quint16 port, const QByteArray &token)
+    bool open(quint16 port, const QByteArray &token, bool codec = false)
     {
         socket.connectToHost(QHostAddress::LocalHost, port);
         if (!socket.waitForConnected(5000))
@@ -105,7 +109,8 @@ struct RawSubscriber
             return false;
         // A client frame is masked; a zero mask leaves the payload as it is.
         const QByteArray request =
-            R"({"id":1,"method":"events.subscribe","params":{"binary":true}})";
+            codec ? R"({"id":1,"method":"events.subscribe","params":{"codec":1}})"
+                  : R"({"id":1,"method":"events.subscribe","params":{"binary":true}})";
         QByteArray frame("\x81");
         frame.append(char(0x80 | request.size()));
         frame.append(4, '\0');
@@ -147,7 +152,7 @@ struct RawSubscriber
                 continue;
             }
             if (b0 & 0x80) {
-                messages.append(QJsonDocument::fromJson(partial).object());
+                messages.append(TestClient::decodeBinary(partial));
                 partial.clear();
             }
         }
@@ -387,22 +392,32 @@ void EventStreamTest::subscribersAtDifferentCursorsEachGetEveryEventInOrder()
     QCOMPARE(late[1]->events(), live.events().mid(120));
 }
 
+void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain_data()
+{
+    QTest::addColumn<bool>("codec");
+    QTest::newRow("JSON frames") << false;
+    QTest::newRow("binary events") << true;
+}
+
 void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain()
 {
+    QFETCH(bool, codec);
     ControlOptions options;
     options.maxPendingBytes = 64 << 10;
     ControlTestProxy proxy(options, 20'000);
     QVERIFY2(proxy.start(), qPrintable(proxy.startError));
     RawSubscriber stalled;
-    QVERIFY(stalled.open(proxy.server->serverPort(), proxy.token(false)));
+    QVERIFY(stalled.open(proxy.server->serverPort(), proxy.token(false), codec));
     QVERIFY(stalled.messages.first().contains(QStringLiteral("result")));
     TestClient reader;
     QVERIFY(reader.login(proxy.url(), proxy.token(false)));
-    reader.result(QStringLiteral("events.subscribe"),
-                  QJsonObject{{QStringLiteral("binary"), true}});
+    reader.result(
+        QStringLiteral("events.subscribe"),
+        QJsonObject{{QStringLiteral("binary"), true}, {QStringLiteral("codec"), codec ? 1 : 0}});
     // The stalled one reads nothing: its socket buffers fill, then the server holds back.
-    // Far more than any socket buffers hold goes by meanwhile (about 20 MB), and the log
-    // keeps only the last 20,000: where it stopped is gone.
+    // Far more than any socket buffers hold goes by meanwhile (about 20 MB of JSON, a third
+    // of that in binary events), and the log keeps only the last 20,000: where it stopped is
+    // gone.
     stalled.socket.setReadBufferSize(4096);
     constexpr int kTotal = 120'000;
     for (int sent = 0; sent < kTotal; sent += 5000) {
@@ -427,7 +442,7 @@ void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain()
                               .toObject()
                               .value(QStringLiteral("lastId"))
                               .toInteger();
-    QVERIFY(lastId > kTotal - 20'000);
+
     const auto idsAfter = [&](bool afterResync) {
         QList<qint64> ids;
         for (qsizetype i = afterResync ? resyncAt() + 1 : 1;
@@ -443,7 +458,102 @@ void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain()
     QVERIFY(!before.isEmpty());
     QVERIFY(before.size() < kTotal / 2); // bounded: most of the stream was never queued for it
     QCOMPARE(before, range(1, before.size()));
+    // Told to resync only once what it missed had left the log (20,000 events), not sooner.
+    QVERIFY2(lastId - before.last() >= 20'000,
+             qPrintable(QString::number(lastId) + u" after " + QString::number(before.last())));
     QCOMPARE(idsAfter(true), range(lastId + 1, kTotal + 10));
+}
+
+void EventStreamTest::binaryCodecSubscriberGetsWhatJsonSubscribersGet()
+{
+    ControlTestProxy proxy;
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    TestClient text;
+    TestClient compact;
+    TestClient codec;
+    QVERIFY(text.login(proxy.url(), proxy.token(false)));
+    QVERIFY(compact.login(proxy.url(), proxy.token(false)));
+    QVERIFY(codec.login(proxy.url(), proxy.token(false)));
+    text.result(QStringLiteral("events.subscribe"));
+    compact.result(QStringLiteral("events.subscribe"),
+                   QJsonObject{{QStringLiteral("compact"), true}});
+    const QJsonObject sub =
+        codec.result(QStringLiteral("events.subscribe"), QJsonObject{{QStringLiteral("codec"), 1}});
+    QCOMPARE(sub.value(QStringLiteral("codec")).toInt(), 1);
+    // Real decisions (non-ASCII bytes from the wire), a reason, and other event types.
+    proxy.decide("192.0.2.1", "j\xc3\xb6rg@b.example", "c@corp.example");
+    appendAttempts(&proxy, 300);
+    Event withReason;
+    withReason.action = QStringLiteral("bypass");
+    withReason.sender = "a@b.example";
+    proxy.events.append(withReason);
+    Event change;
+    change.type = EventType::PolicyChange;
+    change.subject = QStringLiteral("policy:1");
+    change.action = QStringLiteral("policy.update");
+    proxy.events.append(change);
+    QVERIFY(text.waitForEvents(303));
+    QVERIFY(compact.waitForEvents(303));
+    QVERIFY(codec.waitForEvents(303));
+    QVERIFY(codec.codecFrames > 0);
+    QCOMPARE(codec.codecFrames, codec.binaryMessages);
+    QCOMPARE(compact.codecFrames, 0);
+    QCOMPARE(codec.events().size(), 303);
+    // Through a document, as the text subscriber's numbers came.
+    QList<QJsonObject> viaJson;
+    for (const QJsonObject &e : codec.events())
+        viaJson.append(QJsonDocument::fromJson(QJsonDocument(e).toJson()).object());
+    QCOMPARE(viaJson, text.events());
+}
+
+void EventStreamTest::binaryCodecStreamResumesWithSince()
+{
+    ControlOptions options;
+    options.maxEventsPerMessage = 50; // resumed over several frames
+    ControlTestProxy proxy(options, 1000);
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    QString epoch;
+    {
+        TestClient client;
+        QVERIFY(client.login(proxy.url(), proxy.token(false)));
+        epoch = client
+                    .result(QStringLiteral("events.subscribe"),
+                            QJsonObject{{QStringLiteral("codec"), 1}})
+                    .value(QStringLiteral("epoch"))
+                    .toString();
+        appendAttempts(&proxy, 120);
+        QVERIFY(client.waitForEvents(120));
+        QCOMPARE(idsOf(client.events()), range(1, 120));
+        client.socket.close();
+        QVERIFY(QTest::qWaitFor([&] { return proxy.server->connectionCount() == 0; }, 5000));
+    }
+    appendAttempts(&proxy, 230); // missed while away
+    TestClient again;
+    QVERIFY(again.login(proxy.url(), proxy.token(false)));
+    const QJsonObject sub = again.result(QStringLiteral("events.subscribe"),
+                                         QJsonObject{{QStringLiteral("since"), 100},
+                                                     {QStringLiteral("epoch"), epoch},
+                                                     {QStringLiteral("codec"), 1}});
+    QVERIFY(!sub.value(QStringLiteral("resync")).toBool());
+    appendAttempts(&proxy, 10); // and it goes on live
+    QVERIFY(again.waitForEvents(260));
+    QCOMPARE(idsOf(again.events()), range(101, 360));
+    QVERIFY(again.codecFrames >= 5);
+    QCOMPARE(again.events().at(0).value(QStringLiteral("sender")).toString(),
+             QStringLiteral("s100@b.example"));
+}
+
+void EventStreamTest::subscribeRefusesAnUnknownCodecByName()
+{
+    ControlTestProxy proxy;
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    TestClient client;
+    QVERIFY(client.login(proxy.url(), proxy.token(false)));
+    const QJsonObject answer =
+        client.call(QStringLiteral("events.subscribe"), QJsonObject{{QStringLiteral("codec"), 2}});
+    QCOMPARE(TestClient::errorCode(answer), QStringLiteral("bad_request"));
+    QCOMPARE(TestClient::errorField(answer), QStringLiteral("params.codec"));
+    QVERIFY(!client.result(QStringLiteral("status")).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(EventStreamTest)

@@ -32,6 +32,7 @@ private Q_SLOTS:
     void wrongTokenIsRefusedAndNotRetried();
     void callWhileDisconnectedFailsAtOnce();
     void reconnectsAfterARestartAndResumesTheEventStream();
+    void eventsComeAsTheObjectsAJsonSubscriberGets();
 };
 
 void ProxyConnectionTest::connectsAuthenticatesAndCalls_data()
@@ -146,6 +147,49 @@ void ProxyConnectionTest::reconnectsAfterARestartAndResumesTheEventStream()
     // Live again.
     proxy.decide("192.0.2.1", "a@b.example", "four@corp.example");
     QVERIFY(QTest::qWaitFor([&] { return ids.size() == 4; }, 5000));
+}
+
+void ProxyConnectionTest::eventsComeAsTheObjectsAJsonSubscriberGets()
+{
+    // The client subscribes to binary events (docs/api.md, "Binary events") and hands the
+    // console the objects a plain JSON subscriber reads, whatever the event.
+    ControlTestProxy proxy;
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    TestClient json;
+    QVERIFY(json.login(proxy.url(), proxy.token(false)));
+    json.result(QStringLiteral("events.subscribe"));
+    ProxyConnection connection(optionsFor(proxy, proxy.token(false)));
+    QList<QJsonObject> events;
+    QObject::connect(&connection, &ProxyConnection::eventsReceived, &connection,
+                     [&](const QJsonArray &batch) {
+                         for (const QJsonValue &e : batch)
+                             events.append(e.toObject());
+                     });
+    QSignalSpy subscribed(&connection, &ProxyConnection::subscribed);
+    connection.subscribe();
+    connection.open();
+    QVERIFY(subscribed.wait(5000));
+    proxy.decide("192.0.2.1", "j\xc3\xb6rg@b.example", "one@corp.example");
+    Event change;
+    change.type = EventType::GroupChange;
+    change.subject = QStringLiteral("group:3");
+    change.action = QStringLiteral("group.update");
+    change.who = QStringLiteral("admin@127.0.0.1");
+    change.ref = 4;
+    proxy.events.append(change);
+    Event smtp;
+    smtp.source = EventSource::Smtp;
+    smtp.helo = "mx.b.example";
+    smtp.tls = true;
+    smtp.action = QStringLiteral("greylisted");
+    proxy.events.append(smtp);
+    QVERIFY(json.waitForEvents(3));
+    QVERIFY(QTest::qWaitFor([&] { return events.size() == 3; }, 5000));
+    QList<QJsonObject> viaJson;
+    for (const QJsonObject &e : std::as_const(events))
+        viaJson.append(QJsonDocument::fromJson(QJsonDocument(e).toJson()).object());
+    QCOMPARE(viaJson, json.events());
+    QCOMPARE(connection.lastEventId(), quint64(3));
 }
 
 QTEST_GUILESS_MAIN(ProxyConnectionTest)
