@@ -6,12 +6,17 @@
 #include "util/LogLine.h"
 
 #include <QAbstractEventDispatcher>
-#include <QTcpSocket>
+#include <QSocketNotifier>
+#include <QTcpServer>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcPolicyd, "greygate.policyd", QtInfoMsg)
 
@@ -33,6 +38,22 @@ struct PolicyServer::AsyncSlots
     std::deque<Slot> answers; // outstanding, in request order
 };
 
+// Accepts with QTcpServer's listening code (addresses, errors) but takes the descriptor
+// itself: no QTcpSocket is made for a connection.
+class PolicyServer::Listener : public QTcpServer
+{
+public:
+    explicit Listener(PolicyServer *server)
+        : m_owner(server)
+    {}
+
+protected:
+    void incomingConnection(qintptr fd) override { m_owner->accepted(fd); }
+
+private:
+    PolicyServer *m_owner;
+};
+
 struct PolicyServer::Connection
 {
     explicit Connection(const PolicyRequestParser::Limits &limits)
@@ -40,12 +61,18 @@ struct PolicyServer::Connection
     {}
 
     quint64 id = 0;
-    QTcpSocket *socket = nullptr;
-    QByteArray peer; // "192.0.2.1:40000", for the logs
+    int fd = -1;
+    std::unique_ptr<QSocketNotifier> readNotifier;
+    std::unique_ptr<QSocketNotifier> writeNotifier; // made on the first partial write
+    QByteArray peer;                                // "192.0.2.1:40000", for the logs
     PolicyRequestParser parser;
     QByteArray in; // bytes read from the socket, parsed up to inPos
     qsizetype inPos = 0;
+    bool readEnabled = true;
+    bool closing = false;         // shutdown: closed once `unsent` is written
     QByteArray out;               // answers decided, written after the commit
+    QByteArray unsent;            // committed answers the kernel did not take yet
+    qsizetype unsentPos = 0;      // written up to here
     int awaiting = 0;             // answers in `out`
     qint64 requestStartedMs = -1; // when the request in progress began; -1 for none
     qint64 lastActivityMs = 0;
@@ -66,6 +93,26 @@ QLatin1StringView reasonName(int reason)
     return QLatin1StringView(names[reason]);
 }
 
+QByteArray errnoText(const char *call, int error)
+{
+    return QByteArray(call) + ": " + QByteArray(std::strerror(error));
+}
+
+QByteArray peerOf(int fd)
+{
+    sockaddr_storage storage{};
+    socklen_t length = sizeof storage;
+    if (::getpeername(fd, reinterpret_cast<sockaddr *>(&storage), &length) != 0)
+        return QByteArrayLiteral("?");
+    const QHostAddress address(reinterpret_cast<const sockaddr *>(&storage));
+    quint16 port = 0;
+    if (storage.ss_family == AF_INET)
+        port = ntohs(reinterpret_cast<const sockaddr_in &>(storage).sin_port);
+    else if (storage.ss_family == AF_INET6)
+        port = ntohs(reinterpret_cast<const sockaddr_in6 &>(storage).sin6_port);
+    return address.toString().toLatin1() + ':' + QByteArray::number(port);
+}
+
 } // namespace
 
 PolicyServer::PolicyServer(PolicyHandler &handler, const PolicyServerOptions &options,
@@ -74,9 +121,9 @@ PolicyServer::PolicyServer(PolicyHandler &handler, const PolicyServerOptions &op
     , m_handler(handler)
     , m_async(handler.isAsynchronous())
     , m_options(options)
+    , m_server(std::make_unique<Listener>(this))
 {
     m_clock.start();
-    connect(&m_server, &QTcpServer::newConnection, this, &PolicyServer::acceptConnections);
     // Timeouts are checked by one timer for all connections rather than a timer per
     // connection restarted on every read: cheaper on the hot path, and the resolution
     // (a quarter of the shortest timeout, at most a second) is plenty for 30 s and 600 s.
@@ -110,65 +157,87 @@ PolicyServer::~PolicyServer()
             c->async->server = nullptr;
             c->async->connection = nullptr;
         }
-        QObject::disconnect(c->socket, nullptr, this, nullptr);
-        c->socket->abort();
-        delete c->socket;
+        c->readNotifier.reset();
+        c->writeNotifier.reset();
+        ::close(c->fd);
     }
 }
 
 bool PolicyServer::listen(const QHostAddress &address, quint16 port, QString *error)
 {
-    if (!m_server.listen(address, port)) {
+    if (!m_server->listen(address, port)) {
         *error = u"cannot listen on " + address.toString() + u':' + QString::number(port) + u": " +
-                 m_server.errorString();
+                 m_server->errorString();
         return false;
     }
     m_timeoutTimer.start();
     return true;
 }
 
-void PolicyServer::acceptConnections()
+quint16 PolicyServer::serverPort() const
 {
-    while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-        if (m_shuttingDown || int(m_connections.size()) >= m_options.maxConnections) {
-            ++m_stats.refused;
-            qCWarning(lcPolicyd).noquote() << LogLine("connection refused: too many connections")
-                                                  .add("peer", socket->peerAddress().toString())
-                                                  .add("max", m_options.maxConnections)
-                                                  .text();
-            socket->abort();
-            socket->deleteLater();
-            continue;
-        }
-        auto owned = std::make_unique<Connection>(m_options.limits);
-        Connection *c = owned.get();
-        c->id = m_nextId++;
-        c->socket = socket;
-        c->peer = socket->peerAddress().toString().toLatin1() + ':' +
-                  QByteArray::number(socket->peerPort());
-        c->lastActivityMs = m_clock.elapsed();
-        if (m_async) {
-            c->async = std::make_shared<AsyncSlots>();
-            c->async->server = this;
-            c->async->connection = c;
-        }
-        // Answers are small and the client waits for each: Nagle would hold them back.
-        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        // Bounded read-ahead: when a client is backlogged, TCP flow control stops it
-        // rather than our memory growing.
-        socket->setReadBufferSize(m_options.limits.maxRequestBytes);
-        connect(socket, &QTcpSocket::readyRead, this, [this, c] { pump(c); });
-        connect(socket, &QTcpSocket::disconnected, this,
-                [this, c] { close(c, CloseReason::PeerClosed); });
-        m_connections.emplace(c, std::move(owned));
-        ++m_stats.connections;
-        qCDebug(lcPolicyd).noquote() << LogLine("connection accepted")
-                                            .add("conn", qint64(c->id))
-                                            .add("peer", c->peer)
-                                            .text();
-        if (socket->bytesAvailable() > 0)
-            pump(c);
+    return m_server->serverPort();
+}
+
+QHostAddress PolicyServer::serverAddress() const
+{
+    return m_server->serverAddress();
+}
+
+void PolicyServer::accepted(qintptr descriptor)
+{
+    const int fd = int(descriptor); // accept4(SOCK_CLOEXEC) by QTcpServer, still blocking
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    if (m_shuttingDown || int(m_connections.size()) >= m_options.maxConnections) {
+        ++m_stats.refused;
+        qCWarning(lcPolicyd).noquote() << LogLine("connection refused: too many connections")
+                                              .add("peer", peerOf(fd))
+                                              .add("max", m_options.maxConnections)
+                                              .text();
+        ::close(fd);
+        return;
     }
+    auto owned = std::make_unique<Connection>(m_options.limits);
+    Connection *c = owned.get();
+    c->id = m_nextId++;
+    c->fd = fd;
+    c->peer = peerOf(fd);
+    c->lastActivityMs = m_clock.elapsed();
+    if (m_async) {
+        c->async = std::make_shared<AsyncSlots>();
+        c->async->server = this;
+        c->async->connection = c;
+    }
+    // Answers are small and the client waits for each: Nagle would hold them back.
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->readNotifier = std::make_unique<QSocketNotifier>(fd, QSocketNotifier::Read);
+    connect(c->readNotifier.get(), &QSocketNotifier::activated, this, [this, c] { readable(c); });
+    m_connections.emplace(c, std::move(owned));
+    ++m_stats.connections;
+    qCDebug(lcPolicyd).noquote()
+        << LogLine("connection accepted").add("conn", qint64(c->id)).add("peer", c->peer).text();
+}
+
+void PolicyServer::setReading(Connection *c, bool on)
+{
+    // A level-triggered notifier on input we are not going to read yet would fire on every
+    // pass of the loop: it is off while the connection waits for its turn or its answers.
+    if (c->readEnabled == on)
+        return;
+    c->readEnabled = on;
+    c->readNotifier->setEnabled(on);
+}
+
+void PolicyServer::readable(Connection *c)
+{
+    if (c->closed)
+        return;
+    if (m_shuttingDown || c->backlog || c->stalled) {
+        setReading(c, false);
+        return;
+    }
+    pump(c);
 }
 
 void PolicyServer::pump(Connection *c)
@@ -177,28 +246,49 @@ void PolicyServer::pump(Connection *c)
         return;
     if (c->backlog || c->stalled)
         return; // its turn comes after the next flush; data waits in the socket
+    setReading(c, true);
     int budget = m_options.maxRequestsPerPass;
+    // The read-ahead is bounded: a backlogged client is stopped by TCP flow control rather
+    // than growing our memory. 16 KiB holds a few dozen of Postfix's requests (~700 bytes);
+    // a full read is followed by another one.
+    const qsizetype chunk = 16 * 1024;
+    bool more = true; // the last recv filled the buffer: the socket may hold more
     while (budget > 0) {
         if (c->inPos >= c->in.size()) {
-            c->in.resize(0); // keeps the capacity
+            if (!more)
+                break;
+            c->in.resize(chunk); // keeps the capacity once grown
             c->inPos = 0;
-            const qint64 available = c->socket->bytesAvailable();
-            if (available <= 0)
-                break;
-            // One read of everything there is, into a reused buffer.
-            c->in.resize(available);
-            const qint64 got = c->socket->read(c->in.data(), available);
-            c->in.resize(std::max<qint64>(got, 0));
-            if (got <= 0)
-                break;
+            ssize_t got;
+            do
+                got = ::recv(c->fd, c->in.data(), size_t(chunk), 0);
+            while (got < 0 && errno == EINTR);
+            if (got <= 0) {
+                const int error = errno;
+                c->in.resize(0);
+                if (got == 0) {
+                    close(c, CloseReason::PeerClosed);
+                    return;
+                }
+                if (error == EAGAIN || error == EWOULDBLOCK)
+                    break;
+                close(c, CloseReason::PeerClosed, errnoText("recv", error));
+                return;
+            }
+            c->in.resize(got);
+            more = got == chunk;
             c->lastActivityMs = m_clock.elapsed();
         }
         if (!(m_async ? processBufferedAsync(c, &budget) : processBuffered(c, &budget)))
             return; // closed
-        if (c->stalled)
+        if (c->stalled) {
+            setReading(c, false);
             return; // resumed when answers come back
+        }
     }
-    if (budget == 0 && (c->inPos < c->in.size() || c->socket->bytesAvailable() > 0)) {
+    if (budget == 0) {
+        // Unparsed input or perhaps more in the socket: continue after the others' turn.
+        setReading(c, false);
         c->backlog = true;
         m_backlog.push_back(c);
         scheduleFlush();
@@ -359,8 +449,6 @@ void PolicyServer::flush()
             if (!send(c))
                 continue; // closed
             c->lastActivityMs = m_clock.elapsed();
-            if (c->socket->bytesToWrite() > m_options.maxUnreadOutputBytes)
-                close(c, CloseReason::OutputOverflow);
         }
     }
     if (!m_backlog.empty()) {
@@ -372,32 +460,35 @@ void PolicyServer::flush()
         }
     }
     if (m_shuttingDown) {
-        // disconnectFromHost() may report `disconnected` at once, which removes the
-        // connection: collect first.
-        std::vector<QTcpSocket *> sockets;
+        // Closing removes the connection from the map: collect first.
+        std::vector<Connection *> done;
         for (auto &[c, owned] : m_connections) {
             // A connection still waiting for asynchronous answers closes after them (a
             // later flush), or when the grace period ends.
             if (!c->closed && (!c->async || c->async->answers.empty()))
-                sockets.push_back(c->socket);
+                done.push_back(c);
         }
-        for (QTcpSocket *socket : sockets)
-            socket->disconnectFromHost(); // after the answers just written
+        for (Connection *c : done) {
+            c->closing = true; // after the answers just written
+            if (c->unsentPos >= c->unsent.size())
+                close(c, CloseReason::Shutdown);
+        }
         maybeFinishShutdown();
     }
 }
 
 bool PolicyServer::send(Connection *c)
 {
-    qsizetype sent = 0;
-    // Straight to the kernel when Qt holds nothing unsent for this socket (the usual case:
-    // the answers of one pass fit the socket buffer). QAbstractSocket's buffered write would
-    // enable and disable its write notifier around every answer, and each toggle wakes the
-    // glib dispatcher through its eventfd: two syscalls per answer for nothing.
-    if (c->socket->bytesToWrite() == 0) {
+    if (c->unsentPos < c->unsent.size()) {
+        // Earlier answers still wait for the client: these go after them.
+        c->unsent.append(c->out);
+        c->out.resize(0);
+    } else {
+        // The usual case: the answers of one pass fit the socket buffer, one send().
+        qsizetype sent = 0;
         while (sent < c->out.size()) {
-            const ssize_t n = ::send(int(c->socket->socketDescriptor()), c->out.constData() + sent,
-                                     size_t(c->out.size() - sent), MSG_NOSIGNAL | MSG_DONTWAIT);
+            const ssize_t n = ::send(c->fd, c->out.constData() + sent, size_t(c->out.size() - sent),
+                                     MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n > 0) {
                 sent += n;
                 continue;
@@ -405,21 +496,62 @@ bool PolicyServer::send(Connection *c)
             if (n < 0 && errno == EINTR)
                 continue;
             if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-                close(c, CloseReason::PeerClosed,
-                      QByteArrayLiteral("send: ") + QByteArray(std::strerror(errno)));
+                close(c, CloseReason::PeerClosed, errnoText("send", errno));
                 return false;
             }
-            break; // the socket buffer is full: Qt sends the rest when it can
+            break; // the socket buffer is full: the rest waits for writability
         }
+        if (sent == c->out.size()) {
+            c->out.resize(0); // keeps the capacity
+            return true;
+        }
+        c->unsent.swap(c->out); // no copy: what was sent is skipped by unsentPos
+        c->unsentPos = sent;
+        c->out.resize(0);
     }
-    if (sent < c->out.size()) {
-        c->socket->write(c->out.constData() + sent, c->out.size() - sent);
-        c->socket->flush();
-        if (c->closed)
-            return false; // the write failed and the socket reported it synchronously
+    if (c->unsent.size() - c->unsentPos > m_options.maxUnreadOutputBytes) {
+        close(c, CloseReason::OutputOverflow);
+        return false;
     }
-    c->out.resize(0);
+    if (!c->writeNotifier) {
+        c->writeNotifier = std::make_unique<QSocketNotifier>(c->fd, QSocketNotifier::Write);
+        connect(c->writeNotifier.get(), &QSocketNotifier::activated, this,
+                [this, c] { writable(c); });
+    }
+    c->writeNotifier->setEnabled(true);
     return true;
+}
+
+bool PolicyServer::drain(Connection *c)
+{
+    while (c->unsentPos < c->unsent.size()) {
+        const ssize_t n =
+            ::send(c->fd, c->unsent.constData() + c->unsentPos,
+                   size_t(c->unsent.size() - c->unsentPos), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c->unsentPos += n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true; // still full: the write notifier stays on
+        close(c, CloseReason::PeerClosed, errnoText("send", errno));
+        return false;
+    }
+    c->unsent.resize(0);
+    c->unsentPos = 0;
+    c->writeNotifier->setEnabled(false);
+    return true;
+}
+
+void PolicyServer::writable(Connection *c)
+{
+    if (c->closed || !drain(c))
+        return;
+    c->lastActivityMs = m_clock.elapsed();
+    if (c->closing && c->unsent.isEmpty())
+        close(c, CloseReason::Shutdown);
 }
 
 void PolicyServer::checkTimeouts()
@@ -432,7 +564,7 @@ void PolicyServer::checkTimeouts()
         if (c->requestStartedMs >= 0 && now - c->requestStartedMs > m_options.requestTimeoutMs)
             expired.emplace_back(c, CloseReason::RequestTimeout);
         else if (c->requestStartedMs < 0 && !c->pending && !c->backlog && !c->stalled &&
-                 (!c->async || c->async->answers.empty()) &&
+                 !c->closing && (!c->async || c->async->answers.empty()) &&
                  now - c->lastActivityMs > m_options.idleTimeoutMs)
             expired.emplace_back(c, CloseReason::IdleTimeout);
     }
@@ -447,7 +579,6 @@ void PolicyServer::close(Connection *c, CloseReason reason, const QByteArray &de
     if (c->closed)
         return;
     c->closed = true;
-    QObject::disconnect(c->socket, nullptr, this, nullptr);
 
     LogLine line(reason == CloseReason::ProtocolError ? "policy protocol error"
                                                       : "connection closed");
@@ -485,9 +616,13 @@ void PolicyServer::close(Connection *c, CloseReason reason, const QByteArray &de
         c->async->connection = nullptr;
         c->async->server = nullptr;
     }
-    c->socket->abort(); // no answer, nothing lingering: Postfix sees the connection drop
-    c->socket->deleteLater();
-    c->socket = nullptr;
+    // The notifiers go before the descriptor (a later connection may get its number); they
+    // are deleted with the connection on the next pass, not from inside their own signal.
+    c->readNotifier->setEnabled(false);
+    if (c->writeNotifier)
+        c->writeNotifier->setEnabled(false);
+    ::close(c->fd); // no answer, nothing lingering: Postfix sees the connection drop
+    c->fd = -1;
 
     if (c->pending)
         std::erase(m_pending, c);
@@ -517,7 +652,7 @@ void PolicyServer::shutdown()
     if (m_shuttingDown)
         return;
     m_shuttingDown = true;
-    m_server.close();
+    m_server->close();
     m_timeoutTimer.stop();
     qCInfo(lcPolicyd).noquote() << LogLine("policy server stopping")
                                        .add("connections", qint64(m_connections.size()))
@@ -531,7 +666,7 @@ void PolicyServer::maybeFinishShutdown()
 {
     if (!m_shuttingDown || m_shutdownFinished)
         return;
-    // Connections close once their last answers are out (disconnected -> close()).
+    // Connections close once their last answers are out (writable() -> close()).
     if (!m_connections.empty())
         return;
     m_shutdownFinished = true;

@@ -6,13 +6,10 @@
 #include <QElapsedTimer>
 #include <QHostAddress>
 #include <QObject>
-#include <QTcpServer>
 #include <QTimer>
 #include <memory>
 #include <unordered_map>
 #include <vector>
-
-class QTcpSocket;
 
 namespace greygate {
 
@@ -30,6 +27,11 @@ class PolicyHandler;
 // answer is written, after the same group commit, once it and every answer before it on that
 // connection came back. A connection with too many answers outstanding is read no further
 // until they come (TCP flow control stops the client).
+// Connections are plain non-blocking descriptors watched by QSocketNotifier: one recv()
+// straight into the connection's buffer per readiness, one send() of a pass's answers, a
+// bounded output buffer for what the kernel did not take. No QTcpSocket: its read path asks
+// the kernel how much there is (ioctl FIONREAD) before every read and copies through its
+// own buffer.
 class PolicyServer : public QObject
 {
     Q_OBJECT
@@ -55,8 +57,8 @@ public:
     ~PolicyServer() override;
 
     bool listen(const QHostAddress &address, quint16 port, QString *error);
-    quint16 serverPort() const { return m_server.serverPort(); }
-    QHostAddress serverAddress() const { return m_server.serverAddress(); }
+    quint16 serverPort() const;
+    QHostAddress serverAddress() const;
 
     // Stops accepting, writes the answers already decided (after their commit), closes every
     // connection gracefully and emits shutdownFinished() once all are gone or the grace
@@ -72,6 +74,7 @@ Q_SIGNALS:
 private:
     struct Connection;
     struct AsyncSlots;
+    class Listener;
     enum class CloseReason
     {
         PeerClosed,
@@ -83,14 +86,18 @@ private:
         Shutdown,
     };
 
-    void acceptConnections();
+    void accepted(qintptr fd);
+    void readable(Connection *c);
+    void writable(Connection *c);
     void pump(Connection *c);
+    void setReading(Connection *c, bool on);
     bool processBuffered(Connection *c, int *budget);
     bool processBufferedAsync(Connection *c, int *budget);
     void asyncDone(AsyncSlots &outstanding, quint64 seq, QByteArray &&action, QByteArray &&error);
     void scheduleFlush();
     void flush();
-    bool send(Connection *c); // false if the connection was closed
+    bool send(Connection *c);  // false if the connection was closed
+    bool drain(Connection *c); // writes c->unsent; false if the connection was closed
     void checkTimeouts();
     void close(Connection *c, CloseReason reason, const QByteArray &detail = {});
     void reapClosed();
@@ -99,7 +106,7 @@ private:
     PolicyHandler &m_handler;
     const bool m_async; // m_handler.isAsynchronous(), asked once
     PolicyServerOptions m_options;
-    QTcpServer m_server;
+    std::unique_ptr<Listener> m_server;
     QTimer m_timeoutTimer;
     QTimer m_flushTimer; // zero-interval fallback for the end-of-pass flush
     QTimer m_graceTimer;
