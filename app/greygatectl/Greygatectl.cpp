@@ -30,6 +30,7 @@ const QStringList kValueOptions = {
     QStringLiteral("version"),     QStringLiteral("filter"),     QStringLiteral("expires"),
     QStringLiteral("fingerprint"), QStringLiteral("config"),     QStringLiteral("mode"),
     QStringLiteral("hours"),       QStringLiteral("for"),        QStringLiteral("step"),
+    QStringLiteral("rules"),
 };
 // What a --config file may hold (key = value): how to reach a proxy, not a command's options.
 const QStringList kConfigKeys = {
@@ -147,6 +148,9 @@ QString Greygatectl::helpText()
         "        pool bypasses, the pool retries seen, the bypasses' audit, ending one\n"
         "  poolbypass add DOMAIN --for DURATION [--reason TEXT] [RANGE...]\n"
         "        no greylisting for DOMAIN from its SPF ranges (or the RANGEs given) a while\n"
+        "  rewriting list | set FILE [--version V] | test ADDRESS... [--rules FILE]\n"
+        "        the sender rewriting rules; test shows each address's key (under FILE's\n"
+        "        rules when given, nothing saved); set replaces the table (version-checked)\n"
         "  watch [--since ID] [--count N]          live events (Ctrl-C to stop)\n"
         "\n"
         "Times T: seconds since the epoch or ISO 8601 (UTC). FILE '-' reads standard input.\n"
@@ -237,7 +241,8 @@ int Greygatectl::parse(const QStringList &arguments)
         QStringLiteral("rejections"), QStringLiteral("report"),    QStringLiteral("watch"),
         QStringLiteral("group"),      QStringLiteral("autoallow"), QStringLiteral("release"),
         QStringLiteral("expect"),     QStringLiteral("releases"),  QStringLiteral("delay"),
-        QStringLiteral("triage"),     QStringLiteral("alerts"),    QStringLiteral("poolbypass")};
+        QStringLiteral("triage"),     QStringLiteral("alerts"),    QStringLiteral("poolbypass"),
+        QStringLiteral("rewriting")};
     if (!known.contains(command)) {
         err(QStringLiteral("unknown command %1 (see --help)").arg(command));
         return CtlUsage;
@@ -416,6 +421,8 @@ void Greygatectl::start()
         alerts();
     else if (command == u"poolbypass")
         poolBypass();
+    else if (command == u"rewriting")
+        rewriting();
     else
         watch();
 }

@@ -85,6 +85,7 @@ private:
     void alerts();
     static std::optional<qint64> durationArg(const QString &text);
     void poolBypass(); // GreygatectlSpf.cpp
+    void rewriting();  // GreygatectlRewriting.cpp
 
     QStringList m_args; // the positional arguments: command and its operands
     QHash<QString, QString> m_values;

@@ -473,6 +473,15 @@ const QList<Spec> &specs()
              o.lookupBySubnet = !on;
              return true;
          }},
+        {"no-strip-sender-tags", Arg::None, nullptr,
+         "key senders as they are: no SRS/BATV/VERP/+tag rewriting (docs/rewriting.md)", true,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             bool on = true;
+             if (!v.isNull() && !parseBool(v, &on, e))
+                 return false;
+             o.stripSenderTags = !on;
+             return true;
+         }},
         {"ipv4-prefix", Arg::Required, "N", "IPv4 network size for lookup by subnet (default 24)",
          true, intOption(&DaemonOptions::ipv4Prefix, 8, 32)},
         {"ipv6-prefix", Arg::Required, "N", "IPv6 network size for lookup by subnet (default 64)",

@@ -43,6 +43,7 @@ struct DaemonOptions
     int ipv4Prefix = 24;          // --ipv4-prefix
     int ipv6Prefix = 64;          // --ipv6-prefix
     QString recipientDelimiter;   // --recipient-delimiter; empty keeps extensions
+    bool stripSenderTags = true;  // --no-strip-sender-tags turns the sender rewriting table off
     SyncMode sync = SyncMode::Process;
     QString hostname;                   // --hostname for the X-Greylist header; empty = system's
     int requestTimeoutSeconds = 30;     // --request-timeout: a request must complete in this time

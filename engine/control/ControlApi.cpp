@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ControlApi.h"
+#include "RewritingApi.h"
 
 #include "dns/DnsResolver.h"
 #include "events/EventLog.h"
@@ -170,6 +171,12 @@ std::optional<QJsonValue> ControlApi::call(const QString &method, const QJsonObj
         return *issue11;
     if (std::optional<Result> spf = spfCall(method, params, caller, error))
         return *spf;
+    if (method.startsWith(u"rewriting.")) {
+        RewritingApi rewriting(m_engine, m_store, m_events, m_clock,
+                               m_handler.policies().set().revision());
+        if (std::optional<Result> r = rewriting.call(method, params, caller, error))
+            return *r;
+    }
     *error = ProtocolError::badRequest(QStringLiteral("method"), QStringLiteral("unknown method"));
     return std::nullopt;
 }

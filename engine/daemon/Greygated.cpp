@@ -14,6 +14,8 @@
 #include "events/EventLog.h"
 #include "events/StatsFile.h"
 #include "greylist/GreylistEngine.h"
+#include "greylist/SenderRewriteDocument.h"
+#include "greylist/SenderRewriter.h"
 #include "policyd/GreylistPolicyHandler.h"
 #include "policyd/PolicyServer.h"
 #include "smtp/PolicyHandlerDecider.h"
@@ -22,6 +24,7 @@
 #include "spf/SpfTripletKeyer.h"
 #include "store/SqliteStore.h"
 #include "store/redis/RedisDecider.h"
+#include "store/redis/RedisPolicySync.h"
 #include "store/redis/RedisQueue.h"
 #include "store/redis/RedisRuntime.h"
 #include "store/redis/RedisStore.h"
@@ -83,6 +86,7 @@ GreylistConfig greylistConfig(const DaemonOptions &o)
     c.ipv4Prefix = o.ipv4Prefix;
     c.ipv6Prefix = o.ipv6Prefix;
     c.recipientDelimiter = o.recipientDelimiter.toLatin1();
+    c.stripSenderTags = o.stripSenderTags;
     return c;
 }
 
@@ -263,6 +267,20 @@ int Greygated::start()
         logError("cannot load the policies", m_options.dbDir + u": " + error);
         return ExitStore;
     }
+    // The sender rewriting table (docs/rewriting.md): the saved one, or the built-in one. A
+    // stored table this version refuses must not stop the mail: the built-in table keys the
+    // decisions until an admin saves a new one (rewriting.set overwrites it).
+    std::optional<SenderRewriteRules> rewriting = SenderRewriteDocument::load(*m_store, &error);
+    if (!rewriting) {
+        qCWarning(lcDaemon).noquote()
+            << LogLine("sender rewriting rules not loaded, using the built-in ones until a new "
+                       "table is saved (greygatectl rewriting set FILE)")
+                   .add("error", error)
+                   .text();
+        rewriting = SenderRewriteRules::defaults();
+    }
+    QString compileError; // load() compiled the table already
+    m_engine->normaliser().setSenderRewriter(SenderRewriter::compile(*rewriting, &compileError));
     const quint64 failedCommits = m_handler->stats().failedCommits;
     const quint64 revisionBefore = m_handler->policies().set().revision();
     if (const ChangeOutcome applied = policies.apply(*m_handler, m_clock.now()); !applied.ok()) {
@@ -304,6 +322,16 @@ int Greygated::start()
     watch->start();
     if (m_redis)
         m_redis->bind(*m_handler); // after the start-up writes, which went out blocking
+    if (m_redis && m_redis->policySync()) {
+        // A table saved through another host sharing the store applies here too.
+        m_redis->policySync()->setSnapshotHook([engine = m_engine.get()](Store &snapshot) {
+            QString why;
+            const std::optional<SenderRewriteRules> rules =
+                SenderRewriteDocument::load(snapshot, &why);
+            if (rules && *rules != engine->normaliser().senderRewriter()->rules())
+                engine->normaliser().setSenderRewriter(SenderRewriter::compile(*rules, &why));
+        });
+    }
     if (const int control = startControl(); control != ExitOk)
         return control;
     if (const int metrics = startMetrics(); metrics != ExitOk)

@@ -132,6 +132,8 @@ std::optional<PolicyDocument> PolicyState::documentFrom(const QList<DocumentReco
         case DocumentKind::Internal:
             internal = *o;
             break;
+        case DocumentKind::SenderRewrite:
+            break; // not a policy: the daemon loads it (SenderRewriteDocument)
         }
     }
 

@@ -7,7 +7,7 @@ namespace greygate::protocol {
 
 namespace {
 
-constexpr std::array<Methods::Method, 51> kMethods = {{
+constexpr std::array<Methods::Method, 54> kMethods = {{
     {u"auth", Access::Anyone},
     {u"hello", Access::Read},
     {u"status", Access::Read},
@@ -55,6 +55,9 @@ constexpr std::array<Methods::Method, 51> kMethods = {{
     {u"poolbypass.list", Access::Read},
     {u"poolbypass.add", Access::Write},
     {u"poolbypass.remove", Access::Write},
+    {u"rewriting.list", Access::Read},
+    {u"rewriting.set", Access::Write},
+    {u"rewriting.test", Access::Read},
     {u"events.subscribe", Access::Read},
     {u"events.unsubscribe", Access::Read},
     {u"report", Access::Read},

@@ -13,11 +13,12 @@ enum class DocumentKind : quint8
     Group = 2,
     AutoAllow = 3,
     Internal = 4,
+    SenderRewrite = 5, // the sender rewriting table (engine/greylist/SenderRewriteDocument)
 };
 
 constexpr bool isDocumentKind(quint8 kind)
 {
-    return kind >= quint8(DocumentKind::Policy) && kind <= quint8(DocumentKind::Internal);
+    return kind >= quint8(DocumentKind::Policy) && kind <= quint8(DocumentKind::SenderRewrite);
 }
 
 // One object's new state, opaque to the store: put `json` under (kind, id), or, when

@@ -101,6 +101,8 @@ void RedisPolicySync::reload()
                 quint64 revision = 0;
                 snapshot.documentRevision(&revision, &why);
                 if (m_state.load(snapshot, &why)) {
+                    if (m_onSnapshot)
+                        m_onSnapshot(snapshot); // the documents beside the policies
                     ++m_stats.reloads;
                     qCInfo(lcRedis).noquote() << LogLine("policies reloaded from redis")
                                                      .add("revision", qint64(revision))

@@ -5,11 +5,13 @@
 
 #include <QObject>
 #include <QTimer>
+#include <functional>
 
 namespace greygate {
 
 class PolicyState;
 class RedisConnection;
+class Store;
 
 // Keeps this proxy's policies, groups, auto allow and internal configuration in step with
 // the shared store: a dedicated connection subscribes to gg:changes; an announcement from
@@ -41,6 +43,9 @@ public:
     void stop();
     void reloadSoon();
     const Stats &stats() const { return m_stats; }
+    // Called with each reloaded snapshot after the policies took it, for the other documents
+    // the daemon keeps (the sender rewriting table).
+    void setSnapshotHook(std::function<void(Store &snapshot)> hook) { m_onSnapshot = std::move(hook); }
     bool subscribed() const;
 
 Q_SIGNALS:
@@ -57,6 +62,7 @@ private:
     bool m_reloading = false;
     bool m_again = false;
     Stats m_stats;
+    std::function<void(Store &)> m_onSnapshot;
 };
 
 } // namespace greygate
