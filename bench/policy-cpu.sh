@@ -8,6 +8,9 @@
 #
 #   bench/policy-cpu.sh --bin=build-bench/bin [--prefill=300000] [--count=200000]
 #       [--connections=4] [--triplets=1000000] [--callgrind] [--out=DIR] [--label=NAME]
+#       [--io-threads=N]
+# --io-threads=N runs greygated with --policy-io-threads=N and reports the I/O threads' CPU
+# per decision beside the event-loop (decision) thread's.
 #
 # Every process is started here, on loopback, and stopped by its PID.
 set -euo pipefail
@@ -20,6 +23,7 @@ triplets=1000000
 callgrind=0
 out=""
 label=greygated
+io_threads=""
 for arg in "$@"; do
     case "$arg" in
     --bin=*) bin=${arg#*=} ;;
@@ -30,8 +34,9 @@ for arg in "$@"; do
     --callgrind) callgrind=1 ;;
     --out=*) out=${arg#*=} ;;
     --label=*) label=${arg#*=} ;;
+    --io-threads=*) io_threads=${arg#*=} ;;
     -h | --help)
-        sed -n '2,12p' "$0"
+        sed -n '2,15p' "$0"
         exit 0
         ;;
     *)
@@ -60,8 +65,10 @@ if ((callgrind)); then
     wrap=(valgrind --tool=callgrind --instr-atstart=no
         "--callgrind-out-file=$out/callgrind.$label.out")
 fi
+extra=()
+[[ -n "$io_threads" ]] && extra=("--policy-io-threads=$io_threads")
 "${wrap[@]}" "$bin/greygated" --inet="127.0.0.1:$port" --dbdir="$out/db-$label" --delay=1 \
-    >"$out/server-$label.log" 2>&1 &
+    "${extra[@]}" >"$out/server-$label.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 600); do
     ss -ltnH "sport = :$port" | grep -q . && break
@@ -74,6 +81,13 @@ load() { # CONNS FIRST_UNSEEN NEW_RATIO COUNT SECONDS
         grep '^RESULT '
 }
 ticks() { awk '{ print $14 + $15 }' "$1"; }
+iotks() { # CPU ticks of the policy I/O threads (named policy-io-N)
+    local sum=0 t
+    for t in /proc/"$server_pid"/task/*; do
+        if grep -q '^policy-io' "$t/comm" 2>/dev/null; then sum=$((sum + $(ticks "$t/stat"))); fi
+    done
+    echo "$sum"
+}
 systicks() { awk '{ print $15 }' "$1"; }
 
 line=$(load 4 0 1 "$prefill" 600)
@@ -84,18 +98,20 @@ sleep 2 # the prefilled triplets' retries pass (--delay=1)
 all0=$(ticks "/proc/$server_pid/stat")
 main0=$(ticks "/proc/$server_pid/task/$server_pid/stat")
 sys0=$(systicks "/proc/$server_pid/stat")
+io0=$(iotks)
 line=$(load "$conns" "$first" 0.1 "$count" 600)
 all1=$(ticks "/proc/$server_pid/stat")
 main1=$(ticks "/proc/$server_pid/task/$server_pid/stat")
 sys1=$(systicks "/proc/$server_pid/stat")
+io1=$(iotks)
 ((callgrind)) && callgrind_control -i off "$server_pid" >/dev/null
 
 answered=$(sed -n 's/.* answered=\([^ ]*\).*/\1/p' <<<"$line")
 hz=$(getconf CLK_TCK)
 awk -v a=$((all1 - all0)) -v m=$((main1 - main0)) -v k=$((sys1 - sys0)) -v n="$answered" \
-    -v hz="$hz" -v l="$label" \
-    'BEGIN { printf "%s: %d decisions, %.1f us CPU/decision (kernel %.1f; event-loop thread %.1f)\n",
-             l, n, a / hz / n * 1e6, k / hz / n * 1e6, m / hz / n * 1e6 }'
+    -v io=$((io1 - io0)) -v hz="$hz" -v l="$label" \
+    'BEGIN { printf "%s: %d decisions, %.1f us CPU/decision (kernel %.1f; event-loop thread %.1f; I/O threads %.1f)\n",
+             l, n, a / hz / n * 1e6, k / hz / n * 1e6, m / hz / n * 1e6, io / hz / n * 1e6 }'
 echo "loadgen: $line"
 if ((callgrind)); then
     cleanup

@@ -2,6 +2,8 @@
 #include "PolicyServer.h"
 
 #include "PolicyHandler.h"
+#include "PolicyIoThread.h"
+#include "PolicySocket.h"
 #include "PolicydLog.h"
 #include "util/LogLine.h"
 
@@ -10,11 +12,7 @@
 #include <QTcpServer>
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <deque>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -52,6 +50,11 @@ protected:
 
 private:
     PolicyServer *m_owner;
+};
+
+struct PolicyServer::IoAnswers
+{
+    std::vector<PolicyIoThread::Answer> answers;
 };
 
 struct PolicyServer::Connection
@@ -93,26 +96,6 @@ QLatin1StringView reasonName(int reason)
     return QLatin1StringView(names[reason]);
 }
 
-QByteArray errnoText(const char *call, int error)
-{
-    return QByteArray(call) + ": " + QByteArray(std::strerror(error));
-}
-
-QByteArray peerOf(int fd)
-{
-    sockaddr_storage storage{};
-    socklen_t length = sizeof storage;
-    if (::getpeername(fd, reinterpret_cast<sockaddr *>(&storage), &length) != 0)
-        return QByteArrayLiteral("?");
-    const QHostAddress address(reinterpret_cast<const sockaddr *>(&storage));
-    quint16 port = 0;
-    if (storage.ss_family == AF_INET)
-        port = ntohs(reinterpret_cast<const sockaddr_in &>(storage).sin_port);
-    else if (storage.ss_family == AF_INET6)
-        port = ntohs(reinterpret_cast<const sockaddr_in6 &>(storage).sin6_port);
-    return address.toString().toLatin1() + ':' + QByteArray::number(port);
-}
-
 } // namespace
 
 PolicyServer::PolicyServer(PolicyHandler &handler, const PolicyServerOptions &options,
@@ -146,12 +129,35 @@ PolicyServer::PolicyServer(PolicyHandler &handler, const PolicyServerOptions &op
             left.push_back(c);
         for (Connection *c : left)
             close(c, CloseReason::Shutdown);
+        for (auto &io : m_io)
+            io->abortAll();
         maybeFinishShutdown();
     });
+    for (int i = 0; i < m_options.ioThreads; ++i) {
+        m_io.push_back(std::make_unique<PolicyIoThread>(
+            i, m_options,
+            [this] {
+                QMetaObject::invokeMethod(this, &PolicyServer::takeIoRequests,
+                                          Qt::QueuedConnection);
+            },
+            [this] {
+                QMetaObject::invokeMethod(
+                    this,
+                    [this] {
+                        ++m_ioFinished;
+                        maybeFinishShutdown();
+                    },
+                    Qt::QueuedConnection);
+            }));
+        m_io.back()->start();
+    }
+    m_ioPending.resize(m_io.size());
 }
 
 PolicyServer::~PolicyServer()
 {
+    *m_alive = false;
+    m_io.clear(); // stops the threads and closes their connections
     for (auto &[c, owned] : m_connections) {
         if (c->async) {
             c->async->server = nullptr;
@@ -174,6 +180,27 @@ bool PolicyServer::listen(const QHostAddress &address, quint16 port, QString *er
     return true;
 }
 
+int PolicyServer::connectionCount() const
+{
+    int n = int(m_connections.size());
+    for (const auto &io : m_io)
+        n += io->counters().connections.load(std::memory_order_relaxed);
+    return n;
+}
+
+PolicyServer::Stats PolicyServer::stats() const
+{
+    Stats s = m_stats;
+    for (const auto &io : m_io) {
+        const PolicyIoThread::Counters &k = io->counters();
+        s.protocolErrors += k.protocolErrors.load(std::memory_order_relaxed);
+        s.internalErrors += k.internalErrors.load(std::memory_order_relaxed);
+        s.timeouts += k.timeouts.load(std::memory_order_relaxed);
+        s.asyncStalls += k.stalls.load(std::memory_order_relaxed);
+    }
+    return s;
+}
+
 quint16 PolicyServer::serverPort() const
 {
     return m_server->serverPort();
@@ -186,31 +213,38 @@ QHostAddress PolicyServer::serverAddress() const
 
 void PolicyServer::accepted(qintptr descriptor)
 {
-    const int fd = int(descriptor); // accept4(SOCK_CLOEXEC) by QTcpServer, still blocking
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    if (m_shuttingDown || int(m_connections.size()) >= m_options.maxConnections) {
+    const int fd = int(descriptor);
+    PolicySocket::adopt(fd);
+    if (m_shuttingDown || connectionCount() >= m_options.maxConnections) {
         ++m_stats.refused;
         qCWarning(lcPolicyd).noquote() << LogLine("connection refused: too many connections")
-                                              .add("peer", peerOf(fd))
+                                              .add("peer", PolicySocket::peer(fd))
                                               .add("max", m_options.maxConnections)
                                               .text();
         ::close(fd);
+        return;
+    }
+    if (!m_io.empty()) {
+        const quint64 id = m_nextId++;
+        const QByteArray peer = PolicySocket::peer(fd);
+        ++m_stats.connections;
+        qCDebug(lcPolicyd).noquote()
+            << LogLine("connection accepted").add("conn", qint64(id)).add("peer", peer).text();
+        m_io[m_nextIo]->adopt(fd, id, peer);
+        m_nextIo = (m_nextIo + 1) % m_io.size();
         return;
     }
     auto owned = std::make_unique<Connection>(m_options.limits);
     Connection *c = owned.get();
     c->id = m_nextId++;
     c->fd = fd;
-    c->peer = peerOf(fd);
+    c->peer = PolicySocket::peer(fd);
     c->lastActivityMs = m_clock.elapsed();
     if (m_async) {
         c->async = std::make_shared<AsyncSlots>();
         c->async->server = this;
         c->async->connection = c;
     }
-    // Answers are small and the client waits for each: Nagle would hold them back.
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->readNotifier = std::make_unique<QSocketNotifier>(fd, QSocketNotifier::Read);
     connect(c->readNotifier.get(), &QSocketNotifier::activated, this, [this, c] { readable(c); });
     m_connections.emplace(c, std::move(owned));
@@ -248,35 +282,25 @@ void PolicyServer::pump(Connection *c)
         return; // its turn comes after the next flush; data waits in the socket
     setReading(c, true);
     int budget = m_options.maxRequestsPerPass;
-    // The read-ahead is bounded: a backlogged client is stopped by TCP flow control rather
-    // than growing our memory. 16 KiB holds a few dozen of Postfix's requests (~700 bytes);
-    // a full read is followed by another one.
-    const qsizetype chunk = 16 * 1024;
     bool more = true; // the last recv filled the buffer: the socket may hold more
     while (budget > 0) {
         if (c->inPos >= c->in.size()) {
             if (!more)
                 break;
-            c->in.resize(chunk); // keeps the capacity once grown
+            c->in.resize(PolicySocket::kReadChunk); // keeps the capacity once grown
             c->inPos = 0;
-            ssize_t got;
-            do
-                got = ::recv(c->fd, c->in.data(), size_t(chunk), 0);
-            while (got < 0 && errno == EINTR);
+            const ssize_t got = PolicySocket::receive(c->fd, c->in.data(), c->in.size());
             if (got <= 0) {
                 const int error = errno;
                 c->in.resize(0);
-                if (got == 0) {
-                    close(c, CloseReason::PeerClosed);
-                    return;
-                }
-                if (error == EAGAIN || error == EWOULDBLOCK)
+                if (got < 0 && (error == EAGAIN || error == EWOULDBLOCK))
                     break;
-                close(c, CloseReason::PeerClosed, errnoText("recv", error));
+                close(c, CloseReason::PeerClosed,
+                      got == 0 ? QByteArray() : PolicySocket::errorText("recv", error));
                 return;
             }
             c->in.resize(got);
-            more = got == chunk;
+            more = got == PolicySocket::kReadChunk;
             c->lastActivityMs = m_clock.elapsed();
         }
         if (!(m_async ? processBufferedAsync(c, &budget) : processBuffered(c, &budget)))
@@ -433,9 +457,14 @@ void PolicyServer::flush()
     m_flushTimer.stop();
     std::vector<Connection *> batch;
     batch.swap(m_pending);
-    if (!batch.empty()) {
+    bool committed = true;
+    if (!batch.empty() || m_ioPendingCount > 0) {
         ++m_stats.commits;
-        const bool committed = m_handler.commit();
+        committed = m_handler.commit();
+    }
+    if (m_ioPendingCount > 0)
+        deliverIoAnswers(committed);
+    if (!batch.empty()) {
         for (Connection *c : batch) {
             c->pending = false;
             if (c->closed)
@@ -458,6 +487,11 @@ void PolicyServer::flush()
             c->backlog = false;
             pump(c);
         }
+    }
+    if (m_shuttingDown && !m_io.empty() && !m_ioShutdownSent) {
+        m_ioShutdownSent = true; // after the answers just delivered
+        for (auto &io : m_io)
+            io->shutdown();
     }
     if (m_shuttingDown) {
         // Closing removes the connection from the map: collect first.
@@ -486,20 +520,9 @@ bool PolicyServer::send(Connection *c)
     } else {
         // The usual case: the answers of one pass fit the socket buffer, one send().
         qsizetype sent = 0;
-        while (sent < c->out.size()) {
-            const ssize_t n = ::send(c->fd, c->out.constData() + sent, size_t(c->out.size() - sent),
-                                     MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n > 0) {
-                sent += n;
-                continue;
-            }
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-                close(c, CloseReason::PeerClosed, errnoText("send", errno));
-                return false;
-            }
-            break; // the socket buffer is full: the rest waits for writability
+        if (!PolicySocket::sendFrom(c->fd, c->out, &sent)) {
+            close(c, CloseReason::PeerClosed, PolicySocket::errorText("send", errno));
+            return false;
         }
         if (sent == c->out.size()) {
             c->out.resize(0); // keeps the capacity
@@ -524,21 +547,12 @@ bool PolicyServer::send(Connection *c)
 
 bool PolicyServer::drain(Connection *c)
 {
-    while (c->unsentPos < c->unsent.size()) {
-        const ssize_t n =
-            ::send(c->fd, c->unsent.constData() + c->unsentPos,
-                   size_t(c->unsent.size() - c->unsentPos), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            c->unsentPos += n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return true; // still full: the write notifier stays on
-        close(c, CloseReason::PeerClosed, errnoText("send", errno));
+    if (!PolicySocket::sendFrom(c->fd, c->unsent, &c->unsentPos)) {
+        close(c, CloseReason::PeerClosed, PolicySocket::errorText("send", errno));
         return false;
     }
+    if (c->unsentPos < c->unsent.size())
+        return true; // still full: the write notifier stays on
     c->unsent.resize(0);
     c->unsentPos = 0;
     c->writeNotifier->setEnabled(false);
@@ -667,11 +681,73 @@ void PolicyServer::maybeFinishShutdown()
     if (!m_shuttingDown || m_shutdownFinished)
         return;
     // Connections close once their last answers are out (writable() -> close()).
-    if (!m_connections.empty())
+    if (!m_connections.empty() || m_ioFinished < int(m_io.size()))
         return;
     m_shutdownFinished = true;
     m_graceTimer.stop();
     QMetaObject::invokeMethod(this, &PolicyServer::shutdownFinished, Qt::QueuedConnection);
+}
+
+void PolicyServer::takeIoRequests()
+{
+    std::vector<PolicyIoThread::Request> requests;
+    for (size_t t = 0; t < m_io.size(); ++t) {
+        m_io[t]->takeRequests(requests);
+        for (PolicyIoThread::Request &r : requests) {
+            ++m_stats.requests;
+            if (!m_async) {
+                const QByteArray action = m_handler.decide(r.request);
+                ioAnswer(t, r.conn, r.seq, action,
+                         action.isEmpty() ? m_handler.protocolError() : QByteArray());
+                continue;
+            }
+            // Answered here, possibly before decideAsync() returns; the I/O thread puts a
+            // connection's answers back in request order.
+            m_handler.decideAsync(r.request, [this, alive = m_alive, t, conn = r.conn,
+                                              seq = r.seq](PolicyAnswer &&answer) {
+                if (*alive)
+                    ioAnswer(t, conn, seq, answer.action, answer.error);
+            });
+        }
+        requests.clear();
+    }
+}
+
+void PolicyServer::ioAnswer(size_t thread, quint64 conn, quint64 seq, const QByteArray &action,
+                            const QByteArray &error)
+{
+    PolicyIoThread::Answer &a = m_ioPending[thread].answers.emplace_back();
+    a.conn = conn;
+    a.seq = seq;
+    if (action.isEmpty()) {
+        a.error = error;
+    } else {
+        a.bytes.reserve(action.size() + 9);
+        a.bytes.append("action=", 7).append(action).append("\n\n", 2);
+    }
+    ++m_ioPendingCount;
+    scheduleFlush();
+}
+
+void PolicyServer::deliverIoAnswers(bool committed)
+{
+    // One batch, one wake-up per I/O thread per pass.
+    for (size_t t = 0; t < m_io.size(); ++t) {
+        std::vector<PolicyIoThread::Answer> &answers = m_ioPending[t].answers;
+        if (answers.empty())
+            continue;
+        for (PolicyIoThread::Answer &a : answers) {
+            if (!committed && !a.bytes.isEmpty()) {
+                a.bytes.clear();
+                a.error = QByteArrayLiteral("commit failed");
+                a.internal = true;
+            } else if (!a.bytes.isEmpty()) {
+                ++m_stats.answers;
+            }
+        }
+        m_io[t]->deliver(answers);
+    }
+    m_ioPendingCount = 0;
 }
 
 } // namespace greygate

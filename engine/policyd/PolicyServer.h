@@ -14,6 +14,7 @@
 namespace greygate {
 
 class PolicyHandler;
+class PolicyIoThread;
 
 // The Postfix policy delegation server. One thread, non-blocking sockets, many connections.
 // Every complete request read in a pass of the event loop is decided at once; the answers
@@ -65,8 +66,8 @@ public:
     // period is over. Requests still incomplete are dropped: Postfix retries them.
     void shutdown();
 
-    int connectionCount() const { return int(m_connections.size()); }
-    const Stats &stats() const { return m_stats; }
+    int connectionCount() const;
+    Stats stats() const; // with the I/O threads' counters
 
 Q_SIGNALS:
     void shutdownFinished();
@@ -102,6 +103,11 @@ private:
     void close(Connection *c, CloseReason reason, const QByteArray &detail = {});
     void reapClosed();
     void maybeFinishShutdown();
+    // --policy-io-threads: requests parsed by the I/O threads, decided here.
+    void takeIoRequests();
+    void ioAnswer(size_t thread, quint64 conn, quint64 seq, const QByteArray &action,
+                  const QByteArray &error);
+    void deliverIoAnswers(bool committed);
 
     PolicyHandler &m_handler;
     const bool m_async; // m_handler.isAsynchronous(), asked once
@@ -121,6 +127,14 @@ private:
     bool m_shuttingDown = false;
     bool m_shutdownFinished = false;
     Stats m_stats;
+    std::vector<std::unique_ptr<PolicyIoThread>> m_io;
+    struct IoAnswers; // per I/O thread: answers decided, waiting for the commit
+    std::vector<IoAnswers> m_ioPending;
+    size_t m_ioPendingCount = 0;
+    size_t m_nextIo = 0; // round-robin
+    int m_ioFinished = 0;
+    bool m_ioShutdownSent = false;
+    std::shared_ptr<bool> m_alive = std::make_shared<bool>(true); // for late async answers
 };
 
 } // namespace greygate

@@ -22,6 +22,10 @@ struct PolicyServerOptions
     int maxRequestsPerPass = 64;
     // On shutdown, connections get this long to take their last answers.
     int shutdownGraceMs = 5'000;
+    // I/O threads (--policy-io-threads): 0 reads, parses and writes on the server's own
+    // thread; N > 0 gives the connections to N threads that read and parse there and hand
+    // complete requests, in batches, to the server's thread, which decides them.
+    int ioThreads = 0;
 };
 
 } // namespace greygate
