@@ -529,6 +529,10 @@ const QList<Spec> &specs()
          intOption(&DaemonOptions::idleTimeoutSeconds, 1, 86400)},
         {"max-connections", Arg::Required, "N", "connections served at once (default 1000)", true,
          intOption(&DaemonOptions::maxConnections, 1, 100'000)},
+        {"policy-io-threads", Arg::Required, "N",
+         "I/O threads that read, parse and write the policy connections; decisions stay on "
+         "the main thread (default 0: everything on the main thread)",
+         true, intOption(&DaemonOptions::policyIoThreads, 0, 64)},
         {"policies", Arg::Required, "FILE",
          "import this JSON policy document at start (docs/policies.md); invalid: no start", true,
          [](DaemonOptions &o, const QString &v, QString *) {

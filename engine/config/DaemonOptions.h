@@ -49,6 +49,7 @@ struct DaemonOptions
     int requestTimeoutSeconds = 30;     // --request-timeout: a request must complete in this time
     int idleTimeoutSeconds = 600;       // --idle-timeout: above Postfix's 300 s max_idle
     int maxConnections = 1000;          // --max-connections
+    int policyIoThreads = 0;            // --policy-io-threads: 0 = the main thread
     QString configFile;                 // --config
     LogLevel logLevel = LogLevel::Info; // --log-level
     QString pidFile;                    // --pidfile

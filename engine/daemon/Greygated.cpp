@@ -192,6 +192,7 @@ int Greygated::start()
     serverOptions.requestTimeoutMs = m_options.requestTimeoutSeconds * 1000;
     serverOptions.idleTimeoutMs = m_options.idleTimeoutSeconds * 1000;
     serverOptions.maxConnections = m_options.maxConnections;
+    serverOptions.ioThreads = m_options.policyIoThreads;
 
     if (m_options.store.startsWith(u"redis://", Qt::CaseInsensitive) ||
         m_options.store.startsWith(u"redis-sentinel://", Qt::CaseInsensitive)) {
