@@ -9,14 +9,25 @@
 namespace greygate {
 
 using protocol::BinaryEvents;
+using Writer = BinaryEvents::Writer;
 
 namespace {
 
-void triplet(QByteArray *out, const Event &e)
+// What one record can take at most: every field's bound, whichever the type writes.
+qsizetype maxRecordBytes(const Event &e)
 {
-    BinaryEvents::appendBytes(out, e.client);
-    BinaryEvents::appendBytes(out, e.sender);
-    BinaryEvents::appendBytes(out, e.recipient);
+    constexpr qsizetype kNumbers = 16 * Writer::kMaxVarint; // type, time, flags, ids...
+    return kNumbers + Writer::maxBytes(e.client) + Writer::maxBytes(e.sender) +
+           Writer::maxBytes(e.recipient) + Writer::maxBytes(e.key) + Writer::maxBytes(e.keyWhy) +
+           Writer::maxBytes(e.helo) + Writer::maxBytes(e.reply) + Writer::maxBytes(e.subject) +
+           Writer::maxBytes(e.action) + Writer::maxBytes(e.who);
+}
+
+void triplet(Writer &w, const Event &e)
+{
+    w.bytes(e.client);
+    w.bytes(e.sender);
+    w.bytes(e.recipient);
 }
 
 quint32 smtpFlags(const Event &e)
@@ -27,7 +38,7 @@ quint32 smtpFlags(const Event &e)
            (e.helo.isEmpty() ? 0 : BinaryEvents::HasHelo);
 }
 
-void attempt(QByteArray *out, const Event &e)
+void attempt(Writer &w, const Event &e)
 {
     // The object form's optional fields, each present exactly when toJson writes it.
     const quint32 flags = (e.ref != 0 ? BinaryEvents::HasRef : 0) |
@@ -35,78 +46,78 @@ void attempt(QByteArray *out, const Event &e)
                           (e.shadow != ShadowEffect::None ? BinaryEvents::HasShadow : 0) |
                           (e.key.isEmpty() ? 0 : BinaryEvents::HasKey) |
                           (e.keyWhy.isEmpty() ? 0 : BinaryEvents::HasKeyWhy) | smtpFlags(e);
-    BinaryEvents::appendVarint(out, flags);
-    const char fixed[] = {char(e.outcome), char(e.decidedBy)};
-    out->append(fixed, sizeof fixed);
-    BinaryEvents::appendVarint(out, e.attempts);
+    w.varint(flags);
+    w.byte(quint8(e.outcome));
+    w.byte(quint8(e.decidedBy));
+    w.varint(e.attempts);
     if (flags & BinaryEvents::HasRef)
-        BinaryEvents::appendSigned(out, e.ref);
+        w.zigzag(e.ref);
     if (flags & BinaryEvents::HasReason)
-        BinaryEvents::appendText(out, e.action);
+        w.text(e.action);
     if (flags & BinaryEvents::HasShadow) {
-        BinaryEvents::appendSigned(out, e.shadowPolicy);
-        out->append(char(e.shadow));
+        w.zigzag(e.shadowPolicy);
+        w.byte(quint8(e.shadow));
     }
     if (flags & BinaryEvents::HasKey)
-        BinaryEvents::appendBytes(out, e.key);
+        w.bytes(e.key);
     if (flags & BinaryEvents::HasKeyWhy)
-        BinaryEvents::appendBytes(out, e.keyWhy);
+        w.word(e.keyWhy);
     if (flags & BinaryEvents::HasHelo)
-        BinaryEvents::appendBytes(out, e.helo);
-    triplet(out, e);
+        w.bytes(e.helo);
+    triplet(w, e);
 }
 
-void body(QByteArray *out, const Event &e)
+void body(Writer &w, const Event &e)
 {
-    out->append(char(e.type));
-    BinaryEvents::appendSigned(out, e.time);
+    w.byte(quint8(e.type));
+    w.zigzag(e.time);
     switch (e.type) {
     case EventType::Attempt:
-        attempt(out, e);
+        attempt(w, e);
         break;
     case EventType::QueueChange:
-        triplet(out, e);
-        BinaryEvents::appendText(out, e.action);
-        BinaryEvents::appendText(out, e.who);
+        triplet(w, e);
+        w.text(e.action);
+        w.text(e.who);
         break;
     case EventType::FailedToRetry:
-        triplet(out, e);
-        BinaryEvents::appendVarint(out, e.attempts);
+        triplet(w, e);
+        w.varint(e.attempts);
         break;
     case EventType::PolicyChange:
     case EventType::GroupChange:
     case EventType::AutoAllowChange:
-        BinaryEvents::appendText(out, e.subject);
-        BinaryEvents::appendText(out, e.action);
-        BinaryEvents::appendText(out, e.who);
-        BinaryEvents::appendSigned(out, e.ref);
+        w.text(e.subject);
+        w.text(e.action);
+        w.text(e.who);
+        w.zigzag(e.ref);
         break;
     case EventType::Message: {
         const quint32 flags = smtpFlags(e);
-        BinaryEvents::appendVarint(out, flags);
+        w.varint(flags);
         if (flags & BinaryEvents::HasHelo)
-            BinaryEvents::appendBytes(out, e.helo);
-        triplet(out, e);
-        BinaryEvents::appendVarint(out, e.attempts);
-        BinaryEvents::appendSigned(out, e.bytes);
-        BinaryEvents::appendBytes(out, e.reply);
+            w.bytes(e.helo);
+        triplet(w, e);
+        w.varint(e.attempts);
+        w.zigzag(e.bytes);
+        w.bytes(e.reply);
         break;
     }
     case EventType::Alert:
-        BinaryEvents::appendText(out, e.subject);
-        BinaryEvents::appendBytes(out, e.client);
-        BinaryEvents::appendText(out, e.action);
-        BinaryEvents::appendSigned(out, e.ref);
-        out->append(char(e.attempts != 0));
+        w.text(e.subject);
+        w.bytes(e.client);
+        w.text(e.action);
+        w.zigzag(e.ref);
+        w.byte(e.attempts != 0);
         break;
     case EventType::PoolRetry:
-        BinaryEvents::appendText(out, e.subject);
-        BinaryEvents::appendBytes(out, e.sender);
-        BinaryEvents::appendBytes(out, e.recipient);
-        BinaryEvents::appendBytes(out, e.client); // the addresses, comma-separated
-        BinaryEvents::appendVarint(out, e.attempts);
-        BinaryEvents::appendSigned(out, e.ref);
-        BinaryEvents::appendText(out, e.action);
+        w.text(e.subject);
+        w.bytes(e.sender);
+        w.bytes(e.recipient);
+        w.bytes(e.client); // the addresses, comma-separated
+        w.varint(e.attempts);
+        w.zigzag(e.ref);
+        w.text(e.action);
         break;
     }
 }
@@ -115,24 +126,25 @@ void body(QByteArray *out, const Event &e)
 
 void EventBinary::append(QByteArray *out, const Event &e)
 {
-    // The length goes first but is known last: one byte is kept for it, enough for most
-    // attempts (under 128 bytes); a longer body is moved up by the extra length bytes.
+    // Sized once for the worst case, written through a pointer, cut to what was written
+    // (the capacity stays: the window appends event after event into it).
     const qsizetype at = out->size();
-    out->append('\0');
-    body(out, e);
-    const auto size = quint64(out->size() - at - 1);
-    if (size < 0x80) {
-        (*out)[at] = char(size);
-        return;
-    }
-    char length[10];
-    int n = 0;
-    for (quint64 v = size; v != 0; v >>= 7)
-        length[n++] = char((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
-    out->resize(out->size() + n - 1);
-    char *data = out->data();
-    std::memmove(data + at + n, data + at + 1, size_t(size));
-    std::memcpy(data + at, length, size_t(n));
+    out->resize(at + maxRecordBytes(e));
+    char *start = out->data() + at;
+    Writer w{start + 1};
+    body(w, e);
+    // The length goes first but is known last: one byte is kept for it, enough for most
+    // attempts (under 128 bytes); a longer body is moved up by the extra length bytes (the
+    // worst case left room for them).
+    const auto size = quint64(w.p - start - 1);
+    char length[Writer::kMaxVarint];
+    Writer lw{length};
+    lw.varint(size);
+    const qsizetype lengthBytes = lw.p - length;
+    if (lengthBytes > 1)
+        std::memmove(start + lengthBytes, start + 1, size_t(size));
+    std::memcpy(start, length, size_t(lengthBytes));
+    out->resize(at + lengthBytes + qsizetype(size));
 }
 
 } // namespace greygate

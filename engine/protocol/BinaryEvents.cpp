@@ -61,11 +61,24 @@ public:
             return quint8(fail("truncated record"));
         return quint8(m_bytes[m_pos++]);
     }
+    // A string field: literal bytes, or a dictionary entry.
     QByteArrayView bytes()
     {
-        const quint64 size = varint();
+        const quint64 v = varint();
+        if (v & 1) {
+            const QByteArrayView word = BinaryEvents::dictionary(v >> 1);
+            if (word.isEmpty())
+                fail("an unknown dictionary string");
+            return word;
+        }
+        return take(v >> 1, "a string beyond its record");
+    }
+    // A record: its length, then its bytes.
+    QByteArrayView record() { return take(varint(), "a record beyond its frame"); }
+    QByteArrayView take(quint64 size, const char *why)
+    {
         if (size > quint64(m_bytes.size() - m_pos)) {
-            fail("a string beyond its record");
+            fail(why);
             return {};
         }
         const QByteArrayView view = m_bytes.sliced(m_pos, qsizetype(size));
@@ -234,51 +247,54 @@ bool record(Reader &r, quint64 id, QJsonObject *o)
 
 } // namespace
 
-void BinaryEvents::appendVarint(QByteArray *out, quint64 value)
+namespace {
+
+constexpr QByteArrayView kDictionary[] = {
+    "IP-based triplet: the client network",
+    "IP-based triplet: the client address",
+    "IP-based triplet",
+};
+
+} // namespace
+
+QByteArrayView BinaryEvents::dictionary(quint64 index)
 {
-    char buffer[10];
-    int n = 0;
-    while (value >= 0x80) {
-        buffer[n++] = char(quint8(value) | 0x80);
-        value >>= 7;
-    }
-    buffer[n++] = char(value);
-    out->append(buffer, n);
+    return index < std::size(kDictionary) ? kDictionary[index] : QByteArrayView();
 }
 
-void BinaryEvents::appendSigned(QByteArray *out, qint64 value)
+void BinaryEvents::Writer::word(QByteArrayView bytes)
 {
-    appendVarint(out, (quint64(value) << 1) ^ quint64(value >> 63));
-}
-
-void BinaryEvents::appendBytes(QByteArray *out, QByteArrayView bytes)
-{
-    appendVarint(out, quint64(bytes.size()));
-    out->append(bytes);
-}
-
-void BinaryEvents::appendText(QByteArray *out, QStringView text)
-{
-    for (const QChar c : text) {
-        if (c.unicode() >= 0x80) {
-            appendBytes(out, text.toUtf8());
+    for (size_t i = 0; i < std::size(kDictionary); ++i) {
+        if (kDictionary[i] == bytes) {
+            varint((quint64(i) << 1) | 1);
             return;
         }
     }
-    appendVarint(out, quint64(text.size()));
-    const qsizetype at = out->size();
-    out->resize(at + text.size());
-    char *to = out->data() + at;
+    this->bytes(bytes);
+}
+
+void BinaryEvents::Writer::text(QStringView text)
+{
+    for (const QChar c : text) {
+        if (c.unicode() >= 0x80) {
+            bytes(text.toUtf8());
+            return;
+        }
+    }
+    varint(quint64(text.size()) << 1);
     for (const QChar c : text)
-        *to++ = char(c.unicode());
+        *p++ = char(c.unicode());
 }
 
 void BinaryEvents::appendHeader(QByteArray *out, quint64 firstId, quint64 count)
 {
-    out->append(kMarker);
-    out->append(char(kVersion));
-    appendVarint(out, firstId);
-    appendVarint(out, count);
+    char header[2 + 2 * Writer::kMaxVarint];
+    Writer w{header};
+    w.byte(quint8(kMarker));
+    w.byte(kVersion);
+    w.varint(firstId);
+    w.varint(count);
+    out->append(header, w.p - header);
 }
 
 bool BinaryEvents::decode(QByteArrayView frame, QJsonArray *events, QString *error, quint64 *lastId)
@@ -297,7 +313,7 @@ bool BinaryEvents::decode(QByteArrayView frame, QJsonArray *events, QString *err
     }
     QJsonArray decoded;
     for (quint64 i = 0; i < count; ++i) {
-        const QByteArrayView body = r.bytes();
+        const QByteArrayView body = r.record();
         if (!r.ok() || body.isEmpty() || body.size() > kMaxRecordBytes) {
             *error =
                 QStringLiteral("binary event %1 of %2 overruns its frame").arg(i + 1).arg(count);

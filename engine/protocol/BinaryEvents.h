@@ -5,6 +5,7 @@
 #include <QByteArrayView>
 #include <QJsonArray>
 #include <QString>
+#include <cstring>
 
 namespace greygate::protocol {
 
@@ -17,7 +18,8 @@ namespace greygate::protocol {
 //
 // Frame: 0x00 (no JSON message starts so), the codec version, varint firstId, varint count,
 // then `count` records, the i-th being event firstId + i. Record: varint length, then that
-// many bytes: the type (u8), zigzag varint time, then its type's fields (docs/api.md).
+// many bytes: the type (u8), zigzag varint time, then its type's fields (docs/api.md);
+// strings are literal or an index into a fixed dictionary.
 class BinaryEvents
 {
 public:
@@ -41,13 +43,45 @@ public:
         HasHelo = 128,
     };
 
-    // Writing (server side).
-    static void appendVarint(QByteArray *out, quint64 value);
-    static void appendSigned(QByteArray *out, qint64 value); // zigzag
-    static void appendBytes(QByteArray *out, QByteArrayView bytes);
-    // A QString as UTF-8 with its length: ASCII (every name, action and reason the engine
-    // writes) straight from UTF-16 without a temporary.
-    static void appendText(QByteArray *out, QStringView text);
+    // Writing (server side): into memory the caller has sized (at most maxBytes() for each
+    // field), without a call or a capacity check per field: encoding is per event on the
+    // decision thread (bench/README.md, "Events").
+    struct Writer
+    {
+        char *p;
+
+        static constexpr qsizetype kMaxVarint = 10;
+        static qsizetype maxBytes(QByteArrayView bytes) { return kMaxVarint + bytes.size(); }
+        static qsizetype maxBytes(QStringView text) { return kMaxVarint + 3 * text.size(); }
+
+        void byte(quint8 value) { *p++ = char(value); }
+        void varint(quint64 value)
+        {
+            while (value >= 0x80) {
+                *p++ = char(quint8(value) | 0x80);
+                value >>= 7;
+            }
+            *p++ = char(value);
+        }
+        void zigzag(qint64 value) { varint((quint64(value) << 1) ^ quint64(value >> 63)); }
+        void bytes(QByteArrayView bytes)
+        {
+            varint(quint64(bytes.size()) << 1);
+            if (!bytes.isEmpty())
+                std::memcpy(p, bytes.data(), size_t(bytes.size()));
+            p += bytes.size();
+        }
+        // A string that is often one of dictionary()'s: its index when it is.
+        void word(QByteArrayView bytes);
+        // A QString as UTF-8 with its length: ASCII (every name, action and reason the engine
+        // writes) straight from UTF-16 without a temporary.
+        void text(QStringView text);
+    };
+    // Strings the engine writes for event after event (an IP-keyed triplet's keyWhy, a
+    // third of a plain attempt's bytes otherwise), sent as their index: a string field's
+    // length varint is (length << 1) for the bytes that follow, (index << 1) | 1 for an entry
+    // here. Only ever appended to within a codec version. Empty past the end.
+    static QByteArrayView dictionary(quint64 index);
     static void appendHeader(QByteArray *out, quint64 firstId, quint64 count);
     static bool isFrame(QByteArrayView message)
     {
