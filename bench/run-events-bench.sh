@@ -116,7 +116,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 source "$repo/scripts/lib/loopback.sh" # free_port, listening, wait_listening
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# "user system" CPU ticks of a process (fields 14 and 15 of /proc/PID/stat).
+cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat" 2>/dev/null || echo 0 0; }
 ticks_per_second=$(getconf CLK_TCK)
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
@@ -184,8 +185,11 @@ phase() {
     line=$(loadgen "load-$label-$phase_no" "$duration") || return 1
     after=$(cpu_ticks "$server_pid")
     first_unseen=$(field next_unseen "$line") # loadgen ran in a subshell
-    echo "$line subscribers=$n phase=$phase_no server_cpu_s=$(awk -v d=$((after - before)) \
-        -v t="$ticks_per_second" 'BEGIN { printf "%.2f", d / t }')" >>"$results"
+    echo "$line subscribers=$n phase=$phase_no $(awk -v b="$before" -v a="$after" \
+        -v t="$ticks_per_second" 'BEGIN { split(b, x, " "); split(a, y, " ");
+            u = (y[1] - x[1]) / t; k = (y[2] - x[2]) / t;
+            printf "server_cpu_s=%.2f server_user_s=%.2f server_sys_s=%.2f", u + k, u, k }')" \
+        >>"$results"
     for p in "${subscriber_pids[@]}"; do
         wait "$p" 2>/dev/null
     done
@@ -252,7 +256,10 @@ print('Medians of %d interleaved rounds. "Capacity" compares greygated\'s CPU ti
       ' (what bounds decisions/s when it is CPU bound); "measured" is what the load generator'
       ' got while the subscribers, the load generator and other work shared the machine.' % rounds)
 print()
-print('Per phase (subscribers: decisions/s, ms CPU per 1000): ' + ', '.join(
-    '%s: %s, %.1f' % (l['subscribers'], l['rate'], cpu_ms(l)) for l in loads))
+print('Per phase (subscribers: decisions/s, ms CPU per 1000 (user + system)): ' + ', '.join(
+    '%s: %s, %.1f (%.1f + %.1f)' % (l['subscribers'], l['rate'], cpu_ms(l),
+                                    1e6 * float(l.get('server_user_s', 0)) / max(1, int(l['answered'])),
+                                    1e6 * float(l.get('server_sys_s', 0)) / max(1, int(l['answered'])))
+    for l in loads))
 PY
 cat "$out/summary.md"
