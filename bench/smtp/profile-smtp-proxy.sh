@@ -15,14 +15,18 @@ set -uo pipefail
 usage() {
     cat <<'EOF'
 usage: bench/smtp/profile-smtp-proxy.sh [options]
-  --build-dir=DIR   greygated from DIR/bin (default: <repo>/build-bench; repeat the option
-                    to compare builds: each is measured in turn, in the same run)
+  --build-dir=DIR[::ARGS]  greygated from DIR/bin (default: <repo>/build-bench; repeat the
+                    option to compare builds or option sets, e.g. DIR::--smtp-threads=2: each
+                    is measured in turn, in the same run; ARGS are added to --args)
   --mode=cpu|callgrind   (default: cpu)
   --messages=N      messages measured (default: 20000 for cpu, 2000 for callgrind)
   --sessions=N      smtp-source's parallel sessions (default 20)
   --reuse           several messages per connection (smtp-source -d)
   --rounds=N        cpu mode: rounds per build, interleaved (default 3)
-  --args="..."      extra greygated options (e.g. "--smtp-threads=2")
+  --args="..."      extra greygated options for every build (e.g. "--smtp-threads=2")
+  --budget          cpu mode: also a direct cell per round (smtp-source straight to
+                    smtp-sink) and smtp-source's and smtp-sink's CPU per message in every
+                    cell, for the 2-core budget (bench/README.md "CPU budget")
   --out=DIR         keep logs and profiles here (default: a new /tmp/greygate-smtp-profile.*)
 EOF
 }
@@ -36,6 +40,7 @@ reuse=0
 rounds=3
 extra_args=""
 out=""
+budget=0
 for arg in "$@"; do
     case "$arg" in
     --build-dir=*) builds+=("${arg#*=}") ;;
@@ -46,6 +51,7 @@ for arg in "$@"; do
     --rounds=*) rounds=${arg#*=} ;;
     --args=*) extra_args=${arg#*=} ;;
     --out=*) out=${arg#*=} ;;
+    --budget) budget=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown option: $arg" >&2; usage >&2; exit 2 ;;
     esac
@@ -55,6 +61,15 @@ done
 [[ -n "$messages" ]] || { [[ $mode == cpu ]] && messages=20000 || messages=2000; }
 [[ -n "$out" ]] || out=$(mktemp -d /tmp/greygate-smtp-profile.XXXXXX)
 mkdir -p "$out"
+build_args=()
+for k in "${!builds[@]}"; do
+    b=${builds[k]}
+    build_args[k]=""
+    if [[ $b == *::* ]]; then
+        build_args[k]=${b#*::}
+        builds[k]=${b%%::*}
+    fi
+done
 for b in "${builds[@]}"; do
     [[ -x "$b/bin/greygated" ]] || { echo "no $b/bin/greygated (build the greygated target)" >&2; exit 1; }
 done
@@ -77,26 +92,27 @@ sink_pid=$!
 pids+=("$sink_pid")
 wait_listening "$sink_port" "$sink_pid" || { echo "smtp-sink did not start" >&2; exit 1; }
 
-# start NAME BUILD_DIR [WRAPPER...]: sets gd_pid and gd_port.
+# start NAME BUILD_DIR ARGS [WRAPPER...]: sets gd_pid and gd_port.
 start() {
-    local name=$1 build=$2
-    shift 2
+    local name=$1 build=$2 args=$3
+    shift 3
     mkdir -p "$out/$name/db"
     gd_port=$(free_port)
     # shellcheck disable=SC2086 # --args is split on purpose
     "$@" "$build/bin/greygated" --dbdir="$out/$name/db" --delay=1 --auto-whitelist-clients=0 \
         --smtp-listen="127.0.0.1:$gd_port" --smtp-backend="127.0.0.1:$sink_port" \
         --smtp-hostname=mx.bench.test --smtp-max-connections=5000 --smtp-max-per-client=5000 \
-        $extra_args >"$out/$name/greygated.log" 2>&1 &
+        $extra_args $args >"$out/$name/greygated.log" 2>&1 &
     gd_pid=$!
     pids+=("$gd_pid")
     wait_listening "$gd_port" "$gd_pid" 120 || { echo "greygated ($name) did not start:" >&2; tail -5 "$out/$name/greygated.log" >&2; exit 1; }
 }
-source_run() { # PORT COUNT LOG
+source_run() { # PORT COUNT LOG: smtp-source's own CPU seconds (user system) go to LOG.time
     local args=(-s "$sessions" -m "$2" -M client.bench.test -f bulk@sender.bench -t rcpt@example.test)
     ((reuse)) && args+=(-d)
-    timeout 1200 /usr/sbin/smtp-source "${args[@]}" "127.0.0.1:$1" >"$3" 2>&1
+    timeout 1200 /usr/bin/time -o "$3.time" -f '%U %S' /usr/sbin/smtp-source "${args[@]}" "127.0.0.1:$1" >"$3" 2>&1
 }
+source_cpu() { awk 'NF == 2 { print $1 + $2 }' "$1.time" 2>/dev/null | tail -1; }
 warm() { # PORT: the triplet passed (deferred once, accepted after the 1 s delay), then warm
     source_run "$1" 1 "$out/warm-1.log"
     sleep 1.5
@@ -110,7 +126,7 @@ if [[ $mode == callgrind ]]; then
     for b in "${builds[@]}"; do
         i=$((i + 1))
         name="build$i"
-        start "$name" "$b" valgrind --tool=callgrind --callgrind-out-file="$out/$name/callgrind.out.%p" \
+        start "$name" "$b" "${build_args[i - 1]}" valgrind --tool=callgrind --callgrind-out-file="$out/$name/callgrind.out.%p" \
             --dump-instr=no --collect-jumps=no
         warm "$gd_port"
         callgrind_control -z "$gd_pid" >/dev/null
@@ -138,22 +154,42 @@ gpids=()
 i=0
 for b in "${builds[@]}"; do
     i=$((i + 1))
-    start "build$i" "$b"
+    start "build$i" "$b" "${build_args[i - 1]}"
     ports+=("$gd_port")
     gpids+=("$gd_pid")
     warm "$gd_port"
 done
+per_msg() { echo "$1 / $2 * 1000000" | bc -l; } # SECONDS MESSAGES -> µs per message
 for ((r = 1; r <= rounds; r++)); do
+    if ((budget)); then
+        s0=$(cpu_ticks "$sink_pid")
+        t0=$(date +%s.%N)
+        source_run "$sink_port" "$messages" "$out/direct-round$r.log"
+        rc=$?
+        t1=$(date +%s.%N)
+        s1=$(cpu_ticks "$sink_pid")
+        printf 'direct round=%d exit=%d messages=%d source_us_per_message=%.1f sink_us_per_message=%.1f wall_s=%.2f msg_per_s=%.0f\n' \
+            "$r" "$rc" "$messages" "$(per_msg "$(source_cpu "$out/direct-round$r.log")" "$messages")" \
+            "$(per_msg "($s1 - $s0) / $hz" "$messages")" "$(echo "$t1 - $t0" | bc -l)" \
+            "$(echo "$messages / ($t1 - $t0)" | bc -l)" | tee -a "$out/results.txt"
+    fi
     for ((k = 0; k < ${#builds[@]}; k++)); do
         c0=$(cpu_ticks "${gpids[k]}")
+        s0=$(cpu_ticks "$sink_pid")
         t0=$(date +%s.%N)
-        source_run "${ports[k]}" "$messages" "$out/build$((k + 1))-round$r.log"
+        log_="$out/build$((k + 1))-round$r.log"
+        source_run "${ports[k]}" "$messages" "$log_"
         rc=$?
         t1=$(date +%s.%N)
         c1=$(cpu_ticks "${gpids[k]}")
-        printf 'build%d round=%d build=%s exit=%d messages=%d cpu_s=%.2f cpu_us_per_message=%.1f wall_s=%.2f\n' \
-            $((k + 1)) "$r" "${builds[k]}" "$rc" "$messages" "$(echo "($c1 - $c0) / $hz" | bc -l)" \
-            "$(echo "($c1 - $c0) / $hz / $messages * 1000000" | bc -l)" "$(echo "$t1 - $t0" | bc -l)" |
+        s1=$(cpu_ticks "$sink_pid")
+        extra=""
+        ((budget)) && extra=$(printf ' source_us_per_message=%.1f sink_us_per_message=%.1f msg_per_s=%.0f' \
+            "$(per_msg "$(source_cpu "$log_")" "$messages")" "$(per_msg "($s1 - $s0) / $hz" "$messages")" \
+            "$(echo "$messages / ($t1 - $t0)" | bc -l)")
+        printf 'build%d round=%d build=%s args="%s" exit=%d messages=%d cpu_s=%.2f cpu_us_per_message=%.1f wall_s=%.2f%s\n' \
+            $((k + 1)) "$r" "${builds[k]}" "${build_args[k]}" "$rc" "$messages" "$(echo "($c1 - $c0) / $hz" | bc -l)" \
+            "$(echo "($c1 - $c0) / $hz / $messages * 1000000" | bc -l)" "$(echo "$t1 - $t0" | bc -l)" "$extra" |
             tee -a "$out/results.txt"
     done
 done

@@ -21,6 +21,7 @@ usage: bench/smtp/run-smtp-bench.sh [options]
                       connection per message, as inbound MX traffic mostly is
   --rounds=N          direct/proxy rounds, interleaved; the median is reported (default 3)
   --pool=N            greygated's --smtp-backend-pool (default: greygated's own, 20)
+  --args="..."        extra options for the measured greygated (e.g. "--smtp-threads=2")
   --no-pool-cell      also a second greygated with --smtp-backend-pool=0, its cells
                       interleaved with the others: the pool's gain in the same run
   --hold-sessions=N   sessions held open at once (default 2000)
@@ -44,6 +45,7 @@ cell_timeout=300
 out=""
 pool=""
 nopool_cell=0
+gd_args=""
 
 for arg in "$@"; do
     case "$arg" in
@@ -56,6 +58,7 @@ for arg in "$@"; do
     --reuse) reuse=1 ;;
     --rounds=*) rounds=${arg#*=} ;;
     --pool=*) pool=${arg#*=} ;;
+    --args=*) gd_args=${arg#*=} ;;
     --no-pool-cell) nopool_cell=1 ;;
     --hold-sessions=*) hold_sessions=${arg#*=} ;;
     --hold=*) hold=${arg#*=} ;;
@@ -138,6 +141,8 @@ start_greygated() {
 }
 pool_args=()
 [[ -n "$pool" ]] && pool_args+=(--smtp-backend-pool="$pool")
+# shellcheck disable=SC2206 # --args is split on purpose
+pool_args+=($gd_args)
 start_greygated greygated "${pool_args[@]}"
 gd_pid=$started_pid gd_port=$started_port
 if ((nopool_cell)); then

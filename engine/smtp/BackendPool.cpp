@@ -2,6 +2,7 @@
 #include "BackendPool.h"
 
 #include "BackendSession.h"
+#include "SmtpCounter.h"
 
 #include <algorithm>
 
@@ -38,6 +39,21 @@ BackendPool::~BackendPool()
         raw->disconnect(this);
 }
 
+BackendPool::Stats BackendPool::Stats::snapshot() const
+{
+    using smtpcounter::load;
+    return {load(taken), load(preopened), load(kept), load(closed)};
+}
+
+BackendPool::Stats &BackendPool::Stats::operator+=(const Stats &o)
+{
+    taken += o.taken;
+    preopened += o.preopened;
+    kept += o.kept;
+    closed += o.closed;
+    return *this;
+}
+
 std::unique_ptr<BackendSession> BackendPool::take(bool fresh)
 {
     if (!isEnabled())
@@ -51,7 +67,8 @@ std::unique_ptr<BackendSession> BackendPool::take(bool fresh)
             discard(std::move(backend));
             continue;
         }
-        ++m_stats.taken;
+        smtpcounter::bump(m_stats.taken);
+        m_idleGauge.store(int(m_idle.size()), std::memory_order_relaxed);
         return backend;
     }
     if (!fresh && m_out > 1 && m_idle.empty())
@@ -88,14 +105,16 @@ void BackendPool::keep(std::unique_ptr<BackendSession> backend)
     // An idle connection that fails (EOF, a 421, garbage) leaves the pool at once.
     connect(raw, &BackendSession::lost, this, [this, raw] { dropIdle(raw); });
     m_idle.push_back({std::move(backend), m_clock.elapsed()});
-    ++m_stats.kept;
+    smtpcounter::bump(m_stats.kept);
+    m_idleGauge.store(int(m_idle.size()), std::memory_order_relaxed);
     if (!m_expiry.isActive())
         m_expiry.start();
 }
 
 void BackendPool::discard(std::unique_ptr<BackendSession> backend)
 {
-    ++m_stats.closed;
+    smtpcounter::bump(m_stats.closed);
+    m_idleGauge.store(int(m_idle.size()), std::memory_order_relaxed);
     backend->disconnect(this);
     backend->quit();
     // Not deleted here: this may run inside one of its own callbacks.
@@ -131,7 +150,7 @@ void BackendPool::preopen()
         int(m_idle.size() + m_busy.size()) >= m_size)
         return;
     ++m_opening;
-    ++m_stats.preopened;
+    smtpcounter::bump(m_stats.preopened);
     auto backend = std::make_unique<BackendSession>(m_options);
     BackendSession *raw = backend.get();
     m_busy.emplace(raw, std::move(backend));

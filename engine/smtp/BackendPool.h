@@ -6,6 +6,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QTimer>
+#include <atomic>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -45,6 +46,9 @@ public:
         quint64 preopened = 0; // opened in the background
         quint64 kept = 0;      // given back and kept
         quint64 closed = 0;    // given back or idle and closed (dirty, full, expired, lost)
+
+        Stats snapshot() const; // every counter read atomically, from any thread
+        Stats &operator+=(const Stats &o);
     };
 
     explicit BackendPool(const SmtpProxyOptions &options, QObject *parent = nullptr);
@@ -60,7 +64,8 @@ public:
     // Closes every idle connection and keeps none from now on (shutdown).
     void close();
 
-    int idleCount() const { return int(m_idle.size()); }
+    // Readable from any thread (the metrics of --smtp-threads).
+    int idleCount() const { return m_idleGauge.load(std::memory_order_relaxed); }
     int busyCount() const { return int(m_busy.size()); } // opening in the background, or RSET
     const Stats &stats() const { return m_stats; }
 
@@ -84,7 +89,8 @@ private:
     std::vector<Idle> m_idle; // oldest first; taken from the back
     std::unordered_map<BackendSession *, std::unique_ptr<BackendSession>> m_busy;
     int m_opening = 0;
-    int m_out = 0; // take()s not yet released: sessions holding a connection
+    std::atomic<int> m_idleGauge{0}; // m_idle.size() for other threads
+    int m_out = 0;                   // take()s not yet released: sessions holding a connection
     QElapsedTimer m_clock;
     QTimer m_expiry;
     Stats m_stats;

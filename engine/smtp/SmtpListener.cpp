@@ -7,6 +7,8 @@ namespace greygate {
 
 void SmtpListener::incomingConnection(qintptr descriptor)
 {
+    if (m_handOff)
+        return m_handOff(descriptor);
     auto *socket = new QTcpSocket(this);
     if (!socket->setSocketDescriptor(descriptor)) {
         delete socket;

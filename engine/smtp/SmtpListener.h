@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QTcpServer>
+#include <functional>
 
 namespace greygate {
 
@@ -16,8 +17,18 @@ class SmtpListener final : public QTcpServer
 public:
     using QTcpServer::QTcpServer;
 
+    // With --smtp-threads, each accepted descriptor goes to `handOff` as it is (the I/O
+    // thread makes the socket); without it, a QTcpSocket is queued as usual.
+    void setHandOff(std::function<void(qintptr descriptor)> handOff)
+    {
+        m_handOff = std::move(handOff);
+    }
+
 protected:
     void incomingConnection(qintptr descriptor) override;
+
+private:
+    std::function<void(qintptr)> m_handOff;
 };
 
 } // namespace greygate

@@ -50,6 +50,11 @@ struct SmtpProxyOptions
     int backendPoolIdleMs = 30'000;
     int backendPoolMaxUses = 100; // client sessions one backend connection serves
     int backendPoolPreopen = 2;   // connections opened ahead at once when the pool is dry
+    // Client sessions spread over this many I/O threads, each with its own event loop and
+    // backend pool shard (backendPoolSize / threads, rounded up); the decisions stay on the
+    // main thread.
+    // 0: the sessions run on the main thread.
+    int threads = 0;
 
     static bool parsePassClient(QStringView text, PassClient *mode);
     static QString passClientName(PassClient mode);

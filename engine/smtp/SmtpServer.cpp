@@ -2,14 +2,21 @@
 #include "SmtpServer.h"
 
 #include "BackendSession.h"
+#include "RemoteDecider.h"
+#include "SmtpDecider.h"
 #include "SmtpLog.h"
-#include "SmtpSession.h"
+#include "SmtpWorker.h"
+#include "events/EventLog.h"
+#include "greylist/Clock.h"
 #include "util/LogLine.h"
 
 #include <QFile>
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QSslSocket>
+#include <QThread>
+#include <sys/socket.h>
+#include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcSmtp, "greygate.smtp", QtInfoMsg)
 
@@ -33,8 +40,11 @@ SmtpServer::SmtpServer(const SmtpProxyOptions &options, SmtpDecider &decider, QO
     : QObject(parent)
     , m_options(options)
     , m_decider(decider)
-    , m_pool(m_options)
+    , m_notes(this, [this](std::vector<Note> &notes) { onNotes(notes); })
+    , m_questions(this, [this](std::vector<Question> &questions) { onQuestions(questions); })
+    , m_messages(this, [this](std::vector<Event> &events) { onMessages(events); })
 {
+    m_options.threads = qBound(0, m_options.threads, 64);
     m_clock.start();
     m_listener.setMaxPendingConnections(256);
     // Bursts of connections (a queue flush, 2,000 sessions opening at once) wait in the
@@ -47,8 +57,10 @@ SmtpServer::SmtpServer(const SmtpProxyOptions &options, SmtpDecider &decider, QO
     connect(&m_probeTimer, &QTimer::timeout, this, &SmtpServer::probeBackend);
     m_graceTimer.setSingleShot(true);
     connect(&m_graceTimer, &QTimer::timeout, this, [this] {
-        for (auto &[session, owned] : m_sessions)
-            session->forceClose();
+        for (const std::unique_ptr<SmtpWorker> &worker : m_workers) {
+            SmtpWorker *w = worker.get();
+            QMetaObject::invokeMethod(w, [w] { w->forceClose(); });
+        }
     });
 }
 
@@ -61,8 +73,167 @@ void SmtpServer::setEventLog(EventLog *events, const Clock *clock)
 SmtpServer::~SmtpServer()
 {
     delete m_probe;
-    for (auto &[session, owned] : m_sessions)
-        session->disconnect(this);
+    stopWorkers();
+}
+
+void SmtpServer::startWorkers()
+{
+    const int threads = m_options.threads;
+    SmtpProxyOptions shard = m_options;
+    if (threads > 1 && shard.backendPoolSize > 0)
+        shard.backendPoolSize = (shard.backendPoolSize + threads - 1) / threads;
+    m_workerSessions.assign(size_t(qMax(1, threads)), 0);
+    if (threads == 0) {
+        // The sessions on this thread: everything is called directly.
+        SmtpWorker::Hooks hooks;
+        hooks.decider = &m_decider;
+        if (m_events)
+            hooks.messages = [this](Event &&e) {
+                e.time = m_eventClock->now();
+                m_events->append(std::move(e));
+            };
+        hooks.sessionEnded = [this](const QHostAddress &client) {
+            onSessionEnded(0, client);
+        };
+        hooks.drained = [this] {
+            ++m_drainedWorkers;
+            maybeFinish();
+        };
+        m_workers.push_back(std::make_unique<SmtpWorker>(shard, m_tls));
+        m_workers[0]->start(std::move(hooks));
+        return;
+    }
+    // I/O threads: the listener hands over bare descriptors (no QTcpSocket on this thread).
+    m_listener.setHandOff([this](qintptr descriptor) { acceptDescriptor(descriptor); });
+    for (int i = 0; i < threads; ++i) {
+        auto thread = std::make_unique<QThread>();
+        thread->setObjectName(u"smtp-io-" + QString::number(i));
+        auto worker = std::make_unique<SmtpWorker>(shard, m_tls);
+        worker->moveToThread(thread.get());
+        thread->start();
+        SmtpWorker *w = worker.get();
+        RemoteDecider *remote = nullptr;
+        // Made on the worker's thread, so that their timers and sockets live there.
+        QMetaObject::invokeMethod(
+            w,
+            [this, w, i, &remote] {
+                remote = new RemoteDecider(
+                    [this](const SmtpRecipientQuery &query, RemoteDecider *from, quint64 ticket) {
+                        m_questions.post({query, from, ticket});
+                    });
+                SmtpWorker::Hooks hooks;
+                hooks.decider = remote;
+                if (m_events)
+                    hooks.messages = [this](Event &&e) {
+                        m_messages.post(std::move(e));
+                    };
+                hooks.sessionEnded = [this, i](const QHostAddress &client) {
+                    m_notes.post({i, client, false});
+                };
+                hooks.drained = [this, i] {
+                    m_notes.post({i, QHostAddress(), true});
+                };
+                w->start(std::move(hooks));
+            },
+            Qt::BlockingQueuedConnection);
+        m_remoteDeciders.emplace_back(remote);
+        m_workers.push_back(std::move(worker));
+        m_threads.push_back(std::move(thread));
+    }
+}
+
+void SmtpServer::stopWorkers()
+{
+    for (size_t i = 0; i < m_threads.size(); ++i) {
+        SmtpWorker *w = m_workers[i].get();
+        RemoteDecider *remote = m_remoteDeciders[i].release();
+        // Sessions, sockets and timers end on their own thread, then the thread stops.
+        QMetaObject::invokeMethod(
+            w,
+            [w, remote] {
+                w->tearDown();
+                delete remote;
+            },
+            Qt::BlockingQueuedConnection);
+        m_threads[i]->quit();
+        m_threads[i]->wait();
+    }
+    if (m_threads.empty() && !m_workers.empty())
+        m_workers[0]->tearDown();
+    m_remoteDeciders.clear();
+    m_workers.clear();
+    m_threads.clear();
+}
+
+SmtpServer::Stats SmtpServer::stats() const
+{
+    Stats total = m_stats;
+    for (const std::unique_ptr<SmtpWorker> &w : m_workers)
+        total += w->stats();
+    return total;
+}
+
+const BackendPool &SmtpServer::backendPool() const
+{
+    static const BackendPool none{SmtpProxyOptions{}};
+    const BackendPool *pool = m_workers.empty() ? nullptr : m_workers[0]->pool();
+    return pool ? *pool : none;
+}
+
+BackendPool::Stats SmtpServer::poolStats() const
+{
+    BackendPool::Stats total;
+    for (const std::unique_ptr<SmtpWorker> &w : m_workers)
+        total += w->poolStats();
+    return total;
+}
+
+int SmtpServer::poolIdleCount() const
+{
+    int idle = 0;
+    for (const std::unique_ptr<SmtpWorker> &w : m_workers)
+        idle += w->pool() ? w->pool()->idleCount() : 0;
+    return idle;
+}
+
+bool SmtpServer::poolEnabled() const
+{
+    return !m_shuttingDown && m_options.backendPoolSize > 0 &&
+           m_options.passClient != SmtpProxyOptions::PassClient::ProxyV1 &&
+           m_options.passClient != SmtpProxyOptions::PassClient::ProxyV2;
+}
+
+void SmtpServer::onQuestions(std::vector<Question> &questions)
+{
+    // The engine decides here, on its own thread; the decider groups one pass's decisions
+    // into one commit, so a batch from the I/O threads costs one commit too.
+    for (Question &q : questions) {
+        m_decider.decide(q.query, this, [from = q.from, ticket = q.ticket](const SmtpVerdict &v) {
+            from->answer(ticket, v);
+        });
+    }
+}
+
+void SmtpServer::onMessages(std::vector<Event> &events)
+{
+    if (!m_events)
+        return;
+    for (Event &e : events) {
+        e.time = m_eventClock->now();
+        m_events->append(std::move(e));
+    }
+}
+
+void SmtpServer::onNotes(std::vector<Note> &notes)
+{
+    for (const Note &n : notes) {
+        if (n.drained) {
+            ++m_drainedWorkers;
+            maybeFinish();
+        } else {
+            onSessionEnded(n.worker, n.client);
+        }
+    }
 }
 
 bool SmtpServer::loadTls(QString *error)
@@ -116,6 +287,8 @@ bool SmtpServer::listen(QString *error)
 {
     if (!loadTls(error))
         return false;
+    if (m_workers.empty())
+        startWorkers();
     if (!m_listener.listen(m_options.listenAddress, m_options.listenPort)) {
         *error = m_options.listenAddress.toString() + u':' + QString::number(m_options.listenPort) +
                  u": " + m_listener.errorString();
@@ -129,6 +302,7 @@ bool SmtpServer::listen(QString *error)
                                     .add("starttls", m_tls ? "yes" : "no")
                                     .add("pass_client",
                                          SmtpProxyOptions::passClientName(m_options.passClient))
+                                    .add("threads", qint64(m_options.threads))
                                     .text();
     m_pruneTimer.start();
     m_probeTimer.start();
@@ -152,6 +326,12 @@ void SmtpServer::probeBackend()
         const bool ok = r.isPositive();
         if (ok) {
             m_probed = m_probe->capabilities();
+            for (const std::unique_ptr<SmtpWorker> &worker : m_workers) {
+                SmtpWorker *w = worker.get();
+                // A copy each: the sessions read it on their own thread.
+                QMetaObject::invokeMethod(w,
+                                          [w, probed = m_probed] { w->setCapabilities(probed); });
+            }
             m_probe->quit();
             if (m_probeFailedLogged)
                 qCInfo(lcSmtp).noquote() << LogLine("smtp backend reachable again").text();
@@ -182,6 +362,38 @@ void SmtpServer::refuse(QTcpSocket *socket, const char *reply)
     });
 }
 
+const char *SmtpServer::admit(const QHostAddress &client)
+{
+    if (m_shuttingDown)
+        return "421 4.3.2 Service shutting down, try again later\r\n";
+    if (m_sessionCount >= m_options.maxConnections) {
+        ++m_stats.refusedTotal;
+        return "421 4.3.2 Too many connections, try again later\r\n";
+    }
+    if (m_options.maxPerClient > 0 && m_perClient.value(client) >= m_options.maxPerClient) {
+        ++m_stats.refusedPerClient;
+        return "421 4.7.0 Too many connections from your address, try again later\r\n";
+    }
+    if (m_options.ratePerClient > 0) {
+        RateWindow &w = m_rates[client];
+        const qint64 now = m_clock.elapsed();
+        if (now - w.startMs >= kRateWindowMs || w.count == 0) {
+            w.startMs = now;
+            w.count = 0;
+        }
+        if (w.count >= m_options.ratePerClient) {
+            ++m_stats.refusedRate;
+            return "421 4.7.0 Too many connections from your address per minute, "
+                   "try again later\r\n";
+        }
+        ++w.count;
+    }
+    ++m_perClient[client];
+    ++m_stats.sessions;
+    ++m_sessionCount;
+    return nullptr;
+}
+
 void SmtpServer::acceptConnections()
 {
     while (m_listener.hasPendingConnections()) {
@@ -189,61 +401,50 @@ void SmtpServer::acceptConnections()
         if (!socket)
             break;
         socket->setParent(this);
-        if (m_shuttingDown) {
-            refuse(socket, "421 4.3.2 Service shutting down, try again later\r\n");
+        if (const char *refusal = admit(plain(socket->peerAddress()))) {
+            refuse(socket, refusal);
             continue;
         }
-        const QHostAddress client = plain(socket->peerAddress());
-        if (int(m_sessions.size()) >= m_options.maxConnections) {
-            ++m_stats.refusedTotal;
-            refuse(socket, "421 4.3.2 Too many connections, try again later\r\n");
-            continue;
-        }
-        if (m_options.maxPerClient > 0 && m_perClient.value(client) >= m_options.maxPerClient) {
-            ++m_stats.refusedPerClient;
-            refuse(socket, "421 4.7.0 Too many connections from your address, try again later\r\n");
-            continue;
-        }
-        if (m_options.ratePerClient > 0) {
-            RateWindow &w = m_rates[client];
-            const qint64 now = m_clock.elapsed();
-            if (now - w.startMs >= kRateWindowMs || w.count == 0) {
-                w.startMs = now;
-                w.count = 0;
-            }
-            if (w.count >= m_options.ratePerClient) {
-                ++m_stats.refusedRate;
-                refuse(socket, "421 4.7.0 Too many connections from your address per minute, "
-                               "try again later\r\n");
-                continue;
-            }
-            ++w.count;
-        }
-        ++m_perClient[client];
-        ++m_stats.sessions;
-        auto session = std::make_unique<SmtpSession>(socket, m_nextId++, m_options, m_decider,
-                                                     m_tls ? &*m_tls : nullptr, &m_probed);
-        SmtpSession *raw = session.get();
-        raw->setRecording(&m_stats, m_events, m_eventClock);
-        if (m_pool.isEnabled())
-            raw->setBackendPool(&m_pool);
-        connect(raw, &SmtpSession::finished, this, [this, raw] { onSessionFinished(raw); });
-        m_sessions.emplace(raw, std::move(session));
-        raw->start();
+        ++m_workerSessions[0];
+        m_workers[0]->adopt(socket, m_nextId++);
     }
 }
 
-void SmtpServer::onSessionFinished(SmtpSession *session)
+void SmtpServer::acceptDescriptor(qintptr descriptor)
 {
-    const auto it = m_sessions.find(session);
-    if (it == m_sessions.end())
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    QHostAddress client;
+    if (::getpeername(int(descriptor), reinterpret_cast<sockaddr *>(&peer), &length) == 0)
+        client = plain(QHostAddress(reinterpret_cast<const sockaddr *>(&peer)));
+    if (client.isNull()) { // reset before it was accepted
+        ::close(int(descriptor));
         return;
-    const QHostAddress client = session->clientAddress();
+    }
+    if (const char *refusal = admit(client)) {
+        auto *socket = new QTcpSocket(this);
+        if (socket->setSocketDescriptor(descriptor))
+            refuse(socket, refusal);
+        else
+            delete socket; // closed with it
+        return;
+    }
+    // The least loaded thread: sessions differ in length, so round robin could pile up.
+    size_t best = 0;
+    for (size_t i = 1; i < m_workerSessions.size(); ++i) {
+        if (m_workerSessions[i] < m_workerSessions[best])
+            best = i;
+    }
+    ++m_workerSessions[best];
+    m_workers[best]->adoptLater(descriptor, m_nextId++, client);
+}
+
+void SmtpServer::onSessionEnded(int worker, const QHostAddress &client)
+{
+    --m_workerSessions[size_t(worker)];
+    --m_sessionCount;
     if (auto count = m_perClient.find(client); count != m_perClient.end() && --*count <= 0)
         m_perClient.erase(count);
-    // Emitted from inside the session: deleted once its call has returned.
-    it->second.release()->deleteLater();
-    m_sessions.erase(it);
     maybeFinish();
 }
 
@@ -266,25 +467,29 @@ void SmtpServer::shutdown()
     m_listener.close();
     m_probeTimer.stop();
     m_pruneTimer.stop();
-    m_pool.close(); // idle connections QUIT now; sessions' connections close as they end
     if (m_probe) {
         m_probe->abort();
         m_probe->deleteLater();
         m_probe = nullptr;
     }
-    // A copy: sessions may finish (and leave the map) while being told.
-    std::vector<SmtpSession *> sessions;
-    for (auto &[session, owned] : m_sessions)
-        sessions.push_back(session);
-    for (SmtpSession *session : sessions)
-        session->shutdown();
+    if (m_workers.empty()) { // never listened
+        maybeFinish();
+        return;
+    }
+    for (const std::unique_ptr<SmtpWorker> &worker : m_workers) {
+        SmtpWorker *w = worker.get();
+        // Each worker drains in its own time: idle sessions get 421 at once, a transaction
+        // may finish first (the grace timer bounds that), then it says it is drained.
+        QMetaObject::invokeMethod(w, [w] { w->shutdown(); });
+    }
     m_graceTimer.start(m_options.shutdownGraceMs);
     maybeFinish();
 }
 
 void SmtpServer::maybeFinish()
 {
-    if (!m_shuttingDown || m_finished || !m_sessions.empty())
+    if (!m_shuttingDown || m_finished || m_drainedWorkers < int(m_workers.size()) ||
+        m_sessionCount > 0)
         return;
     m_finished = true;
     m_graceTimer.stop();

@@ -3,6 +3,8 @@
 
 #include "BackendCapabilities.h"
 #include "BackendPool.h"
+#include "CrossThreadQueue.h"
+#include "SmtpDecision.h"
 #include "SmtpListener.h"
 #include "SmtpProxyOptions.h"
 #include "SmtpStats.h"
@@ -17,14 +19,17 @@
 #include <unordered_map>
 
 class QTcpSocket;
+class QThread;
 
 namespace greygate {
 
 class BackendSession;
 class Clock;
 class EventLog;
+class RemoteDecider;
 class SmtpDecider;
-class SmtpSession;
+class SmtpWorker;
+struct Event;
 
 // The SMTP proxy's listener (docs/smtp.md): accepts clients within the connection limits
 // (in all, per client address, per client address and minute; over a limit the client gets
@@ -32,6 +37,9 @@ class SmtpSession;
 // EHLO at start and every probeIntervalMs so that EHLO advertises only what the backend
 // supports too, and stops gracefully: shutdown() stops accepting, idle sessions get 421 at
 // once, sessions in a transaction may finish it within the grace period, then get 421.
+// The sessions run in SmtpWorkers: one on this thread, or with options.threads = N one per
+// I/O thread, each connection handed to the worker with the fewest sessions; the limits,
+// the decisions (SmtpDecider), the events and the probe stay on this thread.
 class SmtpServer : public QObject
 {
     Q_OBJECT
@@ -52,10 +60,15 @@ public:
     QHostAddress serverAddress() const { return m_listener.serverAddress(); }
     void shutdown();
 
-    int sessionCount() const { return int(m_sessions.size()); }
-    const Stats &stats() const { return m_stats; }
+    int sessionCount() const { return m_sessionCount; }
+    Stats stats() const; // the server's counters and every worker's
     const BackendCapabilities &backendCapabilities() const { return m_probed; }
-    const BackendPool &backendPool() const { return m_pool; }
+    // The pool of the main thread's worker (threads = 0; with I/O threads, use poolStats()).
+    const BackendPool &backendPool() const;
+    BackendPool::Stats poolStats() const; // every worker's, from this thread
+    int poolIdleCount() const;
+    bool poolEnabled() const;
+    int threadCount() const { return int(m_threads.size()); }
     void probeBackend();
 
 Q_SIGNALS:
@@ -69,19 +82,49 @@ private:
         int count = 0;
     };
 
+    // A worker's note to this thread (batched through m_notes).
+    struct Note
+    {
+        int worker = 0;
+        QHostAddress client; // a session ended
+        bool drained = false;
+    };
+    struct Question
+    {
+        SmtpRecipientQuery query;
+        RemoteDecider *from = nullptr;
+        quint64 ticket = 0;
+    };
+
     bool loadTls(QString *error);
+    void startWorkers();
+    void stopWorkers();
     void acceptConnections();
+    void acceptDescriptor(qintptr descriptor);
+    // nullptr: admitted and counted; else the refusal to send.
+    const char *admit(const QHostAddress &client);
     void refuse(QTcpSocket *socket, const char *reply);
-    void onSessionFinished(SmtpSession *session);
+    void onNotes(std::vector<Note> &notes);
+    void onSessionEnded(int worker, const QHostAddress &client);
+    void onQuestions(std::vector<Question> &questions);
+    void onMessages(std::vector<Event> &events);
     void pruneRates();
     void maybeFinish();
 
     SmtpProxyOptions m_options;
     SmtpDecider &m_decider;
     SmtpListener m_listener;
-    BackendPool m_pool; // before m_sessions: they give their connections back to it
     std::optional<QSslConfiguration> m_tls;
-    std::unordered_map<SmtpSession *, std::unique_ptr<SmtpSession>> m_sessions;
+    // Workers: [0] on this thread when threads = 0, else one per thread of m_threads.
+    std::vector<std::unique_ptr<SmtpWorker>> m_workers;
+    std::vector<std::unique_ptr<QThread>> m_threads;
+    std::vector<std::unique_ptr<RemoteDecider>> m_remoteDeciders; // one per I/O thread
+    std::vector<int> m_workerSessions;                            // per worker, as counted here
+    int m_drainedWorkers = 0;
+    int m_sessionCount = 0;
+    CrossThreadQueue<Note> m_notes;
+    CrossThreadQueue<Question> m_questions;
+    CrossThreadQueue<Event> m_messages;
     QHash<QHostAddress, int> m_perClient;
     QHash<QHostAddress, RateWindow> m_rates;
     QElapsedTimer m_clock;

@@ -84,11 +84,10 @@ SmtpSession::~SmtpSession()
         m_backend->abort();
 }
 
-void SmtpSession::setRecording(SmtpStats *stats, EventLog *events, const Clock *clock)
+void SmtpSession::setRecording(SmtpStats *stats, MessageSink messages)
 {
     m_stats = stats ? stats : &m_ownStats;
-    m_events = clock ? events : nullptr;
-    m_eventClock = clock;
+    m_messageSink = std::move(messages);
 }
 
 void SmtpSession::start()
@@ -354,8 +353,8 @@ void SmtpSession::onVerdict(const QByteArray &recipient, const SmtpVerdict &verd
     case SmtpVerdict::Kind::Defer:
     case SmtpVerdict::Kind::Reject:
     case SmtpVerdict::Kind::TempFail:
-        ++(verdict.kind == SmtpVerdict::Kind::Reject ? m_stats->recipientsRejected
-                                                     : m_stats->recipientsDeferred);
+        smtpcounter::bump(verdict.kind == SmtpVerdict::Kind::Reject ? m_stats->recipientsRejected
+                                                                    : m_stats->recipientsDeferred);
         if (m_rcptLog.size() < kMaxLoggedRecipients)
             m_rcptLog.append(recipient + '=' + verdict.reason);
         reply(verdict.reply);
@@ -437,7 +436,8 @@ void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict 
         connectBackend([this, answer, sendMail](const SmtpReply &r) {
             if (!r.isPositive()) {
                 if (!m_backendReused || m_tx.retried)
-                    ++m_stats->backendFailures; // unreachable, or refusing the session
+                    smtpcounter::bump(
+                        m_stats->backendFailures); // unreachable, or refusing the session
                 return answer(r);
             }
             sendMail();
@@ -455,7 +455,7 @@ void SmtpSession::connectBackend(std::function<void(const SmtpReply &)> ready)
     std::unique_ptr<BackendSession> pooled = m_pool ? m_pool->take(m_tx.retried) : nullptr;
     m_backendReused = pooled != nullptr;
     if (!m_backendReused)
-        ++m_stats->backendOpened;
+        smtpcounter::bump(m_stats->backendOpened);
     m_backend = pooled ? std::move(pooled) : std::make_unique<BackendSession>(m_options);
     connect(m_backend.get(), &BackendSession::drained, this, [this] {
         if (!m_waiting)

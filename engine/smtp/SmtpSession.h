@@ -14,6 +14,7 @@
 #include <QObject>
 #include <QSslConfiguration>
 #include <QTimer>
+#include <functional>
 #include <memory>
 
 class QTcpSocket;
@@ -22,9 +23,8 @@ namespace greygate {
 
 class BackendPool;
 class BackendSession;
-class Clock;
-class EventLog;
 class SmtpDecider;
+struct Event;
 
 // One client connection: the client-facing ESMTP state machine (docs/smtp.md).
 //
@@ -50,9 +50,12 @@ public:
                 const BackendCapabilities *backendProbe, QObject *parent = nullptr);
     ~SmtpSession() override;
 
-    // Where the session counts (the server's SmtpStats) and records its Message events
-    // (nullptr: none); all outlive the session.
-    void setRecording(SmtpStats *stats, EventLog *events, const Clock *clock);
+    // Takes each message's Message event (its time is set by the taker, on the thread that
+    // owns the event log).
+    using MessageSink = std::function<void(Event &&)>;
+    // Where the session counts (its I/O thread's SmtpStats) and hands its Message events
+    // (empty: none); the stats outlive the session.
+    void setRecording(SmtpStats *stats, MessageSink messages);
     // Backend connections come from and go back to `pool` (nullptr: each session opens and
     // closes its own). It outlives the session.
     void setBackendPool(BackendPool *pool) { m_pool = pool; }
@@ -188,8 +191,7 @@ private:
     // Counters and events (setRecording()); a private instance when nobody asked.
     SmtpStats m_ownStats;
     SmtpStats *m_stats = &m_ownStats;
-    EventLog *m_events = nullptr;
-    const Clock *m_eventClock = nullptr;
+    MessageSink m_messageSink;
 };
 
 } // namespace greygate

@@ -5,8 +5,7 @@
 #include "HeaderFrom.h"
 #include "SmtpDecider.h"
 #include "SmtpSession.h"
-#include "events/EventLog.h"
-#include "greylist/Clock.h"
+#include "events/Event.h"
 
 #include <memory>
 
@@ -170,7 +169,7 @@ void SmtpSession::endOfData()
     }
     if (!m_backend || !m_backend->isOpen()) {
         dropBackend();
-        ++m_stats->backendFailures;
+        smtpcounter::bump(m_stats->backendFailures);
         const SmtpReply lost = SmtpReply::make(451, "4.4.2",
                                                "Connection to the mail server lost: the message "
                                                "was not accepted, please try again later");
@@ -190,7 +189,8 @@ void SmtpSession::finishMessage(const SmtpReply &final)
         ++m_messages;
     if (m_backend && !m_backend->isOpen()) {
         if (!final.isPositive())
-            ++m_stats->backendFailures; // gone after the dot: the reply is the proxy's 451
+            smtpcounter::bump(
+                m_stats->backendFailures); // gone after the dot: the reply is the proxy's 451
         dropBackend();
     }
     recordMessage(final);
@@ -205,13 +205,12 @@ namespace greygate {
 
 void SmtpSession::recordMessage(const SmtpReply &final)
 {
-    ++(final.isPositive() ? m_stats->messagesRelayed : m_stats->messagesRefused);
-    if (!m_events)
+    smtpcounter::bump(final.isPositive() ? m_stats->messagesRelayed : m_stats->messagesRefused);
+    if (!m_messageSink)
         return;
     Event e;
     e.type = EventType::Message;
     e.source = EventSource::Smtp;
-    e.time = m_eventClock->now();
     e.client = m_clientText;
     e.helo = m_helo;
     e.tls = m_tlsActive;
@@ -226,7 +225,7 @@ void SmtpSession::recordMessage(const SmtpReply &final)
     }
     e.bytes = m_reader.size();
     e.reply = final.summary().left(kMaxEventReply);
-    m_events->append(std::move(e));
+    m_messageSink(std::move(e));
 }
 
 } // namespace greygate

@@ -42,11 +42,11 @@ bool SmtpProxyFixture::start(const QStringList &extraArgs, QString *error)
         return false;
     m_proxy = std::make_unique<SmtpProxyProcess>(m_work.path());
     return m_proxy->start(m_sink.port(),
-                          QStringList{QStringLiteral("--policies=") + policies,
-                                      QStringLiteral("--delay=3600"),
-                                      QStringLiteral("--smtp-tls-cert=") + cert,
-                                      QStringLiteral("--smtp-tls-key=") + key} +
-                              extraArgs,
+                          proxyArgs(QStringList{QStringLiteral("--policies=") + policies,
+                                                QStringLiteral("--delay=3600"),
+                                                QStringLiteral("--smtp-tls-cert=") + cert,
+                                                QStringLiteral("--smtp-tls-key=") + key} +
+                                    extraArgs),
                           error);
 }
 

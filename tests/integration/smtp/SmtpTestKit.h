@@ -27,6 +27,17 @@ inline const QByteArray PolicyDocument = QByteArrayLiteral(R"({
 })");
 
 // Writes PolicyDocument into dir as policies.json: its path, or empty when it could not.
+// greygated's arguments with --smtp-threads=N added when GREYGATE_TEST_SMTP_THREADS=N is
+// set, so that the whole suite runs against the threaded proxy too (docs/smtp.md):
+//   GREYGATE_TEST_SMTP_THREADS=2 ctest -L smtp
+inline QStringList proxyArgs(QStringList args)
+{
+    const QByteArray threads = qgetenv("GREYGATE_TEST_SMTP_THREADS");
+    if (!threads.isEmpty())
+        args.append(u"--smtp-threads=" + QString::fromLatin1(threads));
+    return args;
+}
+
 inline QString writePolicies(const QTemporaryDir &dir)
 {
     const QString path = dir.filePath(QStringLiteral("policies.json"));

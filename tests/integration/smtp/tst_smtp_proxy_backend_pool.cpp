@@ -97,9 +97,9 @@ void SmtpProxyBackendPoolTest::sequentialClientsShareOneSinkConnection()
     QVERIFY2(sink.start(&error), qPrintable(error));
     SmtpProxyProcess proxy(work.path());
     QVERIFY2(proxy.start(sink.port(),
-                         QStringList{QStringLiteral("--policies=") + policies,
-                                     QStringLiteral("--metrics-listen=127.0.0.1:0")} +
-                             poolArgs,
+                         proxyArgs(QStringList{QStringLiteral("--policies=") + policies,
+                                               QStringLiteral("--metrics-listen=127.0.0.1:0")} +
+                                   poolArgs),
                          &error),
              qPrintable(error));
     // The sink's own readiness check and the proxy's start-up probe, both ended.
@@ -130,6 +130,16 @@ void SmtpProxyBackendPoolTest::sequentialClientsShareOneSinkConnection()
                                    sample(metrics, "greygate_smtp_backend_pool_opened_total"),
                                    sample(metrics, "greygate_smtp_backend_pool_reused_total"),
                                    sample(metrics, "greygate_smtp_backend_pool_closed_total")};
+    // With I/O threads each has its own pool shard: a session may land on a thread whose
+    // shard has no connection yet (the previous session's end is still on its way to the
+    // accepting thread), so up to one connection per thread is opened, each then reused.
+    const int threads = qEnvironmentVariableIntValue("GREYGATE_TEST_SMTP_THREADS");
+    if (threads > 1 && poolMetrics[0] >= 0) {
+        const qint64 opened = scraped[1];
+        QVERIFY2(opened >= 1 && opened <= threads, metrics.constData());
+        poolMetrics = {opened, opened, Messages - opened, 0};
+        sinkSessions = int(opened);
+    }
     QVERIFY2(scraped == poolMetrics, metrics.constData());
     // The sink counts a session when it ends: stopping the proxy closes the pooled one.
     QVERIFY2(proxy.terminate(), qPrintable(proxy.log()));
@@ -155,7 +165,8 @@ void SmtpProxyBackendPoolTest::postfixBackendSeesEachClientOverOnePooledConnecti
     QString error;
     QVERIFY2(backend.start(&error), qPrintable(error));
     SmtpProxyProcess proxy(work.path());
-    QVERIFY2(proxy.start(backend.smtpPort(), {QStringLiteral("--policies=") + policies}, &error),
+    QVERIFY2(proxy.start(backend.smtpPort(), proxyArgs({QStringLiteral("--policies=") + policies}),
+                         &error),
              qPrintable(error));
     const QRegularExpression connects(QStringLiteral(": connect from "));
     const QRegularExpression disconnects(QStringLiteral(": disconnect from "));

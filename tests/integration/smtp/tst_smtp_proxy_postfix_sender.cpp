@@ -37,7 +37,8 @@ void SmtpProxyPostfixSenderTest::postfixRetriesDeferredMessageOnItsOwnAndItArriv
     QString error;
     QVERIFY2(sink.start(&error), qPrintable(error));
     SmtpProxyProcess proxy(work.path());
-    QVERIFY2(proxy.start(sink.port(), {QStringLiteral("--delay=%1").arg(DelaySeconds)}, &error),
+    QVERIFY2(proxy.start(sink.port(), proxyArgs({QStringLiteral("--delay=%1").arg(DelaySeconds)}),
+                         &error),
              qPrintable(error));
 
     // start() returns once the sender's smtpd greets (a master that accepts connections

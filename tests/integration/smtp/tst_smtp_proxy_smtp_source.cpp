@@ -52,11 +52,11 @@ void SmtpProxySmtpSourceTest::initTestCase()
     QString error;
     QVERIFY2(m_sink.start(&error), qPrintable(error));
     m_proxy = std::make_unique<SmtpProxyProcess>(m_work.path());
-    QVERIFY2(
-        m_proxy->start(m_sink.port(),
-                       {QStringLiteral("--policies=") + policies, QStringLiteral("--delay=3600")},
-                       &error),
-        qPrintable(error));
+    QVERIFY2(m_proxy->start(m_sink.port(),
+                            proxyArgs({QStringLiteral("--policies=") + policies,
+                                       QStringLiteral("--delay=3600")}),
+                            &error),
+             qPrintable(error));
 }
 
 void SmtpProxySmtpSourceTest::parallelSessionsManyRecipientsAllArriveWhole()

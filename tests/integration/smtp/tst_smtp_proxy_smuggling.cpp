@@ -126,13 +126,13 @@ void SmtpProxySmugglingTest::initTestCase()
     m_refuse = std::make_unique<SmtpProxyProcess>(m_refuseDir.path());
     m_normalise = std::make_unique<SmtpProxyProcess>(m_normaliseDir.path());
     QVERIFY2(m_refuse->start(m_backend.smtpPort(),
-                             {QStringLiteral("--policies=") + policies,
-                              QStringLiteral("--smtp-bare-lf=refuse")},
+                             proxyArgs({QStringLiteral("--policies=") + policies,
+                                        QStringLiteral("--smtp-bare-lf=refuse")}),
                              &error),
              qPrintable(error));
     QVERIFY2(m_normalise->start(m_backend.smtpPort(),
-                                {QStringLiteral("--policies=") + policies,
-                                 QStringLiteral("--smtp-bare-lf=normalise")},
+                                proxyArgs({QStringLiteral("--policies=") + policies,
+                                           QStringLiteral("--smtp-bare-lf=normalise")}),
                                 &error),
              qPrintable(error));
 }

@@ -56,7 +56,8 @@ void SmtpProxySwaksTest::firstAttemptDeferredThenBackendAcceptsAfterDelayWithHea
     QString error;
     QVERIFY2(sink.start(&error), qPrintable(error));
     SmtpProxyProcess proxy(work.path());
-    QVERIFY2(proxy.start(sink.port(), {QStringLiteral("--delay=%1").arg(DelaySeconds)}, &error),
+    QVERIFY2(proxy.start(sink.port(), proxyArgs({QStringLiteral("--delay=%1").arg(DelaySeconds)}),
+                         &error),
              qPrintable(error));
     const auto context = [&](const Swaks &s) {
         return (QStringLiteral("swaks exit %1:\n").arg(s.exitCode) + s.transcript +
@@ -129,8 +130,9 @@ void SmtpProxySwaksTest::blockedSenderRefusedWith550AndBackendNeverSeesIt()
     QString error;
     QVERIFY2(sink.start(&error), qPrintable(error));
     SmtpProxyProcess proxy(work.path());
-    QVERIFY2(proxy.start(sink.port(), {QStringLiteral("--policies=") + policies}, &error),
-             qPrintable(error));
+    QVERIFY2(
+        proxy.start(sink.port(), proxyArgs({QStringLiteral("--policies=") + policies}), &error),
+        qPrintable(error));
 
     const Swaks blocked = swaks(proxy.port(), BlockedSender, Recipient, QStringLiteral("spam"));
     const QByteArray context =
@@ -189,8 +191,8 @@ void SmtpProxySwaksTest::realClientAddressReachesPostfixBackend()
     QVERIFY2(backend.start(&error), qPrintable(error));
     SmtpProxyProcess proxy(work.path());
     QVERIFY2(proxy.start(backend.smtpPort(),
-                         {QStringLiteral("--policies=") + policies,
-                          QStringLiteral("--smtp-pass-client=") + mode},
+                         proxyArgs({QStringLiteral("--policies=") + policies,
+                                    QStringLiteral("--smtp-pass-client=") + mode}),
                          &error),
              qPrintable(error));
 

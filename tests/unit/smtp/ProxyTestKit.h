@@ -169,6 +169,8 @@ inline bool Proxy::start(const std::function<void(SmtpProxyOptions &)> &tweak,
     p.options.backendAddress = QHostAddress(QHostAddress::LocalHost);
     p.options.backendPort = p.backend.port();
     p.options.hostname = "mx.proxy.test";
+    // GREYGATE_TEST_SMTP_THREADS=N: the same tests against sessions on N I/O threads.
+    p.options.threads = qEnvironmentVariableIntValue("GREYGATE_TEST_SMTP_THREADS");
     if (tweak)
         tweak(p.options);
     p.server = std::make_unique<SmtpServer>(p.options, *p.decider);

@@ -32,7 +32,14 @@ private:
     bool startProxy(const std::function<void(SmtpProxyOptions &)> &tweak = {})
     {
         m_proxy = std::make_unique<Proxy>();
-        if (!m_proxy->start(tweak, kPolicies))
+        // The pool's own mechanics, on the main thread where its counts can be read; each
+        // I/O thread's shard is the same class (--smtp-threads: tst_smtp_proxy_threads).
+        const auto mainThread = [&tweak](SmtpProxyOptions &o) {
+            if (tweak)
+                tweak(o);
+            o.threads = 0;
+        };
+        if (!m_proxy->start(mainThread, kPolicies))
             return false;
         // The start-up probe has its own connection: let it finish, so that the counts
         // below are the sessions' alone.

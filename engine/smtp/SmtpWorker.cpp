@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "SmtpWorker.h"
+
+#include "SmtpLog.h"
+#include "util/LogLine.h"
+
+#include <QTcpSocket>
+#include <unistd.h>
+
+namespace greygate {
+
+SmtpWorker::SmtpWorker(const SmtpProxyOptions &options, const std::optional<QSslConfiguration> &tls,
+                       QObject *parent)
+    : QObject(parent)
+    , m_options(options)
+    , m_tls(tls)
+    , m_handovers(this, [this](std::vector<Handover> &batch) { adoptAll(batch); })
+{}
+
+SmtpWorker::~SmtpWorker()
+{
+    for (auto &[session, owned] : m_sessions)
+        session->disconnect(this);
+}
+
+void SmtpWorker::start(Hooks hooks)
+{
+    m_hooks = std::move(hooks);
+    m_pool = std::make_unique<BackendPool>(m_options);
+}
+
+BackendPool::Stats SmtpWorker::poolStats() const
+{
+    // m_pool is set before the thread is handed its first session and never replaced.
+    return m_pool ? m_pool->stats().snapshot() : BackendPool::Stats{};
+}
+
+void SmtpWorker::adoptLater(qintptr descriptor, quint64 id, const QHostAddress &client)
+{
+    m_handovers.post({descriptor, id, client});
+}
+
+void SmtpWorker::adoptAll(std::vector<Handover> &batch)
+{
+    for (const Handover &h : batch) {
+        auto *socket = new QTcpSocket;
+        if (!socket->setSocketDescriptor(h.descriptor)) {
+            qCWarning(lcSmtp).noquote() << LogLine("smtp connection lost at handover")
+                                               .add("session", qint64(h.id))
+                                               .add("error", socket->errorString())
+                                               .text();
+            delete socket;
+            ::close(int(h.descriptor));
+            // Counted as a session by the server: it is told the session is over.
+            if (m_hooks.sessionEnded)
+                m_hooks.sessionEnded(h.client);
+            continue;
+        }
+        adopt(socket, h.id);
+    }
+}
+
+void SmtpWorker::adopt(QTcpSocket *socket, quint64 id)
+{
+    auto session = std::make_unique<SmtpSession>(socket, id, m_options, *m_hooks.decider,
+                                                 m_tls ? &*m_tls : nullptr, &m_probed);
+    SmtpSession *raw = session.get();
+    raw->setRecording(&m_stats, m_hooks.messages);
+    if (m_pool->isEnabled())
+        raw->setBackendPool(m_pool.get());
+    connect(raw, &SmtpSession::finished, this, [this, raw] { onSessionFinished(raw); });
+    m_sessions.emplace(raw, std::move(session));
+    raw->start();
+    if (m_shuttingDown)
+        raw->shutdown();
+}
+
+void SmtpWorker::onSessionFinished(SmtpSession *session)
+{
+    const auto it = m_sessions.find(session);
+    if (it == m_sessions.end())
+        return;
+    const QHostAddress client = session->clientAddress();
+    // Emitted from inside the session: deleted once its call has returned.
+    it->second.release()->deleteLater();
+    m_sessions.erase(it);
+    if (m_hooks.sessionEnded)
+        m_hooks.sessionEnded(client);
+    maybeDrained();
+}
+
+void SmtpWorker::shutdown()
+{
+    if (m_shuttingDown)
+        return;
+    m_shuttingDown = true;
+    if (m_pool)
+        m_pool->close(); // idle connections QUIT now; sessions' connections close as they end
+    // A copy: sessions may finish (and leave the map) while being told.
+    std::vector<SmtpSession *> sessions;
+    sessions.reserve(m_sessions.size());
+    for (auto &[session, owned] : m_sessions)
+        sessions.push_back(session);
+    for (SmtpSession *session : sessions)
+        session->shutdown();
+    maybeDrained();
+}
+
+void SmtpWorker::forceClose()
+{
+    std::vector<SmtpSession *> sessions;
+    sessions.reserve(m_sessions.size());
+    for (auto &[session, owned] : m_sessions)
+        sessions.push_back(session);
+    for (SmtpSession *session : sessions)
+        session->forceClose();
+}
+
+void SmtpWorker::maybeDrained()
+{
+    if (!m_shuttingDown || m_drained || !m_sessions.empty())
+        return;
+    m_drained = true;
+    if (m_hooks.drained)
+        m_hooks.drained();
+}
+
+void SmtpWorker::tearDown()
+{
+    m_hooks = {};
+    for (auto &[session, owned] : m_sessions)
+        session->disconnect(this);
+    m_sessions.clear();
+    m_pool.reset();
+}
+
+} // namespace greygate

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "BackendCapabilities.h"
+#include "BackendPool.h"
+#include "CrossThreadQueue.h"
+#include "SmtpProxyOptions.h"
+#include "SmtpSession.h"
+#include "SmtpStats.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QSslConfiguration>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+class QTcpSocket;
+
+namespace greygate {
+
+class SmtpDecider;
+
+// The client sessions of one thread (docs/smtp.md, --smtp-threads): the sessions, their
+// backend pool shard, their counters. With --smtp-threads=0 the server has one, on the main
+// thread; with N, one per I/O thread, each fed by the accepting main thread (adoptLater())
+// and talking back only through `Hooks`. Everything but adoptLater(), stats() and
+// poolStats() runs on the worker's own thread.
+class SmtpWorker final : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Hooks
+    {
+        SmtpDecider *decider = nullptr; // on this worker's thread
+        SmtpSession::MessageSink messages;
+        std::function<void(const QHostAddress &client)> sessionEnded;
+        std::function<void()> drained; // after shutdown(), once no session is left
+    };
+
+    SmtpWorker(const SmtpProxyOptions &options, const std::optional<QSslConfiguration> &tls,
+               QObject *parent = nullptr);
+    ~SmtpWorker() override;
+
+    // On the worker's thread, before the first session.
+    void start(Hooks hooks);
+    // On the worker's thread: a connection the server admitted.
+    void adopt(QTcpSocket *socket, quint64 id);
+    // Any thread: a descriptor the server admitted, made a socket on the worker's thread.
+    void adoptLater(qintptr descriptor, quint64 id, const QHostAddress &client);
+
+    void setCapabilities(const BackendCapabilities &probed) { m_probed = probed; }
+    void shutdown();
+    void forceClose();
+    // Deletes every session and pooled connection now, on the worker's thread (before the
+    // thread stops), without the hooks.
+    void tearDown();
+
+    int sessionCount() const { return int(m_sessions.size()); }
+    SmtpStats stats() const { return m_stats.snapshot(); } // any thread
+    BackendPool::Stats poolStats() const;                  // any thread
+    const BackendPool *pool() const { return m_pool.get(); }
+
+private:
+    struct Handover
+    {
+        qintptr descriptor = -1;
+        quint64 id = 0;
+        QHostAddress client; // as the server counted it
+    };
+
+    void adoptAll(std::vector<Handover> &batch);
+    void onSessionFinished(SmtpSession *session);
+    void maybeDrained();
+
+    const SmtpProxyOptions m_options;
+    const std::optional<QSslConfiguration> m_tls;
+    Hooks m_hooks;
+    BackendCapabilities m_probed;
+    std::unique_ptr<BackendPool> m_pool; // made on the worker's thread, before the sessions
+    std::unordered_map<SmtpSession *, std::unique_ptr<SmtpSession>> m_sessions;
+    SmtpStats m_stats;
+    CrossThreadQueue<Handover> m_handovers;
+    bool m_shuttingDown = false;
+    bool m_drained = false;
+};
+
+} // namespace greygate
