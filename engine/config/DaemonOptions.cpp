@@ -295,6 +295,11 @@ const QList<Spec> &specs()
          "idle backend connections kept for the next SMTP sessions (default 20; 0: each "
          "session opens its own; never with the PROXY protocol)",
          true, intOption(&DaemonOptions::smtpBackendPool, 0, 10'000)},
+        {"smtp-threads", Arg::Required, "N",
+         "I/O threads for the SMTP proxy's client sessions, each with its own share of the "
+         "backend pool; decisions stay on the main thread (default 0: sessions on the main "
+         "thread)",
+         true, intOption(&DaemonOptions::smtpThreads, 0, 64)},
         {"store", Arg::Required, "sqlite|redis://HOST:PORT[/DB]|redis-sentinel://...",
          "where the greylist lives: sqlite (default, in --dbdir) or a Redis server shared by "
          "several MX hosts, given directly or by its Sentinels as "

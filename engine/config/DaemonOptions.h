@@ -101,6 +101,7 @@ struct DaemonOptions
     int smtpFinalTimeoutSeconds = 600;
     int smtpBannerDelayMs = 0;
     int smtpBackendPool = 20; // idle backend connections kept for reuse; 0: none
+    int smtpThreads = 0;      // I/O threads for the proxy's sessions; 0: the main thread
     bool inetGiven = false;   // --inet was given (the policy server then runs beside the proxy)
     // --store=sqlite (the default: DBDIR's database) or redis://HOST:PORT[/DB], the store
     // several MX hosts share (docs/redis.md). Checked for form here; greygated connects.

@@ -617,7 +617,7 @@ int Greygated::startMetrics()
             in.server = m_server.get();
             in.events = m_events.get();
             if (m_smtp) {
-                const SmtpServer::Stats &s = m_smtp->stats();
+                const SmtpServer::Stats s = m_smtp->stats();
                 MetricsRenderer::SmtpFigures f;
                 f.sessionsOpen = quint64(m_smtp->sessionCount());
                 f.sessionsTotal = s.sessions;
@@ -629,12 +629,12 @@ int Greygated::startMetrics()
                 f.messagesRelayed = s.messagesRelayed;
                 f.messagesRefused = s.messagesRefused;
                 f.backendFailures = s.backendFailures;
-                const BackendPool &pool = m_smtp->backendPool();
-                f.backendPool = pool.isEnabled();
-                f.poolIdle = quint64(pool.idleCount());
-                f.poolOpened = s.backendOpened + pool.stats().preopened;
-                f.poolReused = pool.stats().taken;
-                f.poolClosed = pool.stats().closed;
+                const BackendPool::Stats pool = m_smtp->poolStats(); // every I/O thread's
+                f.backendPool = m_smtp->poolEnabled();
+                f.poolIdle = quint64(m_smtp->poolIdleCount());
+                f.poolOpened = s.backendOpened + pool.preopened;
+                f.poolReused = pool.taken;
+                f.poolClosed = pool.closed;
                 in.smtp = f;
             }
             in.uptimeSeconds = m_clock.now() - m_startedAt;
@@ -705,6 +705,7 @@ int Greygated::startSmtp()
     o.finalTimeoutMs = m_options.smtpFinalTimeoutSeconds * 1000;
     o.bannerDelayMs = m_options.smtpBannerDelayMs;
     o.backendPoolSize = m_options.smtpBackendPool;
+    o.threads = m_options.smtpThreads;
     // Through the recorder, so proxy attempts reach the event log and the live view.
     m_smtpDecider =
         std::make_unique<PolicyHandlerDecider>(*m_recorder, *m_handler, *m_engine, m_clock);
