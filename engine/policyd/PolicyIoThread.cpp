@@ -3,8 +3,6 @@
 
 #include "PolicyRequestParser.h"
 #include "PolicySocket.h"
-#include "PolicydLog.h"
-#include "util/LogLine.h"
 
 #include <QAbstractEventDispatcher>
 #include <QElapsedTimer>
@@ -17,17 +15,6 @@
 #include <unistd.h>
 
 namespace greygate {
-
-enum class PolicyIoThread::CloseReason
-{
-    PeerClosed,
-    ProtocolError,
-    InternalError,
-    RequestTimeout,
-    IdleTimeout,
-    OutputOverflow,
-    Shutdown,
-};
 
 struct PolicyIoThread::Connection
 {
@@ -70,14 +57,6 @@ const QElapsedTimer &clock()
         return t;
     }();
     return started;
-}
-
-const char *reasonName(int reason)
-{
-    static const char *const names[] = {"peer closed",     "protocol error", "internal error",
-                                        "request timeout", "idle timeout",   "output overflow",
-                                        "shutdown"};
-    return names[reason];
 }
 
 } // namespace
@@ -188,19 +167,15 @@ void PolicyIoThread::pump(Connection *c)
         if (c->inPos >= c->in.size()) {
             if (!more)
                 break;
-            c->in.resize(PolicySocket::kReadChunk);
+            QByteArray error;
+            const qsizetype got = PolicySocket::refill(c->fd, c->in, &error);
             c->inPos = 0;
-            const ssize_t got = PolicySocket::receive(c->fd, c->in.data(), c->in.size());
-            if (got <= 0) {
-                const int error = errno;
-                c->in.resize(0);
-                if (got < 0 && (error == EAGAIN || error == EWOULDBLOCK))
-                    break;
-                close(c, CloseReason::PeerClosed,
-                      got == 0 ? QByteArray() : PolicySocket::errorText("recv", error));
+            if (got < 0) {
+                close(c, CloseReason::PeerClosed, error);
                 return;
             }
-            c->in.resize(got);
+            if (got == 0)
+                break;
             more = got == PolicySocket::kReadChunk;
             c->lastActivityMs = clock().elapsed();
         }
@@ -348,22 +323,12 @@ void PolicyIoThread::answer(Connection *c, Answer &a)
 void PolicyIoThread::send(Connection *c)
 {
     c->lastActivityMs = clock().elapsed();
-    if (c->unsentPos < c->unsent.size()) {
-        c->unsent.append(c->out); // after the earlier answers still waiting
-    } else {
-        qsizetype sent = 0;
-        if (!PolicySocket::sendFrom(c->fd, c->out, &sent)) {
-            close(c, CloseReason::PeerClosed, PolicySocket::errorText("send", errno));
-            return;
-        }
-        if (sent == c->out.size()) {
-            c->out.resize(0);
-            return;
-        }
-        c->unsent.swap(c->out); // no copy: what was sent is skipped by unsentPos
-        c->unsentPos = sent;
+    if (!PolicySocket::sendOrKeep(c->fd, c->out, c->unsent, &c->unsentPos)) {
+        close(c, CloseReason::PeerClosed, PolicySocket::errorText("send", errno));
+        return;
     }
-    c->out.resize(0);
+    if (c->unsentPos >= c->unsent.size())
+        return;
     if (c->unsent.size() - c->unsentPos > m_options.maxUnreadOutputBytes) {
         close(c, CloseReason::OutputOverflow);
         return;
@@ -440,36 +405,11 @@ void PolicyIoThread::close(Connection *c, CloseReason reason, const QByteArray &
     if (c->closed)
         return;
     c->closed = true;
-    LogLine line(reason == CloseReason::ProtocolError ? "policy protocol error"
-                                                      : "connection closed");
-    line.add("conn", qint64(c->id))
-        .add("peer", c->peer)
-        .add("reason", QLatin1StringView(reasonName(int(reason))));
-    if (!detail.isEmpty())
-        line.add("error", detail);
-    if (c->inFlight > 0)
-        line.add("unanswered", c->inFlight);
-    switch (reason) {
-    case CloseReason::ProtocolError:
+    PolicySocket::logClose(c->id, c->peer, reason, detail, c->inFlight, 0);
+    if (reason == CloseReason::ProtocolError)
         ++m_counters.protocolErrors;
-        qCWarning(lcPolicyd).noquote() << line.text();
-        break;
-    case CloseReason::InternalError:
+    else if (reason == CloseReason::InternalError)
         ++m_counters.internalErrors;
-        qCCritical(lcPolicyd).noquote() << line.text();
-        break;
-    case CloseReason::RequestTimeout:
-    case CloseReason::OutputOverflow:
-        qCWarning(lcPolicyd).noquote() << line.text();
-        break;
-    case CloseReason::IdleTimeout:
-        qCInfo(lcPolicyd).noquote() << line.text();
-        break;
-    case CloseReason::PeerClosed:
-    case CloseReason::Shutdown:
-        qCDebug(lcPolicyd).noquote() << line.text();
-        break;
-    }
     // Requests still in flight are decided anyway; their answers find no connection.
     m_inFlight -= c->inFlight;
     c->inFlight = 0;

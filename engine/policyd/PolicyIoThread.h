@@ -3,6 +3,7 @@
 
 #include "PolicyRequest.h"
 #include "PolicyServerOptions.h"
+#include "PolicySocket.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -80,7 +81,7 @@ public:
 
 private:
     struct Connection;
-    enum class CloseReason;
+    using CloseReason = PolicySocket::CloseReason;
 
     // On the I/O thread.
     void init();

@@ -86,18 +86,6 @@ struct PolicyServer::Connection
     std::shared_ptr<AsyncSlots> async; // asynchronous path only
 };
 
-namespace {
-
-QLatin1StringView reasonName(int reason)
-{
-    static const char *const names[] = {"peer closed",     "protocol error", "internal error",
-                                        "request timeout", "idle timeout",   "output overflow",
-                                        "shutdown"};
-    return QLatin1StringView(names[reason]);
-}
-
-} // namespace
-
 PolicyServer::PolicyServer(PolicyHandler &handler, const PolicyServerOptions &options,
                            QObject *parent)
     : QObject(parent)
@@ -287,19 +275,15 @@ void PolicyServer::pump(Connection *c)
         if (c->inPos >= c->in.size()) {
             if (!more)
                 break;
-            c->in.resize(PolicySocket::kReadChunk); // keeps the capacity once grown
+            QByteArray error;
+            const qsizetype got = PolicySocket::refill(c->fd, c->in, &error);
             c->inPos = 0;
-            const ssize_t got = PolicySocket::receive(c->fd, c->in.data(), c->in.size());
-            if (got <= 0) {
-                const int error = errno;
-                c->in.resize(0);
-                if (got < 0 && (error == EAGAIN || error == EWOULDBLOCK))
-                    break;
-                close(c, CloseReason::PeerClosed,
-                      got == 0 ? QByteArray() : PolicySocket::errorText("recv", error));
+            if (got < 0) {
+                close(c, CloseReason::PeerClosed, error);
                 return;
             }
-            c->in.resize(got);
+            if (got == 0)
+                break;
             more = got == PolicySocket::kReadChunk;
             c->lastActivityMs = m_clock.elapsed();
         }
@@ -513,25 +497,12 @@ void PolicyServer::flush()
 
 bool PolicyServer::send(Connection *c)
 {
-    if (c->unsentPos < c->unsent.size()) {
-        // Earlier answers still wait for the client: these go after them.
-        c->unsent.append(c->out);
-        c->out.resize(0);
-    } else {
-        // The usual case: the answers of one pass fit the socket buffer, one send().
-        qsizetype sent = 0;
-        if (!PolicySocket::sendFrom(c->fd, c->out, &sent)) {
-            close(c, CloseReason::PeerClosed, PolicySocket::errorText("send", errno));
-            return false;
-        }
-        if (sent == c->out.size()) {
-            c->out.resize(0); // keeps the capacity
-            return true;
-        }
-        c->unsent.swap(c->out); // no copy: what was sent is skipped by unsentPos
-        c->unsentPos = sent;
-        c->out.resize(0);
+    if (!PolicySocket::sendOrKeep(c->fd, c->out, c->unsent, &c->unsentPos)) {
+        close(c, CloseReason::PeerClosed, PolicySocket::errorText("send", errno));
+        return false;
     }
+    if (c->unsentPos >= c->unsent.size())
+        return true;
     if (c->unsent.size() - c->unsentPos > m_options.maxUnreadOutputBytes) {
         close(c, CloseReason::OutputOverflow);
         return false;
@@ -594,36 +565,12 @@ void PolicyServer::close(Connection *c, CloseReason reason, const QByteArray &de
         return;
     c->closed = true;
 
-    LogLine line(reason == CloseReason::ProtocolError ? "policy protocol error"
-                                                      : "connection closed");
-    line.add("conn", qint64(c->id)).add("peer", c->peer).add("reason", reasonName(int(reason)));
-    if (!detail.isEmpty())
-        line.add("error", detail);
-    if (c->awaiting > 0)
-        line.add("unanswered", c->awaiting);
-    if (c->async && !c->async->answers.empty())
-        line.add("outstanding", qint64(c->async->answers.size()));
-    switch (reason) {
-    case CloseReason::ProtocolError:
+    PolicySocket::logClose(c->id, c->peer, reason, detail, c->awaiting,
+                           c->async ? qint64(c->async->answers.size()) : 0);
+    if (reason == CloseReason::ProtocolError)
         ++m_stats.protocolErrors;
-        qCWarning(lcPolicyd).noquote() << line.text();
-        break;
-    case CloseReason::InternalError:
+    else if (reason == CloseReason::InternalError)
         ++m_stats.internalErrors;
-        qCCritical(lcPolicyd).noquote() << line.text();
-        break;
-    case CloseReason::RequestTimeout:
-    case CloseReason::OutputOverflow:
-        qCWarning(lcPolicyd).noquote() << line.text();
-        break;
-    case CloseReason::IdleTimeout:
-        qCInfo(lcPolicyd).noquote() << line.text();
-        break;
-    case CloseReason::PeerClosed:
-    case CloseReason::Shutdown:
-        qCDebug(lcPolicyd).noquote() << line.text();
-        break;
-    }
 
     if (c->async) {
         // Late answers for it are dropped (and must not reach a server destroyed meanwhile).

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "PolicyServerOptions.h"
+#include "PolicySocket.h"
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -76,16 +77,7 @@ private:
     struct Connection;
     struct AsyncSlots;
     class Listener;
-    enum class CloseReason
-    {
-        PeerClosed,
-        ProtocolError,
-        InternalError,
-        RequestTimeout,
-        IdleTimeout,
-        OutputOverflow,
-        Shutdown,
-    };
+    using CloseReason = PolicySocket::CloseReason;
 
     void accepted(qintptr fd);
     void readable(Connection *c);

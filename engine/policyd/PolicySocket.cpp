@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "PolicySocket.h"
 
+#include "PolicydLog.h"
+#include "util/LogLine.h"
+
 #include <QHostAddress>
 #include <cerrno>
 #include <cstring>
@@ -68,6 +71,80 @@ bool PolicySocket::sendFrom(int fd, const QByteArray &bytes, qsizetype *pos)
 QByteArray PolicySocket::errorText(const char *call, int error)
 {
     return QByteArray(call) + ": " + QByteArray(std::strerror(error));
+}
+
+qsizetype PolicySocket::refill(int fd, QByteArray &in, QByteArray *error)
+{
+    in.resize(kReadChunk);
+    const ssize_t got = receive(fd, in.data(), kReadChunk);
+    if (got > 0) {
+        in.resize(got);
+        return got;
+    }
+    const int code = errno;
+    in.resize(0);
+    if (got < 0 && (code == EAGAIN || code == EWOULDBLOCK))
+        return 0;
+    *error = got == 0 ? QByteArray() : errorText("recv", code);
+    return -1;
+}
+
+bool PolicySocket::sendOrKeep(int fd, QByteArray &out, QByteArray &unsent, qsizetype *unsentPos)
+{
+    if (*unsentPos < unsent.size()) {
+        unsent.append(out); // after the earlier answers still waiting
+        out.resize(0);
+        return true;
+    }
+    // The usual case: the answers of one pass fit the socket buffer, one send().
+    qsizetype sent = 0;
+    if (!sendFrom(fd, out, &sent))
+        return false;
+    if (sent < out.size()) {
+        unsent.swap(out); // no copy: what was sent is skipped by unsentPos
+        *unsentPos = sent;
+    } else {
+        unsent.resize(0);
+        *unsentPos = 0;
+    }
+    out.resize(0); // keeps the capacity
+    return true;
+}
+
+void PolicySocket::logClose(quint64 id, const QByteArray &peer, CloseReason reason,
+                            const QByteArray &detail, qint64 unanswered, qint64 outstanding)
+{
+    static const char *const names[] = {"peer closed",     "protocol error", "internal error",
+                                        "request timeout", "idle timeout",   "output overflow",
+                                        "shutdown"};
+    LogLine line(reason == CloseReason::ProtocolError ? "policy protocol error"
+                                                      : "connection closed");
+    line.add("conn", qint64(id))
+        .add("peer", peer)
+        .add("reason", QLatin1StringView(names[int(reason)]));
+    if (!detail.isEmpty())
+        line.add("error", detail);
+    if (unanswered > 0)
+        line.add("unanswered", unanswered);
+    if (outstanding > 0)
+        line.add("outstanding", outstanding);
+    switch (reason) {
+    case CloseReason::ProtocolError:
+    case CloseReason::RequestTimeout:
+    case CloseReason::OutputOverflow:
+        qCWarning(lcPolicyd).noquote() << line.text();
+        break;
+    case CloseReason::InternalError:
+        qCCritical(lcPolicyd).noquote() << line.text();
+        break;
+    case CloseReason::IdleTimeout:
+        qCInfo(lcPolicyd).noquote() << line.text();
+        break;
+    case CloseReason::PeerClosed:
+    case CloseReason::Shutdown:
+        qCDebug(lcPolicyd).noquote() << line.text();
+        break;
+    }
 }
 
 } // namespace greygate

@@ -11,6 +11,17 @@ namespace greygate {
 // every read and copies through its own buffer.
 struct PolicySocket
 {
+    enum class CloseReason : quint8
+    {
+        PeerClosed,
+        ProtocolError,
+        InternalError,
+        RequestTimeout,
+        IdleTimeout,
+        OutputOverflow,
+        Shutdown,
+    };
+
     // Makes an accepted descriptor non-blocking, without Nagle (answers are small and the
     // client waits for each).
     static void adopt(int fd);
@@ -23,6 +34,16 @@ struct PolicySocket
     // real error (errno set); EAGAIN is not one.
     static bool sendFrom(int fd, const QByteArray &bytes, qsizetype *pos);
     static QByteArray errorText(const char *call, int error);
+    // Reads one chunk into `in` (its old content dropped, its capacity kept): the bytes
+    // read, 0 when there is nothing now, -1 when the connection is gone (`error` says why;
+    // empty for an orderly close).
+    static qsizetype refill(int fd, QByteArray &in, QByteArray *error);
+    // Sends `out` (then empty) after whatever `unsent` still holds from `unsentPos`; what the
+    // kernel does not take is kept in `unsent`. False on a real error (errno set).
+    static bool sendOrKeep(int fd, QByteArray &out, QByteArray &unsent, qsizetype *unsentPos);
+    // One line per closed connection, at the level its reason deserves.
+    static void logClose(quint64 id, const QByteArray &peer, CloseReason reason,
+                         const QByteArray &detail, qint64 unanswered, qint64 outstanding);
     // The read chunk: a few dozen of Postfix's ~700-byte requests; a full read is followed by
     // another. Bounded so that a backlogged client is stopped by TCP flow control.
     static constexpr qsizetype kReadChunk = 16 * 1024;

@@ -141,6 +141,8 @@ private Q_SLOTS:
     void shutdownUnderLoadAnswersInOrderAndFinishes_data();
     void shutdownUnderLoadAnswersInOrderAndFinishes();
     void connectionsBeyondTheMaximumAreRefused();
+    void slowAndIdleClientsTimeOutWhileOthersAreServed();
+    void overlongLineIsAProtocolError();
 
 private:
     std::unique_ptr<PolicyServer> start(EchoHandler &handler, int threads,
@@ -328,6 +330,44 @@ void PolicyServerThreadsTest::connectionsBeyondTheMaximumAreRefused()
     QCOMPARE(server->stats().refused, quint64(1));
     clients[0].send(request(0, 0));
     QTRY_COMPARE_WITH_TIMEOUT(clients[0].poll().size(), 1, WaitMs);
+}
+
+void PolicyServerThreadsTest::slowAndIdleClientsTimeOutWhileOthersAreServed()
+{
+    EchoHandler handler(false);
+    PolicyServerOptions options;
+    options.requestTimeoutMs = 400;
+    options.idleTimeoutMs = 800;
+    auto server = start(handler, 2, options);
+    Client slow, idle, good;
+    QVERIFY(slow.connectTo(server->serverPort()));
+    QVERIFY(idle.connectTo(server->serverPort()));
+    QVERIFY(good.connectTo(server->serverPort()));
+    slow.send(request(0, 0).left(40)); // never finished
+    QTRY_VERIFY_WITH_TIMEOUT(!slow.connected(), WaitMs);
+    QVERIFY(idle.connected()); // the idle timeout is longer
+    for (int i = 0; i < 3; ++i) {
+        good.send(request(2, i));
+        QTRY_COMPARE_WITH_TIMEOUT(good.poll().size(), i + 1, WaitMs);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(!idle.connected(), WaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!good.connected(), WaitMs); // idle too once served
+    QCOMPARE(server->stats().timeouts, quint64(3));
+}
+
+void PolicyServerThreadsTest::overlongLineIsAProtocolError()
+{
+    EchoHandler handler(false);
+    auto server = start(handler, 2);
+    Client bad, good;
+    QVERIFY(bad.connectTo(server->serverPort()));
+    QVERIFY(good.connectTo(server->serverPort()));
+    bad.send("recipient=" + QByteArray(100 * 1024, 'x')); // over 8 KiB, no line end
+    QTRY_VERIFY_WITH_TIMEOUT(!bad.connected(), WaitMs);
+    QCOMPARE(server->stats().protocolErrors, quint64(1));
+    good.send(request(1, 0));
+    QTRY_COMPARE_WITH_TIMEOUT(good.poll().size(), 1, WaitMs);
+    QCOMPARE(good.poll()[0], expected(1, 0));
 }
 
 QTEST_GUILESS_MAIN(PolicyServerThreadsTest)
