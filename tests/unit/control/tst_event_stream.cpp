@@ -45,6 +45,20 @@ void appendAttempts(ControlTestProxy *proxy, int n)
     }
 }
 
+// An attempt with a reason and a policy change: what the compact form leaves as objects.
+void appendReasonAndChange(ControlTestProxy *proxy)
+{
+    Event withReason;
+    withReason.action = QStringLiteral("bypass");
+    withReason.sender = "a@b.example";
+    proxy->events.append(withReason);
+    Event change;
+    change.type = EventType::PolicyChange;
+    change.subject = QStringLiteral("policy:1");
+    change.action = QStringLiteral("policy.update");
+    proxy->events.append(change);
+}
+
 QList<qint64> idsOf(const QList<QJsonObject> &events)
 {
     QList<qint64> ids;
@@ -325,14 +339,7 @@ void EventStreamTest::compactSubscriberDecodesToTheSameEvents()
     // non-ASCII bytes from the wire.
     appendAttempts(&proxy, 3);
     proxy.decide("192.0.2.1", "j\xc3\xb6rg@b.example", "c@corp.example");
-    Event withReason;
-    withReason.action = QStringLiteral("bypass");
-    withReason.sender = "a@b.example";
-    proxy.events.append(withReason);
-    Event change;
-    change.type = EventType::PolicyChange;
-    change.subject = QStringLiteral("policy:1");
-    proxy.events.append(change);
+    appendReasonAndChange(&proxy);
     QVERIFY(plain.waitForEvents(6));
     QVERIFY(compact.waitForEvents(6));
     QVERIFY(compact.binaryMessages > 0); // compact implies binary frames
@@ -483,15 +490,7 @@ void EventStreamTest::binaryCodecSubscriberGetsWhatJsonSubscribersGet()
     // Real decisions (non-ASCII bytes from the wire), a reason, and other event types.
     proxy.decide("192.0.2.1", "j\xc3\xb6rg@b.example", "c@corp.example");
     appendAttempts(&proxy, 300);
-    Event withReason;
-    withReason.action = QStringLiteral("bypass");
-    withReason.sender = "a@b.example";
-    proxy.events.append(withReason);
-    Event change;
-    change.type = EventType::PolicyChange;
-    change.subject = QStringLiteral("policy:1");
-    change.action = QStringLiteral("policy.update");
-    proxy.events.append(change);
+    appendReasonAndChange(&proxy);
     QVERIFY(text.waitForEvents(303));
     QVERIFY(compact.waitForEvents(303));
     QVERIFY(codec.waitForEvents(303));
