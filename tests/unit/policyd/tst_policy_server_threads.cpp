@@ -125,6 +125,21 @@ private:
     QList<QByteArray> m_answers;
 };
 
+// Conns clients, each sending N requests in one write.
+bool pipeline(quint16 port, int conns, int n, std::vector<std::unique_ptr<Client>> &clients)
+{
+    for (int c = 0; c < conns; ++c) {
+        clients.push_back(std::make_unique<Client>());
+        if (!clients.back()->connectTo(port))
+            return false;
+        QByteArray burst;
+        for (int i = 0; i < n; ++i)
+            burst += request(c, i);
+        clients.back()->send(burst);
+    }
+    return true;
+}
+
 } // namespace
 
 class PolicyServerThreadsTest : public QObject
@@ -177,14 +192,7 @@ void PolicyServerThreadsTest::manyPipeliningConnectionsGetEveryAnswerInOrder()
     constexpr int Conns = 12;
     constexpr int N = 400;
     std::vector<std::unique_ptr<Client>> clients;
-    for (int c = 0; c < Conns; ++c) {
-        clients.push_back(std::make_unique<Client>());
-        QVERIFY(clients.back()->connectTo(server->serverPort()));
-        QByteArray burst;
-        for (int i = 0; i < N; ++i)
-            burst += request(c, i);
-        clients.back()->send(burst);
-    }
+    QVERIFY(pipeline(server->serverPort(), Conns, N, clients));
     for (int c = 0; c < Conns; ++c) {
         QTRY_COMPARE_WITH_TIMEOUT(clients[c]->poll().size(), N, WaitMs);
         const QList<QByteArray> &got = clients[c]->poll();
@@ -294,14 +302,7 @@ void PolicyServerThreadsTest::shutdownUnderLoadAnswersInOrderAndFinishes()
     constexpr int Conns = 8;
     constexpr int N = 2000;
     std::vector<std::unique_ptr<Client>> clients;
-    for (int c = 0; c < Conns; ++c) {
-        clients.push_back(std::make_unique<Client>());
-        QVERIFY(clients.back()->connectTo(server->serverPort()));
-        QByteArray burst;
-        for (int i = 0; i < N; ++i)
-            burst += request(c, i);
-        clients.back()->send(burst);
-    }
+    QVERIFY(pipeline(server->serverPort(), Conns, N, clients));
     QTRY_VERIFY_WITH_TIMEOUT(handler.decided > 500, WaitMs);
     server->shutdown();
     QVERIFY(finished.wait(WaitMs));
