@@ -17,6 +17,10 @@
 #include "pages/PoolRetryPage.h"
 #define GREYGATE_HAVE_POOL_RETRIES
 #endif
+#if __has_include("pages/SenderRewritePage.h")
+#include "pages/SenderRewritePage.h"
+#define GREYGATE_HAVE_SENDER_REWRITING
+#endif
 #if __has_include("pages/TriagePage.h")
 #include "pages/TriagePage.h"
 #define GREYGATE_HAVE_TRIAGE
@@ -58,6 +62,9 @@ QStringList ConsolePages::keys()
 #ifdef GREYGATE_HAVE_POOL_RETRIES
     k << QStringLiteral("poolretries");
 #endif
+#ifdef GREYGATE_HAVE_SENDER_REWRITING
+    k << QStringLiteral("rewriting");
+#endif
 #ifdef GREYGATE_HAVE_REPORTS
     k << QStringLiteral("reports");
 #endif
@@ -89,6 +96,9 @@ void ConsolePages::addAll(MainWindow &window, ProxyRegistry &registry, Settings 
 #endif
 #ifdef GREYGATE_HAVE_POOL_RETRIES
     window.addPage(QStringLiteral("poolretries"), new PoolRetryPage(registry, parent));
+#endif
+#ifdef GREYGATE_HAVE_SENDER_REWRITING
+    window.addPage(QStringLiteral("rewriting"), new SenderRewritePage(registry, parent));
 #endif
 #ifdef GREYGATE_HAVE_REPORTS
     window.addPage(QStringLiteral("reports"), new ReportsPage(registry, parent));

@@ -4,7 +4,8 @@
 // control API (an admin's edits, a second apart, the second proxy's table drifted), then opens
 // "Replay changes" on an edited table of the first one and its policy history (an older
 // version selected, the other proxy compared), and writes policy-replay.png and
-// policy-history.png.
+// policy-history.png; then the Sender rewriting page with a rule being added
+// (sender-rewriting.png).
 //
 //   policy_screenshots --proxy URL --token-file FILE [--proxy2 URL --token-file2 FILE]
 //                      [--setup] [--edit POLICY.json] --out DIR
@@ -13,7 +14,9 @@
 #include "dialogs/ReplayDialog.h"
 #include "models/PolicyVersionModel.h"
 #include "models/ProxyCalls.h"
+#include "models/SenderRewriteModel.h"
 #include "pages/PolicyHistoryView.h"
+#include "pages/SenderRewritePage.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -22,6 +25,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QPlainTextEdit>
 #include <QTableView>
 #include <QThread>
 #include <cstdio>
@@ -217,5 +221,30 @@ int main(int argc, char **argv)
         return fail(QStringLiteral("cannot write policy-history.png"));
     std::printf("history diff:\n%s\ncompare:\n%s\n", qPrintable(history.diffText()),
                 qPrintable(history.comparisonText()));
+
+    // Sender rewriting: a pattern rule being added for a mailer's per-message bounce tags,
+    // the samples keyed by the edited table (not saved).
+    SenderRewritePage rewriting(registry);
+    rewriting.resize(1200, 640);
+    rewriting.show();
+    rewriting.setScope(first);
+    SenderRewriteModel *rules = rewriting.model();
+    if (!waitFor([&] { return rules->loaded(); }, 15'000))
+        return fail(QStringLiteral("rewriting.list did not answer"));
+    const int row = rules->addRule(QStringLiteral("regex"));
+    rules->setData(rules->index(row, SenderRewriteModel::Pattern),
+                   QStringLiteral("^bounces-[0-9a-f]{8}-(.+)$"));
+    rules->setData(rules->index(row, SenderRewriteModel::Replacement),
+                   QStringLiteral("bounces-\\1"));
+    rules->setData(rules->index(row, SenderRewriteModel::Description),
+                   QStringLiteral("Mailer's per-message bounce tags"));
+    rewriting.samplesEdit()->appendPlainText(
+        QStringLiteral("bounces-1a2b3c4d-news@mailer.example"));
+    if (!waitFor([&] { return !rules->isTesting() && rules->results().size() == 5; }, 15'000))
+        return fail(QStringLiteral("rewriting.test did not answer: ") + rules->problem());
+    rewriting.rulesView()->selectRow(row);
+    waitFor([] { return false; }, 500);
+    if (!save(&rewriting, out, QStringLiteral("sender-rewriting")))
+        return fail(QStringLiteral("cannot write sender-rewriting.png"));
     return 0;
 }
