@@ -13,14 +13,6 @@ constexpr quint32 kMagic = 0x4747444c; // "GGDL"
 constexpr quint32 kFormat = 1;
 constexpr qint64 kHour = 3600;
 
-QByteArray domainOf(QByteArrayView sender)
-{
-    const qsizetype at = sender.lastIndexOf('@');
-    if (at < 0 || at + 1 >= sender.size())
-        return QByteArrayLiteral("(none)"); // the null sender, or no domain
-    return sender.sliced(at + 1).toByteArray().toLower();
-}
-
 } // namespace
 
 DelayStats::DelayStats(qsizetype hours)
@@ -56,11 +48,28 @@ void DelayStats::count(Seconds time, QByteArrayView sender, qint64 policy, Secon
         return; // older than the ring holds
     Slot &slot = *counted;
     slot.total.add(delay);
-    QByteArray domain = domainOf(sender);
-    if (domain.size() > kMaxDomainBytes ||
-        (!slot.domains.contains(domain) && slot.domains.size() >= kMaxLiveDomains))
-        domain = kOther;
-    slot.domains[domain].add(delay);
+    // The domain is lowered into a reused key and looked up once; only a domain seen for
+    // the first time this hour is copied (into the hash, apart from the reused key).
+    const qsizetype at = sender.lastIndexOf('@');
+    const QByteArrayView domain = at < 0 || at + 1 >= sender.size()
+                                      ? QByteArrayView("(none)") // the null sender, no domain
+                                      : sender.sliced(at + 1);
+    if (domain.size() > kMaxDomainBytes) {
+        slot.domains[kOther].add(delay);
+    } else {
+        m_domainKey.resize(domain.size());
+        char *key = m_domainKey.data();
+        for (qsizetype i = 0; i < domain.size(); ++i)
+            key[i] = domain[i] >= 'A' && domain[i] <= 'Z' ? char(domain[i] + 32) : domain[i];
+        auto it = slot.domains.find(m_domainKey);
+        if (it == slot.domains.end())
+            it = slot.domains.size() >= kMaxLiveDomains
+                     ? slot.domains.find(kOther)
+                     : slot.domains.insert(QByteArray(key, m_domainKey.size()), {});
+        if (it == slot.domains.end())
+            it = slot.domains.insert(kOther, {});
+        it->add(delay);
+    }
     if (!slot.policies.contains(policy) && slot.policies.size() >= kMaxPolicies)
         policy = kOtherPolicy;
     slot.policies[policy].add(delay);
