@@ -2,6 +2,7 @@
 #include "EventJson.h"
 
 #include "protocol/BinaryEvents.h"
+#include "protocol/JsonText.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -10,37 +11,9 @@ namespace greygate {
 
 namespace {
 
-// A JSON string of UTF-8 bytes; invalid sequences become U+FFFD, as with QString::fromUtf8.
 void appendString(QByteArray *out, QByteArrayView bytes)
 {
-    bool plain = true;
-    for (char c : bytes) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
-            plain = false;
-            break;
-        }
-    }
-    out->append('"');
-    if (plain) {
-        out->append(bytes);
-    } else {
-        const QByteArray valid = QString::fromUtf8(bytes).toUtf8();
-        for (char c : valid) {
-            const auto u = static_cast<unsigned char>(c);
-            if (c == '"' || c == '\\') {
-                out->append('\\');
-                out->append(c);
-            } else if (u < 0x20) {
-                static const char hex[] = "0123456789abcdef";
-                const char escaped[] = {'\\', 'u', '0', '0', hex[u >> 4], hex[u & 15]};
-                out->append(escaped, sizeof escaped);
-            } else {
-                out->append(c);
-            }
-        }
-    }
-    out->append('"');
+    protocol::JsonText::appendString(out, bytes);
 }
 
 void appendString(QByteArray *out, const QString &text)
