@@ -182,7 +182,8 @@ private slots:
         QTest::addColumn<int>("offset"); // into the first document, from its kind byte
         QTest::addColumn<int>("value");
         QTest::newRow("kind 0") << 0 << 0;
-        QTest::newRow("kind 5") << 0 << 5;
+        QTest::newRow("kind 6") << 0 << 6; // 5 is the sender rewriting table
+        QTest::newRow("kind 255") << 0 << 255;
         QTest::newRow("removed 2") << 1 + 4 + 1 << 2;
     }
     void a_document_of_unknown_kind_or_with_a_bad_removed_flag_is_refused()
