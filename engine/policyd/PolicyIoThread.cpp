@@ -193,8 +193,17 @@ void PolicyIoThread::pump(Connection *c)
                 return;
             }
             --budget;
-            // A copy shares the parser's buffers; the parser detaches on its next request.
-            m_batch.push_back(Request{c->id, c->nextSeq++, c->parser.request()});
+            // The batch gets its own bytes, the parser keeps its buffers: nothing is shared
+            // between the threads (an implicitly shared buffer would be written again by
+            // this thread's parser after a reference-count check the other thread's reads
+            // are not ordered with). The allocations are those a shared copy made anyway.
+            Request &r = m_batch.emplace_back(Request{c->id, c->nextSeq++, c->parser.request()});
+            for (QByteArray *field :
+                 {&r.request.request, &r.request.protocolState, &r.request.protocolName,
+                  &r.request.clientAddress, &r.request.clientName, &r.request.heloName,
+                  &r.request.sender, &r.request.recipient, &r.request.instance, &r.request.queueId,
+                  &r.request.saslUsername})
+                field->detach();
             ++c->inFlight;
             ++m_inFlight;
         }
