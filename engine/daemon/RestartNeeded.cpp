@@ -11,6 +11,7 @@ QStringList restartNeeded(const DaemonOptions &running, const DaemonOptions &nex
             out.append(QString::fromLatin1(name));
     };
     check("inet", running.listenHost != next.listenHost || running.listenPort != next.listenPort);
+    check("policy-io-threads", running.policyIoThreads != next.policyIoThreads);
     check("control-listen",
           running.controlHost != next.controlHost || running.controlPort != next.controlPort);
     check("metrics-listen",
@@ -31,7 +32,8 @@ QStringList restartNeeded(const DaemonOptions &running, const DaemonOptions &nex
                              running.smtpMaxPerClient != next.smtpMaxPerClient ||
                              running.smtpRatePerClient != next.smtpRatePerClient ||
                              running.smtpMaxMessageSize != next.smtpMaxMessageSize ||
-                             running.smtpBackendPool != next.smtpBackendPool);
+                             running.smtpBackendPool != next.smtpBackendPool ||
+                             running.smtpThreads != next.smtpThreads);
     check("smtp-timeouts", running.smtpCommandTimeoutSeconds != next.smtpCommandTimeoutSeconds ||
                                running.smtpDataTimeoutSeconds != next.smtpDataTimeoutSeconds ||
                                running.smtpFinalTimeoutSeconds != next.smtpFinalTimeoutSeconds ||
