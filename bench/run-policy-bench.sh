@@ -17,6 +17,7 @@ usage: bench/run-policy-bench.sh [options]
   --postgrey-duration=S  seconds per postgrey cell (default 12)
   --prefill-limit=S      at most S seconds to send every triplet once (default 60;
                          postgrey: its cell duration)
+  --io-threads=N         greygated's --policy-io-threads (default: its own default, 0)
   --delay=N              greylisting delay for greygated and postgrey (default 1: retries
                          in the run pass, first sights are deferred)
   --new-ratio=F          share of first sights in the measured cells (default 0.1)
@@ -50,6 +51,7 @@ out=""
 do_perf=0
 quick=0
 with_policies=0
+io_threads=""
 
 for arg in "$@"; do
     case "$arg" in
@@ -60,6 +62,7 @@ for arg in "$@"; do
     --postgrey-duration=*) pg_duration=${arg#*=} ;;
     --prefill-limit=*) prefill_limit=${arg#*=} ;;
     --delay=*) delay=${arg#*=} ;;
+    --io-threads=*) io_threads=${arg#*=} ;;
     --new-ratio=*) new_ratio=${arg#*=} ;;
     --prefill-share=*) prefill_share=${arg#*=} ;;
     --triplets=*) triplet_counts=${arg#*=} ;;
@@ -176,14 +179,15 @@ start_server() {
     greygated)
         mkdir -p "$dir/db"
         "$bin/greygated" --inet="127.0.0.1:$port" --dbdir="$dir/db" --delay="$delay" \
-            >"$dir/server.log" 2>&1 &
+            ${io_threads:+"--policy-io-threads=$io_threads"} >"$dir/server.log" 2>&1 &
         ;;
     gdpol)
         mkdir -p "$dir/db"
         [[ -f "$out/bench-policies.json" ]] || gen_policies "$out/bench-policies.json"
         "$bin/greygated" --inet="127.0.0.1:$port" --dbdir="$dir/db" --delay="$delay" \
             --policies="$out/bench-policies.json" --internal-domains="*.greygate.example" \
-            --internal-networks=10.0.0.0/8 >"$dir/server.log" 2>&1 &
+            --internal-networks=10.0.0.0/8 ${io_threads:+"--policy-io-threads=$io_threads"} \
+            >"$dir/server.log" 2>&1 &
         ;;
     postgrey)
         # As root on loopback: --user/--group root, a private dbdir, its log in a file.
