@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ControlApi.h"
-#include "RewritingApi.h"
 
+#include "RewritingApi.h"
 #include "dns/DnsResolver.h"
 #include "events/EventLog.h"
 #include "greylist/GreylistEngine.h"

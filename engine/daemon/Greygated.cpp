@@ -4,6 +4,7 @@
 #include "ExitCode.h"
 #include "PolicyStartup.h"
 #include "RestartNeeded.h"
+#include "SmtpProxySetup.h"
 #include "alerts/DaemonWatch.h"
 #include "alerts/ShadowAnnotator.h"
 #include "control/ControlServer.h"
@@ -661,51 +662,13 @@ int Greygated::startSmtp()
 {
     if (m_options.smtpListenHost.isEmpty())
         return ExitOk;
-    const auto parse = [](const QString &host, QHostAddress *out) {
-        if (host.compare(u"localhost", Qt::CaseInsensitive) == 0) {
-            *out = QHostAddress(QHostAddress::LocalHost);
-            return true;
-        }
-        return out->setAddress(host);
-    };
     SmtpProxyOptions o;
-    if (!parse(m_options.smtpListenHost, &o.listenAddress)) {
-        logError("bad --smtp-listen",
-                 u"\"" + m_options.smtpListenHost + u"\" is not an IP address");
+    const char *option = nullptr;
+    QString why;
+    if (!smtpProxyOptionsFrom(m_options, &o, &option, &why)) {
+        logError(option, why);
         return ExitUsage;
     }
-    if (m_options.smtpBackendHost.isEmpty()) {
-        logError("bad --smtp-backend",
-                 QStringLiteral("--smtp-listen needs --smtp-backend=HOST:PORT, "
-                                "the MTA that receives the accepted mail"));
-        return ExitUsage;
-    }
-    if (!parse(m_options.smtpBackendHost, &o.backendAddress)) {
-        logError("bad --smtp-backend",
-                 u"\"" + m_options.smtpBackendHost + u"\" is not an IP address");
-        return ExitUsage;
-    }
-    o.listenPort = m_options.smtpListenPort;
-    o.backendPort = m_options.smtpBackendPort;
-    QString hostname =
-        m_options.smtpHostname.isEmpty() ? m_options.hostname : m_options.smtpHostname;
-    if (hostname.isEmpty())
-        hostname = QSysInfo::machineHostName();
-    o.hostname = hostname.isEmpty() ? QByteArrayLiteral("localhost") : hostname.toUtf8();
-    SmtpProxyOptions::parsePassClient(m_options.smtpPassClient, &o.passClient);
-    o.tlsCertFile = m_options.smtpTlsCert;
-    o.tlsKeyFile = m_options.smtpTlsKey;
-    o.normaliseBareLf = m_options.smtpNormaliseBareLf;
-    o.maxConnections = m_options.smtpMaxConnections;
-    o.maxPerClient = m_options.smtpMaxPerClient;
-    o.ratePerClient = m_options.smtpRatePerClient;
-    o.maxMessageSize = m_options.smtpMaxMessageSize;
-    o.commandTimeoutMs = m_options.smtpCommandTimeoutSeconds * 1000;
-    o.dataTimeoutMs = m_options.smtpDataTimeoutSeconds * 1000;
-    o.finalTimeoutMs = m_options.smtpFinalTimeoutSeconds * 1000;
-    o.bannerDelayMs = m_options.smtpBannerDelayMs;
-    o.backendPoolSize = m_options.smtpBackendPool;
-    o.threads = m_options.smtpThreads;
     // Through the recorder, so proxy attempts reach the event log and the live view.
     m_smtpDecider =
         std::make_unique<PolicyHandlerDecider>(*m_recorder, *m_handler, *m_engine, m_clock);

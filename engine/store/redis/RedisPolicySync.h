@@ -45,7 +45,10 @@ public:
     const Stats &stats() const { return m_stats; }
     // Called with each reloaded snapshot after the policies took it, for the other documents
     // the daemon keeps (the sender rewriting table).
-    void setSnapshotHook(std::function<void(Store &snapshot)> hook) { m_onSnapshot = std::move(hook); }
+    void setSnapshotHook(std::function<void(Store &snapshot)> hook)
+    {
+        m_onSnapshot = std::move(hook);
+    }
     bool subscribed() const;
 
 Q_SIGNALS:
