@@ -164,21 +164,16 @@ void PolicyIoThread::pump(Connection *c)
     int budget = m_options.maxRequestsPerPass;
     bool more = true; // the last read filled the chunk: the socket may hold more
     while (budget > 0) {
-        if (c->inPos >= c->in.size()) {
-            if (!more)
-                break;
-            QByteArray error;
-            const qsizetype got = PolicySocket::refill(c->fd, c->in, &error);
-            c->inPos = 0;
-            if (got < 0) {
-                close(c, CloseReason::PeerClosed, error);
-                return;
-            }
-            if (got == 0)
-                break;
-            more = got == PolicySocket::kReadChunk;
-            c->lastActivityMs = clock().elapsed();
+        QByteArray error;
+        const PolicySocket::Fill fill = PolicySocket::fill(c->fd, c->in, &c->inPos, &more, &error);
+        if (fill == PolicySocket::Fill::Closed) {
+            close(c, CloseReason::PeerClosed, error);
+            return;
         }
+        if (fill == PolicySocket::Fill::Empty)
+            break;
+        if (fill == PolicySocket::Fill::Fresh)
+            c->lastActivityMs = clock().elapsed();
         QByteArrayView view(c->in.constData() + c->inPos, c->in.size() - c->inPos);
         while (budget > 0) {
             if (!mayRead(c)) {

@@ -73,20 +73,27 @@ QByteArray PolicySocket::errorText(const char *call, int error)
     return QByteArray(call) + ": " + QByteArray(std::strerror(error));
 }
 
-qsizetype PolicySocket::refill(int fd, QByteArray &in, QByteArray *error)
+PolicySocket::Fill PolicySocket::fill(int fd, QByteArray &in, qsizetype *inPos, bool *more,
+                                      QByteArray *error)
 {
+    if (*inPos < in.size())
+        return Fill::Pending;
+    if (!*more)
+        return Fill::Empty;
+    *inPos = 0;
     in.resize(kReadChunk);
     const ssize_t got = receive(fd, in.data(), kReadChunk);
     if (got > 0) {
         in.resize(got);
-        return got;
+        *more = got == kReadChunk;
+        return Fill::Fresh;
     }
     const int code = errno;
     in.resize(0);
     if (got < 0 && (code == EAGAIN || code == EWOULDBLOCK))
-        return 0;
+        return Fill::Empty;
     *error = got == 0 ? QByteArray() : errorText("recv", code);
-    return -1;
+    return Fill::Closed;
 }
 
 bool PolicySocket::sendOrKeep(int fd, QByteArray &out, QByteArray &unsent, qsizetype *unsentPos)

@@ -34,10 +34,18 @@ struct PolicySocket
     // real error (errno set); EAGAIN is not one.
     static bool sendFrom(int fd, const QByteArray &bytes, qsizetype *pos);
     static QByteArray errorText(const char *call, int error);
-    // Reads one chunk into `in` (its old content dropped, its capacity kept): the bytes
-    // read, 0 when there is nothing now, -1 when the connection is gone (`error` says why;
-    // empty for an orderly close).
-    static qsizetype refill(int fd, QByteArray &in, QByteArray *error);
+    // What a connection's read loop has to parse next (fill()).
+    enum class Fill : quint8
+    {
+        Pending, // `in` still holds unparsed bytes from *inPos on
+        Fresh,   // a new chunk was read into `in` (*inPos = 0)
+        Empty,   // nothing more to read now
+        Closed,  // the connection is gone (`error` says why; empty for an orderly close)
+    };
+    // Once everything in `in` was parsed and the last read filled its chunk (*more), reads
+    // the next chunk into `in` (its old content dropped, its capacity kept; *more says
+    // whether this one filled it in turn).
+    static Fill fill(int fd, QByteArray &in, qsizetype *inPos, bool *more, QByteArray *error);
     // Sends `out` (then empty) after whatever `unsent` still holds from `unsentPos`; what the
     // kernel does not take is kept in `unsent`. False on a real error (errno set).
     static bool sendOrKeep(int fd, QByteArray &out, QByteArray &unsent, qsizetype *unsentPos);
