@@ -11,16 +11,7 @@ void Greygatectl::policy()
 {
     const QString sub = m_args.value(1);
     const auto printResult = [this](const QJsonValue &result) {
-        if (m_json) {
-            printJson(result);
-        } else {
-            const QJsonObject o = result.toObject();
-            print(QStringLiteral("id %1, version %2, revision %3\n")
-                      .arg(o.value(QStringLiteral("id")).toInteger())
-                      .arg(o.value(QStringLiteral("version")).toInteger())
-                      .arg(o.value(QStringLiteral("revision")).toInteger()));
-        }
-        done(CtlOk);
+        printChangeResult(result);
     };
     if (sub == u"list" && m_args.size() == 2) {
         call(QStringLiteral("policy.list"), {}, [this](const QJsonValue &result) {
