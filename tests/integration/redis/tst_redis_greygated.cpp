@@ -122,11 +122,8 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        if (!RedisTestServer::available())
-            QSKIP("redis-server is not installed (apt-get install redis-server)");
+        GREYGATE_START_REDIS(m_redis);
         QVERIFY(m_work.isValid());
-        QString error;
-        QVERIFY2(m_redis.start(&error), qPrintable(error));
     }
     void init() { run({"FLUSHALL"}); }
 

@@ -61,11 +61,9 @@ bool CrashPolicydRedisTest::startDaemon(DaemonProcess &daemon, QString *error)
 
 void CrashPolicydRedisTest::answeredTripletsSurviveKillMinus9OfGreygated()
 {
-    if (!RedisTestServer::available())
-        QSKIP("redis-server is not installed (scripts/install-deps.sh --test)");
+    GREYGATE_START_REDIS(m_redis);
     QVERIFY(m_work.isValid());
     QString error;
-    QVERIFY2(m_redis.start(&error), qPrintable(error));
     QRandomGenerator random(testSeed());
 
     QList<LoadTriplet> answered;

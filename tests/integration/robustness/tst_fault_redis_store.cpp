@@ -53,13 +53,11 @@ void FaultRedisStoreTest::everyAnswerInTimeAndByTheFailureMode()
 {
     QFETCH(QString, mode);
     QFETCH(QByteArray, failureAnswer);
-    if (!RedisTestServer::available())
-        QSKIP("redis-server is not installed (scripts/install-deps.sh --test)");
     QTemporaryDir work;
     QVERIFY(work.isValid());
     RedisTestServer redis;
+    GREYGATE_START_REDIS(redis);
     QString error;
-    QVERIFY2(redis.start(&error), qPrintable(error));
     DaemonProcess daemon(work.filePath(QStringLiteral("greygated.log")));
     QVERIFY2(daemon.startOnFreePort(
                  greygated(),

@@ -45,3 +45,14 @@ private:
 };
 
 } // namespace greygate::test
+
+// In a test function: skips it when Debian's redis-server is not installed (the test command
+// installs it), else starts `server` or fails the test with redis-server's reason. A macro
+// because QSKIP and QVERIFY return from the test function itself.
+#define GREYGATE_START_REDIS(server)                                                               \
+    do {                                                                                           \
+        if (!greygate::test::RedisTestServer::available())                                         \
+            QSKIP("redis-server is not installed (scripts/install-deps.sh --test)");               \
+        QString redisError_;                                                                       \
+        QVERIFY2((server).start(&redisError_), qPrintable(redisError_));                           \
+    } while (false)

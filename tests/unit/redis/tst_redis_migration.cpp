@@ -53,11 +53,9 @@ class TestRedisMigration : public QObject
 private Q_SLOTS:
     void sqliteToRedisAndBackKeepsEverything()
     {
-        if (!RedisTestServer::available())
-            QSKIP("redis-server is not installed (apt-get install redis-server)");
         RedisTestServer redis;
+        GREYGATE_START_REDIS(redis);
         QString error;
-        QVERIFY2(redis.start(&error), qPrintable(error));
         QTemporaryDir source, back;
         const Seconds now = QDateTime::currentSecsSinceEpoch();
 

@@ -65,10 +65,8 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        if (!RedisTestServer::available())
-            QSKIP("redis-server is not installed (apt-get install redis-server)");
+        GREYGATE_START_REDIS(m_redis);
         QString error;
-        QVERIFY2(m_redis.start(&error), qPrintable(error));
         m_options = *RedisOptions::fromUrl(m_redis.url(), &error);
         m_options.timeoutMs = 1000;
     }
