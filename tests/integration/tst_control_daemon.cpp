@@ -33,22 +33,6 @@ struct Ctl
     QString err;
 };
 
-// Waits (bounded) until the daemon's log says what listens (message), and returns its port.
-quint16 portFromLog(const DaemonProcess &daemon, const QString &message)
-{
-    const QRegularExpression re(u"msg=\""_s + message + u"\"[^\\n]* port=(\\d+)"_s);
-    quint16 port = 0;
-    const bool found = QTest::qWaitFor(
-        [&] {
-            const QRegularExpressionMatch m = re.match(daemon.log());
-            if (m.hasMatch())
-                port = quint16(m.captured(1).toUInt());
-            return port != 0;
-        },
-        10'000);
-    return found ? port : 0;
-}
-
 } // namespace
 
 class ControlDaemonTest : public QObject
@@ -87,8 +71,8 @@ bool ControlDaemonTest::startDaemon(DaemonProcess &daemon, const QString &dbdir)
         qWarning("%s", qPrintable(error));
         return false;
     }
-    m_controlPort = portFromLog(daemon, QStringLiteral("control API listening"));
-    m_metricsPort = portFromLog(daemon, QStringLiteral("metrics listening"));
+    m_controlPort = daemon.portFromLog(QStringLiteral("control API listening"));
+    m_metricsPort = daemon.portFromLog(QStringLiteral("metrics listening"));
     if (m_controlPort == 0 || m_metricsPort == 0)
         qWarning("no control or metrics port in the log: %s", qPrintable(daemon.log()));
     return m_controlPort != 0 && m_metricsPort != 0;

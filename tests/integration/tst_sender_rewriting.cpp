@@ -23,9 +23,10 @@ constexpr int StartTimeoutMs = 30'000;
 constexpr int CtlTimeoutMs = 30'000;
 
 // The mailer's bounces carry a hex tag per message: bounces-<8 hex>-<list>@mailer.test.
+// (No apostrophe inside the raw string below: moc reads it as a character literal.)
 const QByteArray kRules = R"({"rules": [
   {"id": "srs", "kind": "srs"},
-  {"id": "mailer", "kind": "regex", "description": "Mailer's per-message bounce tags",
+  {"id": "mailer", "kind": "regex", "description": "per-message bounce tags of the mailer",
    "pattern": "^bounces-[0-9a-f]{8}-(.+)$", "replacement": "bounces-\\1"},
   {"id": "plus-tag", "kind": "plusTag", "separators": "+"}
 ]})";
@@ -36,21 +37,6 @@ struct Ctl
     QString out;
     QString err;
 };
-
-quint16 portFromLog(const DaemonProcess &daemon, const QString &message)
-{
-    const QRegularExpression re(u"msg=\""_s + message + u"\"[^\\n]* port=(\\d+)"_s);
-    quint16 port = 0;
-    QTest::qWaitFor(
-        [&] {
-            const QRegularExpressionMatch m = re.match(daemon.log());
-            if (m.hasMatch())
-                port = quint16(m.captured(1).toUInt());
-            return port != 0;
-        },
-        10'000);
-    return port;
-}
 
 } // namespace
 
@@ -97,7 +83,7 @@ bool SenderRewritingTest::startDaemon(DaemonProcess &daemon, const QStringList &
         qWarning("%s", qPrintable(error));
         return false;
     }
-    m_controlPort = portFromLog(daemon, u"control API listening"_s);
+    m_controlPort = daemon.portFromLog(u"control API listening"_s);
     return m_controlPort != 0;
 }
 

@@ -6,7 +6,9 @@
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QRegularExpression>
 #include <QTcpSocket>
+#include <QTest>
 #include <QThread>
 #include <algorithm>
 #include <csignal>
@@ -186,6 +188,22 @@ QString DaemonProcess::log() const
     if (size > MaxLogShown)
         file.seek(size - MaxLogShown);
     return QString::fromUtf8(file.readAll());
+}
+
+quint16 DaemonProcess::portFromLog(const QString &message, int timeoutMs) const
+{
+    const QRegularExpression re(QStringLiteral("msg=\"") + message +
+                                QStringLiteral("\"[^\\n]* port=(\\d+)"));
+    quint16 port = 0;
+    const bool found = QTest::qWaitFor(
+        [&] {
+            const QRegularExpressionMatch m = re.match(log());
+            if (m.hasMatch())
+                port = quint16(m.captured(1).toUInt());
+            return port != 0;
+        },
+        timeoutMs);
+    return found ? port : 0;
 }
 
 } // namespace greygate::test

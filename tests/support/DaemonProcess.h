@@ -56,6 +56,9 @@ public:
     QString logPath() const { return m_logPath; }
     // Everything the program wrote so far (stdout and stderr), bounded, for failure messages.
     QString log() const;
+    // Waits (bounded) until the log says what listens ("msg=\"<message>\" ... port=N", e.g.
+    // "control API listening") and returns that port; 0 if it never did.
+    quint16 portFromLog(const QString &message, int timeoutMs = 10'000) const;
 
 private:
     QString m_logPath;

@@ -86,21 +86,6 @@ QStringList procIds(qint64 pid, const QString &field)
     return {};
 }
 
-quint16 portFromLog(const DaemonProcess &daemon, const QString &message)
-{
-    const QRegularExpression re(u"msg=\""_s + message + u"\"[^\\n]* port=(\\d+)"_s);
-    quint16 port = 0;
-    [[maybe_unused]] const bool found = QTest::qWaitFor(
-        [&] {
-            const QRegularExpressionMatch m = re.match(daemon.log());
-            if (m.hasMatch())
-                port = quint16(m.captured(1).toUInt());
-            return port != 0;
-        },
-        10'000);
-    return port;
-}
-
 } // namespace
 
 class PackagingTest : public QObject
@@ -360,7 +345,7 @@ bool PackagingTest::startInstalled(DaemonProcess &daemon, const QStringList &wra
         qWarning("%s", qPrintable(error));
         return false;
     }
-    m_controlPort = portFromLog(daemon, u"control API listening"_s);
+    m_controlPort = daemon.portFromLog(u"control API listening"_s);
     return m_controlPort != 0;
 }
 

@@ -8,7 +8,6 @@
 #include "RedisTestServer.h"
 #include "TestSupport.h"
 
-#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -48,15 +47,7 @@ private:
                 },
                 StartTimeoutMs, error))
             return false;
-        const QRegularExpression re(u"msg=\"control API listening\"[^\\n]* port=(\\d+)"_s);
-        *control = 0;
-        (void)QTest::qWaitFor( // checked below: *control stays 0 when the line never came
-            [&] {
-                const QRegularExpressionMatch m = re.match(daemon.log());
-                *control = m.hasMatch() ? quint16(m.captured(1).toUInt()) : 0;
-                return *control != 0;
-            },
-            10'000);
+        *control = daemon.portFromLog(u"control API listening"_s);
         m_tokens.insert(*control, dbdir + u"/control.token"_s);
         return *control != 0;
     }
