@@ -41,6 +41,32 @@ QByteArrayList xadd(const QByteArray &stream)
             num(RedisKeys::kLogCap),     QByteArrayLiteral("*")};
 }
 
+// A log stream's entries that `take` keeps (it fills one from an entry's fields and says
+// whether the query wants it), ordered by time, then by the order written (a stable sort
+// keeps the stream's order), then the query's page.
+template <typename Entry, typename Query, typename Take>
+QList<Entry> readLog(Sync &sync, const QByteArray &stream, const Query &query, QString *error,
+                     Take take)
+{
+    QList<Entry> all;
+    const Sync::Reply reply = sync.command(
+        {QByteArrayLiteral("XRANGE"), stream, QByteArrayLiteral("-"), QByteArrayLiteral("+")},
+        error);
+    if (!reply)
+        return all;
+    for (size_t i = 0; i < reply->elements; ++i) {
+        const redisReply *entry = reply->element[i];
+        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
+            continue;
+        Entry e;
+        if (take(entry->element[1], &e))
+            all.append(std::move(e));
+    }
+    std::stable_sort(all.begin(), all.end(),
+                     [](const Entry &a, const Entry &b) { return a.time < b.time; });
+    return all.mid(std::max(query.offset, 0), std::max(query.limit, 0));
+}
+
 } // namespace
 
 RedisStore::RedisStore(const RedisOptions &options, const GreylistConfig &timing)
@@ -263,36 +289,22 @@ bool RedisStore::commit(const WriteBatch &batch, QString *error)
 
 QList<RejectionEntry> RedisStore::rejections(const RejectionQuery &query, QString *error)
 {
-    QList<RejectionEntry> all;
     if (!ensureConnected(error))
-        return all;
-    const Sync::Reply reply = m_sync.command({QByteArrayLiteral("XRANGE"), RedisKeys::rejections(),
-                                              QByteArrayLiteral("-"), QByteArrayLiteral("+")},
-                                             error);
-    if (!reply)
-        return all;
-    for (size_t i = 0; i < reply->elements; ++i) {
-        const redisReply *entry = reply->element[i];
-        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
-            continue;
-        const redisReply *f = entry->element[1];
-        RejectionEntry r;
-        r.time = field(f, "time").toLongLong();
-        if (r.time < query.from || (query.to > 0 && r.time >= query.to))
-            continue;
-        r.firstSeen = field(f, "first").toLongLong();
-        r.attempts = field(f, "attempts").toUInt();
-        r.key.client = field(f, "client");
-        r.key.sender = field(f, "sender");
-        r.key.recipient = field(f, "recipient");
-        r.reason = field(f, "reason");
-        all.append(std::move(r));
-    }
-    // Ordered by time, then by the order written (a stable sort keeps the stream's order).
-    std::stable_sort(all.begin(), all.end(), [](const RejectionEntry &a, const RejectionEntry &b) {
-        return a.time < b.time;
-    });
-    return all.mid(std::max(query.offset, 0), std::max(query.limit, 0));
+        return {};
+    return readLog<RejectionEntry>(m_sync, RedisKeys::rejections(), query, error,
+                                   [&query](const redisReply *f, RejectionEntry *r) {
+                                       r->time = field(f, "time").toLongLong();
+                                       if (r->time < query.from ||
+                                           (query.to > 0 && r->time >= query.to))
+                                           return false;
+                                       r->firstSeen = field(f, "first").toLongLong();
+                                       r->attempts = field(f, "attempts").toUInt();
+                                       r->key.client = field(f, "client");
+                                       r->key.sender = field(f, "sender");
+                                       r->key.recipient = field(f, "recipient");
+                                       r->reason = field(f, "reason");
+                                       return true;
+                                   });
 }
 
 bool RedisStore::parseDocument(QByteArrayView f, QByteArrayView value, DocumentRecord *out)
@@ -348,35 +360,22 @@ bool RedisStore::documentRevision(quint64 *revision, QString *error)
 
 QList<AuditRecord> RedisStore::audit(const AuditQuery &query, QString *error)
 {
-    QList<AuditRecord> all;
     if (!ensureConnected(error))
-        return all;
-    const Sync::Reply reply = m_sync.command({QByteArrayLiteral("XRANGE"), RedisKeys::audit(),
-                                              QByteArrayLiteral("-"), QByteArrayLiteral("+")},
-                                             error);
-    if (!reply)
-        return all;
-    for (size_t i = 0; i < reply->elements; ++i) {
-        const redisReply *entry = reply->element[i];
-        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
-            continue;
-        const redisReply *f = entry->element[1];
-        AuditRecord a;
-        a.time = field(f, "time").toLongLong();
-        a.objectId = field(f, "object");
-        if (a.time < query.from || (query.to > 0 && a.time >= query.to) ||
-            (!query.objectId.isEmpty() && a.objectId != query.objectId))
-            continue;
-        a.revision = field(f, "revision").toULongLong();
-        a.who = field(f, "who");
-        a.what = field(f, "what");
-        a.beforeJson = field(f, "before");
-        a.afterJson = field(f, "after");
-        all.append(std::move(a));
-    }
-    std::stable_sort(all.begin(), all.end(),
-                     [](const AuditRecord &a, const AuditRecord &b) { return a.time < b.time; });
-    return all.mid(std::max(query.offset, 0), std::max(query.limit, 0));
+        return {};
+    return readLog<AuditRecord>(
+        m_sync, RedisKeys::audit(), query, error, [&query](const redisReply *f, AuditRecord *a) {
+            a->time = field(f, "time").toLongLong();
+            a->objectId = field(f, "object");
+            if (a->time < query.from || (query.to > 0 && a->time >= query.to) ||
+                (!query.objectId.isEmpty() && a->objectId != query.objectId))
+                return false;
+            a->revision = field(f, "revision").toULongLong();
+            a->who = field(f, "who");
+            a->what = field(f, "what");
+            a->beforeJson = field(f, "before");
+            a->afterJson = field(f, "after");
+            return true;
+        });
 }
 
 bool RedisStore::pruneBefore(Seconds rejectionsBefore, Seconds auditBefore, QString *error)
