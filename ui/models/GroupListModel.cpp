@@ -2,6 +2,7 @@
 #include "GroupListModel.h"
 
 #include "ProxyCalls.h"
+#include "ProxyFollow.h"
 
 #include <QJsonArray>
 
@@ -14,26 +15,8 @@ GroupListModel::GroupListModel(ProxyRegistry &registry, QObject *parent)
     m_reloadTimer.setSingleShot(true);
     m_reloadTimer.setInterval(100); // a burst of changes (an import) reloads once
     connect(&m_reloadTimer, &QTimer::timeout, this, &GroupListModel::reload);
-    connect(&registry, &ProxyRegistry::eventsReceived, this,
-            [this](const QString &id, const QJsonArray &events) {
-                if (id != m_proxyId)
-                    return;
-                for (const QJsonValue &e : events) {
-                    if (e.toObject().value(QStringLiteral("type")).toString() == u"group") {
-                        m_reloadTimer.start();
-                        return;
-                    }
-                }
-            });
-    const auto again = [this](const QString &id) {
-        if (id == m_proxyId)
-            m_reloadTimer.start();
-    };
-    connect(&registry, &ProxyRegistry::ready, this, again);
-    connect(&registry, &ProxyRegistry::resyncNeeded, this, again);
-    connect(&registry, &ProxyRegistry::proxyRemoved, this, [this](const QString &id) {
-        if (id == m_proxyId)
-            setProxyId(QString());
+    ProxyFollow::keepCurrent(registry, this, m_reloadTimer, [](const QJsonObject &e) {
+        return e.value(QStringLiteral("type")).toString() == u"group";
     });
 }
 

@@ -2,6 +2,7 @@
 #include "PoolRetryPanel.h"
 
 #include "models/ProxyCalls.h"
+#include "models/ProxyFollow.h"
 
 #include <QDateTime>
 #include <QHBoxLayout>
@@ -100,23 +101,9 @@ PoolRetryPanel::PoolRetryPanel(ProxyRegistry &registry, QWidget *parent)
     m_tickTimer.setInterval(1000);
     connect(&m_tickTimer, &QTimer::timeout, this, &PoolRetryPanel::tick);
     m_tickTimer.start();
-    connect(&registry, &ProxyRegistry::eventsReceived, this,
-            [this](const QString &id, const QJsonArray &events) {
-                if (id != m_proxyId)
-                    return;
-                for (const QJsonValue &v : events) {
-                    if (v.toObject().value(QStringLiteral("type")).toString() == u"poolRetry") {
-                        m_reloadTimer.start();
-                        return;
-                    }
-                }
-            });
-    const auto again = [this](const QString &id) {
-        if (id == m_proxyId)
-            m_reloadTimer.start();
-    };
-    connect(&registry, &ProxyRegistry::ready, this, again);
-    connect(&registry, &ProxyRegistry::resyncNeeded, this, again);
+    ProxyFollow::keepCurrent(registry, this, m_reloadTimer, [](const QJsonObject &e) {
+        return e.value(QStringLiteral("type")).toString() == u"poolRetry";
+    });
 }
 
 void PoolRetryPanel::setProxyId(const QString &proxyId)
