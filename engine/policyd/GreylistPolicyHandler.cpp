@@ -5,6 +5,7 @@
 #include "greylist/GreylistEngine.h"
 #include "store/Store.h"
 #include "util/LogLine.h"
+#include "util/Logger.h"
 #include "util/Version.h"
 
 #include <QDateTime>
@@ -389,13 +390,16 @@ QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Dec
         // because instance values are only unique per smtpd process.
         if (request.instance.isEmpty() ||
             m_headerSent.insert(request.instance + '/' + request.clientAddress)) {
-            qCInfo(lcPolicyd).noquote() << LogLine("greylisting passed")
-                                               .add("client", request.clientAddress)
-                                               .add("sender", request.sender)
-                                               .add("recipient", request.recipient)
-                                               .add("delayed", decision.delayedSeconds)
-                                               .add("attempts", qint64(decision.attempts))
-                                               .text();
+            // One line per passed message: written as bytes (Logger::write), not through
+            // QDebug and a QString.
+            if (lcPolicyd().isInfoEnabled())
+                Logger::write(QtInfoMsg, lcPolicyd(),
+                              LogLine("greylisting passed")
+                                  .add("client", request.clientAddress)
+                                  .add("sender", request.sender)
+                                  .add("recipient", request.recipient)
+                                  .add("delayed", decision.delayedSeconds)
+                                  .add("attempts", qint64(decision.attempts)));
             return QByteArrayLiteral("PREPEND ") + greylistHeader(decision.delayedSeconds);
         }
         return QByteArrayLiteral("DUNNO");

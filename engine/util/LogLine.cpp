@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "LogLine.h"
 
+#include <array>
+
 namespace greygate {
 
 namespace {
@@ -14,115 +16,165 @@ constexpr bool isPlain(char16_t u)
            u == ']' || u == ',' || u == '<' || u == '>';
 }
 
-// One character of a quoted value. Shared by the text and the byte paths so that a byte
-// field (each byte its Latin-1 character) reads exactly as the same text would.
-void appendEscaped(QString &out, char16_t u)
+// isPlain for a byte, one load instead of a chain of compares: every byte of every field of
+// a logged decision goes through it.
+constexpr std::array<bool, 256> kPlainByte = [] {
+    std::array<bool, 256> table{};
+    for (int b = 0; b < 256; ++b)
+        table[size_t(b)] = isPlain(char16_t(b));
+    return table;
+}();
+
+// One character below U+0100 of a quoted value, written as UTF-8 at `p` (at most four
+// bytes). Shared by the text and the byte paths so that a byte field (each byte its Latin-1
+// character) reads exactly as the same text would.
+char *escape(char *p, uchar c)
 {
-    static constexpr char16_t hex[] = u"0123456789abcdef";
-    if (u == '"' || u == '\\') {
-        out += u'\\';
-        out += QChar(u);
-    } else if (u == '\n') {
-        out += u"\\n";
-    } else if (u == '\r') {
-        out += u"\\r";
-    } else if (u == '\t') {
-        out += u"\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-        const char16_t esc[] = {u'\\', u'x', hex[u >> 4], hex[u & 0xf]};
-        out.append(QStringView(esc, 4));
-    } else {
-        out += QChar(u);
+    static constexpr char hex[] = "0123456789abcdef";
+    switch (c) {
+    case '"':
+    case '\\':
+        *p++ = '\\';
+        *p++ = char(c);
+        return p;
+    case '\n':
+        *p++ = '\\';
+        *p++ = 'n';
+        return p;
+    case '\r':
+        *p++ = '\\';
+        *p++ = 'r';
+        return p;
+    case '\t':
+        *p++ = '\\';
+        *p++ = 't';
+        return p;
+    default:
+        break;
     }
+    if (c < 0x20 || c == 0x7f) {
+        *p++ = '\\';
+        *p++ = 'x';
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 0xf];
+    } else if (c >= 0x80) {
+        *p++ = char(0xc0 | (c >> 6));
+        *p++ = char(0x80 | (c & 0x3f));
+    } else {
+        *p++ = char(c);
+    }
+    return p;
 }
 
-constexpr char16_t code(QChar c)
-{
-    return c.unicode();
-}
-
-constexpr char16_t code(char c)
-{
-    return uchar(c); // Latin-1
-}
-
-// Appends `value` as a logfmt value to `out`, with no temporary string: this runs for every
-// field of every logged decision.
-template <typename View> void appendQuoted(QString &out, View value)
+void appendQuotedText(QByteArray &out, QStringView value)
 {
     bool plain = !value.isEmpty();
-    for (const auto c : value) {
-        if (!isPlain(code(c))) {
+    for (const QChar c : value) {
+        if (!isPlain(c.unicode())) {
             plain = false;
             break;
         }
     }
     if (plain) {
-        out += value;
+        // All ASCII: one byte per character.
+        const qsizetype at = out.size();
+        out.resize(at + value.size());
+        char *p = out.data() + at;
+        for (const QChar c : value)
+            *p++ = char(c.unicode());
         return;
     }
-    out.reserve(out.size() + value.size() + 2);
-    out += u'"';
-    for (const auto c : value)
-        appendEscaped(out, code(c));
-    out += u'"';
+    out.append('"');
+    for (qsizetype i = 0; i < value.size();) {
+        const char16_t u = value[i].unicode();
+        if (u < 0x80) {
+            char buffer[4];
+            out.append(buffer, escape(buffer, uchar(u)) - buffer);
+            ++i;
+            continue;
+        }
+        // A run of non-ASCII characters as UTF-8, whole, so a surrogate pair is never split.
+        qsizetype end = i + 1;
+        while (end < value.size() && value[end].unicode() >= 0x80)
+            ++end;
+        out.append(value.sliced(i, end - i).toUtf8());
+        i = end;
+    }
+    out.append('"');
 }
 
-void appendQuoted(QString &out, QByteArrayView value)
+void appendKey(QByteArray &out, const char *key)
 {
-    // Network bytes are not trusted to be UTF-8: Latin-1 maps every byte to one character
-    // (a plain value is all ASCII, appended as it is).
-    appendQuoted(out, QLatin1StringView(value));
-}
-
-void appendKey(QString &out, const char *key)
-{
-    out += u' ';
-    out += QLatin1StringView(key);
-    out += u'=';
+    out.append(' ').append(key).append('=');
 }
 
 } // namespace
 
+void LogLine::appendQuoted(QByteArray &out, QByteArrayView value)
+{
+    // Network bytes are not trusted to be UTF-8: each byte is read as its Latin-1 character
+    // (a plain value is all ASCII, appended as it is).
+    bool plain = !value.isEmpty();
+    for (const char c : value) {
+        if (!kPlainByte[uchar(c)]) {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) {
+        out.append(value);
+        return;
+    }
+    const qsizetype at = out.size();
+    out.resize(at + 2 + 4 * value.size()); // the worst case; shrunk below (capacity kept)
+    char *const start = out.data() + at;
+    char *p = start;
+    *p++ = '"';
+    for (const char c : value)
+        p = escape(p, uchar(c));
+    *p++ = '"';
+    out.resize(at + (p - start));
+}
+
 LogLine::LogLine(QStringView message)
 {
-    m_text.reserve(160);
-    m_text += u"msg=";
-    appendQuoted(m_text, message);
+    m_bytes.reserve(160);
+    m_bytes.append("msg=");
+    appendQuotedText(m_bytes, message);
 }
 
 LogLine::LogLine(const char *message)
 {
-    m_text.reserve(160);
-    m_text += u"msg=";
+    m_bytes.reserve(160);
+    m_bytes.append("msg=");
     // Messages are source literals (UTF-8); a non-ASCII one takes the text path.
     const QByteArrayView bytes(message);
     bool ascii = true;
     for (const char c : bytes)
         ascii = ascii && uchar(c) < 0x80;
     if (ascii)
-        appendQuoted(m_text, bytes);
+        appendQuoted(m_bytes, bytes);
     else
-        appendQuoted(m_text, QStringView(QString::fromUtf8(bytes)));
+        appendQuotedText(m_bytes, QString::fromUtf8(bytes));
 }
 
 LogLine &LogLine::add(const char *key, QStringView value)
 {
-    appendKey(m_text, key);
-    appendQuoted(m_text, value);
+    appendKey(m_bytes, key);
+    appendQuotedText(m_bytes, value);
     return *this;
 }
 
 LogLine &LogLine::add(const char *key, QByteArrayView value)
 {
-    appendKey(m_text, key);
-    appendQuoted(m_text, value);
+    appendKey(m_bytes, key);
+    appendQuoted(m_bytes, value);
     return *this;
 }
 
 LogLine &LogLine::add(const char *key, qint64 value)
 {
-    appendKey(m_text, key);
+    appendKey(m_bytes, key);
     // Digits written backwards on the stack: no temporary string (QString::number) and no
     // format parsing (snprintf) for the two numbers of every "greylisting passed" line.
     char digits[24];
@@ -135,15 +187,15 @@ LogLine &LogLine::add(const char *key, qint64 value)
     } while (magnitude != 0);
     if (value < 0)
         *--p = '-';
-    m_text += QLatin1StringView(p, end - p);
+    m_bytes.append(p, end - p);
     return *this;
 }
 
 QString LogLine::quoted(QStringView value)
 {
-    QString out;
-    appendQuoted(out, value);
-    return out;
+    QByteArray out;
+    appendQuotedText(out, value);
+    return QString::fromUtf8(out);
 }
 
 } // namespace greygate

@@ -10,6 +10,9 @@ namespace greygate {
 // are quoted and escaped only when needed, so hostile bytes from the network (quotes,
 // newlines, NULs) can never forge a field or a line. Use with the Qt logging macros:
 //   qCWarning(lcPolicyd).noquote() << LogLine("protocol error").add("peer", peer).text();
+// or, for a line written per decision, with Logger::write (no QString on the way):
+//   Logger::write(QtInfoMsg, lcPolicyd(), LogLine("greylisting passed").add(...));
+// The body is kept as UTF-8, the bytes the log receives.
 class LogLine
 {
 public:
@@ -28,16 +31,20 @@ public:
     LogLine &add(const char *key, int value) { return add(key, qint64(value)); }
     LogLine &add(const char *key, QLatin1StringView value)
     {
-        return add(key, QStringView(QString(value)));
+        return add(key, QByteArrayView(value.data(), value.size()));
     }
 
-    const QString &text() const { return m_text; }
+    QString text() const { return QString::fromUtf8(m_bytes); }
+    // The same body as UTF-8 (what the log file gets).
+    const QByteArray &bytes() const { return m_bytes; }
 
     // `value` as a logfmt value: bare when it is a plain token, else quoted and escaped.
     static QString quoted(QStringView value);
+    // The same for bytes read as Latin-1, appended to `out` as UTF-8.
+    static void appendQuoted(QByteArray &out, QByteArrayView latin1);
 
 private:
-    QString m_text;
+    QByteArray m_bytes;
 };
 
 } // namespace greygate

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <initializer_list>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -18,6 +19,7 @@ namespace greygate {
 namespace {
 
 std::atomic<LogLevel> g_threshold{LogLevel::Info};
+std::atomic<bool> g_installed{false}; // install() ran: write() may bypass Qt's handler
 
 // Info and debug lines are buffered and written by a flusher thread at most 100 ms later:
 // a write() and fflush per line cost the policy server a syscall per passed message in
@@ -41,10 +43,13 @@ public:
         writeLocked();
     }
 
-    void add(const QByteArray &line, bool urgent)
+    // One line given in parts (a prefix, a body, its newline), so none is copied into a
+    // temporary first.
+    void add(std::initializer_list<QByteArrayView> parts, bool urgent)
     {
         std::unique_lock lock(m_mutex);
-        m_buffer.append(line);
+        for (const QByteArrayView part : parts)
+            m_buffer.append(part);
         if (urgent || m_buffer.size() >= kMaxBuffered) {
             writeLocked();
             return;
@@ -123,26 +128,53 @@ void handler(QtMsgType type, const QMessageLogContext &context, const QString &m
         return;
     const QByteArray line =
         Logger::formatLine(QDateTime::currentMSecsSinceEpoch(), type, context.category, message);
-    sink().add(line, levelOf(type) >= LogLevel::Warning || type == QtFatalMsg);
+    sink().add({line}, levelOf(type) >= LogLevel::Warning || type == QtFatalMsg);
 }
 
 // Formatting a QDateTime costs more than the rest of the line (bench/README.md, "Per-message
 // cost"); the lines of a burst share their second, so only the milliseconds are formatted
-// per line. Same text as QDateTime's Qt::ISODateWithMs in UTC.
-QString isoUtcWithMs(qint64 msecsSinceEpoch)
+// per line. Same text as QDateTime's Qt::ISODateWithMs in UTC, appended to `out`.
+void appendIsoUtcWithMs(QByteArray &out, qint64 msecsSinceEpoch)
 {
     thread_local qint64 cachedSecond = std::numeric_limits<qint64>::min();
-    thread_local QString cachedPrefix; // "2026-11-26T12:00:00"
+    thread_local QByteArray cachedPrefix; // "2026-11-26T12:00:00"
     const qint64 second =
         msecsSinceEpoch >= 0 ? msecsSinceEpoch / 1000 : -((-msecsSinceEpoch + 999) / 1000);
     if (second != cachedSecond) {
-        cachedPrefix = QDateTime::fromMSecsSinceEpoch(second * 1000, Qt::UTC).toString(Qt::ISODate);
-        if (cachedPrefix.endsWith(u'Z'))
-            cachedPrefix.chop(1);
+        QString iso = QDateTime::fromMSecsSinceEpoch(second * 1000, Qt::UTC).toString(Qt::ISODate);
+        if (iso.endsWith(u'Z'))
+            iso.chop(1);
+        cachedPrefix = iso.toLatin1();
         cachedSecond = second;
     }
     const int millis = int(msecsSinceEpoch - second * 1000);
-    return cachedPrefix + u'.' + QString::number(millis).rightJustified(3, u'0') + u'Z';
+    const char tail[] = {'.', char('0' + millis / 100), char('0' + millis / 10 % 10),
+                         char('0' + millis % 10), 'Z'};
+    out.append(cachedPrefix).append(tail, sizeof tail);
+}
+
+// "ts=... level=... cat=... " into `out` (cleared first).
+void formatPrefix(QByteArray &out, qint64 msecsSinceEpoch, QtMsgType type, const char *category)
+{
+    const QLatin1StringView level =
+        type == QtFatalMsg ? QLatin1StringView("fatal") : Logger::levelName(levelOf(type));
+    out.resize(0);
+    out.append("ts=");
+    appendIsoUtcWithMs(out, msecsSinceEpoch);
+    out.append(" level=").append(level.data(), level.size()).append(" cat=");
+    LogLine::appendQuoted(out, QByteArrayView((category && *category) ? category : "default"));
+    out.append(' ');
+}
+
+// A structured body was escaped by LogLine; a free-form one was quoted. Either way no
+// newline may survive inside the event, so one event is one line.
+QByteArrayView withoutNewlines(QByteArrayView body, QByteArray &scratch)
+{
+    if (!body.contains('\n'))
+        return body;
+    scratch = body.toByteArray();
+    scratch.replace('\n', ' ');
+    return scratch;
 }
 
 } // namespace
@@ -152,6 +184,7 @@ void Logger::install(LogLevel threshold)
     setThreshold(threshold);
     sink(); // started now, so it is destroyed (and flushed) after everything that logs
     qInstallMessageHandler(handler);
+    g_installed.store(true, std::memory_order_relaxed);
 }
 
 void Logger::flush()
@@ -206,23 +239,58 @@ QLatin1StringView Logger::levelName(LogLevel level)
 QByteArray Logger::formatLine(qint64 msecsSinceEpoch, QtMsgType type, const char *category,
                               const QString &message)
 {
-    const QString ts = isoUtcWithMs(msecsSinceEpoch);
-    const QLatin1StringView level =
-        type == QtFatalMsg ? QLatin1StringView("fatal") : levelName(levelOf(type));
-    const QLatin1StringView cat((category && *category) ? category : "default");
+    // A message that starts with msg= was built by LogLine (its text(), already logfmt).
+    QByteArray body;
+    if (message.startsWith(u"msg=")) {
+        body = message.toUtf8();
+    } else {
+        body = QByteArrayLiteral("msg=");
+        body.append(LogLine::quoted(message).toUtf8());
+    }
+    return formatStructuredLine(msecsSinceEpoch, type, category, body);
+}
 
-    QString line;
-    line.reserve(64 + message.size());
-    line += u"ts=" + ts + u" level=" + level + u" cat=" + LogLine::quoted(QString(cat));
-    if (message.startsWith(u"msg="))
-        line += u' ' + message;
-    else
-        line += u" msg=" + LogLine::quoted(message);
-    // A structured body was escaped by LogLine; a free-form one was quoted above. Either
-    // way no newline can survive inside the event, so one event is one line.
-    line.replace(u'\n', u' ');
-    line += u'\n';
-    return line.toUtf8();
+QByteArray Logger::formatStructuredLine(qint64 msecsSinceEpoch, QtMsgType type,
+                                        const char *category, QByteArrayView body)
+{
+    QByteArray line;
+    line.reserve(64 + body.size());
+    formatPrefix(line, msecsSinceEpoch, type, category);
+    QByteArray scratch;
+    line.append(withoutNewlines(body, scratch)).append('\n');
+    return line;
+}
+
+void Logger::write(QtMsgType type, const QLoggingCategory &category, const LogLine &line)
+{
+    if (!category.isEnabled(type))
+        return;
+    if (g_installed.load(std::memory_order_relaxed) && (type == QtDebugMsg || type == QtInfoMsg)) {
+        if (levelOf(type) < g_threshold.load(std::memory_order_relaxed))
+            return;
+        // The prefix's buffer is reused by every line of this thread: no allocation.
+        thread_local QByteArray prefix;
+        formatPrefix(prefix, QDateTime::currentMSecsSinceEpoch(), type, category.categoryName());
+        QByteArray scratch;
+        sink().add({prefix, withoutNewlines(line.bytes(), scratch), "\n"}, false);
+        return;
+    }
+    const QMessageLogger logger(nullptr, 0, nullptr, category.categoryName());
+    switch (type) {
+    case QtDebugMsg:
+        logger.debug(category).noquote() << line.text();
+        break;
+    case QtInfoMsg:
+        logger.info(category).noquote() << line.text();
+        break;
+    case QtWarningMsg:
+        logger.warning(category).noquote() << line.text();
+        break;
+    case QtCriticalMsg:
+    case QtFatalMsg: // not aborted for: a log line never ends the process
+        logger.critical(category).noquote() << line.text();
+        break;
+    }
 }
 
 } // namespace greygate
