@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "LogLine.h"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace greygate {
 
@@ -22,6 +24,14 @@ constexpr std::array<bool, 256> kPlainByte = [] {
     std::array<bool, 256> table{};
     for (int b = 0; b < 256; ++b)
         table[size_t(b)] = isPlain(char16_t(b));
+    return table;
+}();
+
+// Bytes written as they are inside quotes: printable ASCII but the quote and the backslash.
+constexpr std::array<bool, 256> kVerbatimByte = [] {
+    std::array<bool, 256> table{};
+    for (int b = 0x20; b < 0x7f; ++b)
+        table[size_t(b)] = b != '"' && b != '\\';
     return table;
 }();
 
@@ -66,7 +76,12 @@ char *escape(char *p, uchar c)
     return p;
 }
 
-void appendQuotedText(QByteArray &out, QStringView value)
+void append(LogLine::Buffer &out, QByteArrayView bytes)
+{
+    out.append(bytes.data(), bytes.size());
+}
+
+void appendQuotedText(LogLine::Buffer &out, QStringView value)
 {
     bool plain = !value.isEmpty();
     for (const QChar c : value) {
@@ -97,20 +112,26 @@ void appendQuotedText(QByteArray &out, QStringView value)
         qsizetype end = i + 1;
         while (end < value.size() && value[end].unicode() >= 0x80)
             ++end;
-        out.append(value.sliced(i, end - i).toUtf8());
+        append(out, value.sliced(i, end - i).toUtf8());
         i = end;
     }
     out.append('"');
 }
 
-void appendKey(QByteArray &out, const char *key)
+void appendKey(LogLine::Buffer &out, const char *key)
 {
-    out.append(' ').append(key).append('=');
+    const size_t n = std::strlen(key);
+    const qsizetype at = out.size();
+    out.resize(at + qsizetype(n) + 2);
+    char *p = out.data() + at;
+    *p = ' ';
+    std::memcpy(p + 1, key, n);
+    p[n + 1] = '=';
 }
 
 } // namespace
 
-void LogLine::appendQuoted(QByteArray &out, QByteArrayView value)
+void LogLine::appendQuoted(Buffer &out, QByteArrayView value)
 {
     // Network bytes are not trusted to be UTF-8: each byte is read as its Latin-1 character
     // (a plain value is all ASCII, appended as it is).
@@ -122,37 +143,36 @@ void LogLine::appendQuoted(QByteArray &out, QByteArrayView value)
         }
     }
     if (plain) {
-        out.append(value);
+        append(out, value);
         return;
     }
     const qsizetype at = out.size();
-    out.resize(at + 2 + 4 * value.size()); // the worst case; shrunk below (capacity kept)
+    out.resize(at + 2 + 4 * value.size()); // the worst case; shrunk below
     char *const start = out.data() + at;
     char *p = start;
     *p++ = '"';
-    for (const char c : value)
-        p = escape(p, uchar(c));
+    for (const char c : value) {
+        if (kVerbatimByte[uchar(c)])
+            *p++ = c;
+        else
+            p = escape(p, uchar(c));
+    }
     *p++ = '"';
     out.resize(at + (p - start));
 }
 
 LogLine::LogLine(QStringView message)
 {
-    m_bytes.reserve(160);
-    m_bytes.append("msg=");
+    append(m_bytes, "msg=");
     appendQuotedText(m_bytes, message);
 }
 
 LogLine::LogLine(const char *message)
 {
-    m_bytes.reserve(160);
-    m_bytes.append("msg=");
+    append(m_bytes, "msg=");
     // Messages are source literals (UTF-8); a non-ASCII one takes the text path.
     const QByteArrayView bytes(message);
-    bool ascii = true;
-    for (const char c : bytes)
-        ascii = ascii && uchar(c) < 0x80;
-    if (ascii)
+    if (std::none_of(bytes.begin(), bytes.end(), [](char c) { return uchar(c) >= 0x80; }))
         appendQuoted(m_bytes, bytes);
     else
         appendQuotedText(m_bytes, QString::fromUtf8(bytes));
@@ -193,9 +213,9 @@ LogLine &LogLine::add(const char *key, qint64 value)
 
 QString LogLine::quoted(QStringView value)
 {
-    QByteArray out;
+    Buffer out;
     appendQuotedText(out, value);
-    return QString::fromUtf8(out);
+    return QString::fromUtf8(out.constData(), out.size());
 }
 
 } // namespace greygate

@@ -3,6 +3,7 @@
 
 #include <QByteArray>
 #include <QString>
+#include <QVarLengthArray>
 
 namespace greygate {
 
@@ -12,10 +13,13 @@ namespace greygate {
 //   qCWarning(lcPolicyd).noquote() << LogLine("protocol error").add("peer", peer).text();
 // or, for a line written per decision, with Logger::write (no QString on the way):
 //   Logger::write(QtInfoMsg, lcPolicyd(), LogLine("greylisting passed").add(...));
-// The body is kept as UTF-8, the bytes the log receives.
+// The body is kept as UTF-8, the bytes the log receives, on the stack while it is short.
 class LogLine
 {
 public:
+    // Room for a typical line without an allocation.
+    using Buffer = QVarLengthArray<char, 256>;
+
     explicit LogLine(QStringView message);
     explicit LogLine(const char *message);
 
@@ -34,17 +38,17 @@ public:
         return add(key, QByteArrayView(value.data(), value.size()));
     }
 
-    QString text() const { return QString::fromUtf8(m_bytes); }
-    // The same body as UTF-8 (what the log file gets).
-    const QByteArray &bytes() const { return m_bytes; }
+    QString text() const { return QString::fromUtf8(m_bytes.constData(), m_bytes.size()); }
+    // The same body as UTF-8 (what the log file gets), valid while this line is.
+    QByteArrayView bytes() const { return QByteArrayView(m_bytes.constData(), m_bytes.size()); }
 
     // `value` as a logfmt value: bare when it is a plain token, else quoted and escaped.
     static QString quoted(QStringView value);
     // The same for bytes read as Latin-1, appended to `out` as UTF-8.
-    static void appendQuoted(QByteArray &out, QByteArrayView latin1);
+    static void appendQuoted(Buffer &out, QByteArrayView latin1);
 
 private:
-    QByteArray m_bytes;
+    Buffer m_bytes;
 };
 
 } // namespace greygate

@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QLoggingCategory>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -133,8 +134,8 @@ void handler(QtMsgType type, const QMessageLogContext &context, const QString &m
 
 // Formatting a QDateTime costs more than the rest of the line (bench/README.md, "Per-message
 // cost"); the lines of a burst share their second, so only the milliseconds are formatted
-// per line. Same text as QDateTime's Qt::ISODateWithMs in UTC, appended to `out`.
-void appendIsoUtcWithMs(QByteArray &out, qint64 msecsSinceEpoch)
+// per line. Same text as QDateTime's Qt::ISODateWithMs in UTC.
+void appendIsoUtcWithMs(LogLine::Buffer &out, qint64 msecsSinceEpoch)
 {
     thread_local qint64 cachedSecond = std::numeric_limits<qint64>::min();
     thread_local QByteArray cachedPrefix; // "2026-11-26T12:00:00"
@@ -150,31 +151,47 @@ void appendIsoUtcWithMs(QByteArray &out, qint64 msecsSinceEpoch)
     const int millis = int(msecsSinceEpoch - second * 1000);
     const char tail[] = {'.', char('0' + millis / 100), char('0' + millis / 10 % 10),
                          char('0' + millis % 10), 'Z'};
-    out.append(cachedPrefix).append(tail, sizeof tail);
+    out.append(cachedPrefix.constData(), cachedPrefix.size());
+    out.append(tail, sizeof tail);
 }
 
-// "ts=... level=... cat=... " into `out` (cleared first).
-void formatPrefix(QByteArray &out, qint64 msecsSinceEpoch, QtMsgType type, const char *category)
+// " level=info cat=greygate.policyd " for a level and category, kept while the next line
+// has the same ones (the lines of a burst mostly do).
+void appendLevelAndCategory(LogLine::Buffer &out, QtMsgType type, const char *category)
 {
-    const QLatin1StringView level =
-        type == QtFatalMsg ? QLatin1StringView("fatal") : Logger::levelName(levelOf(type));
-    out.resize(0);
-    out.append("ts=");
+    thread_local QtMsgType cachedType = QtFatalMsg;
+    thread_local QByteArray cachedCategory;
+    thread_local LogLine::Buffer cached;
+    if (cached.isEmpty() || type != cachedType || cachedCategory != category) {
+        const QLatin1StringView level =
+            type == QtFatalMsg ? QLatin1StringView("fatal") : Logger::levelName(levelOf(type));
+        cached.clear();
+        cached.append(" level=", 7);
+        cached.append(level.data(), level.size());
+        cached.append(" cat=", 5);
+        LogLine::appendQuoted(cached,
+                              QByteArrayView((category && *category) ? category : "default"));
+        cached.append(' ');
+        cachedType = type;
+        cachedCategory = category;
+    }
+    out.append(cached.constData(), cached.size());
+}
+
+// The whole line, its newline included. A structured body was escaped by LogLine; a
+// free-form one was quoted. Either way no newline may survive inside the event, so one
+// event is one line.
+void formatInto(LogLine::Buffer &out, qint64 msecsSinceEpoch, QtMsgType type, const char *category,
+                QByteArrayView body)
+{
+    out.append("ts=", 3);
     appendIsoUtcWithMs(out, msecsSinceEpoch);
-    out.append(" level=").append(level.data(), level.size()).append(" cat=");
-    LogLine::appendQuoted(out, QByteArrayView((category && *category) ? category : "default"));
-    out.append(' ');
-}
-
-// A structured body was escaped by LogLine; a free-form one was quoted. Either way no
-// newline may survive inside the event, so one event is one line.
-QByteArrayView withoutNewlines(QByteArrayView body, QByteArray &scratch)
-{
-    if (!body.contains('\n'))
-        return body;
-    scratch = body.toByteArray();
-    scratch.replace('\n', ' ');
-    return scratch;
+    appendLevelAndCategory(out, type, category);
+    const qsizetype at = out.size();
+    out.append(body.data(), body.size());
+    if (body.contains('\n'))
+        std::replace(out.begin() + at, out.end(), '\n', ' ');
+    out.append('\n');
 }
 
 } // namespace
@@ -253,12 +270,9 @@ QByteArray Logger::formatLine(qint64 msecsSinceEpoch, QtMsgType type, const char
 QByteArray Logger::formatStructuredLine(qint64 msecsSinceEpoch, QtMsgType type,
                                         const char *category, QByteArrayView body)
 {
-    QByteArray line;
-    line.reserve(64 + body.size());
-    formatPrefix(line, msecsSinceEpoch, type, category);
-    QByteArray scratch;
-    line.append(withoutNewlines(body, scratch)).append('\n');
-    return line;
+    LogLine::Buffer line;
+    formatInto(line, msecsSinceEpoch, type, category, body);
+    return QByteArray(line.constData(), line.size());
 }
 
 void Logger::write(QtMsgType type, const QLoggingCategory &category, const LogLine &line)
@@ -268,11 +282,10 @@ void Logger::write(QtMsgType type, const QLoggingCategory &category, const LogLi
     if (g_installed.load(std::memory_order_relaxed) && (type == QtDebugMsg || type == QtInfoMsg)) {
         if (levelOf(type) < g_threshold.load(std::memory_order_relaxed))
             return;
-        // The prefix's buffer is reused by every line of this thread: no allocation.
-        thread_local QByteArray prefix;
-        formatPrefix(prefix, QDateTime::currentMSecsSinceEpoch(), type, category.categoryName());
-        QByteArray scratch;
-        sink().add({prefix, withoutNewlines(line.bytes(), scratch), "\n"}, false);
+        LogLine::Buffer out; // on the stack for a typical line
+        formatInto(out, QDateTime::currentMSecsSinceEpoch(), type, category.categoryName(),
+                   line.bytes());
+        sink().add({QByteArrayView(out.constData(), out.size())}, false);
         return;
     }
     const QMessageLogger logger(nullptr, 0, nullptr, category.categoryName());

@@ -122,6 +122,8 @@ void StructuredLogTest::bytesBodyFormatsAsTheTextLine_data()
     QTest::newRow("plain") << "alice@example.org"_ba << u"alice@example.org"_s;
     QTest::newRow("hostile") << QByteArray("x\" a=b\n\0\x7f\xff", 10) << u"caf\u00e9 \"q\""_s;
     QTest::newRow("non-ASCII text") << "\xc3\xa9"_ba << u"\U0001F600 \u4e2d\t\u00e9"_s;
+    // Beyond the line's room on the stack (256 bytes): the heap takes over.
+    QTest::newRow("long") << QByteArray(300, '"') + "\xe9" << QString(200, u'\u00e9');
     // A lone surrogate is not valid text: the bytes must still be what the text path wrote.
     QTest::newRow("lone surrogate") << QByteArray() << QString(QChar(0xd800)) + u" x"_s;
 }
