@@ -3,6 +3,7 @@
 
 #include "greylist/ControlBytes.h"
 
+#include <algorithm>
 #include <cstring>
 #include <initializer_list>
 
@@ -19,10 +20,15 @@ template <qsizetype N> bool equals(QByteArrayView name, const char (&literal)[N]
 // allocating once its buffers have grown to the size of a typical request.
 void store(QByteArray &field, QByteArrayView value)
 {
-    field.resize(value.size());
+    // Most values have the previous request's size ("smtpd_access_policy", "RCPT", an
+    // address of the same network): no resize call then, only the copy.
+    if (field.size() != value.size())
+        field.resize(value.size());
     if (!value.isEmpty())
         std::memcpy(field.data(), value.data(), size_t(value.size()));
 }
+
+constexpr quint32 kAllAttributes = (PolicyRequest::SaslUsername << 1) - 1;
 
 QByteArray number(qint64 n)
 {
@@ -49,15 +55,26 @@ PolicyRequestParser::Status PolicyRequestParser::fail(QByteArray message)
 
 void PolicyRequestParser::startRequest()
 {
-    PolicyRequest &r = m_request;
-    for (QByteArray *f :
-         {&r.request, &r.protocolState, &r.protocolName, &r.clientAddress, &r.clientName,
-          &r.heloName, &r.sender, &r.recipient, &r.instance, &r.queueId, &r.saslUsername})
-        f->resize(0);
-    r.present = 0;
-    r.attributeCount = 0;
+    // The fields keep the previous request's values until this one ends: those it sets are
+    // overwritten, the others emptied then (clearAbsent), so Postfix's requests, which carry
+    // every attribute, empty nothing.
+    m_request.present = 0;
+    m_request.attributeCount = 0;
     m_lineInRequest = 0;
     m_resetPending = false;
+}
+
+void PolicyRequestParser::clearAbsent()
+{
+    PolicyRequest &r = m_request;
+    quint32 bit = 1;
+    for (QByteArray *f :
+         {&r.request, &r.protocolState, &r.protocolName, &r.clientAddress, &r.clientName,
+          &r.heloName, &r.sender, &r.recipient, &r.instance, &r.queueId, &r.saslUsername}) {
+        if ((r.present & bit) == 0 && !f->isEmpty())
+            f->resize(0);
+        bit <<= 1;
+    }
 }
 
 PolicyRequestParser::Status PolicyRequestParser::next(QByteArrayView &data)
@@ -67,6 +84,21 @@ PolicyRequestParser::Status PolicyRequestParser::next(QByteArrayView &data)
     while (!data.isEmpty()) {
         if (m_resetPending)
             startRequest();
+        if (m_partial.isEmpty()) {
+            // The common case, a whole line in `data`: one scan finds its end and proves it
+            // free of control bytes. Anything else (a tab, CR, a control byte, a line cut
+            // by the read) takes the general path below, which says what is wrong.
+            const qsizetype scan = std::min(data.size(), m_limits.maxLineBytes + 1);
+            const qsizetype end = firstControlByte(data.first(scan));
+            if (end >= 0 && data[end] == '\n') {
+                m_requestBytes += end + 1;
+                const Status status = line(data.first(end), true);
+                data = data.sliced(end + 1);
+                if (status != Status::NeedMore)
+                    return status;
+                continue;
+            }
+        }
         const void *nl = std::memchr(data.data(), '\n', size_t(data.size()));
         if (!nl) {
             // A partial line: bounded now, not when its end arrives, so a peer cannot make
@@ -100,7 +132,7 @@ PolicyRequestParser::Status PolicyRequestParser::next(QByteArrayView &data)
     return Status::NeedMore;
 }
 
-PolicyRequestParser::Status PolicyRequestParser::line(QByteArrayView text)
+PolicyRequestParser::Status PolicyRequestParser::line(QByteArrayView text, bool clean)
 {
     ++m_lineInRequest;
     if (text.endsWith('\r'))
@@ -116,10 +148,12 @@ PolicyRequestParser::Status PolicyRequestParser::line(QByteArrayView text)
             return fail("empty line before any attribute (a request needs name=value lines)");
         m_requestBytes = 0;
         m_resetPending = true;
+        if (m_request.present != kAllAttributes)
+            clearAbsent();
         return Status::Request;
     }
 
-    if (containsControlByte(text)) {
+    if (!clean && containsControlByte(text)) {
         // The slow path only finds which byte it was, for the message (a tab also lands
         // here and is let through).
         for (qsizetype i = 0; i < text.size(); ++i) {

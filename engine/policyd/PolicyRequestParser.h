@@ -48,9 +48,11 @@ public:
     const Limits &limits() const { return m_limits; }
 
 private:
-    Status line(QByteArrayView line);
+    // clean: the caller already knows the line holds no control byte.
+    Status line(QByteArrayView line, bool clean = false);
     Status fail(QByteArray message);
     void startRequest();
+    void clearAbsent();
 
     Limits m_limits;
     PolicyRequest m_request;

@@ -2,8 +2,10 @@
 // The policy protocol parser: Postfix's real requests, pipelined, split at every byte, and
 // hostile input rejected with a clear error and bounded memory.
 
+#include "greylist/ControlBytes.h"
 #include "policyd/PolicyRequestParser.h"
 
+#include <QRandomGenerator>
 #include <QTest>
 
 using namespace greygate;
@@ -102,6 +104,8 @@ private Q_SLOTS:
     void overlongLineIsRejectedBeforeItsEndArrives();
     void failedParserStaysFailed();
     void fieldsOfTheLastRequestDoNotLeakIntoTheNext();
+    void firstControlByteIsTheFirstOfAnyKindAtAnyOffset();
+    void linesWithTabsReturnsOrControlBytesReadAsByteByByte();
 };
 
 void PolicyRequestParserTest::realPostfixRequestsAreParsed_data()
@@ -288,6 +292,58 @@ void PolicyRequestParserTest::fieldsOfTheLastRequestDoNotLeakIntoTheNext()
     QVERIFY(!second.has(PolicyRequest::Sender));
     QVERIFY(!second.has(PolicyRequest::ClientAddress));
     QCOMPARE(second.attributeCount, 2);
+}
+
+void PolicyRequestParserTest::firstControlByteIsTheFirstOfAnyKindAtAnyOffset()
+{
+    // The parser finds a line's end with the word-at-a-time scan: it must name the first
+    // control byte (< 0x20 or DEL) exactly, whatever precedes or follows it in its word
+    // (bytes >= 0x80, 0x20, 0x7e, other control bytes that borrow).
+    const auto reference = [](QByteArrayView v) -> qsizetype {
+        for (qsizetype i = 0; i < v.size(); ++i) {
+            const auto c = uchar(v[i]);
+            if (c < 0x20 || c == 0x7f)
+                return i;
+        }
+        return -1;
+    };
+    const char alphabet[] = {'a',  ' ',    '~',    '\x7f', '\x80', '\xff', '\0', '\n',
+                             '\t', '\x1f', '\x20', '\x21', '\x7e', '\x9f', 'Z',  '='};
+    QRandomGenerator rng(20261126);
+    for (int round = 0; round < 20000; ++round) {
+        QByteArray text(int(rng.bounded(40)), 'x');
+        for (char &c : text)
+            c = rng.bounded(4) == 0 ? alphabet[rng.bounded(int(sizeof alphabet))] : 'x';
+        QCOMPARE(firstControlByte(text), reference(text));
+    }
+    QCOMPARE(firstControlByte(QByteArrayView()), qsizetype(-1));
+    QCOMPARE(firstControlByte("0123456789abcdef\x7f\n"), qsizetype(16));
+}
+
+void PolicyRequestParserTest::linesWithTabsReturnsOrControlBytesReadAsByteByByte()
+{
+    // Whole lines take the parser's fast path, lines split anywhere the general one: a tab
+    // or a CR (let through), a control byte (an error) must read the same in both.
+    const QList<QByteArray> inputs = {
+        QByteArray("request=smtpd_access_policy\r\nsender=a\tb\nrecipient=c@d\n\n"),
+        QByteArray("request=smtpd_access_policy\nsender=a\x01"
+                   "b@example.org\n\n"),
+        QByteArray("request=smtpd_access_policy\nsender=0123456789\x7f\n\n"),
+        QByteArray("request=smtpd_access_policy\nrecipient=x\n\r\n"),
+    };
+    for (const QByteArray &input : inputs) {
+        const Parsed whole = parseInChunks(input, input.size());
+        const Parsed bytes = parseInChunks(input, 1);
+        QCOMPARE(whole.error, bytes.error);
+        QCOMPARE(whole.requests.size(), bytes.requests.size());
+        for (qsizetype i = 0; i < whole.requests.size(); ++i) {
+            QCOMPARE(whole.requests[i].sender, bytes.requests[i].sender);
+            QCOMPARE(whole.requests[i].request, bytes.requests[i].request);
+        }
+    }
+    QCOMPARE(parseInChunks(inputs[0], inputs[0].size()).requests.value(0).sender,
+             QByteArray("a\tb"));
+    QVERIFY(parseInChunks(inputs[1], inputs[1].size()).error.contains("control byte 0x01"));
 }
 
 QTEST_GUILESS_MAIN(PolicyRequestParserTest)
