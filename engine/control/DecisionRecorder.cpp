@@ -115,8 +115,13 @@ void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &
     e.time = m_clock.now();
     e.attempts = outcome.attempts;
     e.client = kept(m_lastClient, client);
-    e.sender = kept(m_lastSender, sender);
-    e.recipient = QByteArray(recipient.constData(), recipient.size());
+    // The normalised sender and recipient are usually the request's bytes (lower case, no
+    // tag): the event then shares them, no copy.
+    e.sender = !outcome.sender.isEmpty() && outcome.sender == sender ? outcome.sender
+                                                                     : kept(m_lastSender, sender);
+    e.recipient = !outcome.recipient.isEmpty() && outcome.recipient == recipient
+                      ? outcome.recipient
+                      : QByteArray(recipient.constData(), recipient.size());
     // Postfix says "unknown" when the name did not verify: no name, as far as triage goes.
     if (clientName != "unknown")
         e.clientName = kept(m_lastName, clientName);

@@ -13,7 +13,6 @@
 #include <QHostAddress>
 #include <QLocale>
 #include <QPointer>
-#include <cstdio>
 
 namespace greygate {
 
@@ -178,6 +177,8 @@ QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
     m_last.kind = DecisionOutcome::Kind::None;
     m_last.key = QByteArray();
     m_last.keyWhy = QByteArray();
+    m_last.sender = QByteArray();
+    m_last.recipient = QByteArray();
     if (!equals(request.request, "smtpd_access_policy"))
         return refuse(request.has(PolicyRequest::Request)
                           ? QByteArrayLiteral("request is not smtpd_access_policy")
@@ -365,6 +366,8 @@ QByteArray GreylistPolicyHandler::greylist(const PolicyRequest &request, const T
 {
     m_last.key = key.client;
     m_last.keyWhy = ipKeyWhy();
+    m_last.sender = key.sender;
+    m_last.recipient = key.recipient;
     return answer(request, m_engine.decide(key, m_batch), &m_last, &key);
 }
 
@@ -400,7 +403,7 @@ QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Dec
                                   .add("recipient", request.recipient)
                                   .add("delayed", decision.delayedSeconds)
                                   .add("attempts", qint64(decision.attempts)));
-            return QByteArrayLiteral("PREPEND ") + greylistHeader(decision.delayedSeconds);
+            return greylistHeader(decision.delayedSeconds, "PREPEND ");
         }
         return QByteArrayLiteral("DUNNO");
     }
@@ -546,7 +549,7 @@ QByteArray GreylistPolicyHandler::expandText(QByteArrayView text, qint64 waitSec
     return out;
 }
 
-QByteArray GreylistPolicyHandler::greylistHeader(qint64 delayedSeconds) const
+QByteArray GreylistPolicyHandler::greylistHeader(qint64 delayedSeconds, QByteArrayView prefix) const
 {
     // RFC 5322 date in local time with its numeric offset and the day name, as postgrey
     // writes it ("Tue, 12 Mar 2024 10:00:00 +0100"); the C locale keeps names English.
@@ -564,10 +567,23 @@ QByteArray GreylistPolicyHandler::greylistHeader(qint64 delayedSeconds) const
                  m_options.hostname + QByteArrayLiteral("; ") + date.toLatin1();
         m_dateSecond = now;
     }
-    char delay[24];
-    const int n =
-        std::snprintf(delay, sizeof delay, "%lld", static_cast<long long>(delayedSeconds));
-    return QByteArrayLiteral("X-Greylist: delayed ") + QByteArrayView(delay, n) + m_date;
+    // One allocation: the prefix, the delay's digits (written backwards on the stack) and the
+    // cached rest.
+    char digits[24];
+    char *const end = digits + sizeof digits;
+    char *p = end;
+    quint64 magnitude = delayedSeconds < 0 ? 0 - quint64(delayedSeconds) : quint64(delayedSeconds);
+    do {
+        *--p = char('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (delayedSeconds < 0)
+        *--p = '-';
+    static constexpr QByteArrayView kDelayed("X-Greylist: delayed ");
+    QByteArray out;
+    out.reserve(prefix.size() + kDelayed.size() + (end - p) + m_date.size());
+    out.append(prefix).append(kDelayed).append(p, end - p).append(m_date);
+    return out;
 }
 
 } // namespace greygate

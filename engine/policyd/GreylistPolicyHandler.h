@@ -160,8 +160,8 @@ Q_SIGNALS:
 public:
     // The deferral text with its placeholders filled in (public for tests).
     static QByteArray expandText(QByteArrayView text, qint64 waitSeconds, QByteArrayView recipient);
-    // "X-Greylist: delayed N seconds by greygate-V at HOST; DATE".
-    QByteArray greylistHeader(qint64 delayedSeconds) const;
+    // "X-Greylist: delayed N seconds by greygate-V at HOST; DATE", after `prefix`.
+    QByteArray greylistHeader(qint64 delayedSeconds, QByteArrayView prefix = {}) const;
 
 private:
     QByteArray refuse(QByteArray why);

@@ -38,6 +38,10 @@ struct DecisionOutcome
     // and why it was chosen (docs/spf.md); shared bytes, no allocation in IP mode.
     QByteArray key;
     QByteArray keyWhy;
+    // The synchronous path's normalised sender and recipient (shared bytes): the recorder's
+    // event keeps these instead of a copy of the request's when they are the same bytes.
+    QByteArray sender;
+    QByteArray recipient;
 };
 
 // One answer on the asynchronous path: the action as decide() returns it, or, when action is
