@@ -2,7 +2,6 @@
 #include "BackendSession.h"
 
 #include "SmtpLog.h"
-#include "SocketRead.h"
 #include "util/LogLine.h"
 
 #include <QPointer>
@@ -13,8 +12,8 @@ namespace greygate {
 
 namespace {
 
-constexpr qint64 kHighWater = 1 << 20; // bytes queued to the backend before the client waits
 constexpr qsizetype kMaxInput = 64 * 1024;
+constexpr int kMaxReadsPerPass = 8; // then other connections get their turn
 
 QHostAddress plain(const QHostAddress &a)
 {
@@ -32,18 +31,10 @@ BackendSession::BackendSession(const SmtpProxyOptions &options, QObject *parent)
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &BackendSession::onTimeout);
     m_clock.start();
-    connect(&m_socket, &QTcpSocket::connected, this, &BackendSession::onConnected);
-    connect(&m_socket, &QTcpSocket::readyRead, this, &BackendSession::onReadyRead);
-    connect(&m_socket, &QTcpSocket::disconnected, this,
-            [this] { fail("backend closed the connection"); });
-    connect(&m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
-        if (m_socket.error() != QAbstractSocket::RemoteHostClosedError)
-            fail(m_socket.errorString().toUtf8());
-    });
-    connect(&m_socket, &QTcpSocket::bytesWritten, this, [this] {
-        if (m_socket.bytesToWrite() < kHighWater / 2)
-            Q_EMIT drained();
-    });
+    connect(&m_socket, &SmtpSocket::connected, this, &BackendSession::onConnected);
+    connect(&m_socket, &SmtpSocket::readyRead, this, &BackendSession::onReadyRead);
+    connect(&m_socket, &SmtpSocket::failed, this, [this] { fail(m_socket.errorString()); });
+    connect(&m_socket, &SmtpSocket::drained, this, &BackendSession::drained);
 }
 
 BackendSession::~BackendSession()
@@ -59,7 +50,7 @@ void BackendSession::open(const Client &client, ReplyCallback ready)
     m_done = std::move(ready);
     m_state = State::Connecting;
     arm(m_options.backendConnectTimeoutMs);
-    m_socket.connectToHost(m_options.backendAddress, m_options.backendPort);
+    m_socket.connectTo(m_options.backendAddress, m_options.backendPort);
 }
 
 void BackendSession::openIdle(ReplyCallback ready)
@@ -125,11 +116,13 @@ void BackendSession::introduce(const Client &client, ReplyCallback ready)
         return;
     }
     m_lastXclient = line;
-    send(line, State::Xclient, m_options.commandTimeoutMs);
     // XCLIENT may be pipelined (XCLIENT_README); EHLO ends the group (RFC 2920).
     m_ehloPipelined = m_caps.pipelining;
+    cork();
+    send(line, State::Xclient, m_options.commandTimeoutMs);
     if (m_ehloPipelined)
-        m_socket.write("EHLO " + m_options.hostname + "\r\n");
+        put(QByteArray("EHLO " + m_options.hostname));
+    uncork();
 }
 
 void BackendSession::reset(ReplyCallback done)
@@ -145,18 +138,17 @@ void BackendSession::reset(ReplyCallback done)
 bool BackendSession::isReusable() const
 {
     return isReady() && !m_transactionOpen && m_uses < m_options.backendPoolMaxUses &&
-           m_socket.state() == QAbstractSocket::ConnectedState && m_in.isEmpty() &&
-           m_socket.bytesAvailable() == 0;
+           m_socket.isOpen() && !m_socket.atEnd() && m_in.isEmpty() && m_out.isEmpty() &&
+           !m_socket.hasUnreadInput();
 }
 
 void BackendSession::onConnected()
 {
-    m_socket.setSocketOption(QAbstractSocket::LowDelayOption, 1);
     if (m_options.passClient == SmtpProxyOptions::PassClient::ProxyV1) {
-        m_socket.write(proxyV1(m_client));
+        m_socket.write(QByteArrayView(proxyV1(m_client)));
         m_passedAs = QByteArrayLiteral("proxy-v1");
     } else if (m_options.passClient == SmtpProxyOptions::PassClient::ProxyV2) {
-        m_socket.write(proxyV2(m_client));
+        m_socket.write(QByteArrayView(proxyV2(m_client)));
         m_passedAs = QByteArrayLiteral("proxy-v2");
     }
     m_state = State::Greeting;
@@ -166,7 +158,7 @@ void BackendSession::onConnected()
 void BackendSession::send(const QByteArray &line, State next, int timeoutMs)
 {
     m_state = next;
-    m_socket.write(line + "\r\n");
+    put(line);
     arm(timeoutMs);
 }
 
@@ -183,7 +175,7 @@ void BackendSession::command(const QByteArray &line, ReplyCallback done)
     if (line.startsWith("MAIL "))
         m_transactionOpen = true;
     m_pending.push_back(std::move(done));
-    m_socket.write(line + "\r\n");
+    put(line);
     if (m_pending.size() == 1)
         arm(m_options.commandTimeoutMs);
 }
@@ -199,10 +191,27 @@ void BackendSession::startData()
     send(QByteArrayLiteral("DATA"), State::DataPending, m_options.commandTimeoutMs);
 }
 
-QByteArray BackendSession::stuffed(QByteArrayView content)
+void BackendSession::put(QByteArrayView line)
 {
-    QByteArray out;
-    out.reserve(content.size() + content.size() / 64 + 2);
+    m_out.append(line).append("\r\n");
+    if (m_corks == 0)
+        flushOut();
+}
+
+void BackendSession::flushOut()
+{
+    m_socket.write(m_out); // emptied, its capacity kept for the next command
+}
+
+void BackendSession::uncork()
+{
+    if (m_corks > 0 && --m_corks == 0)
+        flushOut();
+}
+
+void BackendSession::stuffInto(QByteArray &out, QByteArrayView content)
+{
+    out.reserve(out.size() + content.size() + content.size() / 64 + 2);
     qsizetype start = 0;
     while (start < content.size()) {
         const qsizetype lf = content.indexOf('\n', start);
@@ -212,7 +221,6 @@ QByteArray BackendSession::stuffed(QByteArrayView content)
         out.append(content.sliced(start, end - start));
         start = end;
     }
-    return out;
 }
 
 void BackendSession::sendData(QByteArrayView content)
@@ -220,10 +228,13 @@ void BackendSession::sendData(QByteArrayView content)
     // No timer here: a backend that stops reading fills its socket, the session then stops
     // reading the client, and the client's DATA timeout ends both. Held content counts in
     // pendingOutput(), so the same high-water mark bounds it.
-    if (m_state == State::Data)
-        m_socket.write(stuffed(content));
-    else if (m_state == State::DataPending)
-        m_held.append(stuffed(content));
+    if (m_state == State::Data) {
+        stuffInto(m_out, content);
+        if (m_corks == 0)
+            flushOut();
+    } else if (m_state == State::DataPending) {
+        stuffInto(m_held, content);
+    }
 }
 
 void BackendSession::endData(ReplyCallback done)
@@ -239,7 +250,8 @@ void BackendSession::endData(ReplyCallback done)
         m_state = State::Closed;
         disarm();
         m_socket.disconnect(this);
-        m_socket.write("QUIT\r\n");
+        m_out.append("QUIT\r\n");
+        flushOut();
         m_socket.disconnectFromHost();
         QTimer::singleShot(0, this, [done = std::move(done), r = m_dataRefusal] { done(r); });
         return;
@@ -270,8 +282,12 @@ void BackendSession::onDataReply(const SmtpReply &reply)
         return;
     }
     m_state = State::Data;
-    if (!m_held.isEmpty())
-        m_socket.write(std::exchange(m_held, QByteArray()));
+    if (!m_held.isEmpty()) {
+        m_out.append(m_held); // sent with the dot when that came too (one send())
+        m_held = QByteArray();
+        if (m_corks == 0)
+            flushOut();
+    }
     if (m_dotHeld) {
         m_dotHeld = false;
         send(QByteArrayLiteral("."), State::Final, m_options.finalTimeoutMs);
@@ -283,8 +299,8 @@ void BackendSession::onDataReply(const SmtpReply &reply)
 void BackendSession::quit()
 {
     if (m_state == State::Ready && m_pending.empty()) {
-        m_socket.write("QUIT\r\n");
-        m_socket.flush(); // now: the object is usually deleted before the event loop writes
+        m_out.append("QUIT\r\n");
+        flushOut(); // now, corked or not: the object is usually deleted before anything else
     }
     m_state = State::Closed;
     m_done = nullptr;
@@ -307,21 +323,37 @@ void BackendSession::abort()
 void BackendSession::onReadyRead()
 {
     QPointer<BackendSession> alive(this);
-    appendAvailable(m_socket, m_in, m_in.size() + kMaxInput);
-    while (alive && isOpen()) {
-        SmtpReply reply;
-        QList<QByteArray> lines;
-        const SmtpReplyParser::Status s = m_parser.take(&m_in, &reply, &lines);
-        if (s == SmtpReplyParser::Status::NeedMore)
+    // What the replies' handlers write (the next command, the content held for a 354, a
+    // session's next MAIL and RCPT) goes out in one send() after the last of them.
+    cork();
+    for (int reads = 0; reads < kMaxReadsPerPass; ++reads) {
+        const qsizetype got = m_socket.read(m_in, m_in.size() + kMaxInput);
+        if (got == 0)
+            break; // all read: the notifier says when more comes
+        if (got < 0) {
+            fail(m_socket.hasFailed() ? m_socket.errorString()
+                                      : QByteArrayLiteral("backend closed the connection"));
             break;
-        if (s == SmtpReplyParser::Status::Error) {
-            fail("malformed reply from the backend");
-            return;
         }
-        onReply(reply, lines);
+        while (alive && isOpen()) {
+            SmtpReply reply;
+            QList<QByteArray> lines;
+            const SmtpReplyParser::Status s = m_parser.take(&m_in, &reply, &lines);
+            if (s == SmtpReplyParser::Status::NeedMore)
+                break;
+            if (s == SmtpReplyParser::Status::Error) {
+                fail("malformed reply from the backend");
+                break;
+            }
+            onReply(reply, lines);
+        }
+        if (!alive || !isOpen())
+            break;
+        if (reads + 1 == kMaxReadsPerPass && m_socket.hasUnreadInput())
+            QMetaObject::invokeMethod(this, &BackendSession::onReadyRead, Qt::QueuedConnection);
     }
-    if (alive && isOpen() && m_socket.bytesAvailable() > 0)
-        QMetaObject::invokeMethod(this, &BackendSession::onReadyRead, Qt::QueuedConnection);
+    if (alive)
+        uncork();
 }
 
 void BackendSession::onReply(const SmtpReply &reply, const QList<QByteArray> &lines)
@@ -438,6 +470,7 @@ void BackendSession::fail(const QByteArray &why)
     m_state = State::Failed;
     std::deque<ReplyCallback> pending = std::exchange(m_pending, {});
     m_held.clear();
+    m_out.clear();
     disarm();
     m_socket.disconnect(this);
     m_socket.abort();

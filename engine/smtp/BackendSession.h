@@ -5,11 +5,11 @@
 #include "SmtpProxyOptions.h"
 #include "SmtpReply.h"
 #include "SmtpReplyParser.h"
+#include "SmtpSocket.h"
 
 #include <QElapsedTimer>
 #include <QHostAddress>
 #include <QObject>
-#include <QTcpSocket>
 #include <QTimer>
 #include <deque>
 #include <functional>
@@ -30,10 +30,12 @@ namespace greygate {
 // Without PIPELINING one command is outstanding at a time (lock-step). When the backend
 // advertises PIPELINING (RFC 2920), command() may be called again before the reply: the
 // commands queue up, go out in one write (the socket flushes once per event-loop pass) and
-// their replies are matched in order. startData() sends DATA without waiting for its 354:
-// content given before the 354 is held here (never written before it, so a refused DATA can
-// never turn message lines into commands), and a refused DATA becomes endData()'s reply.
-// The round trips saved are the proxy's whole cost on a fast backend (bench/README.md).
+// their replies are matched in order. Writes go out at once unless the caller corks them
+// (cork()/uncork(): MAIL and RCPT, a piece of content and the dot), and all that the
+// handling of one read of replies writes goes out in one send(). startData() sends DATA without
+// waiting for its 354: content given before the 354 is held here (never written before it, so a
+// refused DATA can never turn message lines into commands), and a refused DATA becomes endData()'s
+// reply. The round trips saved are the proxy's whole cost on a fast backend (bench/README.md).
 //
 // A backend that cannot be reached, that is too slow, that closes or that answers garbage
 // fails the outstanding callback with a reply made here: 451 4.4.1 before the message,
@@ -72,6 +74,9 @@ public:
     void startData();
     void sendData(QByteArrayView content);
     void endData(ReplyCallback done);
+    // Writes are held from cork() until the matching uncork(), then sent in one send().
+    void cork() { ++m_corks; }
+    void uncork();
     void quit();  // QUIT (when ready) and close
     void abort(); // close at once: a message without its dot is not delivered
 
@@ -83,7 +88,7 @@ public:
     // Clean enough for another client session: ready, no transaction, under the use limit.
     bool isReusable() const;
     int uses() const { return m_uses; } // clients introduced over this connection
-    qint64 pendingOutput() const { return m_socket.bytesToWrite() + m_held.size(); }
+    qint64 pendingOutput() const { return m_socket.bytesToWrite() + m_held.size() + m_out.size(); }
     const BackendCapabilities &capabilities() const { return m_caps; }
     // "xclient", "proxy-v1", "proxy-v2" or "none": how the client was passed on.
     QByteArray passedAs() const { return m_passedAs; }
@@ -123,11 +128,16 @@ private:
     void finish(const SmtpReply &reply); // hands the reply to the outstanding callback
     void send(const QByteArray &line, State next, int timeoutMs);
     void onDataReply(const SmtpReply &reply);
-    static QByteArray stuffed(QByteArrayView content);
+    // Appends `content` (complete CRLF lines) to `out`, a leading dot doubled on each line.
+    static void stuffInto(QByteArray &out, QByteArrayView content);
+    void put(QByteArrayView line); // line + CRLF, sent now unless corked
+    void flushOut();
     QByteArray xclientLine() const; // empty: the client is not passed by XCLIENT
 
     SmtpProxyOptions m_options;
-    QTcpSocket m_socket;
+    SmtpSocket m_socket;
+    QByteArray m_out; // written while corked
+    int m_corks = 0;
     QTimer m_timer;
     QElapsedTimer m_clock;
     qint64 m_deadline = 0; // m_clock time the awaited reply is late (arm())

@@ -1,34 +1,49 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include <QTcpServer>
+#include <QHostAddress>
+#include <QObject>
+#include <QString>
 #include <functional>
+#include <memory>
+
+class QSocketNotifier;
 
 namespace greygate {
 
-// The proxy's listening socket. Its connections are plain QTcpSockets: a QSslSocket costs
-// about a quarter of the proxy's whole CPU per session (its construction and its relayed
-// signals, bench/README.md "Per-message cost") and most sessions never say STARTTLS, so
-// SmtpSession moves the connection to a QSslSocket only when one does.
-class SmtpListener final : public QTcpServer
+// The proxy's listening socket, on a plain descriptor: accept4() gives each connection
+// non-blocking and close-on-exec with its peer's address, and TCP_NODELAY comes from the
+// listening socket (Linux passes it on), so an accepted connection costs one system call.
+// QTcpServer cost five more per connection (bench/README.md "SMTP proxy").
+class SmtpListener final : public QObject
 {
     Q_OBJECT
 
 public:
-    using QTcpServer::QTcpServer;
+    // An accepted descriptor (now the handler's) and its peer, an IPv4-mapped address as
+    // plain IPv4.
+    using Handler = std::function<void(int fd, const QHostAddress &peer, quint16 port)>;
 
-    // With --smtp-threads, each accepted descriptor goes to `handOff` as it is (the I/O
-    // thread makes the socket); without it, a QTcpSocket is queued as usual.
-    void setHandOff(std::function<void(qintptr descriptor)> handOff)
-    {
-        m_handOff = std::move(handOff);
-    }
+    explicit SmtpListener(QObject *parent = nullptr);
+    ~SmtpListener() override;
 
-protected:
-    void incomingConnection(qintptr descriptor) override;
+    void setHandler(Handler handler) { m_handler = std::move(handler); }
+    // QHostAddress::Any listens on IPv6 and IPv4 (IPv4 only without IPv6), as QTcpServer.
+    bool listen(const QHostAddress &address, quint16 port, int backlog, QString *error);
+    void close();
+    bool isListening() const { return m_fd >= 0; }
+    QHostAddress serverAddress() const { return m_address; }
+    quint16 serverPort() const { return m_port; }
 
 private:
-    std::function<void(qintptr)> m_handOff;
+    void acceptPending();
+
+    int m_fd = -1;
+    std::unique_ptr<QSocketNotifier> m_notifier;
+    Handler m_handler;
+    QHostAddress m_address;
+    quint16 m_port = 0;
+    bool m_fdLimitLogged = false;
 };
 
 } // namespace greygate

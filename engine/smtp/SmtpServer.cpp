@@ -15,6 +15,7 @@
 #include <QSslKey>
 #include <QSslSocket>
 #include <QThread>
+#include <cstring>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,14 +26,7 @@ namespace greygate {
 namespace {
 
 constexpr qint64 kRateWindowMs = 60'000;
-constexpr int kRefusedCloseMs = 2000; // a refused client that does not read is cut off
-
-QHostAddress plain(const QHostAddress &a)
-{
-    bool ok = false;
-    const quint32 v4 = a.toIPv4Address(&ok);
-    return ok ? QHostAddress(v4) : a;
-}
+constexpr int kListenBacklog = 1024;
 
 } // namespace
 
@@ -46,11 +40,9 @@ SmtpServer::SmtpServer(const SmtpProxyOptions &options, SmtpDecider &decider, QO
 {
     m_options.threads = qBound(0, m_options.threads, 64);
     m_clock.start();
-    m_listener.setMaxPendingConnections(256);
-    // Bursts of connections (a queue flush, 2,000 sessions opening at once) wait in the
-    // kernel instead of having their SYNs dropped and retried seconds later.
-    m_listener.setListenBacklogSize(1024);
-    connect(&m_listener, &QTcpServer::newConnection, this, &SmtpServer::acceptConnections);
+    m_listener.setHandler([this](int fd, const QHostAddress &client, quint16 port) {
+        acceptConnection(fd, client, port);
+    });
     m_pruneTimer.setInterval(int(kRateWindowMs));
     connect(&m_pruneTimer, &QTimer::timeout, this, &SmtpServer::pruneRates);
     m_probeTimer.setInterval(m_options.probeIntervalMs);
@@ -103,8 +95,7 @@ void SmtpServer::startWorkers()
         m_workers[0]->start(std::move(hooks));
         return;
     }
-    // I/O threads: the listener hands over bare descriptors (no QTcpSocket on this thread).
-    m_listener.setHandOff([this](qintptr descriptor) { acceptDescriptor(descriptor); });
+    // I/O threads: each connection is handed over as its descriptor.
     for (int i = 0; i < threads; ++i) {
         auto thread = std::make_unique<QThread>();
         thread->setObjectName(u"smtp-io-" + QString::number(i));
@@ -289,9 +280,12 @@ bool SmtpServer::listen(QString *error)
         return false;
     if (m_workers.empty())
         startWorkers();
-    if (!m_listener.listen(m_options.listenAddress, m_options.listenPort)) {
+    QString why;
+    // Bursts of connections (a queue flush, 2,000 sessions opening at once) wait in the
+    // kernel instead of having their SYNs dropped and retried seconds later.
+    if (!m_listener.listen(m_options.listenAddress, m_options.listenPort, kListenBacklog, &why)) {
         *error = m_options.listenAddress.toString() + u':' + QString::number(m_options.listenPort) +
-                 u": " + m_listener.errorString();
+                 u": " + why;
         return false;
     }
     qCInfo(lcSmtp).noquote() << LogLine("smtp proxy listening")
@@ -351,15 +345,12 @@ void SmtpServer::probeBackend()
     });
 }
 
-void SmtpServer::refuse(QTcpSocket *socket, const char *reply)
+void SmtpServer::refuse(int fd, const char *reply)
 {
-    socket->write(reply);
-    socket->disconnectFromHost();
-    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    QTimer::singleShot(kRefusedCloseMs, socket, [socket] {
-        socket->abort();
-        socket->deleteLater();
-    });
+    // A fresh connection's send buffer is empty: the reply fits, and the close follows it.
+    [[maybe_unused]] const ssize_t sent =
+        ::send(fd, reply, std::strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::close(fd);
 }
 
 const char *SmtpServer::admit(const QHostAddress &client)
@@ -394,41 +385,10 @@ const char *SmtpServer::admit(const QHostAddress &client)
     return nullptr;
 }
 
-void SmtpServer::acceptConnections()
+void SmtpServer::acceptConnection(int fd, const QHostAddress &client, quint16 port)
 {
-    while (m_listener.hasPendingConnections()) {
-        QTcpSocket *socket = m_listener.nextPendingConnection();
-        if (!socket)
-            break;
-        socket->setParent(this);
-        if (const char *refusal = admit(plain(socket->peerAddress()))) {
-            refuse(socket, refusal);
-            continue;
-        }
-        ++m_workerSessions[0];
-        m_workers[0]->adopt(socket, m_nextId++);
-    }
-}
-
-void SmtpServer::acceptDescriptor(qintptr descriptor)
-{
-    sockaddr_storage peer{};
-    socklen_t length = sizeof peer;
-    QHostAddress client;
-    if (::getpeername(int(descriptor), reinterpret_cast<sockaddr *>(&peer), &length) == 0)
-        client = plain(QHostAddress(reinterpret_cast<const sockaddr *>(&peer)));
-    if (client.isNull()) { // reset before it was accepted
-        ::close(int(descriptor));
-        return;
-    }
-    if (const char *refusal = admit(client)) {
-        auto *socket = new QTcpSocket(this);
-        if (socket->setSocketDescriptor(descriptor))
-            refuse(socket, refusal);
-        else
-            delete socket; // closed with it
-        return;
-    }
+    if (const char *refusal = admit(client))
+        return refuse(fd, refusal);
     // The least loaded thread: sessions differ in length, so round robin could pile up.
     size_t best = 0;
     for (size_t i = 1; i < m_workerSessions.size(); ++i) {
@@ -436,7 +396,10 @@ void SmtpServer::acceptDescriptor(qintptr descriptor)
             best = i;
     }
     ++m_workerSessions[best];
-    m_workers[best]->adoptLater(descriptor, m_nextId++, client);
+    if (m_threads.empty())
+        m_workers[0]->adopt(fd, client, port, m_nextId++);
+    else
+        m_workers[best]->adoptLater(fd, client, port, m_nextId++);
 }
 
 void SmtpServer::onSessionEnded(int worker, const QHostAddress &client)

@@ -18,7 +18,6 @@
 #include <optional>
 #include <unordered_map>
 
-class QTcpSocket;
 class QThread;
 
 namespace greygate {
@@ -99,11 +98,12 @@ private:
     bool loadTls(QString *error);
     void startWorkers();
     void stopWorkers();
-    void acceptConnections();
-    void acceptDescriptor(qintptr descriptor);
+    // A connection accepted (its descriptor now the server's): admitted and handed to the
+    // least loaded worker, or refused.
+    void acceptConnection(int fd, const QHostAddress &client, quint16 port);
     // nullptr: admitted and counted; else the refusal to send.
     const char *admit(const QHostAddress &client);
-    void refuse(QTcpSocket *socket, const char *reply);
+    void refuse(int fd, const char *reply);
     void onNotes(std::vector<Note> &notes);
     void onSessionEnded(int worker, const QHostAddress &client);
     void onQuestions(std::vector<Question> &questions);

@@ -5,11 +5,9 @@
 #include "BackendSession.h"
 #include "SmtpDecider.h"
 #include "SmtpLog.h"
-#include "SocketRead.h"
+#include "SmtpSocket.h"
 #include "util/LogLine.h"
 
-#include <QSslSocket>
-#include <unistd.h>
 #include <utility>
 
 namespace greygate {
@@ -26,7 +24,7 @@ constexpr qsizetype kMaxHelo = 255;
 
 } // namespace
 
-SmtpSession::SmtpSession(QTcpSocket *socket, quint64 id, const SmtpProxyOptions &options,
+SmtpSession::SmtpSession(SmtpSocket *socket, quint64 id, const SmtpProxyOptions &options,
                          SmtpDecider &decider, const QSslConfiguration *tls,
                          const BackendCapabilities *backendProbe, QObject *parent)
     : QObject(parent)
@@ -39,9 +37,7 @@ SmtpSession::SmtpSession(QTcpSocket *socket, quint64 id, const SmtpProxyOptions 
     , m_parser(options.normaliseBareLf)
     , m_reader(0, options.normaliseBareLf)
 {
-    bool v4 = false;
-    const quint32 address = m_socket->peerAddress().toIPv4Address(&v4);
-    m_client = v4 ? QHostAddress(address) : m_socket->peerAddress();
+    m_client = m_socket->peerAddress(); // IPv4-mapped ones as IPv4 (SmtpListener)
     m_clientText = m_client.toString().toLatin1();
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &SmtpSession::onTimeout);
@@ -52,28 +48,32 @@ SmtpSession::SmtpSession(QTcpSocket *socket, quint64 id, const SmtpProxyOptions 
 void SmtpSession::attachSocket()
 {
     m_socket->setParent(this);
-    m_socket->setReadBufferSize(kMaxInput);
-    connect(m_socket, &QTcpSocket::readyRead, this, &SmtpSession::onReadyRead);
-    connect(m_socket, &QTcpSocket::disconnected, this, [this] {
+    connect(m_socket, &SmtpSocket::readyRead, this, &SmtpSession::onReadyRead);
+    connect(m_socket, &SmtpSocket::disconnected, this, [this] {
         if (m_endReason.isEmpty())
             m_endReason = QByteArrayLiteral("client closed");
         closeNow();
     });
-    connect(m_socket, &QTcpSocket::bytesWritten, this, [this] {
+    connect(m_socket, &SmtpSocket::drained, this, [this] {
         if (m_phase == Phase::Handshake && !m_tlsStarted) {
-            // The 220 to STARTTLS is out now. Queued: not inside the plain socket's own call.
-            QMetaObject::invokeMethod(this, &SmtpSession::upgradeSocket, Qt::QueuedConnection);
+            // The 220 to STARTTLS is out now. Queued: not inside the socket's own call.
+            if (!std::exchange(m_upgradeQueued, true))
+                QMetaObject::invokeMethod(this, &SmtpSession::upgradeSocket, Qt::QueuedConnection);
             return;
         }
-        if (m_socket->bytesToWrite() < kMaxOutput / 2 && !m_waiting)
+        if (!m_waiting)
             process();
     });
-    connect(m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
-        if (e == QAbstractSocket::RemoteHostClosedError)
-            return; // disconnected() follows
+    connect(m_socket, &SmtpSocket::failed, this, [this] {
         if (m_endReason.isEmpty())
-            m_endReason = "socket error: " + m_socket->errorString().toUtf8();
+            m_endReason = "socket error: " + m_socket->errorString();
         closeNow();
+    });
+    connect(m_socket, &SmtpSocket::encrypted, this, [this] {
+        m_tlsActive = true;
+        m_phase = Phase::Commands;
+        armTimer();
+        process();
     });
 }
 
@@ -92,7 +92,7 @@ void SmtpSession::setRecording(SmtpStats *stats, MessageSink messages)
 
 void SmtpSession::start()
 {
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    // TCP_NODELAY comes from the listening socket (SmtpListener).
     m_phase = Phase::BannerDelay;
     restartTimer(m_options.bannerDelayMs);
 }
@@ -128,7 +128,7 @@ void SmtpSession::onReadyRead()
         return;
     }
     if (m_phase == Phase::Closing) {
-        m_socket->skip(m_socket->bytesAvailable());
+        m_socket->discardInput();
         return;
     }
     process();
@@ -144,34 +144,23 @@ void SmtpSession::process()
 {
     int budget = kMaxCommandsPerPass;
     bool progressed = false; // a whole line was taken in this pass
+    bool needInput = m_in.isEmpty();
     while (!m_waiting && (m_phase == Phase::Commands || m_phase == Phase::Data) && !blocked()) {
         if (budget-- <= 0) {
             QMetaObject::invokeMethod(this, &SmtpSession::process, Qt::QueuedConnection);
             break;
         }
-        appendAvailable(*m_socket, m_in, kMaxInput);
         if (m_phase == Phase::Commands && m_shuttingDown && !m_tx.mail) {
             forceClose();
             break;
         }
-        if (m_in.isEmpty())
-            break;
-        if (m_phase == Phase::Data) {
-            const qsizetype before = m_in.size();
-            processData();
-            if (m_in.size() == before && !m_waiting && m_phase == Phase::Data &&
-                m_socket->bytesAvailable() == 0)
-                break;
-            continue;
-        }
-        qsizetype used = 0;
-        QByteArray line;
-        const SmtpCommandParser::LineStatus status = m_parser.takeLine(m_in, &used, &line);
-        m_in.remove(0, used);
-        progressed = progressed || status != SmtpCommandParser::LineStatus::NeedMore;
-        switch (status) {
-        case SmtpCommandParser::LineStatus::NeedMore:
-            if (m_socket->bytesAvailable() == 0) {
+        if (needInput) {
+            // Read only when what is held cannot make progress: one recv() per command
+            // that arrives on its own, none for a pipelined one already here.
+            const qsizetype got = m_socket->read(m_in, kMaxInput);
+            if (got < 0)
+                return inputEnded();
+            if (got == 0) {
                 flush();
                 // Part of a line does not extend the command timeout: a client dribbling a
                 // byte at a time (slowloris) would otherwise hold the session for ever.
@@ -179,6 +168,23 @@ void SmtpSession::process()
                     armTimer();
                 return;
             }
+            needInput = false;
+        }
+        if (m_phase == Phase::Data) {
+            const qsizetype before = m_in.size();
+            processData();
+            needInput = m_in.isEmpty() || m_in.size() == before;
+            continue;
+        }
+        qsizetype used = 0;
+        QByteArray line;
+        const SmtpCommandParser::LineStatus status = m_parser.takeLine(m_in, &used, &line);
+        m_in.remove(0, used);
+        progressed = progressed || status != SmtpCommandParser::LineStatus::NeedMore;
+        needInput = m_in.isEmpty();
+        switch (status) {
+        case SmtpCommandParser::LineStatus::NeedMore:
+            needInput = true;
             break;
         case SmtpCommandParser::LineStatus::TooLong:
             protocolError(500, "5.5.2", "Line too long: a command is at most 512 bytes");
@@ -196,6 +202,19 @@ void SmtpSession::process()
     }
     flush();
     armTimer();
+}
+
+void SmtpSession::inputEnded()
+{
+    if (m_socket->hasFailed()) { // reset, or another error: nothing can be said any more
+        if (m_endReason.isEmpty())
+            m_endReason = "socket error: " + m_socket->errorString();
+        return closeNow();
+    }
+    // The client will say nothing more (a close, or a half-close after its last command):
+    // every command it sent was answered, and the answers still go out before the close. A
+    // message without its dot is never delivered.
+    close(m_phase == Phase::Data ? "client closed in DATA" : "client closed");
 }
 
 void SmtpSession::handle(const SmtpCommand &cmd)
@@ -410,6 +429,7 @@ void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict 
         if (caps.pipelining) {
             // RFC 2920: MAIL and the RCPT in one write, replies matched in order. The client
             // hears the RCPT's reply, or MAIL's when the backend refused the sender.
+            m_backend->cork();
             const auto mailRefusal = std::make_shared<SmtpReply>();
             m_backend->command(line, [this, mailRefusal](const SmtpReply &r) {
                 if (r.isPositive())
@@ -421,6 +441,7 @@ void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict 
                                [answer, mailRefusal](const SmtpReply &r) {
                                    answer(mailRefusal->code != 0 ? *mailRefusal : r);
                                });
+            m_backend->uncork();
             return;
         }
         m_backend->command(line, [this, answer, sendRcpt](const SmtpReply &r) {
@@ -464,8 +485,9 @@ void SmtpSession::connectBackend(std::function<void(const SmtpReply &)> ready)
     BackendSession::Client client;
     client.address = m_client;
     client.port = m_socket->peerPort();
-    client.localAddress = m_socket->localAddress();
-    client.localPort = m_socket->localPort();
+    if (m_options.passClient == SmtpProxyOptions::PassClient::ProxyV1 ||
+        m_options.passClient == SmtpProxyOptions::PassClient::ProxyV2)
+        client.localAddress = m_socket->localAddress(&client.localPort); // only the header's
     client.helo = m_helo;
     client.protocol = m_esmtp ? QByteArrayLiteral("ESMTP") : QByteArrayLiteral("SMTP");
     if (m_backendReused)
@@ -550,7 +572,7 @@ void SmtpSession::startTls()
     // CVE-2011-0411: whatever the client pipelined after STARTTLS came in plaintext and
     // must not be taken as said inside TLS. Every byte held or already read is thrown away.
     m_in.clear();
-    m_socket->skip(m_socket->bytesAvailable());
+    m_socket->discardInput();
     m_parser.reset();
     resetTransaction();
     releaseBackend();
@@ -558,11 +580,10 @@ void SmtpSession::startTls()
     m_esmtp = false;
     m_enhanced = false;
     m_phase = Phase::Handshake;
-    // The connection moves to a QSslSocket once the 220 has left: the plain socket's
-    // output buffer does not move with it.
-    m_socket->flush();
-    if (m_socket->bytesToWrite() == 0)
-        upgradeSocket(); // else when bytesWritten() says it is out
+    // The connection moves to a QSslSocket once the 220 has left (the plain socket's held
+    // output does not move with it), queued: not inside the socket's own notification.
+    if (m_socket->bytesToWrite() == 0 && !std::exchange(m_upgradeQueued, true))
+        QMetaObject::invokeMethod(this, &SmtpSession::upgradeSocket, Qt::QueuedConnection);
 }
 
 void SmtpSession::upgradeSocket()
@@ -570,32 +591,11 @@ void SmtpSession::upgradeSocket()
     if (m_tlsStarted || m_phase != Phase::Handshake || m_finished || m_socket->bytesToWrite() > 0)
         return;
     m_tlsStarted = true;
-    // The same connection under a second descriptor for the QSslSocket; the plain socket
-    // then closes its own (close() alone never ends a connection that has another
-    // descriptor). Nothing it had read is carried over: plaintext after STARTTLS is dropped.
-    const int descriptor = ::dup(int(m_socket->socketDescriptor()));
-    auto *tls = new QSslSocket(this);
-    if (descriptor < 0 || !tls->setSocketDescriptor(descriptor, QAbstractSocket::ConnectedState,
-                                                    QIODevice::ReadWrite)) {
-        if (descriptor >= 0)
-            ::close(descriptor);
-        delete tls;
-        m_endReason = QByteArrayLiteral("cannot start TLS: no descriptor for the connection");
+    // Nothing read in plaintext is carried over (startTls() dropped it); encrypted() goes on.
+    if (!m_socket->startServerEncryption(*m_tls)) {
+        m_endReason = QByteArrayLiteral("cannot start TLS on the connection");
         return closeNow();
     }
-    QTcpSocket *plainSocket = std::exchange(m_socket, tls);
-    plainSocket->disconnect(this);
-    plainSocket->abort();
-    plainSocket->deleteLater();
-    attachSocket();
-    connect(tls, &QSslSocket::encrypted, this, [this] {
-        m_tlsActive = true;
-        m_phase = Phase::Commands;
-        armTimer();
-        process();
-    });
-    tls->setSslConfiguration(*m_tls);
-    tls->startServerEncryption();
 }
 
 void SmtpSession::reply(const SmtpReply &r)

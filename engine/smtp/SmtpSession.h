@@ -17,13 +17,12 @@
 #include <functional>
 #include <memory>
 
-class QTcpSocket;
-
 namespace greygate {
 
 class BackendPool;
 class BackendSession;
 class SmtpDecider;
+class SmtpSocket;
 struct Event;
 
 // One client connection: the client-facing ESMTP state machine (docs/smtp.md).
@@ -45,7 +44,8 @@ class SmtpSession : public QObject
     Q_OBJECT
 
 public:
-    SmtpSession(QTcpSocket *socket, quint64 id, const SmtpProxyOptions &options,
+    // The session owns `socket` (a client connection just accepted).
+    SmtpSession(SmtpSocket *socket, quint64 id, const SmtpProxyOptions &options,
                 SmtpDecider &decider, const QSslConfiguration *tls,
                 const BackendCapabilities *backendProbe, QObject *parent = nullptr);
     ~SmtpSession() override;
@@ -111,6 +111,7 @@ private:
     void startTls();
     void attachSocket();  // the session's handlers on m_socket's signals
     void upgradeSocket(); // STARTTLS: the connection moves to a QSslSocket, TLS starts
+    void inputEnded();    // the client closed (or half-closed) or its connection failed
     void reply(const SmtpReply &r);
     void reply(int code, QByteArrayView status, QByteArrayView text);
     void protocolError(int code, QByteArrayView status, const QByteArray &text);
@@ -145,7 +146,7 @@ private:
     // The message's Message event and counters, before the transaction is reset.
     void recordMessage(const SmtpReply &final);
 
-    QTcpSocket *m_socket; // a QSslSocket once STARTTLS moved the connection to one
+    SmtpSocket *m_socket; // over a QSslSocket once STARTTLS moved the connection to one
     const quint64 m_id;
     const SmtpProxyOptions &m_options;
     SmtpDecider &m_decider;
@@ -166,6 +167,7 @@ private:
     bool m_enhanced = false;
     bool m_tlsActive = false;
     bool m_tlsStarted = false; // the connection moved to a QSslSocket (STARTTLS)
+    bool m_upgradeQueued = false;
     bool m_shuttingDown = false;
     bool m_finished = false;
     QByteArray m_helo;

@@ -7,6 +7,8 @@
 #include "SmtpSession.h"
 #include "events/Event.h"
 
+#include <QPointer>
+#include <QScopeGuard>
 #include <memory>
 
 namespace greygate {
@@ -39,6 +41,14 @@ void SmtpSession::beginData()
 
 void SmtpSession::processData()
 {
+    // The content read in this pass and the dot go to the backend in one send().
+    const QPointer<BackendSession> corked = m_backend.get();
+    if (corked)
+        corked->cork();
+    const auto uncork = qScopeGuard([&corked] {
+        if (corked)
+            corked->uncork();
+    });
     qsizetype used = 0;
     QByteArray content;
     const DataReader::Status status = m_reader.feed(m_in, &used, &content);

@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SmtpWorker.h"
 
-#include "SmtpLog.h"
-#include "util/LogLine.h"
-
-#include <QTcpSocket>
-#include <unistd.h>
+#include "SmtpSocket.h"
 
 namespace greygate {
 
@@ -35,33 +31,21 @@ BackendPool::Stats SmtpWorker::poolStats() const
     return m_pool ? m_pool->stats().snapshot() : BackendPool::Stats{};
 }
 
-void SmtpWorker::adoptLater(qintptr descriptor, quint64 id, const QHostAddress &client)
+void SmtpWorker::adoptLater(int fd, const QHostAddress &client, quint16 port, quint64 id)
 {
-    m_handovers.post({descriptor, id, client});
+    m_handovers.post({fd, id, client, port});
 }
 
 void SmtpWorker::adoptAll(std::vector<Handover> &batch)
 {
-    for (const Handover &h : batch) {
-        auto *socket = new QTcpSocket;
-        if (!socket->setSocketDescriptor(h.descriptor)) {
-            qCWarning(lcSmtp).noquote() << LogLine("smtp connection lost at handover")
-                                               .add("session", qint64(h.id))
-                                               .add("error", socket->errorString())
-                                               .text();
-            delete socket;
-            ::close(int(h.descriptor));
-            // Counted as a session by the server: it is told the session is over.
-            if (m_hooks.sessionEnded)
-                m_hooks.sessionEnded(h.client);
-            continue;
-        }
-        adopt(socket, h.id);
-    }
+    for (const Handover &h : batch)
+        adopt(h.fd, h.client, h.port, h.id);
 }
 
-void SmtpWorker::adopt(QTcpSocket *socket, quint64 id)
+void SmtpWorker::adopt(int fd, const QHostAddress &client, quint16 port, quint64 id)
 {
+    auto *socket = new SmtpSocket;
+    socket->adopt(fd, client, port);
     auto session = std::make_unique<SmtpSession>(socket, id, m_options, *m_hooks.decider,
                                                  m_tls ? &*m_tls : nullptr, &m_probed);
     SmtpSession *raw = session.get();

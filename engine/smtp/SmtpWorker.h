@@ -15,8 +15,6 @@
 #include <optional>
 #include <unordered_map>
 
-class QTcpSocket;
-
 namespace greygate {
 
 class SmtpDecider;
@@ -45,10 +43,11 @@ public:
 
     // On the worker's thread, before the first session.
     void start(Hooks hooks);
-    // On the worker's thread: a connection the server admitted.
-    void adopt(QTcpSocket *socket, quint64 id);
-    // Any thread: a descriptor the server admitted, made a socket on the worker's thread.
-    void adoptLater(qintptr descriptor, quint64 id, const QHostAddress &client);
+    // On the worker's thread: a connection the server admitted (accept4's descriptor, now
+    // the worker's, and its peer).
+    void adopt(int fd, const QHostAddress &client, quint16 port, quint64 id);
+    // Any thread: the same, handed to the worker's thread.
+    void adoptLater(int fd, const QHostAddress &client, quint16 port, quint64 id);
 
     void setCapabilities(const BackendCapabilities &probed) { m_probed = probed; }
     void shutdown();
@@ -65,9 +64,10 @@ public:
 private:
     struct Handover
     {
-        qintptr descriptor = -1;
+        int fd = -1;
         quint64 id = 0;
         QHostAddress client; // as the server counted it
+        quint16 port = 0;
     };
 
     void adoptAll(std::vector<Handover> &batch);
