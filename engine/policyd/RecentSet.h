@@ -3,7 +3,7 @@
 
 #include <QByteArray>
 #include <QHash>
-#include <list>
+#include <vector>
 
 namespace greygate {
 
@@ -24,9 +24,23 @@ public:
     qsizetype capacity() const { return m_capacity; }
 
 private:
+    // The recency order is a list linked by index through nodes that are allocated once
+    // (up to the capacity) and then reused by the key that evicts theirs: no allocation per
+    // insert once full (this runs for every passed message).
+    struct Node
+    {
+        QByteArray key;
+        qsizetype newer = -1;
+        qsizetype older = -1;
+    };
+    void unlink(qsizetype n);
+    void pushNewest(qsizetype n);
+
     qsizetype m_capacity;
-    std::list<QByteArray> m_order; // most recent first
-    QHash<QByteArray, std::list<QByteArray>::iterator> m_index;
+    std::vector<Node> m_nodes;
+    qsizetype m_newest = -1;
+    qsizetype m_oldest = -1;
+    QHash<QByteArray, qsizetype> m_index; // key -> its node
 };
 
 } // namespace greygate

@@ -90,7 +90,7 @@ private:
             return;
         std::fwrite(m_buffer.constData(), 1, size_t(m_buffer.size()), stderr);
         std::fflush(stderr);
-        m_buffer.clear();
+        m_buffer.resize(0); // capacity kept: the next burst appends without reallocating
     }
 
     std::mutex m_mutex;
