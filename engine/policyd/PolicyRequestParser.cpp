@@ -132,20 +132,61 @@ PolicyRequestParser::Status PolicyRequestParser::next(QByteArrayView &data)
     return Status::NeedMore;
 }
 
+PolicyRequestParser::Status PolicyRequestParser::lineError(LineError kind)
+{
+    const QByteArray line = number(m_lineInRequest);
+    switch (kind) {
+    case LineError::TooLong:
+        return fail(cat({"line ", line, " of the request is longer than ",
+                         number(m_limits.maxLineBytes), " bytes"}));
+    case LineError::RequestTooLong:
+        return fail(cat({"request longer than ", number(m_limits.maxRequestBytes), " bytes"}));
+    case LineError::EmptyFirst:
+        return fail("empty line before any attribute (a request needs name=value lines)");
+    case LineError::NoEquals:
+        return fail(cat({"line ", line, ": no '=' (expected name=value)"}));
+    case LineError::EmptyName:
+        return fail(cat({"line ", line, ": empty attribute name"}));
+    case LineError::TooManyAttributes:
+        return fail(
+            cat({"more than ", number(m_limits.maxAttributes), " attributes in a request"}));
+    }
+    return fail("malformed line");
+}
+
+PolicyRequestParser::Status PolicyRequestParser::controlByteError(QByteArrayView text)
+{
+    // Only finds which byte it was, for the message (a tab also lands here and is let
+    // through).
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 && c != '\t') {
+            return fail(cat({"line ", number(m_lineInRequest), ": control byte 0x",
+                             QByteArray::number(c, 16).rightJustified(2, '0'), " at offset ",
+                             number(i), " (binary data is not a policy request)"}));
+        }
+        if (c == 0x7f)
+            return fail(
+                cat({"line ", number(m_lineInRequest), ": DEL byte at offset ", number(i)}));
+    }
+    return Status::NeedMore;
+}
+
 PolicyRequestParser::Status PolicyRequestParser::line(QByteArrayView text, bool clean)
 {
+    // Every error is built out of line (lineError, controlByteError): what is left here is
+    // the path of a good attribute line, which every line of every request takes.
     ++m_lineInRequest;
     if (text.endsWith('\r'))
         text.chop(1); // tolerated: some hand-written clients send CRLF
-    if (text.size() > m_limits.maxLineBytes)
-        return fail(cat({"line ", number(m_lineInRequest), " of the request is longer than ",
-                         number(m_limits.maxLineBytes), " bytes"}));
-    if (m_requestBytes > m_limits.maxRequestBytes)
-        return fail(cat({"request longer than ", number(m_limits.maxRequestBytes), " bytes"}));
+    if (text.size() > m_limits.maxLineBytes) [[unlikely]]
+        return lineError(LineError::TooLong);
+    if (m_requestBytes > m_limits.maxRequestBytes) [[unlikely]]
+        return lineError(LineError::RequestTooLong);
 
     if (text.isEmpty()) {
         if (m_request.attributeCount == 0)
-            return fail("empty line before any attribute (a request needs name=value lines)");
+            return lineError(LineError::EmptyFirst);
         m_requestBytes = 0;
         m_resetPending = true;
         if (m_request.present != kAllAttributes)
@@ -153,30 +194,16 @@ PolicyRequestParser::Status PolicyRequestParser::line(QByteArrayView text, bool 
         return Status::Request;
     }
 
-    if (!clean && containsControlByte(text)) {
-        // The slow path only finds which byte it was, for the message (a tab also lands
-        // here and is let through).
-        for (qsizetype i = 0; i < text.size(); ++i) {
-            const auto c = static_cast<unsigned char>(text[i]);
-            if (c < 0x20 && c != '\t') {
-                return fail(cat({"line ", number(m_lineInRequest), ": control byte 0x",
-                                 QByteArray::number(c, 16).rightJustified(2, '0'), " at offset ",
-                                 number(i), " (binary data is not a policy request)"}));
-            }
-            if (c == 0x7f)
-                return fail(
-                    cat({"line ", number(m_lineInRequest), ": DEL byte at offset ", number(i)}));
-        }
-    }
+    if (!clean && containsControlByte(text) && controlByteError(text) == Status::Error)
+        return Status::Error;
     const void *equalsSign = std::memchr(text.data(), '=', size_t(text.size()));
-    const qsizetype eq = equalsSign ? static_cast<const char *>(equalsSign) - text.data() : -1;
-    if (eq < 0)
-        return fail(cat({"line ", number(m_lineInRequest), ": no '=' (expected name=value)"}));
-    if (eq == 0)
-        return fail(cat({"line ", number(m_lineInRequest), ": empty attribute name"}));
-    if (++m_request.attributeCount > m_limits.maxAttributes)
-        return fail(
-            cat({"more than ", number(m_limits.maxAttributes), " attributes in a request"}));
+    if (!equalsSign) [[unlikely]]
+        return lineError(LineError::NoEquals);
+    const qsizetype eq = static_cast<const char *>(equalsSign) - text.data();
+    if (eq == 0) [[unlikely]]
+        return lineError(LineError::EmptyName);
+    if (++m_request.attributeCount > m_limits.maxAttributes) [[unlikely]]
+        return lineError(LineError::TooManyAttributes);
 
     const QByteArrayView name = text.first(eq);
     const QByteArrayView value = text.sliced(eq + 1);

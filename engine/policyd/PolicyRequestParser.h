@@ -50,6 +50,18 @@ public:
 private:
     // clean: the caller already knows the line holds no control byte.
     Status line(QByteArrayView line, bool clean = false);
+    enum class LineError : quint8
+    {
+        TooLong,
+        RequestTooLong,
+        EmptyFirst,
+        NoEquals,
+        EmptyName,
+        TooManyAttributes,
+    };
+    // The protocol errors, built apart from line() so that its good path stays small.
+    [[gnu::cold, gnu::noinline]] Status lineError(LineError kind);
+    [[gnu::cold, gnu::noinline]] Status controlByteError(QByteArrayView text);
     Status fail(QByteArray message);
     void startRequest();
     void clearAbsent();
