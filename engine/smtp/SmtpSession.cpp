@@ -22,6 +22,27 @@ constexpr int kMaxCommandsPerPass = 200; // then other sessions get their turn
 constexpr qsizetype kMaxLoggedRecipients = 50;
 constexpr qsizetype kMaxHelo = 255;
 
+// QHostAddress::toString() goes through QString for an IPv4 address, per connection.
+QByteArray addressText(const QHostAddress &address)
+{
+    if (address.protocol() != QAbstractSocket::IPv4Protocol)
+        return address.toString().toLatin1();
+    const quint32 v4 = address.toIPv4Address();
+    char text[16];
+    int length = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        const unsigned octet = (v4 >> shift) & 0xff;
+        if (octet >= 100)
+            text[length++] = char('0' + octet / 100);
+        if (octet >= 10)
+            text[length++] = char('0' + octet / 10 % 10);
+        text[length++] = char('0' + octet % 10);
+        if (shift > 0)
+            text[length++] = '.';
+    }
+    return QByteArray(text, length);
+}
+
 } // namespace
 
 SmtpSession::SmtpSession(SmtpSocket *socket, quint64 id, const SmtpProxyOptions &options,
@@ -38,7 +59,7 @@ SmtpSession::SmtpSession(SmtpSocket *socket, quint64 id, const SmtpProxyOptions 
     , m_reader(0, options.normaliseBareLf)
 {
     m_client = m_socket->peerAddress(); // IPv4-mapped ones as IPv4 (SmtpListener)
-    m_clientText = m_client.toString().toLatin1();
+    m_clientText = addressText(m_client);
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &SmtpSession::onTimeout);
     attachSocket();
@@ -79,7 +100,8 @@ void SmtpSession::attachSocket()
 
 SmtpSession::~SmtpSession()
 {
-    m_socket->disconnect(this);
+    // Its child, deleted after this body: nothing it says then may reach this session.
+    m_socket->blockSignals(true);
     if (m_backend)
         m_backend->abort();
 }
@@ -94,7 +116,17 @@ void SmtpSession::start()
 {
     // TCP_NODELAY comes from the listening socket (SmtpListener).
     m_phase = Phase::BannerDelay;
-    restartTimer(m_options.bannerDelayMs);
+    if (m_options.bannerDelayMs > 0)
+        return restartTimer(m_options.bannerDelayMs);
+    sendBanner(); // now: a zero timer costs a pass and a timer per connection
+}
+
+void SmtpSession::sendBanner()
+{
+    m_phase = Phase::Commands;
+    SmtpReply::formatTo(m_out, 220, {}, QByteArray(m_options.hostname + " ESMTP greygate"), false);
+    flush();
+    armTimer();
 }
 
 void SmtpSession::shutdown()
@@ -688,11 +720,7 @@ void SmtpSession::onTimeout()
     }
     switch (m_phase) {
     case Phase::BannerDelay:
-        m_phase = Phase::Commands;
-        m_out.append(SmtpReply::make(220, {}, QByteArray(m_options.hostname + " ESMTP greygate"))
-                         .format(false));
-        flush();
-        armTimer();
+        sendBanner();
         process(); // only possible input: none (an early talker was dropped)
         return;
     case Phase::Closing:

@@ -112,6 +112,7 @@ private:
     void attachSocket();  // the session's handlers on m_socket's signals
     void upgradeSocket(); // STARTTLS: the connection moves to a QSslSocket, TLS starts
     void inputEnded();    // the client closed (or half-closed) or its connection failed
+    void sendBanner();
     void reply(const SmtpReply &r);
     void reply(int code, QByteArrayView status, QByteArrayView text);
     void protocolError(int code, QByteArrayView status, const QByteArray &text);

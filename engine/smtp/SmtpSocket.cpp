@@ -112,8 +112,12 @@ void SmtpSocket::connectTo(const QHostAddress &address, quint16 port)
 void SmtpSocket::onReadable()
 {
     m_mayRead = true;
-    m_readNotifier->setEnabled(false); // until a read() drains the kernel's buffer
     Q_EMIT readyRead();
+    // Not drained (the reader waits for something else): off until a read() drains it, so
+    // that the level-triggered notifier does not wake the loop again and again. A reader
+    // that drained it leaves it on: no toggling per command.
+    if (m_mayRead && m_readNotifier && m_fd >= 0)
+        m_readNotifier->setEnabled(false);
 }
 
 qsizetype SmtpSocket::read(QByteArray &buffer, qsizetype limit)
