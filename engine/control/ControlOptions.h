@@ -53,8 +53,9 @@ struct ControlOptions
     int banAfterFailures = 5;
     int failureWindowSeconds = 60;
     int banSeconds = 300;
-    // Event push: at most this many events per message; a subscriber with more than
-    // maxPendingBytes unsent is told to resync instead of buffering without bound.
+    // Event push: at most this many events per message; what a subscriber's connection may
+    // hold unread is bounded by maxPendingBytes (its send buffer: at most 4 MiB), the rest
+    // waits in the event log (docs/api.md, "Events").
     int maxEventsPerMessage = 2000;
     qint64 maxPendingBytes = 8 << 20;
     int flushIntervalMs = 50;

@@ -5,7 +5,6 @@
 #include "EventBinary.h"
 #include "EventJson.h"
 #include "events/EventLog.h"
-#include "protocol/BinaryEvents.h"
 #include "protocol/Envelope.h"
 #include "protocol/JsonFields.h"
 #include "protocol/Methods.h"
@@ -33,21 +32,6 @@ constexpr int kAnswerLaterTimeoutMs = 15'000;
 
 } // namespace
 
-struct ControlServer::Session
-{
-    QWebSocket *socket = nullptr;
-    QString peer;
-    ControlCaller caller;
-    bool closing = false;
-    bool subscribed = false;
-    bool binaryEvents = false; // pushes as binary frames (subscribe "binary", "compact", "codec")
-    EventForm form = EventForm::Object;
-    quint64 cursor = 0;
-    double tokens = 0;
-    qint64 refilledAt = 0;
-    int refused = 0;
-};
-
 ControlServer::ControlServer(GreylistEngine &engine, Store &store, GreylistPolicyHandler &handler,
                              EventLog &events, const Clock &clock, ControlOptions options,
                              QObject *parent)
@@ -68,6 +52,7 @@ ControlServer::ControlServer(GreylistEngine &engine, Store &store, GreylistPolic
     m_flushTimer.setInterval(m_options.flushIntervalMs);
     connect(&m_flushTimer, &QTimer::timeout, this, &ControlServer::flushEvents);
     connect(&m_server, &QWebSocketServer::newConnection, this, &ControlServer::acceptConnections);
+    connect(&m_plain, &QTcpServer::newConnection, this, &ControlServer::acceptPlain);
     connect(&m_server, &QWebSocketServer::originAuthenticationRequired, this,
             &ControlServer::checkOrigin);
     m_events.setWakeup([this] { scheduleFlush(); });
@@ -94,11 +79,11 @@ bool ControlServer::start(QString *error)
     if (*tls) {
         if (!startTls(error))
             return false;
-    } else if (!m_server.listen(m_options.address, m_options.port)) {
+    } else if (!m_plain.listen(m_options.address, m_options.port)) {
         *error = QStringLiteral("cannot listen on %1 port %2: %3")
                      .arg(m_options.address.toString())
                      .arg(m_options.port)
-                     .arg(m_server.errorString());
+                     .arg(m_plain.errorString());
         return false;
     }
     qCInfo(lcControl).noquote() << LogLine("control API listening")
@@ -183,40 +168,62 @@ int ControlServer::handshakesInProgress() const
 
 quint16 ControlServer::serverPort() const
 {
-    return m_tls ? m_tls->serverPort() : m_server.serverPort();
+    return m_tls ? m_tls->serverPort() : m_plain.serverPort();
 }
 
 QHostAddress ControlServer::serverAddress() const
 {
-    return m_tls ? m_tls->serverAddress() : m_server.serverAddress();
+    return m_tls ? m_tls->serverAddress() : m_plain.serverAddress();
+}
+
+void ControlServer::upgrade(QTcpSocket *socket)
+{
+    // The WebSocket server reads the upgrade (from the decrypted stream for TLS) and hands
+    // the QWebSocket to acceptConnections(). It applies no timeout to a connection handed
+    // to it, so one that never sends its upgrade is aborted here.
+    const QString peer = peerKey(socket->peerAddress(), socket->peerPort());
+    QPointer<QTcpSocket> guard(socket);
+    m_upgrading.insert(peer, guard);
+    QTimer::singleShot(m_options.handshakeTimeoutMs, this, [this, guard, peer] {
+        if (!m_upgrading.remove(peer) || !guard)
+            return;
+        qCDebug(lcControl).noquote() << LogLine("control connection dropped: no WebSocket "
+                                                "upgrade in time")
+                                            .add("peer", guard->peerAddress().toString())
+                                            .text();
+        guard->abort();
+    });
+    m_server.handleConnection(socket);
+}
+
+void ControlServer::acceptPlain()
+{
+    while (QTcpSocket *socket = m_plain.nextPendingConnection()) {
+        // Connections still in their upgrade are bounded as TLS handshakes are.
+        if (int(m_upgrading.size()) >= m_options.maxConnections) {
+            qCWarning(lcControl).noquote()
+                << LogLine("control connection refused: too many in their WebSocket upgrade")
+                       .add("peer", socket->peerAddress().toString())
+                       .text();
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
+        upgrade(socket);
+    }
 }
 
 void ControlServer::acceptEncrypted()
 {
-    while (QTcpSocket *socket = m_tls->nextPendingConnection()) {
-        // The WebSocket server reads the upgrade from the decrypted stream and hands the
-        // QWebSocket to acceptConnections(). It applies no timeout to a connection handed
-        // to it, so one that never sends its upgrade is aborted here.
-        const QString peer = peerKey(socket->peerAddress(), socket->peerPort());
-        m_upgrading.insert(peer);
-        QPointer<QTcpSocket> guard(socket);
-        QTimer::singleShot(m_options.handshakeTimeoutMs, this, [this, guard, peer] {
-            if (!m_upgrading.remove(peer) || !guard)
-                return;
-            qCDebug(lcControl).noquote() << LogLine("control connection dropped: no WebSocket "
-                                                    "upgrade in time")
-                                                .add("peer", guard->peerAddress().toString())
-                                                .text();
-            guard->abort();
-        });
-        m_server.handleConnection(socket);
-    }
+    while (QTcpSocket *socket = m_tls->nextPendingConnection())
+        upgrade(socket);
 }
 
 void ControlServer::stop()
 {
     if (m_tls)
         m_tls->close();
+    m_plain.close();
     m_server.close();
     std::vector<QWebSocket *> sockets;
     for (const auto &[socket, session] : m_sessions)
@@ -269,10 +276,11 @@ void ControlServer::checkOrigin(QWebSocketCorsAuthenticator *authenticator)
 void ControlServer::acceptConnections()
 {
     while (QWebSocket *socket = m_server.nextPendingConnection()) {
-        m_upgrading.remove(peerKey(socket->peerAddress(), socket->peerPort()));
         auto session = std::make_unique<Session>();
         Session *s = session.get();
         s->socket = socket;
+        s->tcp = m_upgrading.take(peerKey(socket->peerAddress(), socket->peerPort()));
+        s->plain = s->tcp && !m_tls;
         s->peer = socket->peerAddress().toString();
         s->tokens = m_options.burst;
         s->refilledAt = m_monotonic.elapsed();
@@ -546,166 +554,6 @@ void ControlServer::authenticate(Session *s, const QJsonValue &id, const QJsonOb
                                                                       ? QStringLiteral("admin")
                                                                       : QStringLiteral("readonly")},
                                          {QStringLiteral("apiVersion"), Methods::kApiVersion}})));
-}
-
-QJsonValue ControlServer::subscribe(Session *s, const QJsonObject &params, ProtocolError *error)
-{
-    JsonFields f(params, QStringLiteral("params"));
-    qint64 since = -1;
-    QString epoch;
-    bool binary = false;
-    bool compact = false;
-    qint64 codec = 0;
-    f.onlyKnown({u"since", u"epoch", u"binary", u"compact", u"codec"});
-    f.integer(u"since", &since, 0, JsonFields::kMaxExactInteger);
-    f.string(u"epoch", &epoch, false, 64);
-    f.boolean(u"binary", &binary);
-    f.boolean(u"compact", &compact);
-    f.integer(u"codec", &codec, 0, JsonFields::kMaxExactInteger);
-    if (!f.ok()) {
-        *error = f.error();
-        return QJsonValue::Undefined;
-    }
-    // The binary event codec (docs/api.md, "Binary events"): a client asks for the version
-    // it speaks; one this proxy does not speak is refused by name, so that the client asks
-    // again with "compact".
-    if (codec != 0 && codec != protocol::BinaryEvents::kVersion) {
-        *error =
-            ProtocolError::badRequest(QStringLiteral("params.codec"),
-                                      QStringLiteral("this proxy speaks binary event codec %1 only")
-                                          .arg(protocol::BinaryEvents::kVersion));
-        return QJsonValue::Undefined;
-    }
-    const quint64 last = m_events.lastId();
-    bool resync = false;
-    if (since < 0) {
-        s->cursor = last; // only what happens from now on
-    } else {
-        std::vector<const Event *> probe;
-        resync = (!epoch.isEmpty() && epoch != m_events.epoch()) ||
-                 !m_events.since(quint64(since), 0, &probe);
-        s->cursor = resync ? last : quint64(since);
-    }
-    s->subscribed = true;
-    // Compact and binary events are for binary subscribers: a text subscriber is a simple
-    // client.
-    s->binaryEvents = binary || compact || codec != 0;
-    s->form = codec != 0 ? EventForm::Binary : compact ? EventForm::Compact : EventForm::Object;
-    scheduleFlush();
-    QJsonObject result{{QStringLiteral("epoch"), m_events.epoch()},
-                       {QStringLiteral("lastId"), qint64(last)},
-                       {QStringLiteral("resync"), resync}};
-    if (codec != 0)
-        result.insert(QStringLiteral("codec"), codec);
-    return result;
-}
-
-void ControlServer::scheduleFlush()
-{
-    if (!m_flushTimer.isActive())
-        m_flushTimer.start();
-}
-
-bool ControlServer::following(const Session &s, quint64 last)
-{
-    return s.subscribed && !s.closing && s.cursor < last;
-}
-
-ControlServer::Frame *ControlServer::frameFrom(quint64 cursor, EventForm form, FrameCache *made)
-{
-    const auto found = made->find(cursor);
-    if (found != made->end())
-        return &found->second;
-    // The events written once each (m_windows) and shared by every subscriber, framed as
-    // {"events":[...]} (Envelope::events) or behind a binary header (BinaryEvents); one
-    // behind the window gets its batch encoded here.
-    const bool binary = form == EventForm::Binary;
-    QByteArray bytes;
-    quint64 lastId = cursor;
-    QByteArrayView slice;
-    if (m_windows[int(form)].slice(cursor, m_options.maxEventsPerMessage, &slice, &lastId)) {
-        bytes.reserve(slice.size() + 24);
-        if (binary)
-            protocol::BinaryEvents::appendHeader(&bytes, cursor + 1, lastId - cursor);
-        else
-            bytes.append("{\"events\":[");
-        bytes.append(slice);
-    } else {
-        std::vector<const Event *> batch;
-        if (!m_events.since(cursor, m_options.maxEventsPerMessage, &batch) || batch.empty())
-            return nullptr;
-        bytes.reserve(qsizetype(batch.size()) * 256 + 24);
-        if (binary)
-            protocol::BinaryEvents::appendHeader(&bytes, batch.front()->id, batch.size());
-        else
-            bytes.append("{\"events\":[");
-        for (size_t i = 0; i < batch.size(); ++i) {
-            if (i > 0 && !binary)
-                bytes.append(',');
-            if (binary)
-                EventBinary::append(&bytes, *batch[i]);
-            else if (form == EventForm::Compact)
-                EventJson::appendCompact(&bytes, *batch[i]);
-            else
-                EventJson::appendJson(&bytes, *batch[i]);
-        }
-        lastId = batch.back()->id;
-    }
-    if (!binary)
-        bytes.append("]}");
-    return &made->emplace(cursor, Frame{std::move(bytes), QString(), lastId}).first->second;
-}
-
-void ControlServer::flushEvents()
-{
-    const quint64 last = m_events.lastId();
-    // A window keeps what the slowest of the subscribers it serves has not read yet; one
-    // stays empty (nothing encoded) while no subscriber asks for its form.
-    quint64 keepAfter[kForms] = {last, last, last};
-    for (const auto &[socket, session] : m_sessions) {
-        const EventWindow &window = m_windows[int(session->form)];
-        if (following(*session, last) &&
-            (window.count() == 0 || session->cursor >= window.after())) {
-            quint64 &keep = keepAfter[int(session->form)];
-            keep = std::min(keep, session->cursor);
-        }
-    }
-    for (int form = 0; form < kForms; ++form)
-        m_windows[form].update(m_events, keepAfter[form]);
-
-    // Frames are made once per flush and cursor: subscribers that follow the stream are at
-    // the same cursor and share them. Text subscribers get them as a QString (QWebSocket's
-    // text frames take one), made once per frame too.
-    FrameCache made[kForms];
-    bool behind = false;
-    for (const auto &[socket, session] : m_sessions) {
-        Session *s = session.get();
-        for (int n = 0; following(*s, last) && n < kMaxFramesPerFlush; ++n) {
-            // A subscriber that does not read is not written to: what waits for it is
-            // bounded by maxPendingBytes and one frame. If it falls out of the log meanwhile,
-            // it is told to resync once it reads again.
-            if (socket->bytesToWrite() > m_options.maxPendingBytes)
-                break;
-            Frame *frame = frameFrom(s->cursor, s->form, &made[int(s->form)]);
-            if (!frame) {
-                s->cursor = last;
-                socket->sendTextMessage(QString::fromUtf8(Envelope::resync(last)));
-                break;
-            }
-            s->cursor = frame->lastId;
-            if (s->binaryEvents) {
-                socket->sendBinaryMessage(frame->bytes);
-            } else {
-                if (frame->text.isEmpty())
-                    frame->text = QString::fromUtf8(frame->bytes);
-                socket->sendTextMessage(frame->text);
-            }
-        }
-        behind = behind || following(*s, last);
-    }
-    m_events.arm();
-    if (behind)
-        scheduleFlush();
 }
 
 } // namespace greygate

@@ -8,8 +8,10 @@
 #include "events/EventWindow.h"
 
 #include <QElapsedTimer>
+#include <QHash>
 #include <QObject>
-#include <QSet>
+#include <QPointer>
+#include <QTcpServer>
 #include <QTimer>
 #include <QWebSocketServer>
 #include <memory>
@@ -82,6 +84,9 @@ private:
 
     bool startTls(QString *error);
     static QString peerKey(const QHostAddress &address, quint16 port);
+    // A TCP connection (plain or TLS) handed to the WebSocket server for its upgrade.
+    void upgrade(QTcpSocket *socket);
+    void acceptPlain();
     void acceptEncrypted();
     void acceptConnections();
     void checkOrigin(QWebSocketCorsAuthenticator *authenticator);
@@ -96,13 +101,21 @@ private:
     void authFailed(Session *s, const QString &why);
     void close(Session *s, int code, const QString &reason);
     void dropSession(QWebSocket *socket);
-    // One event frame (docs/api.md, "Events"): the bytes, their text form when a text
-    // subscriber needs it, and the id of its last event.
+    // One event frame (docs/api.md, "Events"): the push's own header (BinaryEvents' or
+    // {"events":[), the events (a slice of a window, or a batch encoded for a subscriber
+    // behind it) and a tail; written in place to plain sockets, joined into `bytes` (and
+    // `text`) only when a QWebSocket needs them.
     struct Frame
     {
+        QByteArray head;
+        QByteArrayView body; // valid until the windows' next update
+        QByteArray owned;    // the body when encoded for this frame
+        QByteArrayView tail;
+        quint64 lastId = 0;
         QByteArray bytes;
         QString text;
-        quint64 lastId = 0;
+        qsizetype size() const { return head.size() + body.size() + tail.size(); }
+        const QByteArray &joined();
     };
     using FrameCache = std::unordered_map<quint64, Frame>; // by the cursor it follows
     // How a subscriber gets events: the object form, compact JSON attempts, binary records.
@@ -113,10 +126,32 @@ private:
         Binary,
     };
     static constexpr int kForms = 3;
+    struct Session
+    {
+        QWebSocket *socket = nullptr;
+        QString peer;
+        ControlCaller caller;
+        bool closing = false;
+        bool subscribed = false;
+        bool binaryEvents =
+            false; // pushes as binary frames (subscribe "binary", "compact", "codec")
+        EventForm form = EventForm::Object;
+        quint64 cursor = 0;
+        // The TCP socket beneath `socket` (ControlServerSocket); plain: not TLS, so frames may
+        // be written to it directly. sendBuffer: the room granted at subscribe, 0 if none.
+        QPointer<QTcpSocket> tcp;
+        bool plain = false;
+        qint64 sendBuffer = 0;
+        double tokens = 0;
+        qint64 refilledAt = 0;
+        int refused = 0;
+    };
     // At most this many frames to one subscriber per flush (catching up after a resume).
     static constexpr int kMaxFramesPerFlush = 16;
     // Events kept encoded for the subscribers (about 200 bytes each).
     static constexpr qsizetype kWindowEvents = 50'000;
+    // A subscriber's send buffer (at most maxPendingBytes): a flush's frames in one write.
+    static constexpr qint64 kSendBufferBytes = 4 << 20;
 
     static bool following(const Session &s, quint64 last);
     // The frame from `cursor` on, made once per flush; nullptr when the cursor is no longer
@@ -124,6 +159,14 @@ private:
     Frame *frameFrom(quint64 cursor, EventForm form, FrameCache *made);
     void scheduleFlush();
     void flushEvents();
+    // Gives `s` its next frames, as many as fit what its socket can take now; false when it
+    // is still behind (or waits for its socket). Appends the frames to `made`.
+    bool feed(Session *s, quint64 last, FrameCache *made);
+    // Bytes `s`'s connection can take before it holds more than its bound.
+    qint64 room(const Session &s) const;
+    // Sends frames[0..n) to `s` in order: in one write on a plain socket, else through its
+    // QWebSocket.
+    void send(Session *s, Frame *const *frames, int n);
 
     ControlOptions m_options;
     EventLog &m_events;
@@ -131,9 +174,12 @@ private:
     ControlTokens m_tokens;
     AuthLimiter m_limiter;
     QWebSocketServer m_server;
+    // Plain connections are accepted here and handed to m_server, as TLS ones are from
+    // m_tls, so that the server holds their TCP sockets (ControlServerSocket).
+    QTcpServer m_plain;
     std::unique_ptr<ControlTlsServer> m_tls;
-    // TLS connections handed to m_server, not upgraded yet (peerKey).
-    QSet<QString> m_upgrading;
+    // Connections handed to m_server, not upgraded yet, by peerKey.
+    QHash<QString, QPointer<QTcpSocket>> m_upgrading;
     QString m_fingerprint;
     EventWindow m_windows[kForms]; // by EventForm: EventJson's two forms, EventBinary
     QTimer m_flushTimer;

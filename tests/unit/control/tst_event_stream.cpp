@@ -25,6 +25,8 @@ private Q_SLOTS:
     void subscribersAtDifferentCursorsEachGetEveryEventInOrder();
     void subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain_data();
     void subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain();
+    void slowReaderThatKeepsUpOnAverageGetsEveryEventInOrder_data();
+    void slowReaderThatKeepsUpOnAverageGetsEveryEventInOrder();
     void binaryCodecSubscriberGetsWhatJsonSubscribersGet();
     void binaryCodecStreamResumesWithSince();
     void subscribeRefusesAnUnknownCodecByName();
@@ -489,6 +491,51 @@ void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain()
         else if (!ids.isEmpty())
             QCOMPARE(ids, range(resyncId(at[k]) + 1, ids.last()));
     }
+}
+
+void EventStreamTest::slowReaderThatKeepsUpOnAverageGetsEveryEventInOrder_data()
+{
+    QTest::addColumn<bool>("codec");
+    QTest::newRow("JSON frames") << false;
+    QTest::newRow("binary events") << true;
+}
+
+void EventStreamTest::slowReaderThatKeepsUpOnAverageGetsEveryEventInOrder()
+{
+    // It reads in bursts: nothing for a while (the server meets a full socket, frames larger
+    // than what it may queue, writes the kernel takes only part of), then everything. The
+    // server holds its backlog meanwhile and gives it the rest at later flushes.
+    QFETCH(bool, codec);
+    ControlOptions options;
+    options.maxPendingBytes = 64 << 10;
+    ControlTestProxy proxy(options, 20'000);
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    RawSubscriber slow;
+    QVERIFY(slow.open(proxy.server->serverPort(), proxy.token(false), codec));
+    QVERIFY(slow.messages.first().contains(QStringLiteral("result")));
+    const auto received = [&] {
+        qint64 n = 0;
+        for (const QJsonObject &m : std::as_const(slow.messages))
+            n += m.value(QStringLiteral("events")).toArray().size();
+        return n;
+    };
+    constexpr int kRounds = 12;
+    constexpr int kPerRound = 3000;
+    for (int round = 0; round < kRounds; ++round) {
+        slow.socket.setReadBufferSize(4096);
+        appendAttempts(&proxy, kPerRound);
+        QTest::qWait(120); // two flushes' time without reading
+        slow.socket.setReadBufferSize(0);
+        const qint64 sent = qint64(round + 1) * kPerRound;
+        QVERIFY(QTest::qWaitFor([&] { return slow.read() && received() >= sent; }, 20'000));
+    }
+    QList<qint64> ids;
+    for (const QJsonObject &m : std::as_const(slow.messages)) {
+        QVERIFY(!m.contains(QStringLiteral("resync")));
+        for (const QJsonValue &e : m.value(QStringLiteral("events")).toArray())
+            ids.append(e.toObject().value(QStringLiteral("id")).toInteger());
+    }
+    QCOMPARE(ids, range(1, kRounds * kPerRound));
 }
 
 void EventStreamTest::binaryCodecSubscriberGetsWhatJsonSubscribersGet()
