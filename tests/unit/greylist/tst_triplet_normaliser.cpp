@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "greylist/TripletNormaliser.h"
 
+#include <QRandomGenerator>
 #include <QTest>
+#include <arpa/inet.h>
 
 using namespace greygate;
 
@@ -21,6 +23,7 @@ private slots:
     void hostile_fields_are_rejected();
     void single_field_helpers_sanitise_hostile_input();
     void normalised_key_round_trips_through_joined();
+    void dotted_quads_read_as_inet_pton_reads_them();
 };
 
 void TstTripletNormaliser::client_address_maps_to_its_network_data()
@@ -81,6 +84,22 @@ void TstTripletNormaliser::client_address_maps_to_its_network_data()
         << true << 24 << 64 << QByteArray("192.0.2.010") << QByteArray();
     QTest::newRow("v4 trailing junk")
         << true << 24 << 64 << QByteArray("192.0.2.1x") << QByteArray();
+    // Dotted quads are parsed without inet_pton: its edges must read as inet_pton reads them.
+    QTest::newRow("v4 zeros") << false << 24 << 64 << QByteArray("0.0.0.0")
+                              << QByteArray("0.0.0.0");
+    QTest::newRow("v4 all ones") << false << 24 << 64 << QByteArray("255.255.255.255")
+                                 << QByteArray("255.255.255.255");
+    QTest::newRow("v4 spaces trimmed")
+        << false << 24 << 64 << QByteArray(" 10.0.0.1 ") << QByteArray("10.0.0.1");
+    QTest::newRow("v4 leading zero first")
+        << true << 24 << 64 << QByteArray("01.2.3.4") << QByteArray();
+    QTest::newRow("v4 double zero") << true << 24 << 64 << QByteArray("1.2.00.4") << QByteArray();
+    QTest::newRow("v4 four digits") << true << 24 << 64 << QByteArray("1.2.3.1000") << QByteArray();
+    QTest::newRow("v4 trailing dot") << true << 24 << 64 << QByteArray("1.2.3.4.") << QByteArray();
+    QTest::newRow("v4 empty part") << true << 24 << 64 << QByteArray("1..2.3") << QByteArray();
+    QTest::newRow("v4 five parts") << true << 24 << 64 << QByteArray("1.2.3.4.5") << QByteArray();
+    QTest::newRow("v4 sign") << true << 24 << 64 << QByteArray("+1.2.3.4") << QByteArray();
+    QTest::newRow("v4 one number") << true << 24 << 64 << QByteArray("3221225985") << QByteArray();
     QTest::newRow("v6 two double colons")
         << true << 24 << 64 << QByteArray("2001::db8::1") << QByteArray();
     QTest::newRow("v6 group too long")
@@ -303,6 +322,33 @@ void TstTripletNormaliser::normalised_key_round_trips_through_joined()
     QCOMPARE(key->sender, QByteArray("a@example.org"));
     QCOMPARE(key->recipient, QByteArray("b@example.net"));
     QCOMPARE(TripletKey::split(key->joined()), key);
+}
+
+void TstTripletNormaliser::dotted_quads_read_as_inet_pton_reads_them()
+{
+    // The IPv4 fast path against the libc parser it stands in for: random strings of digits
+    // and dots, exact addresses (no subnet), so the key is the address as inet_pton read it.
+    GreylistConfig config;
+    config.lookupBySubnet = false;
+    const TripletNormaliser normaliser(config);
+    QRandomGenerator rng(20261126);
+    const char alphabet[] = "0123456789.....";
+    int valid = 0;
+    for (int round = 0; round < 200000; ++round) {
+        QByteArray text(1 + int(rng.bounded(15)), '0');
+        for (char &c : text)
+            c = alphabet[rng.bounded(int(sizeof alphabet - 1))];
+        quint8 b[4];
+        const bool ok = inet_pton(AF_INET, text.constData(), b) == 1;
+        const std::optional<QByteArray> key = normaliser.clientKey(text);
+        QCOMPARE(key.has_value(), ok);
+        if (ok) {
+            ++valid;
+            QCOMPARE(*key, QByteArray::number(b[0]) + '.' + QByteArray::number(b[1]) + '.' +
+                               QByteArray::number(b[2]) + '.' + QByteArray::number(b[3]));
+        }
+    }
+    QVERIFY(valid > 100); // the strings did reach the accepting path
 }
 
 QTEST_GUILESS_MAIN(TstTripletNormaliser)
