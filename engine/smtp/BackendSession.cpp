@@ -69,12 +69,8 @@ QByteArray BackendSession::xclientLine() const
     // Once per client session: only the attributes the backend takes are made (smtp-sink
     // takes NAME and HELO, so no address is turned into text for it).
     QByteArray line = QByteArrayLiteral("XCLIENT");
-    const auto takes = [&](QByteArrayView name) {
-        for (const QByteArray &attribute : m_caps.xclient) {
-            if (attribute == name)
-                return true;
-        }
-        return false;
+    const auto takes = [this](QByteArrayView name) {
+        return (m_xclientTakes & bit(name)) != 0;
     };
     const auto add = [&](QByteArrayView name, QByteArrayView value) {
         line.append(' ').append(name).append('=').append(xtext(value));
@@ -98,6 +94,24 @@ QByteArray BackendSession::xclientLine() const
     return line;
 }
 
+int BackendSession::bit(QByteArrayView attribute)
+{
+    static constexpr const char *names[] = {"ADDR", "PORT", "NAME", "HELO", "PROTO"};
+    for (int i = 0; i < 5; ++i) {
+        if (attribute == names[i])
+            return 1 << i;
+    }
+    return 0;
+}
+
+bool BackendSession::sameForXclient(const Client &a, const Client &b) const
+{
+    return (!(m_xclientTakes & bit("ADDR")) || a.address == b.address) &&
+           (!(m_xclientTakes & bit("PORT")) || a.port == b.port) &&
+           (!(m_xclientTakes & bit("HELO")) || a.helo == b.helo) &&
+           (!(m_xclientTakes & bit("PROTO")) || a.protocol == b.protocol);
+}
+
 void BackendSession::introduce(const Client &client, ReplyCallback ready)
 {
     m_done = std::move(ready);
@@ -105,8 +119,15 @@ void BackendSession::introduce(const Client &client, ReplyCallback ready)
         return finish(SmtpReply::make(451, "4.4.1", "The mail server is not available now"));
     if (m_state != State::Ready || !m_pending.empty())
         return fail("client introduced while the backend is not ready");
-    m_client = client;
     ++m_uses;
+    if (!m_lastXclient.isEmpty() && sameForXclient(client, m_client)) {
+        // The backend holds exactly these attributes already (the same HELO from the same
+        // sending host, as a queue flush does): nothing to make or say.
+        m_client = client;
+        finish(SmtpReply::make(250, "2.0.0", "Ok"));
+        return;
+    }
+    m_client = client;
     const QByteArray line = xclientLine();
     if (line.isEmpty() && m_options.passClient == SmtpProxyOptions::PassClient::Xclient)
         return fail("the backend does not offer XCLIENT (--smtp-pass-client=xclient)");
@@ -373,6 +394,9 @@ void BackendSession::onReply(const SmtpReply &reply, const QList<QByteArray> &li
         if (reply.code != 250)
             return fail("backend EHLO " + reply.summary());
         m_caps = BackendCapabilities::fromEhlo(lines);
+        m_xclientTakes = 0;
+        for (const QByteArray &attribute : std::as_const(m_caps.xclient))
+            m_xclientTakes |= bit(attribute);
         m_state = State::Ready;
         if (std::exchange(m_introducing, false))
             return introduce(m_client, std::exchange(m_done, nullptr));

@@ -133,6 +133,10 @@ private:
     void put(QByteArrayView line); // line + CRLF, sent now unless corked
     void flushOut();
     QByteArray xclientLine() const; // empty: the client is not passed by XCLIENT
+    // The XCLIENT attribute's bit in m_xclientTakes (0: one the proxy does not send).
+    static int bit(QByteArrayView attribute);
+    // a and b give the backend the same XCLIENT line (equal in what it takes).
+    bool sameForXclient(const Client &a, const Client &b) const;
 
     SmtpProxyOptions m_options;
     SmtpSocket m_socket;
@@ -157,7 +161,8 @@ private:
     bool m_ehloPipelined = false; // EHLO went out with XCLIENT; its reply follows XCLIENT's
     bool m_transactionOpen = false;
     int m_uses = 0;
-    QByteArray m_lastXclient; // the attributes the backend holds now
+    QByteArray m_lastXclient; // the attributes the backend holds now (m_client's)
+    int m_xclientTakes = 0;   // bit() of each attribute the backend's XCLIENT takes
     QByteArray m_passedAs = QByteArrayLiteral("none");
 };
 
