@@ -8,6 +8,7 @@
 #include "SmtpSocket.h"
 #include "util/LogLine.h"
 
+#include <QTimerEvent>
 #include <utility>
 
 namespace greygate {
@@ -60,8 +61,6 @@ SmtpSession::SmtpSession(SmtpSocket *socket, quint64 id, const SmtpProxyOptions 
 {
     m_client = m_socket->peerAddress(); // IPv4-mapped ones as IPv4 (SmtpListener)
     m_clientText = addressText(m_client);
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &SmtpSession::onTimeout);
     attachSocket();
     m_age.start();
 }
@@ -694,7 +693,7 @@ void SmtpSession::armTimer()
 {
     if (m_waiting || m_phase == Phase::Closing || m_phase == Phase::BannerDelay)
         return;
-    // Only the deadline moves per command; the QTimer is (re)started only when it would fire
+    // Only the deadline moves per command; the timer is (re)started only when it would fire
     // after the new deadline or is not running (onTimeout() re-arms it when it fires early).
     const int ms = m_phase == Phase::Data ? m_options.dataTimeoutMs : m_options.commandTimeoutMs;
     m_deadline = m_age.elapsed() + ms;
@@ -705,7 +704,15 @@ void SmtpSession::armTimer()
 void SmtpSession::restartTimer(int ms)
 {
     m_timerDue = m_age.elapsed() + ms;
-    m_timer.start(ms);
+    m_timer.start(ms, this);
+}
+
+void SmtpSession::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_timer.timerId())
+        return QObject::timerEvent(event);
+    m_timer.stop(); // single shot: onTimeout() starts it again when it needs to
+    onTimeout();
 }
 
 void SmtpSession::onTimeout()

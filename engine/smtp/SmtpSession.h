@@ -9,11 +9,11 @@
 #include "SmtpProxyOptions.h"
 #include "SmtpStats.h"
 
+#include <QBasicTimer>
 #include <QElapsedTimer>
 #include <QHostAddress>
 #include <QObject>
 #include <QSslConfiguration>
-#include <QTimer>
 #include <functional>
 #include <memory>
 
@@ -129,6 +129,7 @@ private:
     void armTimer();       // the client's timeout starts again (a command, a data block)
     void restartTimer(int ms);
     void onTimeout();
+    void timerEvent(QTimerEvent *event) override;
     void close(const QByteArray &why);
     void closeNow();
     void logEnd();
@@ -159,7 +160,8 @@ private:
     DataReader m_reader;
     QByteArray m_in;
     QByteArray m_out;
-    QTimer m_timer;
+    // A QBasicTimer: no QObject, connection and signal per session as a QTimer has.
+    QBasicTimer m_timer;
     qint64 m_deadline = 0; // m_age time the client's timeout expires (armTimer())
     qint64 m_timerDue = 0; // m_age time m_timer fires
     Phase m_phase = Phase::BannerDelay;
