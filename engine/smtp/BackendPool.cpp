@@ -61,8 +61,8 @@ std::unique_ptr<BackendSession> BackendPool::take(bool fresh)
     ++m_out;
     while (!fresh && !m_idle.empty()) {
         std::unique_ptr<BackendSession> backend = std::move(m_idle.back().backend);
+        QObject::disconnect(m_idle.back().lost); // by its handle: no search by receiver
         m_idle.pop_back();
-        backend->disconnect(this);
         if (!backend->isReusable()) { // something arrived unread: the backend's goodbye
             discard(std::move(backend));
             continue;
@@ -80,8 +80,7 @@ void BackendPool::release(std::unique_ptr<BackendSession> backend, bool reuse)
 {
     m_out = qMax(0, m_out - 1);
     if (!backend)
-        return;
-    backend->disconnect(this);
+        return; // connected to nothing here: take() cut its connection, or it is new
     if (!reuse || !isEnabled() || backend->uses() >= m_options.backendPoolMaxUses ||
         !backend->isReady())
         return discard(std::move(backend));
@@ -103,8 +102,9 @@ void BackendPool::keep(std::unique_ptr<BackendSession> backend)
         return discard(std::move(backend));
     BackendSession *raw = backend.get();
     // An idle connection that fails (EOF, a 421, garbage) leaves the pool at once.
-    connect(raw, &BackendSession::lost, this, [this, raw] { dropIdle(raw); });
-    m_idle.push_back({std::move(backend), m_clock.elapsed()});
+    const QMetaObject::Connection lost =
+        connect(raw, &BackendSession::lost, this, [this, raw] { dropIdle(raw); });
+    m_idle.push_back({std::move(backend), m_clock.elapsed(), lost});
     smtpcounter::bump(m_stats.kept);
     m_idleGauge.store(int(m_idle.size()), std::memory_order_relaxed);
     if (!m_expiry.isActive())

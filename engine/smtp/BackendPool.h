@@ -74,6 +74,7 @@ private:
     {
         std::unique_ptr<BackendSession> backend;
         qint64 since = 0;
+        QMetaObject::Connection lost; // to dropIdle(), cut when it is taken
     };
 
     void keep(std::unique_ptr<BackendSession> backend);

@@ -509,7 +509,7 @@ void SmtpSession::connectBackend(std::function<void(const SmtpReply &)> ready)
     if (!m_backendReused)
         smtpcounter::bump(m_stats->backendOpened);
     m_backend = pooled ? std::move(pooled) : std::make_unique<BackendSession>(m_options);
-    connect(m_backend.get(), &BackendSession::drained, this, [this] {
+    m_backendDrained = connect(m_backend.get(), &BackendSession::drained, this, [this] {
         if (!m_waiting)
             process();
     });
@@ -672,7 +672,7 @@ void SmtpSession::dropBackend()
 {
     if (!m_backend)
         return;
-    m_backend->disconnect(this);
+    QObject::disconnect(m_backendDrained); // by its handle: no search by receiver
     if (m_pool)
         return m_pool->release(std::move(m_backend), false);
     m_backend->quit();
@@ -684,7 +684,7 @@ void SmtpSession::releaseBackend()
 {
     if (!m_backend || !m_pool)
         return dropBackend();
-    m_backend->disconnect(this);
+    QObject::disconnect(m_backendDrained);
     // A message cut off in DATA is never pooled (not ready): it is closed without its dot.
     m_pool->release(std::move(m_backend), true);
 }

@@ -180,6 +180,7 @@ private:
     std::unique_ptr<BackendSession> m_backend;
     BackendPool *m_pool = nullptr;
     bool m_backendReused = false; // m_backend came from the pool
+    QMetaObject::Connection m_backendDrained;
     // DATA
     QByteArray m_headerBuffer; // header-From pending: the header section, held
     bool m_holdingHeaders = false;
