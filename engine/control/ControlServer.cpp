@@ -42,9 +42,9 @@ ControlServer::ControlServer(GreylistEngine &engine, Store &store, GreylistPolic
     , m_limiter(m_options.banAfterFailures, qint64(m_options.failureWindowSeconds) * 1000,
                 qint64(m_options.banSeconds) * 1000)
     , m_server(QStringLiteral("greygate"), QWebSocketServer::NonSecureMode)
-    , m_windows{EventWindow(&EventJson::appendJson, kWindowEvents),
-                EventWindow(&EventJson::appendCompact, kWindowEvents),
-                EventWindow(&EventBinary::append, kWindowEvents, EventWindow::Separator::None)}
+    , m_windows{EventWindow(&EventJson::appendJson, events.capacity()),
+                EventWindow(&EventJson::appendCompact, events.capacity()),
+                EventWindow(&EventBinary::append, events.capacity(), EventWindow::Separator::None)}
 {
     m_monotonic.start();
     m_api.setConnectionCount([this] { return connectionCount(); });

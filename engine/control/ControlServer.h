@@ -148,8 +148,6 @@ private:
     };
     // At most this many frames to one subscriber per flush (catching up after a resume).
     static constexpr int kMaxFramesPerFlush = 16;
-    // Events kept encoded for the subscribers (about 200 bytes each).
-    static constexpr qsizetype kWindowEvents = 50'000;
     // A subscriber's send buffer (at most maxPendingBytes): a flush's frames in one write.
     static constexpr qint64 kSendBufferBytes = 4 << 20;
 
@@ -181,7 +179,10 @@ private:
     // Connections handed to m_server, not upgraded yet, by peerKey.
     QHash<QString, QPointer<QTcpSocket>> m_upgrading;
     QString m_fingerprint;
-    EventWindow m_windows[kForms]; // by EventForm: EventJson's two forms, EventBinary
+    // By EventForm: EventJson's two forms, EventBinary. Each holds as many events as the log
+    // (while a subscriber of its form is that far behind): a backlog waits in the log, not in
+    // the subscriber's socket, and a subscriber the log still serves is never encoded for alone.
+    EventWindow m_windows[kForms];
     QTimer m_flushTimer;
     QElapsedTimer m_monotonic;
     std::unordered_map<QWebSocket *, std::unique_ptr<Session>> m_sessions;
