@@ -86,6 +86,14 @@ qsizetype eventCount(const TestClient &client)
     return n;
 }
 
+// The stream as JSON frames and as binary events (subscribe "codec": 1).
+void addCodecRows()
+{
+    QTest::addColumn<bool>("codec");
+    QTest::newRow("JSON frames") << false;
+    QTest::newRow("binary events") << true;
+}
+
 qsizetype eventFrames(const TestClient &client)
 {
     qsizetype n = 0;
@@ -403,9 +411,7 @@ void EventStreamTest::subscribersAtDifferentCursorsEachGetEveryEventInOrder()
 
 void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain_data()
 {
-    QTest::addColumn<bool>("codec");
-    QTest::newRow("JSON frames") << false;
-    QTest::newRow("binary events") << true;
+    addCodecRows();
 }
 
 void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain()
@@ -495,9 +501,7 @@ void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain()
 
 void EventStreamTest::slowReaderThatKeepsUpOnAverageGetsEveryEventInOrder_data()
 {
-    QTest::addColumn<bool>("codec");
-    QTest::newRow("JSON frames") << false;
-    QTest::newRow("binary events") << true;
+    addCodecRows();
 }
 
 void EventStreamTest::slowReaderThatKeepsUpOnAverageGetsEveryEventInOrder()
