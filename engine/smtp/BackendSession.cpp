@@ -303,7 +303,8 @@ void BackendSession::onDataReply(const SmtpReply &reply)
         return;
     }
     m_state = State::Data;
-    if (!m_held.isEmpty()) {
+    const bool held = !m_held.isEmpty();
+    if (held) {
         m_out.append(m_held); // sent with the dot when that came too (one send())
         m_held = QByteArray();
         if (m_corks == 0)
@@ -312,8 +313,10 @@ void BackendSession::onDataReply(const SmtpReply &reply)
     if (m_dotHeld) {
         m_dotHeld = false;
         send(QByteArrayLiteral("."), State::Final, m_options.finalTimeoutMs);
-    } else {
-        QTimer::singleShot(0, this, [this] { Q_EMIT drained(); }); // the content is on its way
+    } else if (held) {
+        // The content is on its way: a client held back by it may go on. Nothing held (the
+        // usual case: the 354 came before the content), nobody waits, no wake-up.
+        QTimer::singleShot(0, this, [this] { Q_EMIT drained(); });
     }
 }
 
