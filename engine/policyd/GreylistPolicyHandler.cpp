@@ -567,22 +567,13 @@ QByteArray GreylistPolicyHandler::greylistHeader(qint64 delayedSeconds, QByteArr
                  m_options.hostname + QByteArrayLiteral("; ") + date.toLatin1();
         m_dateSecond = now;
     }
-    // One allocation: the prefix, the delay's digits (written backwards on the stack) and the
-    // cached rest.
+    // One allocation: the prefix, the delay's digits (on the stack) and the cached rest.
     char digits[24];
-    char *const end = digits + sizeof digits;
-    char *p = end;
-    quint64 magnitude = delayedSeconds < 0 ? 0 - quint64(delayedSeconds) : quint64(delayedSeconds);
-    do {
-        *--p = char('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude != 0);
-    if (delayedSeconds < 0)
-        *--p = '-';
+    const QByteArrayView delay = LogLine::decimal(delayedSeconds, digits);
     static constexpr QByteArrayView kDelayed("X-Greylist: delayed ");
     QByteArray out;
-    out.reserve(prefix.size() + kDelayed.size() + (end - p) + m_date.size());
-    out.append(prefix).append(kDelayed).append(p, end - p).append(m_date);
+    out.reserve(prefix.size() + kDelayed.size() + delay.size() + m_date.size());
+    out.append(prefix).append(kDelayed).append(delay).append(m_date);
     return out;
 }
 

@@ -192,13 +192,11 @@ LogLine &LogLine::add(const char *key, QByteArrayView value)
     return *this;
 }
 
-LogLine &LogLine::add(const char *key, qint64 value)
+QByteArrayView LogLine::decimal(qint64 value, char (&buffer)[24])
 {
-    appendKey(m_bytes, key);
-    // Digits written backwards on the stack: no temporary string (QString::number) and no
-    // format parsing (snprintf) for the two numbers of every "greylisting passed" line.
-    char digits[24];
-    char *const end = digits + sizeof digits;
+    // Written backwards from the end: no temporary string (QString::number) and no format
+    // parsing (snprintf).
+    char *const end = buffer + sizeof buffer;
     char *p = end;
     quint64 magnitude = value < 0 ? 0 - quint64(value) : quint64(value);
     do {
@@ -207,7 +205,15 @@ LogLine &LogLine::add(const char *key, qint64 value)
     } while (magnitude != 0);
     if (value < 0)
         *--p = '-';
-    m_bytes.append(p, end - p);
+    return QByteArrayView(p, end - p);
+}
+
+LogLine &LogLine::add(const char *key, qint64 value)
+{
+    appendKey(m_bytes, key);
+    char digits[24];
+    const QByteArrayView text = decimal(value, digits);
+    m_bytes.append(text.data(), text.size());
     return *this;
 }
 
