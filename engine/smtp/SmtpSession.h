@@ -96,7 +96,8 @@ private:
         quint64 number = 0;
     };
 
-    // SmtpSession.cpp: the command phase.
+    // SmtpSession.cpp: the command phase; SmtpSessionConnection.cpp: STARTTLS, the timeouts,
+    // writing, closing and the log line.
     void onReadyRead();
     void process();
     void handleLine(QByteArrayView line);

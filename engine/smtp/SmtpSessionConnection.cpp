@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// SmtpSession's connection: STARTTLS, the client's timeouts, writing the replies, closing, and
+// the session's log line.
+#include "BackendSession.h"
+#include "SmtpLog.h"
+#include "SmtpSession.h"
+#include "SmtpSocket.h"
+#include "util/LogLine.h"
+
+#include <QTimerEvent>
+
+namespace greygate {
+
+namespace {
+
+constexpr int kCloseGraceMs = 5000; // for the last replies to a client that does not read
+
+} // namespace
+
+void SmtpSession::startTls()
+{
+    if (!m_tls)
+        return protocolError(502, "5.5.1", "STARTTLS is not offered here");
+    if (m_tlsActive)
+        return protocolError(503, "5.5.1", "TLS is already active");
+    // CVE-2011-0411: whatever the client pipelined after STARTTLS came in plaintext and
+    // must not be taken as said inside TLS. Every byte held or already arrived is thrown
+    // away, before the 220: after it, the client's TLS hello may arrive at any moment.
+    m_in.clear();
+    m_socket->discardInput();
+    reply(220, "2.0.0", "Ready to start TLS");
+    flush();
+    m_parser.reset();
+    resetTransaction();
+    releaseBackend();
+    m_helo.clear();
+    m_esmtp = false;
+    m_enhanced = false;
+    m_phase = Phase::Handshake;
+    // The connection moves to a QSslSocket once the 220 has left (the plain socket's held
+    // output does not move with it), queued: not inside the socket's own notification.
+    if (m_socket->bytesToWrite() == 0 && !std::exchange(m_upgradeQueued, true))
+        QMetaObject::invokeMethod(this, &SmtpSession::upgradeSocket, Qt::QueuedConnection);
+}
+
+void SmtpSession::upgradeSocket()
+{
+    if (m_tlsStarted || m_phase != Phase::Handshake || m_finished || m_socket->bytesToWrite() > 0)
+        return;
+    m_tlsStarted = true;
+    // Nothing read in plaintext is carried over (startTls() dropped it); encrypted() goes on.
+    if (!m_socket->startServerEncryption(*m_tls)) {
+        m_endReason = QByteArrayLiteral("cannot start TLS on the connection");
+        return closeNow();
+    }
+}
+
+void SmtpSession::armTimer()
+{
+    if (m_waiting || m_phase == Phase::Closing || m_phase == Phase::BannerDelay)
+        return;
+    // Only the deadline moves per command; the timer is (re)started only when it would fire
+    // after the new deadline or is not running (onTimeout() re-arms it when it fires early).
+    const int ms = m_phase == Phase::Data ? m_options.dataTimeoutMs : m_options.commandTimeoutMs;
+    m_deadline = m_age.elapsed() + ms;
+    if (!m_timer.isActive() || m_timerDue > m_deadline)
+        restartTimer(ms);
+}
+
+void SmtpSession::restartTimer(int ms)
+{
+    m_timerDue = m_age.elapsed() + ms;
+    m_timer.start(ms, this);
+}
+
+void SmtpSession::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_timer.timerId())
+        return QObject::timerEvent(event);
+    m_timer.stop(); // single shot: onTimeout() starts it again when it needs to
+    onTimeout();
+}
+
+void SmtpSession::onTimeout()
+{
+    if (m_phase == Phase::Commands || m_phase == Phase::Data || m_phase == Phase::Handshake) {
+        if (m_waiting) // an answer is awaited, not the client: its own timeouts bound it
+            return restartTimer(m_phase == Phase::Data ? m_options.dataTimeoutMs
+                                                       : m_options.commandTimeoutMs);
+        const qint64 left = m_deadline - m_age.elapsed();
+        if (left > 0)
+            return restartTimer(int(left));
+    }
+    switch (m_phase) {
+    case Phase::BannerDelay:
+        sendBanner();
+        process(); // only possible input: none (an early talker was dropped)
+        return;
+    case Phase::Closing:
+        closeNow();
+        return;
+    case Phase::Handshake:
+        m_endReason = QByteArrayLiteral("TLS handshake timeout");
+        closeNow();
+        return;
+    case Phase::Commands:
+    case Phase::Data:
+        reply(421, "4.4.2", QByteArray(m_options.hostname + " Error: timeout exceeded"));
+        close(m_phase == Phase::Data ? "data timeout" : "command timeout");
+        return;
+    }
+}
+
+void SmtpSession::flush()
+{
+    if (!m_out.isEmpty() && !m_finished) {
+        m_socket->write(m_out);
+        m_out.clear();
+    }
+}
+
+void SmtpSession::close(const QByteArray &why)
+{
+    if (m_phase == Phase::Closing || m_finished)
+        return;
+    if (m_endReason.isEmpty())
+        m_endReason = why;
+    m_phase = Phase::Closing;
+    flush();
+    releaseBackend(); // a message without its dot is never delivered (never pooled either)
+    restartTimer(kCloseGraceMs);
+    m_socket->disconnectFromHost(); // after the replies are written
+}
+
+void SmtpSession::closeNow()
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_phase = Phase::Closing;
+    m_timer.stop();
+    releaseBackend();
+    logEnd();
+    m_socket->abort();
+    Q_EMIT finished();
+}
+
+void SmtpSession::logEnd()
+{
+    qCInfo(lcSmtp).noquote() << LogLine("smtp session")
+                                    .add("session", qint64(m_id))
+                                    .add("client", m_clientText)
+                                    .add("helo", m_helo)
+                                    .add("tls", m_tlsActive ? "yes" : "no")
+                                    .add("from", m_sender)
+                                    .add("rcpts", m_rcptLog.join(','))
+                                    .add("messages", m_messages)
+                                    .add("bytes", m_bytes)
+                                    .add("backend_reply", m_backendReply)
+                                    .add("end", m_endReason)
+                                    .add("ms", m_age.elapsed())
+                                    .text();
+}
+
+} // namespace greygate
