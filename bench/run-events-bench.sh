@@ -28,6 +28,11 @@ usage: bench/run-events-bench.sh [options]
                       on CPU 1 at idle priority (SCHED_IDLE): what greygated pushes is
                       measured without the subscribers' own work taking its CPU, as when a
                       console watches from another machine (needs 2 CPUs and taskset/chrt)
+  --busy-baseline     with --pin: also a phase without subscribers in which an idle-priority
+                      busy loop keeps the subscribers' CPU (the load generator's) busy, as
+                      ten subscribers do; waking the load generator on a busy CPU costs
+                      greygated system time of its own (bench/README.md, "Events"), and this
+                      baseline separates that from the stream's cost
 EOF
 }
 
@@ -41,6 +46,7 @@ triplets=100000
 subscriber_counts="1 10"
 out=""
 pin=0
+busy_baseline=0
 server_bin=""
 
 for arg in "$@"; do
@@ -56,6 +62,7 @@ for arg in "$@"; do
     --subscribers=*) subscriber_counts=${arg#*=} ;;
     --out=*) out=${arg#*=} ;;
     --pin) pin=1 ;;
+    --busy-baseline) busy_baseline=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown option $arg" >&2; usage >&2; exit 2 ;;
     esac
@@ -64,6 +71,7 @@ done
     { echo "--duration takes 1..600 seconds" >&2; exit 2; }
 [[ "$rounds" =~ ^[0-9]+$ ]] && ((rounds >= 1 && rounds <= 20)) ||
     { echo "--rounds takes 1..20" >&2; exit 2; }
+((busy_baseline == 0 || pin == 1)) || { echo "--busy-baseline needs --pin" >&2; exit 2; }
 for n in $subscriber_counts; do
     [[ "$n" =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 50)) ||
         { echo "--subscribers takes counts of 1..50" >&2; exit 2; }
@@ -94,6 +102,14 @@ cd "$out" || exit 1
 # --- processes, all by PID ---------------------------------------------------------------
 server_pid=""
 subscriber_pids=()
+burner_pid=""
+stop_burner() {
+    if [[ -n "$burner_pid" ]]; then
+        kill -TERM "$burner_pid" 2>/dev/null
+        wait "$burner_pid" 2>/dev/null
+        burner_pid=""
+    fi
+}
 stop_subscribers() {
     local p
     for p in "${subscriber_pids[@]}"; do
@@ -105,6 +121,7 @@ stop_subscribers() {
     subscriber_pids=()
 }
 cleanup() {
+    stop_burner
     stop_subscribers
     if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
         kill -TERM "$server_pid" 2>/dev/null
@@ -161,13 +178,23 @@ loadgen() {
     echo "$line"
 }
 
-# phase N: the load for $duration s with N subscribers started (and subscribed) first.
+# phase N: the load for $duration s with N subscribers started (and subscribed) first; phase
+# busy: none, and the subscribers' CPU kept busy at idle priority (--busy-baseline).
 results="$out/results.txt"
 : >"$results"
 phase() {
-    local n=$1 i line ready label
-    label="sub$1-$((phase_no + 1))"
+    local n=$1 i line ready label busy=0
+    if [[ "$n" == busy ]]; then
+        n=0 busy=1
+    fi
+    label="sub$n-$((phase_no + 1))"
+    ((busy)) && label="busy-$((phase_no + 1))"
     stop_subscribers
+    if ((busy)); then
+        # Bounded like everything else: it ends with the phase, or after the phase's time.
+        "${subscriber_on[@]}" timeout $((duration + 30)) sh -c 'while :; do :; done' &
+        burner_pid=$!
+    fi
     for ((i = 1; i <= n; i++)); do
         "${subscriber_on[@]}" "$bin/events_subscriber" --url="ws://127.0.0.1:$control_port" --token-file="$token" \
             --duration=$((duration + 1)) --label="$label-$i" >"$out/$label-$i.txt" 2>&1 &
@@ -184,8 +211,9 @@ phase() {
     before=$(cpu_ticks "$server_pid")
     line=$(loadgen "load-$label-$phase_no" "$duration") || return 1
     after=$(cpu_ticks "$server_pid")
+    stop_burner
     first_unseen=$(field next_unseen "$line") # loadgen ran in a subshell
-    echo "$line subscribers=$n phase=$phase_no $(awk -v b="$before" -v a="$after" \
+    echo "$line subscribers=$n busy=$busy phase=$phase_no $(awk -v b="$before" -v a="$after" \
         -v t="$ticks_per_second" 'BEGIN { split(b, x, " "); split(a, y, " ");
             u = (y[1] - x[1]) / t; k = (y[2] - x[2]) / t;
             printf "server_cpu_s=%.2f server_user_s=%.2f server_sys_s=%.2f", u + k, u, k }')" \
@@ -206,7 +234,9 @@ log "prefill: $((triplets / 2)) first sights (at most 30 s)"
 loadgen prefill 30 $((triplets / 2)) >>"$results"
 sleep 2 # the prefilled triplets' retries pass after the 1 s delay
 for ((round = 1; round <= rounds; round++)); do
-    for n in 0 $subscriber_counts; do
+    phases="0 $subscriber_counts"
+    ((busy_baseline)) && phases="0 busy $subscriber_counts"
+    for n in $phases; do
         log "round $round: $n subscriber(s), $duration s"
         phase "$n"
     done
@@ -223,8 +253,12 @@ for line in open(sys.argv[1]):
     elif line.startswith('SUBSCRIBER'):
         subs.setdefault(kv['phase'], []).append(kv)
 by_n = {}
+busy = []  # no subscriber, their CPU kept busy (--busy-baseline)
 for l in loads:
-    by_n.setdefault(int(l['subscribers']), []).append(l)
+    if l.get('busy') == '1':
+        busy.append(l)
+    else:
+        by_n.setdefault(int(l['subscribers']), []).append(l)
 def cpu_ms(l):  # greygated's CPU per 1000 decisions, in ms
     return 1e6 * float(l['server_cpu_s']) / max(1, int(l['answered']))
 base_rate = statistics.median(float(l['rate']) for l in by_n[0]) if 0 in by_n else 0
@@ -251,13 +285,22 @@ for n in sorted(by_n):
         '-' if not each else '%.0f' % total,
         '-' if not delivered else '%.1f %%' % (100 * min(delivered)),
         '-' if n == 0 else resyncs))
+if busy:
+    busy_cpu = statistics.median(cpu_ms(l) for l in busy)
+    busy_sys = statistics.median(1e6 * float(l['server_sys_s']) / max(1, int(l['answered'])) for l in busy)
+    print()
+    print('Busy baseline (no subscriber, their CPU kept busy at idle priority): %.1f ms per 1000'
+          ' decisions (system %.1f), %+.1f %% against the plain baseline. Capacity against it: %s.' % (
+        busy_cpu, busy_sys, (busy_cpu / base_cpu - 1) * 100 if base_cpu else 0, ', '.join(
+            '%d subscriber(s) %+.1f %%' % (n, (busy_cpu / statistics.median(cpu_ms(l) for l in by_n[n]) - 1) * 100)
+            for n in sorted(by_n) if n > 0)))
 print()
 print('Medians of %d interleaved rounds. "Capacity" compares greygated\'s CPU time per decision'
       ' (what bounds decisions/s when it is CPU bound); "measured" is what the load generator'
       ' got while the subscribers, the load generator and other work shared the machine.' % rounds)
 print()
 print('Per phase (subscribers: decisions/s, ms CPU per 1000 (user + system)): ' + ', '.join(
-    '%s: %s, %.1f (%.1f + %.1f)' % (l['subscribers'], l['rate'], cpu_ms(l),
+    '%s: %s, %.1f (%.1f + %.1f)' % ('busy' if l.get('busy') == '1' else l['subscribers'], l['rate'], cpu_ms(l),
                                     1e6 * float(l.get('server_user_s', 0)) / max(1, int(l['answered'])),
                                     1e6 * float(l.get('server_sys_s', 0)) / max(1, int(l['answered'])))
     for l in loads))
