@@ -93,12 +93,9 @@ QByteArray lowered(const QByteArray &sender)
 void DaemonWatch::notePass(const Event &e)
 {
     const QByteArray sender = lowered(e.sender);
-    auto it = m_passes.find(sender);
-    if (it != m_passes.end()) {
-        *it = Pass{e.client, e.time};
-        return;
-    }
-    if (m_passes.size() >= kMaxSenders) {
+    // One hash lookup for a sender below the bound (insert() replaces a known one's pass);
+    // the bound is looked at only when the table is full and the sender is new.
+    if (m_passes.size() >= kMaxSenders && !m_passes.contains(sender)) {
         // Forget the older half: a cheap bound, and the recent passes are what counts.
         QList<Seconds> times;
         for (const Pass &p : std::as_const(m_passes))

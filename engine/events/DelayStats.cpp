@@ -70,9 +70,14 @@ void DelayStats::count(Seconds time, QByteArrayView sender, qint64 policy, Secon
             it = slot.domains.insert(kOther, {});
         it->add(delay);
     }
-    if (!slot.policies.contains(policy) && slot.policies.size() >= kMaxPolicies)
-        policy = kOtherPolicy;
-    slot.policies[policy].add(delay);
+    // One lookup for a policy already counted this hour (nearly every pass).
+    auto policyIt = slot.policies.find(policy);
+    if (policyIt == slot.policies.end())
+        policyIt = slot.policies.size() >= kMaxPolicies ? slot.policies.find(kOtherPolicy)
+                                                        : slot.policies.insert(policy, {});
+    if (policyIt == slot.policies.end())
+        policyIt = slot.policies.insert(kOtherPolicy, {});
+    policyIt->add(delay);
 }
 
 DelayStats::Result DelayStats::query(Seconds from, Seconds to, Seconds stepSeconds, int limit) const

@@ -52,6 +52,27 @@ private Q_SLOTS:
         QCOMPARE(daily.domains.last().summary.count, quint64(2));
     }
 
+    void policiesPastTheBoundAreCountedAsOtherAndKnownOnesStillByTheirId()
+    {
+        DelayStats d;
+        const Seconds t0 = 1'800'000'000 - 1'800'000'000 % 3600;
+        for (qint64 p = 1; p <= DelayStats::kMaxPolicies + 10; ++p)
+            d.count(t0 + 1, "a@x.test", p, 60);
+        d.count(t0 + 2, "a@x.test", 1, 120);                            // known: its own id
+        d.count(t0 + 3, "a@x.test", DelayStats::kMaxPolicies + 5, 180); // new past the bound
+        const DelayStats::Result r = d.query(t0, t0 + 3600, 3600, 10);
+        QCOMPARE(r.total.count, quint64(DelayStats::kMaxPolicies + 12));
+        QCOMPARE(r.policies.size(), DelayStats::kMaxPolicies + 1);
+        QCOMPARE(r.policies[0].policy, DelayStats::kOtherPolicy); // 11, the most mail
+        QCOMPARE(r.policies[0].summary.count, quint64(11));
+        QCOMPARE(r.policies[0].summary.max, Seconds(180));
+        QCOMPARE(r.policies[1].policy, qint64(1));
+        QCOMPARE(r.policies[1].summary.count, quint64(2));
+        QCOMPARE(r.policies[1].summary.max, Seconds(120));
+        for (const DelayStats::PolicyDelay &p : r.policies)
+            QVERIFY(p.policy == DelayStats::kOtherPolicy || p.policy <= DelayStats::kMaxPolicies);
+    }
+
     void saveAndRestoreGiveTheSameFiguresAndDamageIsRefused()
     {
         DelayStats d;

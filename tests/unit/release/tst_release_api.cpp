@@ -157,6 +157,34 @@ private Q_SLOTS:
         QCOMPARE(top.value(QStringLiteral("score")).toInteger(), 55);
     }
 
+    void aSendersLastPassIsReplacedByItsNextWhateverItsCase()
+    {
+        ControlTestProxy &p = *m_proxy;
+        const auto pass = [&p](const char *client, const char *sender, Seconds time,
+                               AttemptOutcome outcome) {
+            Event e;
+            e.type = EventType::Attempt;
+            e.outcome = outcome;
+            e.time = time;
+            e.client = client;
+            e.sender = sender;
+            e.recipient = "alice@corp.test";
+            p.events.append(std::move(e));
+        };
+        const Seconds t0 = p.clock.now();
+        pass("192.0.2.0/24", "Inv@Partner.test", t0, AttemptOutcome::Passed);
+        pass("198.51.100.0/24", "other@partner.test", t0 + 1, AttemptOutcome::Deferred);
+        m_watch->tick();
+        QVERIFY(m_watch->lastPass("inv@partner.test"));
+        QCOMPARE(m_watch->lastPass("INV@partner.TEST")->client, QByteArray("192.0.2.0/24"));
+        QCOMPARE(m_watch->lastPass("inv@partner.test")->time, t0);
+        QVERIFY(!m_watch->lastPass("other@partner.test")); // deferred: no pass
+        pass("203.0.113.0/24", "inv@partner.test", t0 + 5, AttemptOutcome::PassedKnown);
+        m_watch->tick();
+        QCOMPARE(m_watch->lastPass("Inv@Partner.test")->client, QByteArray("203.0.113.0/24"));
+        QCOMPARE(m_watch->lastPass("Inv@Partner.test")->time, t0 + 5);
+    }
+
 private:
     std::unique_ptr<ControlTestProxy> m_proxy;
     std::unique_ptr<DaemonWatch> m_watch;
