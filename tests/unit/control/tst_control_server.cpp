@@ -65,6 +65,7 @@ private Q_SLOTS:
     void requestBeforeAuthenticationIsRefusedAndClosed();
     void wrongTokensAreRefusedThenTheAddressIsBanned();
     void bearerHeaderAuthenticates();
+    void silentPlainConnectionsAreBoundedAndDroppedWithoutAnUpgrade();
     void readOnlyTokenReadsButCannotChange();
     void browserOriginAndForeignHostAreRefused();
     void hostileRequestsAreRefusedWhileTheServerKeepsServing();
@@ -168,6 +169,41 @@ void ControlServerTest::bearerHeaderAuthenticates()
     QVERIFY(wrong.open(proxy.url(), "not-the-token-at-all"));
     QVERIFY(QTest::qWaitFor([&] { return wrong.closed; }, 5000));
     QCOMPARE(TestClient::errorCode(wrong.lastAnswer()), QStringLiteral("unauthenticated"));
+}
+
+void ControlServerTest::silentPlainConnectionsAreBoundedAndDroppedWithoutAnUpgrade()
+{
+    // Plain connections are accepted by the control server itself and handed to the
+    // WebSocket server: ones that never send their upgrade hold no slot for long, and no more
+    // of them than the connection limit wait at once.
+    ControlOptions options;
+    options.maxConnections = 3;
+    options.handshakeTimeoutMs = 1000;
+    ControlTestProxy proxy(options);
+    QVERIFY2(proxy.start(), qPrintable(proxy.startError));
+    std::vector<std::unique_ptr<QTcpSocket>> silent;
+    for (int i = 0; i < 3; ++i) {
+        silent.push_back(std::make_unique<QTcpSocket>());
+        silent.back()->connectToHost(QHostAddress::LocalHost, proxy.server->serverPort());
+        QVERIFY(silent.back()->waitForConnected(5000));
+    }
+    QTcpSocket extra;
+    extra.connectToHost(QHostAddress::LocalHost, proxy.server->serverPort());
+    QVERIFY(extra.waitForConnected(5000));
+    QVERIFY(
+        QTest::qWaitFor([&] { return extra.state() == QAbstractSocket::UnconnectedState; }, 5000));
+    for (const auto &socket : silent)
+        QCOMPARE(socket->state(), QAbstractSocket::ConnectedState);
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            return std::all_of(silent.begin(), silent.end(), [](const auto &socket) {
+                return socket->state() == QAbstractSocket::UnconnectedState;
+            });
+        },
+        10'000));
+    TestClient client;
+    QVERIFY(client.login(proxy.url(), proxy.token(false)));
+    QVERIFY(client.result(QStringLiteral("hello")).contains(QStringLiteral("apiVersion")));
 }
 
 void ControlServerTest::readOnlyTokenReadsButCannotChange()
