@@ -74,15 +74,41 @@ void TriageFacts::noteAttempt(const Event &attempt)
 {
     if (attempt.outcome != AttemptOutcome::Deferred || !m_normaliser)
         return;
+    // Kept when it was decided (the ids before it were kept too, or were never read: a
+    // burst the tick skipped).
+    while (!m_noted.empty() && m_noted.front() < attempt.id)
+        m_noted.pop_front();
+    if (!m_noted.empty() && m_noted.front() == attempt.id) {
+        m_noted.pop_front();
+        return;
+    }
     const std::optional<TripletKey> key =
         m_normaliser->normalise(attempt.client, attempt.sender, attempt.recipient);
-    if (!key)
-        return;
+    if (key)
+        keep(attempt.client, attempt.clientName, key->client, key->sender, key->recipient);
+}
+
+void TriageFacts::noteDeferred(quint64 eventId, const QByteArray &client,
+                               const QByteArray &clientName, const QByteArray &network,
+                               const QByteArray &sender, const QByteArray &recipient)
+{
+    if (!m_normaliser)
+        return; // as noteAttempt(): no address is kept without the engine's keying
+    keep(client, clientName, network, sender, recipient);
+    if (m_noted.size() >= kMaxNoted)
+        m_noted.clear(); // the tick stopped reading: it notes them again (the same facts)
+    m_noted.push_back(eventId);
+}
+
+void TriageFacts::keep(const QByteArray &client, const QByteArray &clientName,
+                       const QByteArray &network, const QByteArray &sender,
+                       const QByteArray &recipient)
+{
     if (m_addresses.size() >= kMaxAddresses)
         m_addresses.clear(); // a cheap bound: older failures then show their facts as unknown
-    m_addresses.insert(tripletId(key->client, key->sender, key->recipient), attempt.client);
-    if (!attempt.clientName.isEmpty() && attempt.clientName.size() <= 255)
-        setName(attempt.client, Name{attempt.clientName.toLower(), Name::Source::Postfix});
+    m_addresses.insert(tripletId(network, sender, recipient), client);
+    if (!clientName.isEmpty() && clientName.size() <= 255)
+        setName(client, Name{clientName.toLower(), Name::Source::Postfix});
 }
 
 std::optional<QByteArray> TriageFacts::addressOf(const QByteArray &network,

@@ -7,6 +7,7 @@
 #include <QHash>
 #include <QObject>
 #include <QString>
+#include <deque>
 #include <optional>
 
 namespace greygate {
@@ -71,6 +72,12 @@ public:
     // An Attempt event: keeps a greylisted triplet's client address and the name Postfix
     // gave (greylisted attempts only: those are the triplets that may fail to retry).
     void noteAttempt(const Event &attempt);
+    // The same for a deferral as it is decided, with the triplet the decision normalised
+    // (DecisionRecorder's deferral tap, synchronous path): noteAttempt() then passes over
+    // event `eventId` instead of normalising its triplet again. Noting one twice is harmless.
+    void noteDeferred(quint64 eventId, const QByteArray &client, const QByteArray &clientName,
+                      const QByteArray &network, const QByteArray &sender,
+                      const QByteArray &recipient);
     // The address the triplet (its client part as the store keeps it) was last tried from.
     std::optional<QByteArray> addressOf(const QByteArray &network, const QByteArray &sender,
                                         const QByteArray &recipient) const;
@@ -93,6 +100,8 @@ private:
     void lookUpName(const QByteArray &client);
     void confirm(const QByteArray &client, const QByteArray &ptrName);
     void setName(const QByteArray &client, Name name);
+    void keep(const QByteArray &client, const QByteArray &clientName, const QByteArray &network,
+              const QByteArray &sender, const QByteArray &recipient);
 
     const TripletNormaliser *m_normaliser = nullptr;
     DnsLookup *m_dns = nullptr;
@@ -102,6 +111,10 @@ private:
     QHash<QByteArray, Spf> m_spfResults; // client + '\n' + lower-cased sender
     QHash<QByteArray, bool> m_namesPending;
     QHash<QByteArray, bool> m_spfPending;
+    // Ids of the deferrals noteDeferred() kept, in order, until noteAttempt() reaches them:
+    // about a second's worth (the watch's tick); bounded for a tick that does not come.
+    std::deque<quint64> m_noted;
+    static constexpr size_t kMaxNoted = 262'144;
 };
 
 } // namespace greygate

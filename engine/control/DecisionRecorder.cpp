@@ -134,7 +134,16 @@ void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &
         if (e.decidedBy != DecidedBy::None && e.decidedBy != DecidedBy::AutoAllow)
             e.ref = outcome.ref;
     }
-    m_events.append(std::move(e));
+    // Only the synchronous path's deferrals carry their normalised triplet (recipient set).
+    if (!m_deferralTap || outcome.kind != Kind::Deferred || outcome.key.isEmpty() ||
+        outcome.recipient.isEmpty()) {
+        m_events.append(std::move(e));
+        return;
+    }
+    const QByteArray eventClient = e.client;
+    const QByteArray eventName = e.clientName;
+    const quint64 id = m_events.append(std::move(e));
+    m_deferralTap(id, eventClient, eventName, outcome.key, outcome.sender, outcome.recipient);
 }
 
 QByteArray DecisionRecorder::decide(const PolicyRequest &request)

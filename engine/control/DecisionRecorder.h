@@ -5,6 +5,7 @@
 #include "policyd/PolicyHandler.h"
 
 #include <QMetaObject>
+#include <functional>
 #include <memory>
 
 namespace greygate {
@@ -44,6 +45,15 @@ public:
     void record(const DecisionOutcome &outcome, const QByteArray &client, const QByteArray &sender,
                 const QByteArray &recipient, const QByteArray &clientName = QByteArray());
 
+    // Called with each greylisting deferral's event id, the event's client address and name,
+    // and the decision's normalised triplet (network, sender, recipient), when the decision
+    // carries it (the synchronous path): the triage keeps it then instead of normalising the
+    // event's triplet again in its tick (TriageFacts::noteDeferred).
+    using DeferralTap = std::function<void(quint64 id, const QByteArray &client,
+                                           const QByteArray &clientName, const QByteArray &network,
+                                           const QByteArray &sender, const QByteArray &recipient)>;
+    void setDeferralTap(DeferralTap tap) { m_deferralTap = std::move(tap); }
+
 private:
     GreylistPolicyHandler &m_handler;
     EventLog &m_events;
@@ -52,6 +62,7 @@ private:
     // Answers of the asynchronous path that come back after this recorder is gone (at
     // shutdown) are passed on unrecorded: the callbacks hold a weak reference to this.
     std::shared_ptr<DecisionRecorder *> m_self;
+    DeferralTap m_deferralTap;
     // The last event's client, client name and sender: the recipients of one message repeat
     // them, and the events then share one copy. Copies are made apart from the request, whose
     // buffers the parser reuses for the next one (sharing them would make it reallocate).

@@ -317,6 +317,14 @@ int Greygated::start()
     }
     watch->triage().setLookups(findChild<DnsResolver *>(), findChild<SpfEvaluator *>());
     watch->triage().setNormaliser(&m_engine->normaliser());
+    // Deferrals reach the triage with the triplet their decision normalised (the recorder
+    // goes before the watch, a child of this object).
+    m_recorder->setDeferralTap(
+        [triage = &watch->triage()](quint64 id, const QByteArray &client, const QByteArray &name,
+                                    const QByteArray &network, const QByteArray &sender,
+                                    const QByteArray &recipient) {
+            triage->noteDeferred(id, client, name, network, sender, recipient);
+        });
     watch->setStoreHealth([this] { return storeHealth(); });
     if (!watch->restoreDelays(DaemonWatch::delayPath(m_options.dbDir), &error))
         qCWarning(lcDaemon).noquote()
