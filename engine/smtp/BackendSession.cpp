@@ -32,14 +32,20 @@ BackendSession::BackendSession(const SmtpProxyOptions &options, QObject *parent)
     connect(&m_timer, &QTimer::timeout, this, &BackendSession::onTimeout);
     m_clock.start();
     connect(&m_socket, &SmtpSocket::connected, this, &BackendSession::onConnected);
-    connect(&m_socket, &SmtpSocket::readyRead, this, &BackendSession::onReadyRead);
+    m_socket.setReader<BackendSession, &BackendSession::onReadyRead>(this);
     connect(&m_socket, &SmtpSocket::failed, this, [this] { fail(m_socket.errorString()); });
     connect(&m_socket, &SmtpSocket::drained, this, &BackendSession::drained);
 }
 
-BackendSession::~BackendSession()
+void BackendSession::detachSocket()
 {
     m_socket.disconnect(this);
+    m_socket.clearReader();
+}
+
+BackendSession::~BackendSession()
+{
+    detachSocket();
     m_socket.abort();
 }
 
@@ -270,7 +276,7 @@ void BackendSession::endData(ReplyCallback done)
         // half-open, so the connection ends here as lock-step does after a refused DATA.
         m_state = State::Closed;
         disarm();
-        m_socket.disconnect(this);
+        detachSocket();
         m_out.append("QUIT\r\n");
         flushOut();
         m_socket.disconnectFromHost();
@@ -330,7 +336,7 @@ void BackendSession::quit()
     m_done = nullptr;
     m_pending.clear();
     disarm();
-    m_socket.disconnect(this);
+    detachSocket();
     m_socket.disconnectFromHost();
 }
 
@@ -340,7 +346,7 @@ void BackendSession::abort()
     m_done = nullptr;
     m_pending.clear();
     disarm();
-    m_socket.disconnect(this);
+    detachSocket();
     m_socket.abort();
 }
 
@@ -499,7 +505,7 @@ void BackendSession::fail(const QByteArray &why)
     m_held.clear();
     m_out.clear();
     disarm();
-    m_socket.disconnect(this);
+    detachSocket();
     m_socket.abort();
     qCWarning(lcSmtp).noquote() << LogLine("backend failed")
                                        .add("backend", m_options.backendAddress.toString())

@@ -123,6 +123,7 @@ private:
     void disarm();
     void onTimeout();
     void onReadyRead();
+    void detachSocket(); // cuts every link from m_socket to this (signals and the reader)
     void onReply(const SmtpReply &reply, const QList<QByteArray> &lines);
     void fail(const QByteArray &why);
     void finish(const SmtpReply &reply); // hands the reply to the outstanding callback

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SmtpListener.h"
 
+#include "ReadinessNotifier.h"
 #include "SmtpLog.h"
 #include "util/LogLine.h"
 
@@ -108,8 +109,8 @@ bool SmtpListener::listen(const QHostAddress &address, quint16 port, int backlog
     m_fd = fd;
     m_address = address;
     peerOf(bound, &m_port);
-    m_notifier = std::make_unique<QSocketNotifier>(qintptr(fd), QSocketNotifier::Read);
-    connect(m_notifier.get(), &QSocketNotifier::activated, this, &SmtpListener::acceptPending);
+    m_notifier = std::make_unique<ReadinessNotifier<SmtpListener>>(
+        qintptr(fd), QSocketNotifier::Read, this, &SmtpListener::acceptPending);
     return true;
 }
 

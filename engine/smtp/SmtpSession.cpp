@@ -64,7 +64,7 @@ SmtpSession::SmtpSession(SmtpSocket *socket, quint64 id, const SmtpProxyOptions 
 void SmtpSession::attachSocket()
 {
     m_socket->setParent(this);
-    connect(m_socket, &SmtpSocket::readyRead, this, &SmtpSession::onReadyRead);
+    m_socket->setReader<SmtpSession, &SmtpSession::onReadyRead>(this);
     connect(m_socket, &SmtpSocket::disconnected, this, [this] {
         if (m_endReason.isEmpty())
             m_endReason = QByteArrayLiteral("client closed");

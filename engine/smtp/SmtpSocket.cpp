@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SmtpSocket.h"
 
+#include "ReadinessNotifier.h"
+
 #include <QSocketNotifier>
 #include <QSslConfiguration>
 #include <QSslSocket>
@@ -68,8 +70,8 @@ void SmtpSocket::adopt(int fd, const QHostAddress &peer, quint16 peerPort)
     m_peer = peer;
     m_peerPort = peerPort;
     m_mayRead = false; // told by the notifier: an early talker is seen that way too
-    m_readNotifier = std::make_unique<QSocketNotifier>(qintptr(fd), QSocketNotifier::Read);
-    connect(m_readNotifier.get(), &QSocketNotifier::activated, this, &SmtpSocket::onReadable);
+    m_readNotifier = std::make_unique<ReadinessNotifier<SmtpSocket>>(
+        qintptr(fd), QSocketNotifier::Read, this, &SmtpSocket::onReadable);
 }
 
 void SmtpSocket::connectTo(const QHostAddress &address, quint16 port)
@@ -112,12 +114,20 @@ void SmtpSocket::connectTo(const QHostAddress &address, quint16 port)
 void SmtpSocket::onReadable()
 {
     m_mayRead = true;
-    Q_EMIT readyRead();
+    notifyReadable();
     // Not drained (the reader waits for something else): off until a read() drains it, so
     // that the level-triggered notifier does not wake the loop again and again. A reader
     // that drained it leaves it on: no toggling per command.
     if (m_mayRead && m_readNotifier && m_fd >= 0)
         m_readNotifier->setEnabled(false);
+}
+
+void SmtpSocket::notifyReadable()
+{
+    if (!m_reader)
+        Q_EMIT readyRead();
+    else if (!signalsBlocked())
+        m_readerCall(m_reader);
 }
 
 qsizetype SmtpSocket::read(QByteArray &buffer, qsizetype limit)
@@ -276,8 +286,8 @@ void SmtpSocket::onWritable()
             return fail(errorText("connect", error));
         m_connecting = false;
         m_mayRead = false;
-        m_readNotifier = std::make_unique<QSocketNotifier>(qintptr(m_fd), QSocketNotifier::Read);
-        connect(m_readNotifier.get(), &QSocketNotifier::activated, this, &SmtpSocket::onReadable);
+        m_readNotifier = std::make_unique<ReadinessNotifier<SmtpSocket>>(
+            qintptr(m_fd), QSocketNotifier::Read, this, &SmtpSocket::onReadable);
         if (m_heldPos >= m_held.size())
             setWriteWatch(false);
         Q_EMIT connected();
@@ -321,8 +331,8 @@ void SmtpSocket::setWriteWatch(bool on)
     if (!m_writeNotifier) {
         if (!on)
             return;
-        m_writeNotifier = std::make_unique<QSocketNotifier>(qintptr(m_fd), QSocketNotifier::Write);
-        connect(m_writeNotifier.get(), &QSocketNotifier::activated, this, &SmtpSocket::onWritable);
+        m_writeNotifier = std::make_unique<ReadinessNotifier<SmtpSocket>>(
+            qintptr(m_fd), QSocketNotifier::Write, this, &SmtpSocket::onWritable);
         return;
     }
     m_writeNotifier->setEnabled(on);
@@ -370,7 +380,7 @@ bool SmtpSocket::startServerEncryption(const QSslConfiguration &tls)
     }
     m_fd = -1; // the QSslSocket's now
     m_tls = socket;
-    connect(socket, &QSslSocket::readyRead, this, &SmtpSocket::readyRead);
+    connect(socket, &QSslSocket::readyRead, this, &SmtpSocket::notifyReadable);
     connect(socket, &QSslSocket::encrypted, this, &SmtpSocket::encrypted);
     connect(socket, &QSslSocket::disconnected, this, &SmtpSocket::disconnected);
     connect(socket, &QSslSocket::bytesWritten, this, [this] {

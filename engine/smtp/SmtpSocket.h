@@ -78,8 +78,25 @@ public:
     // producing long before (their own high-water marks), so beyond this is a bug's bound.
     static constexpr qint64 kMaxHeldOutput = 4 << 20;
 
+    // The one reader told of readability by a direct call of `onReadable` instead of
+    // readyRead() (the proxy's sessions: a signal per command and per reply cost ~2k
+    // instructions a message). Like a connection, it is not called while signals are
+    // blocked; clearReader() (or setting another) cuts it, as disconnect() would a signal.
+    template <typename Reader, void (Reader::*onReadable)()> void setReader(Reader *reader)
+    {
+        m_reader = reader;
+        m_readerCall = [](QObject *r) {
+            (static_cast<Reader *>(r)->*onReadable)();
+        };
+    }
+    void clearReader()
+    {
+        m_reader = nullptr;
+        m_readerCall = nullptr;
+    }
+
 Q_SIGNALS:
-    void readyRead();
+    void readyRead();    // when no reader is set
     void drained();      // everything written is out (after output had been held)
     void connected();    // connectTo() succeeded
     void failed();       // the connection failed (errorString()); queued after the call
@@ -89,11 +106,14 @@ Q_SIGNALS:
 private:
     void onReadable();
     void onWritable();
+    void notifyReadable();
     void sendHeld();
     void fail(const QByteArray &why);
     void closeDescriptor();
     void setWriteWatch(bool on);
 
+    QObject *m_reader = nullptr;
+    void (*m_readerCall)(QObject *) = nullptr;
     int m_fd = -1;
     std::unique_ptr<QSocketNotifier> m_readNotifier;
     std::unique_ptr<QSocketNotifier> m_writeNotifier; // made on the first partial write
