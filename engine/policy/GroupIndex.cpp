@@ -46,7 +46,8 @@ void GroupIndex::set(Bits *bits, const QList<int> &indexes)
 
 GroupIndex::Bits GroupIndex::emptyBits() const
 {
-    Bits bits((m_groups.size() + 63) / 64 + 1, 0); // +1: never empty, test() stays in range
+    Bits bits;
+    resetBits(&bits); // +1 word: never empty, test() stays in range
     return bits;
 }
 

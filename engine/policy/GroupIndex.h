@@ -7,6 +7,7 @@
 
 #include <QHash>
 #include <QVarLengthArray>
+#include <algorithm>
 
 namespace greygate {
 
@@ -27,6 +28,13 @@ public:
     const SenderGroup &group(int index) const { return m_groups[index]; }
 
     Bits emptyBits() const;
+    // *bits as emptyBits() gives them, in place: a decision's facts fill four sets each,
+    // and a returned array was built then copied into the member (inline storage).
+    void resetBits(Bits *bits) const
+    {
+        bits->resize((m_groups.size() + 63) / 64 + 1);
+        std::fill(bits->begin(), bits->end(), quint64(0));
+    }
     static bool test(const Bits &bits, int index)
     {
         return index >= 0 && (bits[index >> 6] >> (index & 63)) & 1;

@@ -109,11 +109,11 @@ PolicyIndex::Facts::Facts(const PolicyIndex &index, const PolicyQuery &q)
     for (Party *p : {&sender, &recipient, &header}) {
         p->internal = p->address.valid() && !p->address.isNull() &&
                       index.m_internal.isInternalDomain(p->address.domain());
-        p->groups = groups.emptyBits();
+        groups.resetBits(&p->groups);
         if (groups.count() > 0)
             groups.addGroupsOfAddress(p->address, &p->groups);
     }
-    clientGroups = groups.emptyBits();
+    groups.resetBits(&clientGroups);
     if (client && groups.count() > 0)
         groups.addGroupsOfClient(*client, &clientGroups);
 }
