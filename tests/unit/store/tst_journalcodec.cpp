@@ -5,6 +5,8 @@
 
 #include <QRandomGenerator>
 #include <QTest>
+#include <random>
+#include <utility>
 
 using namespace greygate;
 using namespace greygate::test;
@@ -80,6 +82,54 @@ private slots:
         QCOMPARE(crc32(check.constData(), check.size()), 0xCBF43926u);
         QCOMPARE(crc32Update(crc32(check.constData(), 4), check.constData() + 4, 5), 0xCBF43926u);
         QCOMPARE(crc32(nullptr, 0), 0u);
+    }
+
+    void crc32_of_long_inputs_matches_zlib()
+    {
+        QFETCH(int, length);
+        QFETCH(quint32, expected);
+        // Bytes (i * 131 + 7) mod 256; the expected values are zlib.crc32's (Python).
+        QByteArray data(length, Qt::Uninitialized);
+        for (int i = 0; i < length; ++i)
+            data[i] = char((i * 131 + 7) & 0xff);
+        QCOMPARE(crc32(data.constData(), data.size()), expected);
+        QCOMPARE(crc32UpdatePortable(0, data.constData(), data.size()), expected);
+    }
+    void crc32_of_long_inputs_matches_zlib_data()
+    {
+        QTest::addColumn<int>("length");
+        QTest::addColumn<quint32>("expected");
+        const std::pair<int, quint32> rows[] = {
+            {63, 0x337301c0u},  {64, 0x38e4dbb5u},   {65, 0x6c311b46u},   {79, 0x118a99cbu},
+            {80, 0x89cdcb09u},  {127, 0x8276c596u},  {128, 0xcc816b20u},  {129, 0x9a7c58adu},
+            {200, 0x2a0c0115u}, {1000, 0x1ed57bb9u}, {4103, 0xcf90c5f2u}, {65549, 0xfa1aee39u},
+        };
+        for (const auto &[length, expected] : rows)
+            QTest::addRow("%d bytes", length) << length << expected;
+    }
+
+    void crc32_fast_path_equals_the_tables_at_every_length_alignment_and_split()
+    {
+        // The carry-less multiply path folds 64 and 16 bytes at a time and leaves the tail to
+        // the tables: every length around those steps, unaligned starts, and a checksum
+        // continued across a split must give the table path's value.
+        std::mt19937 random(20261126);
+        QByteArray buffer(2200, Qt::Uninitialized);
+        for (char &c : buffer)
+            c = char(random());
+        for (int length = 0; length <= 1100; ++length) {
+            const int offset = int(random() % 16);
+            const char *data = buffer.constData() + offset;
+            const quint32 portable = crc32UpdatePortable(0, data, length);
+            QCOMPARE(crc32(data, length), portable);
+            const int split = length == 0 ? 0 : int(random() % quint32(length + 1));
+            QCOMPARE(crc32Update(crc32(data, split), data + split, length - split), portable);
+            const quint32 seed = random();
+            QCOMPARE(crc32Update(seed, data, length), crc32UpdatePortable(seed, data, length));
+        }
+        const QByteArray ones(64, char(0xff)), zeros(256, '\0');
+        QCOMPARE(crc32(ones.constData(), ones.size()), 0x0f6187bau);
+        QCOMPARE(crc32(zeros.constData(), zeros.size()), 0x0d968558u);
     }
 
     void sealed_record_verifies_and_decodes_to_the_same_batch()
