@@ -208,10 +208,20 @@ Decision GreylistEngine::decide(const TripletKey &key, WriteBatch &changes)
     thread_local QByteArray scratch;
     joinInto(key, scratch);
     const QByteArrayView joined = scratch;
-    if (m_config.autoWhitelistClients > 0 && clientWhitelisted(key.client, now, changes)) {
+    // Both tables are far larger than the caches with a million triplets: both index cells
+    // are asked for before either lookup waits on its own.
+    const bool clients = m_config.autoWhitelistClients > 0;
+    const quint32 clientHash = clients ? m_clients.hashOf(key.client) : 0;
+    if (clients)
+        m_clients.prefetch(clientHash);
+    const quint32 tripletHash = m_triplets.hashOf(joined);
+    m_triplets.prefetch(tripletHash);
+    // The client's slot, found once for the whitelist and for a pass's count (notePass).
+    quint32 clientSlot = clients ? m_clients.find(key.client, clientHash) : m_clients.npos;
+    if (clients && clientWhitelisted(clientSlot, key.client, now, changes)) {
         // A triplet deferred before its client was whitelisted has just been retried and
         // accepted: drop it, or its window would close as a false "Sender Failed to Retry".
-        if (const quint32 slot = m_triplets.find(joined);
+        if (const quint32 slot = m_triplets.find(joined, tripletHash);
             slot != KeyedSlotTable<CompactTriplet>::npos &&
             !isPassed(m_triplets.value(slot).attemptsAndStatus)) {
             changes.removeTriplets.append(joined.toByteArray());
@@ -230,10 +240,11 @@ Decision GreylistEngine::decide(const TripletKey &key, WriteBatch &changes)
         d.waitSeconds = m_config.delay;
         return d;
     }
-    const quint32 slot = m_triplets.find(joined);
+    const quint32 slot = m_triplets.find(joined, tripletHash);
     if (slot == KeyedSlotTable<CompactTriplet>::npos)
-        return startAfresh(m_triplets.insert(joined, CompactTriplet{}), key, now, changes);
-    return decideKnown(slot, key, now, changes);
+        return startAfresh(m_triplets.insert(joined, CompactTriplet{}, tripletHash), key, now,
+                           changes);
+    return decideKnown(slot, clientSlot, key, now, changes);
 }
 
 Decision GreylistEngine::startAfresh(quint32 slot, const TripletKey &key, Seconds now,
@@ -254,8 +265,8 @@ Decision GreylistEngine::startAfresh(quint32 slot, const TripletKey &key, Second
     return d;
 }
 
-Decision GreylistEngine::decideKnown(quint32 slot, const TripletKey &key, Seconds now,
-                                     WriteBatch &changes)
+Decision GreylistEngine::decideKnown(quint32 slot, quint32 clientSlot, const TripletKey &key,
+                                     Seconds now, WriteBatch &changes)
 {
     CompactTriplet &c = m_triplets.value(slot);
     Decision d;
@@ -267,7 +278,7 @@ Decision GreylistEngine::decideKnown(quint32 slot, const TripletKey &key, Second
         countAttempt(c.attemptsAndStatus);
         if (persist)
             record(slot, key, changes);
-        notePass(key.client, now, changes);
+        notePass(clientSlot, key.client, now, changes);
         d.verdict = Verdict::PassedKnown;
         d.attempts = attemptsOf(c.attemptsAndStatus);
         d.firstSeen = c.firstSeen;
@@ -294,7 +305,7 @@ Decision GreylistEngine::decideKnown(quint32 slot, const TripletKey &key, Second
     c.attemptsAndStatus |= kPassedBit;
     schedule(slot, tripletDeadline(c), c.queued);
     record(slot, key, changes);
-    notePass(key.client, now, changes);
+    notePass(clientSlot, key.client, now, changes);
     d.verdict = Verdict::PassedNow;
     d.delayedSeconds = elapsed;
     return d;
@@ -313,9 +324,9 @@ void GreylistEngine::failedToRetry(QByteArrayView joined, const CompactTriplet &
     changes.rejections.append(std::move(entry));
 }
 
-bool GreylistEngine::clientWhitelisted(const QByteArray &client, Seconds now, WriteBatch &changes)
+bool GreylistEngine::clientWhitelisted(quint32 &slot, const QByteArray &client, Seconds now,
+                                       WriteBatch &changes)
 {
-    const quint32 slot = m_clients.find(client);
     if (slot == KeyedSlotTable<CompactClient>::npos)
         return false;
     CompactClient &c = m_clients.value(slot);
@@ -323,6 +334,7 @@ bool GreylistEngine::clientWhitelisted(const QByteArray &client, Seconds now, Wr
         // Inactive for the whole lifetime: forgotten, it has to earn the whitelist again.
         changes.removeClients.append(client);
         m_clients.remove(slot);
+        slot = KeyedSlotTable<CompactClient>::npos;
         return false;
     }
     if (c.passes < m_config.autoWhitelistClients)
@@ -334,12 +346,13 @@ bool GreylistEngine::clientWhitelisted(const QByteArray &client, Seconds now, Wr
     return true;
 }
 
-// Runs after clientWhitelisted() in the same decision, so an expired client is already gone.
-void GreylistEngine::notePass(const QByteArray &client, Seconds now, WriteBatch &changes)
+// Runs after clientWhitelisted() in the same decision, so an expired client is already gone
+// (slot npos) and the client table has not changed since slot was found.
+void GreylistEngine::notePass(quint32 slot, const QByteArray &client, Seconds now,
+                              WriteBatch &changes)
 {
     if (m_config.autoWhitelistClients == 0)
         return;
-    quint32 slot = m_clients.find(client);
     if (slot == KeyedSlotTable<CompactClient>::npos) {
         if (client.size() > KeyedSlotTable<CompactClient>::kMaxKeyBytes ||
             m_clients.size() >= kClientRef - 1)

@@ -125,11 +125,14 @@ private:
     void recordClient(quint32 slot, WriteBatch &changes) const;
     static constexpr Seconds kRefreshPersistSeconds = 3600;
     static bool refreshDue(quint32 previousLastSeen, Seconds now);
-    bool clientWhitelisted(const QByteArray &client, Seconds now, WriteBatch &changes);
-    void notePass(const QByteArray &client, Seconds now, WriteBatch &changes);
+    // slot: the client's (npos when absent); set to npos when an expired client is forgotten.
+    bool clientWhitelisted(quint32 &slot, const QByteArray &client, Seconds now,
+                           WriteBatch &changes);
+    void notePass(quint32 slot, const QByteArray &client, Seconds now, WriteBatch &changes);
     void failedToRetry(QByteArrayView joined, const CompactTriplet &state, WriteBatch &changes);
     Decision startAfresh(quint32 slot, const TripletKey &key, Seconds now, WriteBatch &changes);
-    Decision decideKnown(quint32 slot, const TripletKey &key, Seconds now, WriteBatch &changes);
+    Decision decideKnown(quint32 slot, quint32 clientSlot, const TripletKey &key, Seconds now,
+                         WriteBatch &changes);
 
     GreylistConfig m_config;
     const Clock &m_clock;

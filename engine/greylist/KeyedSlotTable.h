@@ -13,8 +13,14 @@ namespace greygate {
 // A compact byte-string-keyed table for the greylist's millions of entries. QHash<QByteArray,
 // T> costs a QByteArray header, a refcounted heap block and span slack per entry; here an
 // entry is one 32-byte slot (key pointer, 32-bit hash, the value) plus its key bytes in a
-// KeyArena block, and a 4-byte index cell in an open-addressing table (linear probing,
-// backward-shift deletion, so no tombstones pile up under churn).
+// KeyArena block, and an 8-byte index cell (slot number and hash) in an open-addressing table
+// (linear probing, backward-shift deletion, so no tombstones pile up under churn).
+//
+// With a million entries every lookup misses the caches: the hash beside the slot number
+// lets a probe pass over other keys' cells without reading their slots (one cache line of
+// eight cells instead of a slot per cell), so a lookup of an absent key costs one miss and a
+// present one the index, its slot and its key bytes. hashOf() and the hashed overloads let a
+// caller hash a key once for a find() then an insert(), and prefetch() its cell early.
 //
 // Slots are stable: an entry keeps its slot number from insert() to remove(), so other
 // structures (the expiry heap) can refer to it by a 32-bit number. Freed slots are reused.
@@ -35,26 +41,45 @@ public:
 
     quint32 size() const { return m_size; }
 
-    quint32 find(QByteArrayView key) const
+    quint32 hashOf(QByteArrayView key) const
+    {
+        const size_t h = qHash(key, m_seed);
+        return quint32(h ^ (quint64(h) >> 32));
+    }
+
+    // Starts loading the index cell where a lookup of this hash begins.
+    void prefetch(quint32 hash) const
+    {
+        if (!m_index.empty())
+            __builtin_prefetch(&m_index[hash & quint32(m_index.size() - 1)]);
+    }
+
+    quint32 find(QByteArrayView key) const { return find(key, hashOf(key)); }
+    // hash: hashOf(key).
+    quint32 find(QByteArrayView key, quint32 hash) const
     {
         if (m_size == 0)
             return npos;
-        const quint32 h = hashOf(key);
         const quint32 mask = quint32(m_index.size() - 1);
-        for (quint32 i = h & mask;; i = (i + 1) & mask) {
-            const quint32 s = m_index[i];
-            if (s == npos)
+        for (quint32 i = hash & mask;; i = (i + 1) & mask) {
+            const Cell cell = m_index[i];
+            if (cell.slot == npos)
                 return npos;
-            const Slot &slot = m_slots[s];
-            if (slot.hash == h && keyOf(slot) == key)
-                return s;
+            if (cell.hash == hash && keyOf(m_slots[cell.slot]) == key)
+                return cell.slot;
         }
     }
 
     // The key must not be present (find() first) and must be at most kMaxKeyBytes long.
     quint32 insert(QByteArrayView key, const Value &value)
     {
+        return insert(key, value, hashOf(key));
+    }
+    // hash: hashOf(key).
+    quint32 insert(QByteArrayView key, const Value &value, quint32 hash)
+    {
         Q_ASSERT(key.size() <= kMaxKeyBytes);
+        Q_ASSERT(hash == hashOf(key));
         if (quint64(m_size + 1) * 4 > quint64(m_index.size()) * 3)
             growIndex();
         char *block = m_keys.allocate(size_t(key.size()) + 2);
@@ -73,9 +98,9 @@ public:
         }
         Slot &slot = m_slots[s];
         slot.key = block;
-        slot.hash = hashOf(key);
+        slot.hash = hash;
         slot.value = value;
-        place(s, slot.hash);
+        place(Cell{s, hash});
         ++m_size;
         return s;
     }
@@ -86,23 +111,23 @@ public:
         Slot &slot = m_slots[s];
         const quint32 mask = quint32(m_index.size() - 1);
         quint32 i = slot.hash & mask;
-        while (m_index[i] != s)
+        while (m_index[i].slot != s)
             i = (i + 1) & mask;
         // Backward shift: pull later members of the probe run into the hole unless their
         // home position lies cyclically in (hole, their position].
         for (quint32 j = i;;) {
             j = (j + 1) & mask;
-            const quint32 moved = m_index[j];
-            if (moved == npos)
+            const Cell moved = m_index[j];
+            if (moved.slot == npos)
                 break;
-            const quint32 home = m_slots[moved].hash & mask;
+            const quint32 home = moved.hash & mask;
             const bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
             if (stays)
                 continue;
             m_index[i] = moved;
             i = j;
         }
-        m_index[i] = npos;
+        m_index[i] = Cell{};
         m_keys.release(slot.key, size_t(keyOf(slot).size()) + 2);
         slot.key = nullptr;
         slot.value = Value{};
@@ -137,7 +162,7 @@ public:
     // Bytes held: the table's arrays and the key arena.
     size_t memoryBytes() const
     {
-        return m_slots.capacity() * sizeof(Slot) + m_index.capacity() * sizeof(quint32) +
+        return m_slots.capacity() * sizeof(Slot) + m_index.capacity() * sizeof(Cell) +
                m_keys.bytesHeld();
     }
 
@@ -149,6 +174,12 @@ private:
         Value value{};
     };
 
+    struct Cell
+    {
+        quint32 slot = npos; // npos: an empty cell
+        quint32 hash = 0;    // the slot's hash, so probes need not read the slot
+    };
+
     static QByteArrayView keyOf(const Slot &slot)
     {
         quint16 length;
@@ -156,33 +187,27 @@ private:
         return QByteArrayView(slot.key + 2, length);
     }
 
-    quint32 hashOf(QByteArrayView key) const
-    {
-        const size_t h = qHash(key, m_seed);
-        return quint32(h ^ (quint64(h) >> 32));
-    }
-
-    void place(quint32 s, quint32 h)
+    void place(Cell cell)
     {
         const quint32 mask = quint32(m_index.size() - 1);
-        quint32 i = h & mask;
-        while (m_index[i] != npos)
+        quint32 i = cell.hash & mask;
+        while (m_index[i].slot != npos)
             i = (i + 1) & mask;
-        m_index[i] = s;
+        m_index[i] = cell;
     }
 
     void growIndex()
     {
         const size_t capacity = m_index.empty() ? 16 : m_index.size() * 2;
-        m_index.assign(capacity, npos);
+        m_index.assign(capacity, Cell{});
         for (quint32 s = 0; s < m_slots.size(); ++s) {
             if (m_slots[s].key)
-                place(s, m_slots[s].hash);
+                place(Cell{s, m_slots[s].hash});
         }
     }
 
     std::vector<Slot> m_slots;
-    std::vector<quint32> m_index; // a power of two; npos marks an empty cell
+    std::vector<Cell> m_index; // a power of two
     quint32 m_freeHead = npos;
     quint32 m_size = 0;
     KeyArena m_keys;
