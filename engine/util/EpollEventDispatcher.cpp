@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "EpollEventDispatcher.h"
+
+#include <QCoreApplication>
+#include <QEvent>
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+#include <QThread>
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+Q_LOGGING_CATEGORY(lcEpoll, "greygate.epoll", QtInfoMsg)
+
+namespace greygate {
+
+namespace {
+
+// The wake-up eventfd's tag; a descriptor's tag is its number and generation, never this.
+constexpr quint64 kWakeTag = ~quint64(0);
+constexpr int kMaxEvents = 256; // one epoll_wait; the rest comes on the next pass
+
+// What wakes each kind of notifier, as Qt's UNIX dispatcher does with poll(): a hang-up or
+// an error wakes all of them, so that the owner reads the end or the error and closes.
+constexpr quint32 kWakes[3] = {
+    EPOLLIN | EPOLLHUP | EPOLLERR,  // QSocketNotifier::Read
+    EPOLLOUT | EPOLLHUP | EPOLLERR, // QSocketNotifier::Write
+    EPOLLPRI | EPOLLHUP | EPOLLERR, // QSocketNotifier::Exception
+};
+constexpr quint32 kInterest[3] = {EPOLLIN, EPOLLOUT, EPOLLPRI};
+// Interests kept registered after their notifier is disabled, until they fire: input does
+// not usually arrive while a reader waits, whereas a socket is nearly always writable.
+constexpr quint32 kKeptLazily = EPOLLIN | EPOLLPRI;
+
+quint64 tagOf(int fd, quint32 generation)
+{
+    return quint64(quint32(fd)) | (quint64(generation) << 32);
+}
+
+} // namespace
+
+EpollEventDispatcher::EpollEventDispatcher(QObject *parent)
+    : QAbstractEventDispatcher(parent)
+{
+    m_epollFd = epoll_create1(EPOLL_CLOEXEC);
+    if (m_epollFd < 0) {
+        qCWarning(lcEpoll, "epoll_create1 failed: %s", std::strerror(errno));
+        return;
+    }
+    m_wakeFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (m_wakeFd < 0) {
+        qCWarning(lcEpoll, "eventfd failed: %s", std::strerror(errno));
+        return;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kWakeTag;
+    if (epoll_ctl(m_epollFd, EPOLL_CTL_ADD, m_wakeFd, &ev) != 0) {
+        qCWarning(lcEpoll, "epoll_ctl(eventfd) failed: %s", std::strerror(errno));
+        ::close(m_wakeFd);
+        m_wakeFd = -1;
+    }
+}
+
+EpollEventDispatcher::~EpollEventDispatcher()
+{
+    if (m_wakeFd >= 0)
+        ::close(m_wakeFd);
+    if (m_epollFd >= 0)
+        ::close(m_epollFd);
+}
+
+bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
+{
+    m_loopThread.storeRelaxed(QThread::currentThreadId());
+    m_interrupted.storeRelaxed(0);
+    Q_EMIT awake();
+    // Cleared before the posted events are sent: whatever is posted from now on (here, by
+    // a handler, or by another thread) sets it again, and the wait below does not block.
+    m_wakeUpPending.storeRelease(0);
+    QCoreApplication::sendPostedEvents();
+
+    const bool includeTimers = !(flags & QEventLoop::X11ExcludeTimers);
+    const bool includeNotifiers = !(flags & QEventLoop::ExcludeSocketNotifiers);
+    bool canWait = (flags & QEventLoop::WaitForMoreEvents) && !m_interrupted.loadRelaxed() &&
+                   !m_wakeUpPending.loadAcquire();
+    if (canWait) {
+        Q_EMIT aboutToBlock();
+        canWait = !m_wakeUpPending.loadAcquire(); // a handler of aboutToBlock() posted
+    }
+    if (m_interrupted.loadRelaxed())
+        return false;
+    int timeoutMs = 0;
+    if (canWait)
+        timeoutMs = includeTimers ? m_timers.waitTimeoutMs() : -1;
+
+    int handled = 0;
+    if (includeNotifiers && isValid()) {
+        syncRegistrations();
+        // On the stack: a handler may run a nested loop, whose pass must not overwrite the
+        // events this one has still to deliver.
+        epoll_event events[kMaxEvents];
+        const int ready = epoll_wait(m_epollFd, events, kMaxEvents, timeoutMs);
+        if (ready < 0 && errno != EINTR)
+            qCWarning(lcEpoll, "epoll_wait failed: %s", std::strerror(errno));
+        const quint64 rebuilds = m_rebuilds;
+        for (int i = 0; i < ready && m_rebuilds == rebuilds; ++i) {
+            if (events[i].data.u64 == kWakeTag) {
+                consumeWakeUp();
+                ++handled;
+                continue;
+            }
+            const quint64 tag = events[i].data.u64;
+            handled += deliverDescriptor(int(quint32(tag)), events[i].events, quint32(tag >> 32));
+        }
+    } else if (isValid()) {
+        handled += waitForWakeOnly(timeoutMs) ? 1 : 0;
+    }
+    if (includeTimers)
+        handled += m_timers.activateDue();
+    return handled > 0;
+}
+
+bool EpollEventDispatcher::waitForWakeOnly(int timeoutMs)
+{
+    pollfd pfd{m_wakeFd, POLLIN, 0};
+    if (poll(&pfd, 1, timeoutMs) <= 0)
+        return false;
+    consumeWakeUp();
+    return true;
+}
+
+void EpollEventDispatcher::consumeWakeUp()
+{
+    eventfd_t count = 0;
+    (void)eventfd_read(m_wakeFd, &count); // nonblocking: EAGAIN when a nested pass took it
+}
+
+void EpollEventDispatcher::wakeUp()
+{
+    if (!m_wakeUpPending.testAndSetOrdered(0, 1))
+        return; // one write until the loop consumes it
+    // The loop's own thread is not waiting: it checks the flag before it would block.
+    if (QThread::currentThreadId() == m_loopThread.loadRelaxed())
+        return;
+    if (m_wakeFd >= 0)
+        (void)eventfd_write(m_wakeFd, 1);
+}
+
+void EpollEventDispatcher::interrupt()
+{
+    m_interrupted.storeRelaxed(1);
+    wakeUp();
+}
+
+quint32 EpollEventDispatcher::wanted(const Descriptor &d) const
+{
+    quint32 events = 0;
+    for (int type = 0; type < 3; ++type) {
+        if (d.notifiers[type])
+            events |= kInterest[type];
+    }
+    return events;
+}
+
+void EpollEventDispatcher::markDirty(int fd)
+{
+    Descriptor &d = m_descriptors[size_t(fd)];
+    if (d.dirty)
+        return;
+    d.dirty = true;
+    m_dirty.push_back(fd);
+}
+
+void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier *notifier)
+{
+    const qintptr socket = notifier->socket();
+    const int type = int(notifier->type());
+    if (socket < 0 || socket > INT_MAX || type < 0 || type > 2) {
+        qCWarning(lcEpoll, "QSocketNotifier: invalid socket %lld", qlonglong(socket));
+        return;
+    }
+    const int fd = int(socket);
+    if (size_t(fd) >= m_descriptors.size())
+        m_descriptors.resize(std::max<size_t>(size_t(fd) + 1, m_descriptors.size() * 2));
+    Descriptor &d = m_descriptors[size_t(fd)];
+    if (d.notifiers[type] && d.notifiers[type] != notifier)
+        qCWarning(lcEpoll, "Multiple socket notifiers for socket %d and type %d", fd, type);
+    d.notifiers[type] = notifier;
+    // Already registered for it, under the current generation: nothing to tell the kernel.
+    if ((d.registered & kInterest[type]) && d.syncedGeneration == d.generation)
+        return;
+    markDirty(fd);
+}
+
+void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
+{
+    const qintptr socket = notifier->socket();
+    const int type = int(notifier->type());
+    if (socket < 0 || size_t(socket) >= m_descriptors.size() || type < 0 || type > 2)
+        return;
+    const int fd = int(socket);
+    Descriptor &d = m_descriptors[size_t(fd)];
+    if (d.notifiers[type] != notifier)
+        return;
+    d.notifiers[type] = nullptr;
+    // Without notifiers the descriptor may be closed next, and its number reused.
+    if (wanted(d) == 0)
+        ++d.generation;
+    if (d.registered & ~kKeptLazily)
+        markDirty(fd);
+}
+
+bool EpollEventDispatcher::control(int op, int fd, quint32 events, quint32 generation)
+{
+    ++m_controlCalls;
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = tagOf(fd, generation);
+    return epoll_ctl(m_epollFd, op, fd, &ev) == 0;
+}
+
+void EpollEventDispatcher::syncRegistrations()
+{
+    // Nothing here sends an event, so the vector cannot grow under these references.
+    for (const int fd : m_dirty) {
+        Descriptor &d = m_descriptors[size_t(fd)];
+        d.dirty = false;
+        const quint32 want = wanted(d);
+        if (want == 0) {
+            // Lazily kept read interest stays until it fires; a write interest would fire
+            // at once, so it goes now (the descriptor may already be closed: no matter).
+            if (d.registered & ~kKeptLazily) {
+                control(EPOLL_CTL_DEL, fd, 0, 0);
+                d.registered = 0;
+            }
+            continue;
+        }
+        if (d.registered == 0 || d.syncedGeneration != d.generation) {
+            // New, or it had no notifier for a while (closed and reused, perhaps): a MOD
+            // tells which, and carries the new generation.
+            bool ok = d.registered != 0 && control(EPOLL_CTL_MOD, fd, want, d.generation);
+            if (!ok)
+                ok = control(EPOLL_CTL_ADD, fd, want, d.generation);
+            if (!ok && errno == EEXIST)
+                ok = control(EPOLL_CTL_MOD, fd, want, d.generation);
+            if (!ok) {
+                qCWarning(lcEpoll, "cannot watch socket %d: %s", fd, std::strerror(errno));
+                d.registered = 0;
+                continue;
+            }
+            d.registered = want;
+            d.syncedGeneration = d.generation;
+            continue;
+        }
+        const quint32 target = want | (d.registered & kKeptLazily);
+        if (target != d.registered && control(EPOLL_CTL_MOD, fd, target, d.generation))
+            d.registered = target;
+    }
+    m_dirty.clear();
+}
+
+int EpollEventDispatcher::deliverDescriptor(int fd, quint32 events, quint32 generation)
+{
+    if (fd < 0 || size_t(fd) >= m_descriptors.size()) {
+        rebuildEpollSet();
+        return 0;
+    }
+    {
+        Descriptor &d = m_descriptors[size_t(fd)];
+        if (d.registered == 0 || generation != d.syncedGeneration) {
+            // Not the registration we hold for this number: one that outlived its
+            // descriptor's close() through a duplicate (or a nested pass changed it).
+            rebuildEpollSet();
+            return 0;
+        }
+        if (generation != d.generation) {
+            // Its notifiers went since it was registered: the number may now be another
+            // socket's, whose notifiers are registered before the next wait.
+            // Without notifiers it goes; if the kernel had it for a duplicate of a closed
+            // descriptor, it fires again with nothing registered, and the set is rebuilt.
+            if (wanted(d) == 0) {
+                control(EPOLL_CTL_DEL, fd, 0, 0);
+                d.registered = 0;
+            }
+            return 0;
+        }
+    }
+    int sent = 0;
+    for (int type = 0; type < 3; ++type) {
+        if (!(events & kWakes[type]))
+            continue;
+        // Indexed afresh: a handler may have registered a higher descriptor (the vector
+        // grew), disabled the others or closed this one.
+        const Descriptor &d = m_descriptors[size_t(fd)];
+        QSocketNotifier *notifier = d.notifiers[type];
+        if (!notifier || d.generation != generation)
+            continue;
+        QEvent event(QEvent::SockAct);
+        QCoreApplication::sendEvent(notifier, &event);
+        ++sent;
+    }
+    Descriptor &d = m_descriptors[size_t(fd)];
+    if (d.generation == generation && (events & d.registered & ~wanted(d)))
+        dropInterest(fd);
+    return sent;
+}
+
+void EpollEventDispatcher::dropInterest(int fd)
+{
+    // An interest kept lazily fired: the kernel now gets exactly what is wanted.
+    Descriptor &d = m_descriptors[size_t(fd)];
+    const quint32 want = wanted(d);
+    if (want == 0) {
+        control(EPOLL_CTL_DEL, fd, 0, 0);
+        d.registered = 0;
+    } else if (control(EPOLL_CTL_MOD, fd, want, d.generation)) {
+        d.registered = want;
+    }
+}
+
+void EpollEventDispatcher::rebuildEpollSet()
+{
+    const int fresh = epoll_create1(EPOLL_CLOEXEC);
+    if (fresh < 0) {
+        qCWarning(lcEpoll, "epoll_create1 failed: %s", std::strerror(errno));
+        return;
+    }
+    qCDebug(lcEpoll, "a stale registration fired: the epoll set is rebuilt");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kWakeTag;
+    epoll_ctl(fresh, EPOLL_CTL_ADD, m_wakeFd, &ev);
+    ::close(m_epollFd);
+    m_epollFd = fresh;
+    ++m_rebuilds;
+    for (size_t fd = 0; fd < m_descriptors.size(); ++fd) {
+        Descriptor &d = m_descriptors[fd];
+        d.registered = 0;
+        const quint32 want = wanted(d);
+        if (want == 0)
+            continue;
+        if (control(EPOLL_CTL_ADD, int(fd), want, d.generation)) {
+            d.registered = want;
+            d.syncedGeneration = d.generation;
+        } else {
+            qCWarning(lcEpoll, "cannot watch socket %d: %s", int(fd), std::strerror(errno));
+        }
+    }
+}
+
+void EpollEventDispatcher::registerTimer(int timerId, qint64 interval, Qt::TimerType timerType,
+                                         QObject *object)
+{
+    m_timers.registerTimer(timerId, interval, timerType, object);
+}
+
+bool EpollEventDispatcher::unregisterTimer(int timerId)
+{
+    return m_timers.unregisterTimer(timerId);
+}
+
+bool EpollEventDispatcher::unregisterTimers(QObject *object)
+{
+    return m_timers.unregisterTimers(object);
+}
+
+QList<QAbstractEventDispatcher::TimerInfo>
+EpollEventDispatcher::registeredTimers(QObject *object) const
+{
+    return m_timers.registeredTimers(object);
+}
+
+int EpollEventDispatcher::remainingTime(int timerId)
+{
+    return m_timers.remainingTime(timerId);
+}
+
+} // namespace greygate
