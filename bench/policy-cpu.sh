@@ -62,7 +62,9 @@ trap cleanup EXIT
 
 wrap=()
 if ((callgrind)); then
-    wrap=(valgrind --tool=callgrind --instr-atstart=no
+    # One profile per thread (.out-01 is the event-loop thread, which decides), so the
+    # decision thread's own instructions and allocations can be told from the store's.
+    wrap=(valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes
         "--callgrind-out-file=$out/callgrind.$label.out")
 fi
 extra=()
@@ -120,11 +122,37 @@ echo "loadgen: $line"
 if ((callgrind)); then
     cleanup
     server_pid=""
-    total=$(callgrind_annotate "$out/callgrind.$label.out" 2>/dev/null |
-        awk '/PROGRAM TOTALS/ && t == "" { gsub(",", "", $1); t = $1 } END { print t }')
-    awk -v t="$total" -v n="$answered" -v l="$label" \
-        'BEGIN { printf "%s: %.0f instructions/decision (callgrind, all threads)\n", l, t / n }'
-    callgrind_annotate --inclusive=no "$out/callgrind.$label.out" >"$out/callgrind.$label.txt" \
+    # Per thread: instructions (the summary line) and calls of malloc/calloc/realloc/new.
+    python3 - "$answered" "$label" "$out/callgrind.$label.out"-* <<'PY'
+import re, sys
+n, label, files = int(sys.argv[1]), sys.argv[2], sorted(sys.argv[3:])
+alloc = re.compile(r'^(malloc|calloc|realloc|operator new(\[\])?\(unsigned long\))$')
+total = 0
+for path in files:
+    names, ir, calls, current = {}, 0, 0, None
+    with open(path, errors='replace') as f:
+        for line in f:
+            if line.startswith(('summary:', 'totals:')):
+                ir = int(line.split()[1])
+            elif line.startswith('cfn='):
+                m = re.match(r'cfn=\((\d+)\)(?: (.*))?', line.rstrip('\n'))
+                if m:
+                    if m.group(2) is not None:
+                        names[m.group(1)] = m.group(2)
+                    current = names.get(m.group(1), '')
+                else:
+                    current = line[4:].strip()
+            elif line.startswith('calls=') and current is not None:
+                if alloc.match(current):
+                    calls += int(line[6:].split()[0])
+                current = None
+    total += ir
+    if path.endswith('-01'):
+        print(f'{label}: event-loop thread {ir / n:.0f} instructions and {calls / n:.2f} '
+              f'allocations/decision (callgrind)')
+print(f'{label}: {total / n:.0f} instructions/decision (callgrind, all threads)')
+PY
+    callgrind_annotate --inclusive=no "$out/callgrind.$label.out"-01 >"$out/callgrind.$label.txt" \
         2>/dev/null || true
-    echo "profile: $out/callgrind.$label.txt"
+    echo "profile (event-loop thread): $out/callgrind.$label.txt"
 fi

@@ -145,13 +145,15 @@ void GreylistEngine::record(quint32 slot, const TripletKey &key, WriteBatch &cha
     changes.upsertTriplets.append(TripletRecord{key, expand(m_triplets.value(slot))});
 }
 
-void GreylistEngine::recordClient(quint32 slot, WriteBatch &changes) const
+// client: the slot's key as the decision's triplet holds it, shared rather than copied
+// from the table.
+void GreylistEngine::recordClient(quint32 slot, const QByteArray &client, WriteBatch &changes) const
 {
+    Q_ASSERT(m_clients.key(slot) == client);
     const CompactClient &c = m_clients.value(slot);
-    QByteArray client = m_clients.key(slot).toByteArray();
     if (!changes.removeClients.isEmpty())
         changes.removeClients.removeAll(client);
-    changes.upsertClients.append(ClientRecord{std::move(client), c.passes, Seconds(c.lastSeen)});
+    changes.upsertClients.append(ClientRecord{client, c.passes, Seconds(c.lastSeen)});
 }
 
 bool GreylistEngine::load(Store &store, QString *error)
@@ -342,7 +344,7 @@ bool GreylistEngine::clientWhitelisted(quint32 &slot, const QByteArray &client, 
     const bool persist = refreshDue(c.lastSeen, now);
     c.lastSeen = stored(now);
     if (persist)
-        recordClient(slot, changes);
+        recordClient(slot, client, changes);
     return true;
 }
 
@@ -362,7 +364,7 @@ void GreylistEngine::notePass(quint32 slot, const QByteArray &client, Seconds no
         c.passes = 1;
         c.lastSeen = c.lastCounted = stored(now);
         schedule(slot | kClientRef, clientDeadline(c), c.queued);
-        recordClient(slot, changes);
+        recordClient(slot, client, changes);
         return;
     }
     CompactClient &c = m_clients.value(slot);
@@ -375,7 +377,7 @@ void GreylistEngine::notePass(quint32 slot, const QByteArray &client, Seconds no
         persist = true;
     }
     if (persist)
-        recordClient(slot, changes);
+        recordClient(slot, client, changes);
 }
 
 bool GreylistEngine::refreshDue(quint32 previousLastSeen, Seconds now)

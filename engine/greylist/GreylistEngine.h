@@ -122,7 +122,7 @@ private:
     quint32 clientDeadline(const CompactClient &c) const;
     void schedule(quint32 ref, quint32 deadline, quint32 &queued);
     void record(quint32 slot, const TripletKey &key, WriteBatch &changes) const;
-    void recordClient(quint32 slot, WriteBatch &changes) const;
+    void recordClient(quint32 slot, const QByteArray &client, WriteBatch &changes) const;
     static constexpr Seconds kRefreshPersistSeconds = 3600;
     static bool refreshDue(quint32 previousLastSeen, Seconds now);
     // slot: the client's (npos when absent); set to npos when an expired client is forgotten.

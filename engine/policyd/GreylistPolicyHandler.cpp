@@ -13,6 +13,7 @@
 #include <QHostAddress>
 #include <QLocale>
 #include <QPointer>
+#include <QVarLengthArray>
 
 namespace greygate {
 
@@ -354,6 +355,16 @@ void GreylistPolicyHandler::notePoolRetry(const PolicyRequest &request, const Tr
     Q_EMIT poolRetryDetected(*retry);
 }
 
+bool GreylistPolicyHandler::headerFirstFor(const PolicyRequest &request)
+{
+    // "instance/client" on the stack: the set copies it into its own storage when new.
+    QVarLengthArray<char, 128> key;
+    key.append(request.instance.constData(), request.instance.size());
+    key.append('/');
+    key.append(request.clientAddress.constData(), request.clientAddress.size());
+    return m_headerSent.insert(QByteArrayView(key.constData(), key.size()));
+}
+
 QByteArray GreylistPolicyHandler::ipKeyWhy() const
 {
     // Static bytes: the IP path must not allocate per decision for its explanation.
@@ -391,8 +402,7 @@ QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Dec
         // One header per message: the other recipients of the same instance pass too
         // (each its own triplet) but must not add the header again. Keyed with the client
         // because instance values are only unique per smtpd process.
-        if (request.instance.isEmpty() ||
-            m_headerSent.insert(request.instance + '/' + request.clientAddress)) {
+        if (request.instance.isEmpty() || headerFirstFor(request)) {
             // One line per passed message: written as bytes (Logger::write), not through
             // QDebug and a QString.
             if (lcPolicyd().isInfoEnabled())
@@ -481,7 +491,15 @@ bool GreylistPolicyHandler::commit()
         return !newChanges;
     }
     QList<RejectionEntry> rejections = std::move(m_batch.rejections);
+    // The store keeps (shares) the committed lists: the next batch starts with room for as
+    // many changes as this one had, one allocation per list instead of one per doubling.
+    const qsizetype triplets = m_batch.upsertTriplets.size();
+    const qsizetype clients = m_batch.upsertClients.size();
     m_batch.clear();
+    if (triplets > 1)
+        m_batch.upsertTriplets.reserve(triplets);
+    if (clients > 1)
+        m_batch.upsertClients.reserve(clients);
     m_retainedChanges = 0;
     // Blocked Senders' rows are already in the event stream as blocked attempts: only the
     // sweeps' failures to retry are counted and signalled as such.

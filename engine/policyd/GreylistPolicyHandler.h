@@ -93,6 +93,9 @@ public:
     SpfTripletKeyer *spfKeyer() const { return m_spfKeyer; }
     // DecisionOutcome::keyWhy of an IP-keyed triplet ("IP-based triplet: the client network").
     QByteArray ipKeyWhy() const;
+    // True for the first passed recipient of a message (instance and client): it gets the
+    // X-Greylist header.
+    bool headerFirstFor(const PolicyRequest &request);
     void decideAsync(const PolicyRequest &request, PolicyAnswerCallback done) override;
     QByteArray protocolError() const override { return m_error; }
 

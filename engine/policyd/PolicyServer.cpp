@@ -458,6 +458,12 @@ void PolicyServer::flush()
                 continue; // closed
             c->lastActivityMs = m_clock.elapsed();
         }
+        // The list's room goes back for the next pass (no allocation per pass), unless
+        // something queued a connection meanwhile.
+        if (m_pending.empty()) {
+            batch.clear();
+            m_pending.swap(batch);
+        }
     }
     if (!m_backlog.empty()) {
         std::vector<Connection *> again;

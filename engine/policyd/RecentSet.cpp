@@ -5,64 +5,59 @@
 
 namespace greygate {
 
-RecentSet::RecentSet(qsizetype capacity)
-    : m_capacity(std::max<qsizetype>(capacity, 1))
-{}
-
-void RecentSet::unlink(qsizetype n)
-{
-    Node &node = m_nodes[size_t(n)];
-    if (node.newer >= 0)
-        m_nodes[size_t(node.newer)].older = node.older;
-    else
-        m_newest = node.older;
-    if (node.older >= 0)
-        m_nodes[size_t(node.older)].newer = node.newer;
-    else
-        m_oldest = node.newer;
-    node.newer = node.older = -1;
+namespace {
+constexpr quint32 npos = KeyedSlotTable<int>::npos;
 }
 
-void RecentSet::pushNewest(qsizetype n)
+RecentSet::RecentSet(qsizetype capacity)
+    : m_capacity(std::clamp<qsizetype>(capacity, 1, 0x7fffffff))
+{}
+
+void RecentSet::unlink(quint32 n)
 {
-    Node &node = m_nodes[size_t(n)];
-    node.newer = -1;
+    Links &node = m_table.value(n);
+    if (node.newer != npos)
+        m_table.value(node.newer).older = node.older;
+    else
+        m_newest = node.older;
+    if (node.older != npos)
+        m_table.value(node.older).newer = node.newer;
+    else
+        m_oldest = node.newer;
+    node.newer = node.older = npos;
+}
+
+void RecentSet::pushNewest(quint32 n)
+{
+    Links &node = m_table.value(n);
+    node.newer = npos;
     node.older = m_newest;
-    if (m_newest >= 0)
-        m_nodes[size_t(m_newest)].newer = n;
+    if (m_newest != npos)
+        m_table.value(m_newest).newer = n;
     m_newest = n;
-    if (m_oldest < 0)
+    if (m_oldest == npos)
         m_oldest = n;
 }
 
-bool RecentSet::insert(const QByteArray &key)
+bool RecentSet::insert(QByteArrayView key)
 {
-    // One lookup that inserts when the key is new (the size tells which it was).
-    const qsizetype before = m_index.size();
-    qsizetype &slot = m_index[key];
-    if (m_index.size() == before) {
-        const qsizetype n = slot;
+    if (key.size() > KeyedSlotTable<Links>::kMaxKeyBytes)
+        return true;
+    const quint32 hash = m_table.hashOf(key);
+    if (const quint32 n = m_table.find(key, hash); n != npos) {
         if (n != m_newest) {
             unlink(n);
             pushNewest(n);
         }
         return false;
     }
-    if (before >= m_capacity) {
-        // Full: the least recently used key gives its node to this one. Its hash entry goes
-        // last, because removing it may move `slot`.
-        const qsizetype n = m_oldest;
-        unlink(n);
-        QByteArray evicted = std::move(m_nodes[size_t(n)].key);
-        m_nodes[size_t(n)].key = key;
-        slot = n;
-        pushNewest(n);
-        m_index.remove(evicted);
-        return true;
+    if (qsizetype(m_table.size()) >= m_capacity) {
+        // Full: the least recently used key goes; its slot and key bytes are reused.
+        const quint32 oldest = m_oldest;
+        unlink(oldest);
+        m_table.remove(oldest);
     }
-    const qsizetype n = qsizetype(m_nodes.size());
-    m_nodes.push_back(Node{key});
-    slot = n;
+    const quint32 n = m_table.insert(key, Links{}, hash);
     pushNewest(n);
     return true;
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include <QByteArray>
-#include <QHash>
-#include <vector>
+#include "greylist/KeyedSlotTable.h"
+
+#include <QByteArrayView>
 
 namespace greygate {
 
@@ -17,30 +17,29 @@ public:
     explicit RecentSet(qsizetype capacity);
 
     // True if the key was new (and is now held); false if it was already held (and is
-    // now the most recent).
-    bool insert(const QByteArray &key);
-    bool contains(const QByteArray &key) const { return m_index.contains(key); }
-    qsizetype size() const { return m_index.size(); }
+    // now the most recent). A key longer than KeyedSlotTable's kMaxKeyBytes is never held:
+    // always new.
+    bool insert(QByteArrayView key);
+    bool contains(QByteArrayView key) const { return m_table.find(key) != m_table.npos; }
+    qsizetype size() const { return qsizetype(m_table.size()); }
     qsizetype capacity() const { return m_capacity; }
 
 private:
-    // The recency order is a list linked by index through nodes that are allocated once
-    // (up to the capacity) and then reused by the key that evicts theirs: no allocation per
-    // insert once full (this runs for every passed message).
-    struct Node
+    // Keys live in the table's arena and slots (reused by the key that evicts theirs), the
+    // recency order is a list linked through the slots' values: an insert (every passed
+    // message) allocates nothing once the arena has grown to the capacity's keys.
+    struct Links
     {
-        QByteArray key;
-        qsizetype newer = -1;
-        qsizetype older = -1;
+        quint32 newer = KeyedSlotTable<int>::npos;
+        quint32 older = KeyedSlotTable<int>::npos;
     };
-    void unlink(qsizetype n);
-    void pushNewest(qsizetype n);
+    void unlink(quint32 n);
+    void pushNewest(quint32 n);
 
     qsizetype m_capacity;
-    std::vector<Node> m_nodes;
-    qsizetype m_newest = -1;
-    qsizetype m_oldest = -1;
-    QHash<QByteArray, qsizetype> m_index; // key -> its node
+    KeyedSlotTable<Links> m_table;
+    quint32 m_newest = KeyedSlotTable<Links>::npos;
+    quint32 m_oldest = KeyedSlotTable<Links>::npos;
 };
 
 } // namespace greygate
