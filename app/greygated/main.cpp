@@ -8,10 +8,12 @@
 #include "config/DaemonOptions.h"
 #include "daemon/ExitCode.h"
 #include "daemon/Greygated.h"
+#include "util/EpollEventDispatcherFactory.h"
 #include "util/LogLine.h"
 #include "util/Logger.h"
 #include "util/Version.h"
 
+#include <QAbstractEventDispatcher>
 #include <QCoreApplication>
 #include <QLoggingCategory>
 #include <cstdio>
@@ -37,6 +39,16 @@ int main(int argc, char **argv)
     // cost"). An explicit setting in the environment still wins.
     if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
         qputenv("QT_NO_GLIB", "1");
+    // epoll by default (--event-dispatcher=qt for Qt's own): a pass costs one epoll_wait
+    // that returns only the ready descriptors, instead of a poll() over all of them
+    // (bench/README.md, "Event dispatcher"). It must exist before the application, so the
+    // option is read from the raw command line; a bad value is reported by parse() below.
+    // The I/O threads the engine starts get the same kind.
+    if (const auto kind = EpollEventDispatcherFactory::fromArguments(argc, argv)) {
+        EpollEventDispatcherFactory::setForEngineThreads(*kind);
+        if (QAbstractEventDispatcher *dispatcher = EpollEventDispatcherFactory::create(*kind))
+            QCoreApplication::setEventDispatcher(dispatcher);
+    }
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("greygated"));
     QCoreApplication::setApplicationVersion(QStringLiteral(GREYGATE_VERSION));

@@ -5,7 +5,9 @@
 // server code (Qt sockets, the parser).
 #include "DunnoPolicyHandler.h"
 #include "policyd/PolicyServer.h"
+#include "util/EpollEventDispatcherFactory.h"
 
+#include <QAbstractEventDispatcher>
 #include <QCoreApplication>
 #include <QHostAddress>
 #include <QTimer>
@@ -27,11 +29,25 @@ void requestStop(int)
 
 int main(int argc, char **argv)
 {
+    // The protocol path's limit runs greygated's server code on greygated's event loop:
+    // the same --event-dispatcher option, with the same default.
+    const auto kind = EpollEventDispatcherFactory::fromArguments(argc, argv);
+    if (!kind) {
+        std::fputs("trivial_responder: --event-dispatcher must be epoll or qt\n", stderr);
+        return 2;
+    }
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB")) // as greygated
+        qputenv("QT_NO_GLIB", "1");
+    EpollEventDispatcherFactory::setForEngineThreads(*kind);
+    if (QAbstractEventDispatcher *dispatcher = EpollEventDispatcherFactory::create(*kind))
+        QCoreApplication::setEventDispatcher(dispatcher);
     QCoreApplication app(argc, argv);
     QString host = QStringLiteral("127.0.0.1");
     quint16 port = 0;
     const QStringList args = app.arguments().mid(1);
     for (const QString &arg : args) {
+        if (arg.startsWith(u"--event-dispatcher="))
+            continue; // read above
         const qsizetype colon = arg.lastIndexOf(u':');
         bool ok = false;
         if (arg.startsWith(u"--listen=") && colon > 9) {
@@ -39,7 +55,9 @@ int main(int argc, char **argv)
             port = arg.mid(colon + 1).toUShort(&ok);
         }
         if (!ok) {
-            std::fputs("usage: trivial_responder --listen=HOST:PORT (port 0: any)\n", stderr);
+            std::fputs("usage: trivial_responder --listen=HOST:PORT (port 0: any) "
+                       "[--event-dispatcher=epoll|qt]\n",
+                       stderr);
             return 2;
         }
     }

@@ -2,6 +2,7 @@
 #include "DaemonOptions.h"
 
 #include "ConfigFile.h"
+#include "util/EpollEventDispatcherFactory.h"
 
 #include <QRegularExpression>
 #include <functional>
@@ -538,6 +539,19 @@ const QList<Spec> &specs()
          "I/O threads that read, parse and write the policy connections; decisions stay on "
          "the main thread (default 0: everything on the main thread)",
          true, intOption(&DaemonOptions::policyIoThreads, 0, 64)},
+        {"event-dispatcher", Arg::Required, "epoll|qt",
+         "the daemon's event loop: epoll (default) or qt (Qt's poll-based one); command "
+         "line only",
+         false,
+         [](DaemonOptions &o, const QString &v, QString *e) {
+             const auto kind = EpollEventDispatcherFactory::parse(v.trimmed());
+             if (!kind) {
+                 *e = QStringLiteral("must be epoll or qt");
+                 return false;
+             }
+             o.eventDispatcher = QLatin1StringView(EpollEventDispatcherFactory::name(*kind));
+             return true;
+         }},
         {"policies", Arg::Required, "FILE",
          "import this JSON policy document at start (docs/policies.md); invalid: no start", true,
          [](DaemonOptions &o, const QString &v, QString *) {

@@ -3,6 +3,7 @@
 
 #include "PolicyRequestParser.h"
 #include "PolicySocket.h"
+#include "util/EpollEventDispatcherFactory.h"
 
 #include <QAbstractEventDispatcher>
 #include <QElapsedTimer>
@@ -86,6 +87,7 @@ void PolicyIoThread::start()
 {
     m_thread = new QThread;
     m_thread->setObjectName(QStringLiteral("policy-io-") + QString::number(m_index));
+    EpollEventDispatcherFactory::installOn(m_thread); // greygated's --event-dispatcher
     moveToThread(m_thread);
     connect(m_thread, &QThread::started, this, &PolicyIoThread::init);
     m_thread->start();

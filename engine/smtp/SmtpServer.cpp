@@ -8,6 +8,7 @@
 #include "SmtpWorker.h"
 #include "events/EventLog.h"
 #include "greylist/Clock.h"
+#include "util/EpollEventDispatcherFactory.h"
 #include "util/LogLine.h"
 
 #include <QFile>
@@ -99,6 +100,7 @@ void SmtpServer::startWorkers()
     for (int i = 0; i < threads; ++i) {
         auto thread = std::make_unique<QThread>();
         thread->setObjectName(u"smtp-io-" + QString::number(i));
+        EpollEventDispatcherFactory::installOn(thread.get()); // greygated's --event-dispatcher
         auto worker = std::make_unique<SmtpWorker>(shard, m_tls);
         worker->moveToThread(thread.get());
         thread->start();
