@@ -8,9 +8,10 @@
 #
 #   bench/policy-cpu.sh --bin=build-bench/bin [--prefill=300000] [--count=200000]
 #       [--connections=4] [--triplets=1000000] [--callgrind] [--out=DIR] [--label=NAME]
-#       [--io-threads=N]
+#       [--io-threads=N] [--server-args="ARGS"]
 # --io-threads=N runs greygated with --policy-io-threads=N and reports the I/O threads' CPU
-# per decision beside the event-loop (decision) thread's.
+# per decision beside the event-loop (decision) thread's. --server-args adds options to
+# greygated's command line (e.g. "--event-dispatcher=qt", to compare with a build without it).
 #
 # Every process is started here, on loopback, and stopped by its PID.
 set -euo pipefail
@@ -24,6 +25,7 @@ callgrind=0
 out=""
 label=greygated
 io_threads=""
+server_args=""
 for arg in "$@"; do
     case "$arg" in
     --bin=*) bin=${arg#*=} ;;
@@ -35,8 +37,9 @@ for arg in "$@"; do
     --out=*) out=${arg#*=} ;;
     --label=*) label=${arg#*=} ;;
     --io-threads=*) io_threads=${arg#*=} ;;
+    --server-args=*) server_args=${arg#*=} ;;
     -h | --help)
-        sed -n '2,15p' "$0"
+        sed -n '2,17p' "$0"
         exit 0
         ;;
     *)
@@ -69,6 +72,7 @@ if ((callgrind)); then
 fi
 extra=()
 [[ -n "$io_threads" ]] && extra=("--policy-io-threads=$io_threads")
+[[ -n "$server_args" ]] && read -r -a more <<<"$server_args" && extra+=("${more[@]}")
 "${wrap[@]}" "$bin/greygated" --inet="127.0.0.1:$port" --dbdir="$out/db-$label" --delay=1 \
     "${extra[@]}" >"$out/server-$label.log" 2>&1 &
 server_pid=$!
