@@ -239,15 +239,21 @@ void BackendSession::uncork()
 void BackendSession::stuffInto(QByteArray &out, QByteArrayView content)
 {
     out.reserve(out.size() + content.size() + content.size() / 64 + 2);
+    // Copied in runs, cut only before a line that starts with a dot (rare), which gets its
+    // dot doubled: re-stuffed, the content never holds a line that ends DATA.
+    qsizetype run = 0;
     qsizetype start = 0;
     while (start < content.size()) {
+        if (content[start] == '.') {
+            out.append(content.sliced(run, start - run)).append('.');
+            run = start;
+        }
         const qsizetype lf = content.indexOf('\n', start);
-        const qsizetype end = lf < 0 ? content.size() : lf + 1;
-        if (content[start] == '.')
-            out.append('.'); // re-stuffed: the content never holds a line that ends DATA
-        out.append(content.sliced(start, end - start));
-        start = end;
+        if (lf < 0)
+            break;
+        start = lf + 1;
     }
+    out.append(content.sliced(run));
 }
 
 void BackendSession::sendData(QByteArrayView content)

@@ -93,10 +93,12 @@ public:
     // "xclient", "proxy-v1", "proxy-v2" or "none": how the client was passed on.
     QByteArray passedAs() const { return m_passedAs; }
 
-    // The PROXY protocol headers (public for tests).
+    // The PROXY protocol headers and the content's re-stuffing (public for tests).
     static QByteArray proxyV1(const Client &client);
     static QByteArray proxyV2(const Client &client);
     static QByteArray xtext(QByteArrayView value);
+    // Appends `content` (complete CRLF lines) to `out`, a leading dot doubled on each line.
+    static void stuffInto(QByteArray &out, QByteArrayView content);
 
 Q_SIGNALS:
     void drained(); // buffered output went below the high-water mark
@@ -129,8 +131,6 @@ private:
     void finish(const SmtpReply &reply); // hands the reply to the outstanding callback
     void send(const QByteArray &line, State next, int timeoutMs);
     void onDataReply(const SmtpReply &reply);
-    // Appends `content` (complete CRLF lines) to `out`, a leading dot doubled on each line.
-    static void stuffInto(QByteArray &out, QByteArrayView content);
     void put(QByteArrayView line); // line + CRLF, sent now unless corked
     void flushOut();
     QByteArray xclientLine() const; // empty: the client is not passed by XCLIENT

@@ -47,12 +47,63 @@ bool DataReader::endLine(bool strict, QByteArray *out)
     return false;
 }
 
+qsizetype DataReader::wholeLines(const char *p, qsizetype i, qsizetype n, QByteArray *out,
+                                 bool *end)
+{
+    // Lines that are whole in the input, end with CRLF and hold no bare CR, bare LF or NUL
+    // and fit in 1000 bytes (nearly all of them) are checked in place and copied in runs:
+    // a line is its own un-stuffed form but for a leading dot, so a run is cut only there.
+    // Whatever this does not take (a partial line, an error, a size limit reached, the dot
+    // after a line that did not end with CRLF) the byte-wise path below takes as before.
+    qsizetype run = i;
+    while (i < n) {
+        qsizetype j = i;
+        while (j < n && p[j] != '\r' && p[j] != '\n' && p[j] != '\0')
+            ++j;
+        const qsizetype length = j - i;
+        if (j + 1 >= n || p[j] != '\r' || p[j + 1] != '\n' || length > kMaxLine - 2)
+            break;
+        if (length == 1 && p[i] == '.') {
+            if (!m_prevStrict)
+                break;
+            out->append(p + run, i - run);
+            *end = true;
+            return j + 2;
+        }
+        const qsizetype skip = length > 0 && p[i] == '.' ? 1 : 0;
+        const qsizetype bytes = length - skip + 2;
+        if (m_maxSize > 0 && m_size + bytes > m_maxSize)
+            break;
+        if (skip) {
+            out->append(p + run, i - run);
+            run = i + 1;
+        }
+        m_size += bytes;
+        m_prevStrict = true;
+        i = j + 2;
+    }
+    out->append(p + run, i - run);
+    return i;
+}
+
 DataReader::Status DataReader::feed(QByteArrayView input, qsizetype *consumed, QByteArray *out)
 {
     const char *p = input.data();
     const qsizetype n = input.size();
     qsizetype i = 0;
+    if (out->capacity() - out->size() < n)
+        out->reserve(out->size() + n); // about what the input holds: one allocation
     while (i < n) {
+        if (m_line.isEmpty() && !m_pendingCr && !m_lineTooLong && m_error == Error::None) {
+            bool end = false;
+            i = wholeLines(p, i, n, out, &end);
+            if (end) {
+                *consumed = i;
+                return Status::End;
+            }
+            if (i == n)
+                break;
+        }
         if (m_pendingCr) {
             m_pendingCr = false;
             if (p[i] == '\n') {

@@ -53,6 +53,9 @@ public:
 
 private:
     bool endLine(bool strict, QByteArray *out); // true at the end of the message
+    // The fast path from p[i] on, at a line's start: returns where it stopped, *end set
+    // (and that position right after the final dot's CRLF) at the end of the message.
+    qsizetype wholeLines(const char *p, qsizetype i, qsizetype n, QByteArray *out, bool *end);
     void fail(Error e);
 
     qint64 m_maxSize = 0; // 0: no limit

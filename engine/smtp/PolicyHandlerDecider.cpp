@@ -77,6 +77,12 @@ SmtpVerdict PolicyHandlerDecider::verdictFor(QByteArrayView action)
 
 bool PolicyHandlerDecider::headerFromPending(const SmtpRecipientQuery &query) const
 {
+    // Only a policy based on the header From can leave a recipient pending: without one (the
+    // usual set) the read-only evaluation below, a normalisation and a walk of the policies
+    // per recipient, would always say no.
+    scanPolicies();
+    if (!m_headerPolicies)
+        return false;
     const std::optional<TripletKey> key =
         m_engine.normaliser().normalise(query.clientAddress, query.sender, query.recipient);
     if (!key)
@@ -99,18 +105,25 @@ bool PolicyHandlerDecider::headerFromPending(const SmtpRecipientQuery &query) co
            headerShadowPolicies();
 }
 
-bool PolicyHandlerDecider::headerShadowPolicies() const
+void PolicyHandlerDecider::scanPolicies() const
 {
     const PolicySet &set = m_handler.policies().set();
-    if (set.revision() != m_shadowRevision) {
-        // Off the hot path: once per policy change.
-        const PolicyDocument doc = set.document();
-        m_headerShadow =
-            std::any_of(doc.policies.cbegin(), doc.policies.cend(), [](const Policy &p) {
-                return p.mode == PolicyMode::Shadow && p.fromBasis != AddressBasis::Envelope;
-            });
-        m_shadowRevision = set.revision();
-    }
+    if (set.revision() == m_shadowRevision)
+        return;
+    // Off the hot path: once per policy change.
+    const PolicyDocument doc = set.document();
+    m_headerPolicies = std::any_of(doc.policies.cbegin(), doc.policies.cend(), [](const Policy &p) {
+        return p.fromBasis != AddressBasis::Envelope;
+    });
+    m_headerShadow = std::any_of(doc.policies.cbegin(), doc.policies.cend(), [](const Policy &p) {
+        return p.mode == PolicyMode::Shadow && p.fromBasis != AddressBasis::Envelope;
+    });
+    m_shadowRevision = set.revision();
+}
+
+bool PolicyHandlerDecider::headerShadowPolicies() const
+{
+    scanPolicies();
     return m_headerShadow;
 }
 

@@ -67,7 +67,9 @@ private:
     };
 
     bool headerFromPending(const SmtpRecipientQuery &query) const;
-    // Whether some shadow policy reads the header From (cached per policy revision).
+    // Whether some policy (some shadow policy) reads the header From, cached per policy
+    // revision by scanPolicies().
+    void scanPolicies() const;
     bool headerShadowPolicies() const;
     void decideAsync(const PolicyRequest &request, const SmtpRecipientQuery &query, Waiting w);
     // The session log's reason for an asynchronous answer.
@@ -84,6 +86,7 @@ private:
     QTimer m_flushTimer;
     mutable quint64 m_shadowRevision = ~quint64(0);
     mutable bool m_headerShadow = false;
+    mutable bool m_headerPolicies = false;
 };
 
 } // namespace greygate

@@ -167,6 +167,7 @@ private:
     qint64 m_timerDue = 0; // m_age time m_timer fires
     Phase m_phase = Phase::BannerDelay;
     bool m_waiting = false;
+    bool m_processing = false; // inside process(): resume() lets its loop go on
     bool m_esmtp = false;
     bool m_enhanced = false;
     bool m_tlsActive = false;

@@ -114,10 +114,8 @@ void SmtpSession::onTimeout()
 
 void SmtpSession::flush()
 {
-    if (!m_out.isEmpty() && !m_finished) {
-        m_socket->write(m_out);
-        m_out.clear();
-    }
+    if (!m_out.isEmpty() && !m_finished)
+        m_socket->write(m_out); // emptied, its capacity kept for the next replies
 }
 
 void SmtpSession::close(const QByteArray &why)

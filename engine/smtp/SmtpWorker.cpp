@@ -3,7 +3,15 @@
 
 #include "SmtpSocket.h"
 
+#include <QTimerEvent>
+
 namespace greygate {
+
+namespace {
+
+constexpr int kSweepMs = 200; // finished sessions outlive their end by at most this when idle
+
+} // namespace
 
 SmtpWorker::SmtpWorker(const SmtpProxyOptions &options, const std::optional<QSslConfiguration> &tls,
                        QObject *parent)
@@ -44,6 +52,7 @@ void SmtpWorker::adoptAll(std::vector<Handover> &batch)
 
 void SmtpWorker::adopt(int fd, const QHostAddress &client, quint16 port, quint64 id)
 {
+    m_ended.clear(); // called from the listener or the hand-over, never from a session
     auto *socket = new SmtpSocket;
     socket->adopt(fd, client, port);
     auto session = std::make_unique<SmtpSession>(socket, id, m_options, *m_hooks.decider,
@@ -65,9 +74,11 @@ void SmtpWorker::onSessionFinished(SmtpSession *session)
     if (it == m_sessions.end())
         return;
     const QHostAddress client = session->clientAddress();
-    // Emitted from inside the session: deleted once its call has returned.
-    it->second.release()->deleteLater();
+    // Emitted from inside the session: deleted once its call has returned (m_ended).
+    m_ended.push_back(std::move(it->second));
     m_sessions.erase(it);
+    if (!m_sweep.isActive())
+        m_sweep.start(kSweepMs, this);
     if (m_hooks.sessionEnded)
         m_hooks.sessionEnded(client);
     maybeDrained();
@@ -109,9 +120,20 @@ void SmtpWorker::maybeDrained()
         m_hooks.drained();
 }
 
+void SmtpWorker::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_sweep.timerId())
+        return QObject::timerEvent(event);
+    // No connection came since these ended (else adopt() deleted them).
+    m_ended.clear();
+    m_sweep.stop();
+}
+
 void SmtpWorker::tearDown()
 {
     m_hooks = {};
+    m_sweep.stop();
+    m_ended.clear();
     for (auto &[session, owned] : m_sessions)
         session->disconnect(this);
     m_sessions.clear();

@@ -8,12 +8,14 @@
 #include "SmtpSession.h"
 #include "SmtpStats.h"
 
+#include <QBasicTimer>
 #include <QHostAddress>
 #include <QObject>
 #include <QSslConfiguration>
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 namespace greygate {
 
@@ -73,6 +75,7 @@ private:
     void adoptAll(std::vector<Handover> &batch);
     void onSessionFinished(SmtpSession *session);
     void maybeDrained();
+    void timerEvent(QTimerEvent *event) override;
 
     const SmtpProxyOptions m_options;
     const std::optional<QSslConfiguration> m_tls;
@@ -80,6 +83,11 @@ private:
     BackendCapabilities m_probed;
     std::unique_ptr<BackendPool> m_pool; // made on the worker's thread, before the sessions
     std::unordered_map<SmtpSession *, std::unique_ptr<SmtpSession>> m_sessions;
+    // Finished sessions, deleted at the next connection adopted or by m_sweep, never inside
+    // their own call: a deleteLater() each was a posted event (and often an eventfd wake-up)
+    // per message.
+    std::vector<std::unique_ptr<SmtpSession>> m_ended;
+    QBasicTimer m_sweep;
     SmtpStats m_stats;
     CrossThreadQueue<Handover> m_handovers;
     bool m_shuttingDown = false;

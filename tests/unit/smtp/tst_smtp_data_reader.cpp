@@ -5,6 +5,7 @@
 
 #include "smtp/DataReader.h"
 
+#include <QRandomGenerator>
 #include <QTest>
 
 using namespace greygate;
@@ -149,6 +150,53 @@ private Q_SLOTS:
         const Result r = read("a\nb\r\n.\r\n", 1, true);
         QCOMPARE(r.status, Status::End);
         QCOMPARE(r.content, QByteArray("a\r\nb\r\n"));
+    }
+
+    void whole_lines_read_at_once_match_a_byte_at_a_time()
+    {
+        // Whole lines are taken by a fast path, split ones byte by byte: both must give the
+        // same content, status, error and end for any input. Random messages over the bytes
+        // that matter (dots, CR, LF, NUL, long lines), with and without a size limit.
+        QRandomGenerator random(20261126);
+        const char alphabet[] = {'.', '.', '\r', '\r', '\n', '\n', 'a', 'b', ' ', '\0'};
+        for (int round = 0; round < 3000; ++round) {
+            QByteArray input;
+            const int pieces = int(random.bounded(1, 40));
+            for (int k = 0; k < pieces; ++k) {
+                const quint32 kind = random.bounded(10);
+                if (kind < 5)
+                    input.append("line\r\n");
+                else if (kind == 5)
+                    input.append("..stuffed\r\n");
+                else if (kind == 6)
+                    input.append(QByteArray(int(random.bounded(990, 1003)), 'x')).append("\r\n");
+                else if (kind == 7)
+                    input.append(".\r\n");
+                else
+                    input.append(alphabet[random.bounded(int(sizeof alphabet))]);
+            }
+            if (random.bounded(2))
+                input.append(kEnd);
+            const qint64 maxSize = random.bounded(3) == 0 ? qint64(random.bounded(1, 3000)) : 0;
+            for (const bool normalise : {false, true}) {
+                const Result whole =
+                    read(input, qMax<qsizetype>(input.size(), 1), normalise, maxSize);
+                const qsizetype chunk = qsizetype(random.bounded(2, 64));
+                for (const qsizetype each : {qsizetype(1), chunk}) {
+                    const Result split = read(input, each, normalise, maxSize);
+                    const auto where = [&] {
+                        return QByteArray("round " + QByteArray::number(round) + " chunk " +
+                                          QByteArray::number(each) + " normalise " +
+                                          QByteArray::number(normalise) + ": " +
+                                          input.left(200).toPercentEncoding());
+                    };
+                    QVERIFY2(split.status == whole.status, where().constData());
+                    QVERIFY2(split.error == whole.error, where().constData());
+                    QVERIFY2(split.consumed == whole.consumed, where().constData());
+                    QVERIFY2(split.content == whole.content, where().constData());
+                }
+            }
+        }
     }
 };
 

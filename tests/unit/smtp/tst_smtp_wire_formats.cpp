@@ -118,6 +118,32 @@ private Q_SLOTS:
                  QByteArray("PROXY UNKNOWN\r\n"));
         QCOMPARE(BackendSession::xtext("a b+c=d\xff"), QByteArray("a+20b+2Bc+3Dd+FF"));
     }
+
+    void restuffing_doubles_every_leading_dot_data()
+    {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<QByteArray>("stuffed");
+        QTest::newRow("no dot") << QByteArray("a\r\nb\r\n") << QByteArray("a\r\nb\r\n");
+        QTest::newRow("first line") << QByteArray(".a\r\nb\r\n") << QByteArray("..a\r\nb\r\n");
+        QTest::newRow("last line") << QByteArray("a\r\n.b\r\n") << QByteArray("a\r\n..b\r\n");
+        QTest::newRow("a lone dot")
+            << QByteArray("a\r\n.\r\nb\r\n") << QByteArray("a\r\n..\r\nb\r\n");
+        QTest::newRow("consecutive")
+            << QByteArray(".\r\n..\r\n.x\r\n") << QByteArray("..\r\n...\r\n..x\r\n");
+        QTest::newRow("dot inside a line")
+            << QByteArray("a.b\r\n x.\r\n") << QByteArray("a.b\r\n x.\r\n");
+        QTest::newRow("empty lines") << QByteArray("\r\n\r\n.\r\n") << QByteArray("\r\n\r\n..\r\n");
+        QTest::newRow("empty") << QByteArray() << QByteArray();
+    }
+
+    void restuffing_doubles_every_leading_dot()
+    {
+        QFETCH(QByteArray, content);
+        QFETCH(QByteArray, stuffed);
+        QByteArray out("held\r\n"); // appended to what is already queued
+        BackendSession::stuffInto(out, content);
+        QCOMPARE(out, QByteArray("held\r\n" + stuffed));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSmtpWireFormats)
