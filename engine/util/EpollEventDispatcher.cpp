@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <utility>
 
 Q_LOGGING_CATEGORY(lcEpoll, "greygate.epoll", QtInfoMsg)
 
@@ -98,6 +99,8 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     int timeoutMs = 0;
     if (canWait)
         timeoutMs = includeTimers ? m_timers.waitTimeoutMs() : -1;
+    if (includeNotifiers && anyAlwaysReady())
+        timeoutMs = 0;
 
     int handled = 0;
     if (includeNotifiers && isValid()) {
@@ -118,6 +121,8 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
             const quint64 tag = events[i].data.u64;
             handled += deliverDescriptor(int(quint32(tag)), events[i].events, quint32(tag >> 32));
         }
+        if (!m_alwaysReady.empty())
+            handled += deliverAlwaysReady();
     } else if (isValid()) {
         handled += waitForWakeOnly(timeoutMs) ? 1 : 0;
     }
@@ -242,18 +247,26 @@ void EpollEventDispatcher::syncRegistrations()
             continue;
         }
         if (d.registered == 0 || d.syncedGeneration != d.generation) {
-            // New, or it had no notifier for a while (closed and reused, perhaps): a MOD
-            // tells which, and carries the new generation.
-            bool ok = d.registered != 0 && control(EPOLL_CTL_MOD, fd, want, d.generation);
-            if (!ok)
-                ok = control(EPOLL_CTL_ADD, fd, want, d.generation);
+            // New, or it had no notifier for a while: closed and reused most often (a new
+            // connection on the number of one just closed, whose registration the kernel
+            // dropped at close), so ADD first; EEXIST says it is the same socket, still open.
+            bool ok = control(EPOLL_CTL_ADD, fd, want, d.generation);
             if (!ok && errno == EEXIST)
                 ok = control(EPOLL_CTL_MOD, fd, want, d.generation);
+            if (!ok && errno == EPERM) {
+                // A regular file or a directory: poll() would call it ready, always.
+                if (!std::exchange(d.alwaysReady, true))
+                    m_alwaysReady.push_back(fd);
+                d.registered = 0;
+                d.syncedGeneration = d.generation;
+                continue;
+            }
             if (!ok) {
                 qCWarning(lcEpoll, "cannot watch socket %d: %s", fd, std::strerror(errno));
                 d.registered = 0;
                 continue;
             }
+            d.alwaysReady = false;
             d.registered = want;
             d.syncedGeneration = d.generation;
             continue;
@@ -273,7 +286,7 @@ int EpollEventDispatcher::deliverDescriptor(int fd, quint32 events, quint32 gene
     }
     {
         Descriptor &d = m_descriptors[size_t(fd)];
-        if (d.registered == 0 || generation != d.syncedGeneration) {
+        if ((d.registered == 0 && !d.alwaysReady) || generation != d.syncedGeneration) {
             // Not the registration we hold for this number: one that outlived its
             // descriptor's close() through a duplicate (or a nested pass changed it).
             rebuildEpollSet();
@@ -306,8 +319,39 @@ int EpollEventDispatcher::deliverDescriptor(int fd, quint32 events, quint32 gene
         ++sent;
     }
     Descriptor &d = m_descriptors[size_t(fd)];
-    if (d.generation == generation && (events & d.registered & ~wanted(d)))
+    if (!d.alwaysReady && d.generation == generation && (events & d.registered & ~wanted(d)))
         dropInterest(fd);
+    return sent;
+}
+
+bool EpollEventDispatcher::anyAlwaysReady() const
+{
+    for (const int fd : m_alwaysReady) {
+        const Descriptor &d = m_descriptors[size_t(fd)];
+        if (d.alwaysReady && wanted(d) != 0 && d.generation == d.syncedGeneration)
+            return true;
+    }
+    return false;
+}
+
+int EpollEventDispatcher::deliverAlwaysReady()
+{
+    // A copy: a handler may register (or drop) another such descriptor.
+    const std::vector<int> ready = m_alwaysReady;
+    int sent = 0;
+    for (const int fd : ready) {
+        const Descriptor &d = m_descriptors[size_t(fd)];
+        if (d.alwaysReady && d.generation == d.syncedGeneration)
+            sent += deliverDescriptor(fd, EPOLLIN | EPOLLOUT, d.generation);
+    }
+    // Those without notifiers leave the list; the number may come back as a socket.
+    std::erase_if(m_alwaysReady, [this](int fd) {
+        Descriptor &d = m_descriptors[size_t(fd)];
+        if (wanted(d) != 0 && d.alwaysReady)
+            return false;
+        d.alwaysReady = false;
+        return true;
+    });
     return sent;
 }
 
@@ -343,7 +387,7 @@ void EpollEventDispatcher::rebuildEpollSet()
         Descriptor &d = m_descriptors[fd];
         d.registered = 0;
         const quint32 want = wanted(d);
-        if (want == 0)
+        if (want == 0 || d.alwaysReady)
             continue;
         if (control(EPOLL_CTL_ADD, int(fd), want, d.generation)) {
             d.registered = want;

@@ -65,6 +65,7 @@ private:
         quint32 generation = 0;       // bumped when it loses its last notifier (it may be closed)
         quint32 syncedGeneration = 0; // the generation the kernel's registration carries
         bool dirty = false;           // in m_dirty: the kernel is told before the next wait
+        bool alwaysReady = false;     // epoll refused it (a regular file): ready on every pass
     };
 
     quint32 wanted(const Descriptor &d) const;
@@ -74,6 +75,8 @@ private:
     int deliverDescriptor(int fd, quint32 events, quint32 generation);
     void dropInterest(int fd);
     void rebuildEpollSet();
+    bool anyAlwaysReady() const;
+    int deliverAlwaysReady();
     bool waitForWakeOnly(int timeoutMs);
     void consumeWakeUp();
 
@@ -81,6 +84,7 @@ private:
     int m_wakeFd = -1;
     std::vector<Descriptor> m_descriptors; // indexed by descriptor number
     std::vector<int> m_dirty;
+    std::vector<int> m_alwaysReady; // descriptors epoll refused, as poll() sees them: ready
     EpollEventDispatcherTimers m_timers;
     QAtomicInt m_wakeUpPending; // set by wakeUp() until the next pass begins
     QAtomicInt m_interrupted;
