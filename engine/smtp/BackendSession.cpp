@@ -374,7 +374,8 @@ void BackendSession::onReadyRead()
         while (alive && isOpen()) {
             SmtpReply reply;
             QList<QByteArray> lines;
-            const SmtpReplyParser::Status s = m_parser.take(&m_in, &reply, &lines);
+            const SmtpReplyParser::Status s =
+                m_parser.take(&m_in, &reply, m_state == State::Ehlo ? &lines : nullptr);
             if (s == SmtpReplyParser::Status::NeedMore)
                 break;
             if (s == SmtpReplyParser::Status::Error) {

@@ -56,6 +56,25 @@ SmtpReplyParser::Status SmtpReplyParser::take(QByteArray *buffer, SmtpReply *rep
         if (!m_lines.isEmpty() && code != m_code)
             return Status::Error;
         m_code = code;
+        if (m_lines.isEmpty() && (line.size() <= 3 || line[3] == ' ')) {
+            // One line, nearly every reply: made straight from the buffer, as below.
+            const QByteArrayView t = line.size() > 4 ? line.sliced(4) : QByteArrayView();
+            SmtpReply r;
+            r.code = code;
+            const qsizetype st = statusLength(t);
+            if (st > 0 && t[0] == char('0' + code / 100)) {
+                r.status = t.first(st).toByteArray();
+                r.text = t.sliced(st).trimmed().toByteArray();
+            } else {
+                r.text = t.toByteArray();
+            }
+            if (lines)
+                *lines = QList<QByteArray>{t.toByteArray()};
+            buffer->remove(0, pos);
+            m_code = 0;
+            *reply = std::move(r);
+            return Status::Reply;
+        }
         m_lines.append(line.size() > 4 ? line.sliced(4).toByteArray() : QByteArray());
         if (m_lines.size() > kMaxLines)
             return Status::Error;
@@ -78,7 +97,8 @@ SmtpReplyParser::Status SmtpReplyParser::take(QByteArray *buffer, SmtpReply *rep
         }
         r.text = std::move(text);
         *reply = std::move(r);
-        *lines = std::move(m_lines);
+        if (lines)
+            *lines = std::move(m_lines);
         m_lines.clear();
         m_code = 0;
         return Status::Reply;

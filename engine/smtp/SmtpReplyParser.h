@@ -26,7 +26,8 @@ public:
     };
 
     // Consumes from *buffer; on Reply, *reply holds it and *lines the texts of its lines
-    // (without code and separators; the EHLO keywords for an EHLO reply).
+    // (without code and separators; the EHLO keywords for an EHLO reply), unless `lines` is
+    // nullptr (a caller that only needs them for EHLO spares making them).
     Status take(QByteArray *buffer, SmtpReply *reply, QList<QByteArray> *lines);
 
 private:

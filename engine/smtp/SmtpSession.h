@@ -146,8 +146,9 @@ private:
     void decideHeaderFrom();
     void endOfData();
     void finishMessage(const SmtpReply &final);
-    // The message's Message event and counters, before the transaction is reset.
-    void recordMessage(const SmtpReply &final);
+    // The message's Message event and counters, before the transaction is reset;
+    // `summary`: final.summary() when already made.
+    void recordMessage(const SmtpReply &final, const QByteArray *summary = nullptr);
 
     SmtpSocket *m_socket; // over a QSslSocket once STARTTLS moved the connection to one
     const quint64 m_id;

@@ -127,8 +127,11 @@ void SmtpSession::close(const QByteArray &why)
     m_phase = Phase::Closing;
     flush();
     releaseBackend(); // a message without its dot is never delivered (never pooled either)
-    restartTimer(kCloseGraceMs);
     m_socket->disconnectFromHost(); // after the replies are written
+    // Usually closed at once (closeNow() ran); replies still held, or TLS closing, are
+    // given a bounded time.
+    if (!m_finished)
+        restartTimer(kCloseGraceMs);
 }
 
 void SmtpSession::closeNow()

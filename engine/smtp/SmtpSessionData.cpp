@@ -194,7 +194,7 @@ void SmtpSession::endOfData()
 
 void SmtpSession::finishMessage(const SmtpReply &final)
 {
-    m_backendReply = final.summary();
+    m_backendReply = final.summary(); // the session's log line and the Message event
     if (final.isPositive())
         ++m_messages;
     if (m_backend && !m_backend->isOpen()) {
@@ -203,7 +203,7 @@ void SmtpSession::finishMessage(const SmtpReply &final)
                 m_stats->backendFailures); // gone after the dot: the reply is the proxy's 451
         dropBackend();
     }
-    recordMessage(final);
+    recordMessage(final, &m_backendReply);
     resetTransaction();
     reply(final);
     resume();
@@ -213,7 +213,7 @@ void SmtpSession::finishMessage(const SmtpReply &final)
 
 namespace greygate {
 
-void SmtpSession::recordMessage(const SmtpReply &final)
+void SmtpSession::recordMessage(const SmtpReply &final, const QByteArray *summary)
 {
     smtpcounter::bump(final.isPositive() ? m_stats->messagesRelayed : m_stats->messagesRefused);
     if (!m_messageSink)
@@ -234,7 +234,7 @@ void SmtpSession::recordMessage(const SmtpReply &final)
         e.recipient.append(recipient);
     }
     e.bytes = m_reader.size();
-    e.reply = final.summary().left(kMaxEventReply);
+    e.reply = (summary ? *summary : final.summary()).left(kMaxEventReply);
     m_messageSink(std::move(e));
 }
 

@@ -23,6 +23,7 @@ public:
     bool refuseData = false;          // DATA gets 554 5.5.1
     QList<QByteArray> reads;          // what each read returned: which commands came in one write
     QByteArray refusedRecipient;      // RCPT TO:<this> gets 550 5.1.1
+    QByteArray refusedSender;         // MAIL FROM:<this> gets 553 5.7.1, RCPT then 503
     QList<QByteArray> lines;          // every command line, in order
     QList<QByteArray> messages;       // raw DATA up to and without the final ".\r\n"
     bool vanishAtNextCommand = false; // the next command line: connection aborted, no reply
@@ -123,10 +124,16 @@ private:
                 s->write("250 ENHANCEDSTATUSCODES\r\n");
             } else if (verb == "XCLI") {
                 s->write("220 backend.test ESMTP\r\n");
+            } else if (verb == "MAIL" && !refusedSender.isEmpty() &&
+                       line.contains(QByteArray("<" + refusedSender + ">"))) {
+                m_noMail[s] = true;
+                s->write("553 5.7.1 <" + refusedSender + ">: Sender address rejected\r\n");
+            } else if (verb == "RCPT" && m_noMail.value(s)) {
+                s->write("503 5.5.1 Error: need MAIL command\r\n");
             } else if (verb == "RCPT" && !refusedRecipient.isEmpty() &&
                        line.contains(QByteArray("<" + refusedRecipient + ">"))) {
                 s->write("550 5.1.1 <" + refusedRecipient + ">: Recipient address rejected\r\n");
-            } else if (verb == "DATA" && refuseData) {
+            } else if (verb == "DATA" && (refuseData || m_noMail.value(s))) {
                 s->write("554 5.5.1 Error: no valid recipients\r\n");
             } else if (verb == "DATA") {
                 m_inData[s] = true;
@@ -144,6 +151,7 @@ private:
     QTcpServer m_server;
     QHash<QTcpSocket *, QByteArray> m_buffers;
     QHash<QTcpSocket *, bool> m_inData;
+    QHash<QTcpSocket *, bool> m_noMail; // MAIL refused, no transaction
     QHash<QTcpSocket *, int> m_ids;
     QList<QPointer<QTcpSocket>> m_sockets;
 };

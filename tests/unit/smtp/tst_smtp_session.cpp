@@ -219,6 +219,56 @@ private Q_SLOTS:
         QCOMPARE(m_proxy->backend.messages.size(), 1);
     }
 
+    void a_backend_refusing_mail_in_a_pipelined_group_refuses_the_recipient()
+    {
+        QVERIFY(startProxy());
+        prePass("bob@example.test");
+        m_proxy->backend.refusedSender = "alice@sender.example";
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail + "RCPT TO:<bob@example.test>\r\nDATA\r\n");
+        const QList<QByteArray> r = c.replies(3);
+        QCOMPARE(code(r.value(0)), 250); // MAIL: the proxy's, nothing asked of the backend yet
+        // The recipient gets the backend's refusal of the sender (its 503 to the RCPT in the
+        // same group is not the reason), and nothing is accepted.
+        QCOMPARE(r.value(1),
+                 QByteArray("553 5.7.1 <alice@sender.example>: Sender address rejected\r\n"));
+        QCOMPARE(r.value(2), QByteArray("554 5.5.1 No valid recipients\r\n"));
+        const QByteArray all = m_proxy->backend.lines.join('\n');
+        QVERIFY2(all.contains("MAIL FROM:<alice@sender.example>\nRCPT TO:<bob@example.test>"),
+                 all.constData());
+        QVERIFY2(!all.contains("DATA"), all.constData());
+        QVERIFY(m_proxy->backend.messages.isEmpty());
+        c.send("QUIT\r\n");
+        QCOMPARE(code(c.reply()), 221);
+    }
+
+    void a_whole_transaction_in_one_write_gets_every_reply_in_order()
+    {
+        // Each answer (the decision, the backend's RCPT and final replies) takes up the
+        // input already held at once: every reply comes, in order, and the message once.
+        QVERIFY(startProxy());
+        prePass("bob@example.test");
+        prePass("carol@example.test");
+        Client c;
+        QVERIFY(greet(c));
+        c.send(kMail +
+               "RCPT TO:<bob@example.test>\r\nRCPT TO:<carol@example.test>\r\n"
+               "DATA\r\nSubject: one\r\n\r\n.dot\r\nbody\r\n.\r\nNOOP\r\n" +
+               kMail +
+               "RCPT TO:<bob@example.test>\r\nDATA\r\nSubject: two\r\n\r\nx\r\n.\r\n"
+               "QUIT\r\n");
+        const QList<QByteArray> r = c.replies(11);
+        QCOMPARE(r.size(), 11);
+        const QList<int> expected = {250, 250, 250, 354, 250, 250, 250, 250, 354, 250, 221};
+        for (qsizetype i = 0; i < r.size(); ++i)
+            QVERIFY2(code(r[i]) == expected[i], r.join('|').constData());
+        QCOMPARE(r[4], QByteArray("250 2.0.0 Ok: queued as TEST1\r\n")); // the backend's
+        QCOMPARE(m_proxy->backend.messages.size(), 2);
+        QVERIFY(m_proxy->backend.messages[0].endsWith("Subject: one\r\n\r\ndot\r\nbody\r\n"));
+        QVERIFY(m_proxy->backend.messages[1].endsWith("Subject: two\r\n\r\nx\r\n"));
+    }
+
     void a_backend_refusing_data_answers_the_dot_and_nothing_is_accepted()
     {
         QVERIFY(startProxy());
