@@ -202,22 +202,46 @@ std::optional<Decision> GreylistEngine::decide(QByteArrayView clientAddress, QBy
     return decide(*key, changes);
 }
 
-Decision GreylistEngine::decide(const TripletKey &key, WriteBatch &changes)
+namespace {
+
+// The flat key in a buffer kept across decisions (an engine lives on one thread, and the
+// buffer is used only within one call): a lookup allocates nothing.
+QByteArrayView joinedScratch(const TripletKey &key)
 {
-    const Seconds now = m_clock.now();
-    // The flat key in a buffer kept across decisions (an engine lives on one thread, and
-    // the buffer is used only within this call): the lookup allocates nothing.
     thread_local QByteArray scratch;
     joinInto(key, scratch);
-    const QByteArrayView joined = scratch;
+    return scratch;
+}
+
+} // namespace
+
+TripletLookupHint GreylistEngine::prefetch(const TripletKey &key) const
+{
+    TripletLookupHint hint;
+    hint.client = key.client.constData();
+    hint.sender = key.sender.constData();
+    hint.recipient = key.recipient.constData();
+    if (m_config.autoWhitelistClients > 0) {
+        hint.clientHash = m_clients.hashOf(key.client);
+        m_clients.prefetch(hint.clientHash);
+    }
+    hint.tripletHash = m_triplets.hashOf(joinedScratch(key));
+    m_triplets.prefetch(hint.tripletHash);
+    return hint;
+}
+
+Decision GreylistEngine::decide(const TripletKey &key, WriteBatch &changes,
+                                const TripletLookupHint *hint)
+{
+    const Seconds now = m_clock.now();
+    const QByteArrayView joined = joinedScratch(key);
     // Both tables are far larger than the caches with a million triplets: both index cells
-    // are asked for before either lookup waits on its own.
+    // are asked for before either lookup waits on its own (earlier still with a hint).
     const bool clients = m_config.autoWhitelistClients > 0;
-    const quint32 clientHash = clients ? m_clients.hashOf(key.client) : 0;
-    if (clients)
-        m_clients.prefetch(clientHash);
-    const quint32 tripletHash = m_triplets.hashOf(joined);
-    m_triplets.prefetch(tripletHash);
+    const TripletLookupHint hashes = hint && hint->isFor(key) ? *hint : prefetch(key);
+    Q_ASSERT(hashes.tripletHash == m_triplets.hashOf(joined));
+    const quint32 clientHash = hashes.clientHash;
+    const quint32 tripletHash = hashes.tripletHash;
     // The client's slot, found once for the whitelist and for a pass's count (notePass).
     quint32 clientSlot = clients ? m_clients.find(key.client, clientHash) : m_clients.npos;
     if (clients && clientWhitelisted(clientSlot, key.client, now, changes)) {

@@ -49,7 +49,16 @@ public:
     // a triplet (a malformed client address, an over-long or control-character field).
     std::optional<Decision> decide(QByteArrayView clientAddress, QByteArrayView sender,
                                    QByteArrayView recipient, WriteBatch &changes);
-    Decision decide(const TripletKey &key, WriteBatch &changes);
+    // With a million triplets the tables' cells are not in any cache: hashing the key and
+    // asking for its cells as soon as it is known (before the policies are evaluated) lets
+    // those misses overlap with that work. The hint carries the hashes to decide().
+    TripletLookupHint prefetch(const TripletKey &key) const;
+    // hint: from prefetch(); used only if it was made for this key (the same byte arrays).
+    Decision decide(const TripletKey &key, WriteBatch &changes, const TripletLookupHint *hint);
+    Decision decide(const TripletKey &key, WriteBatch &changes)
+    {
+        return decide(key, changes, nullptr);
+    }
 
     // Expiry off the hot path: handles at most maxVisits entries whose deadline has come
     // (earliest first, from a deadline heap, never a scan of all entries): closes retry

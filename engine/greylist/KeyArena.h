@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "HugePageAllocator.h"
+
 #include <QtGlobal>
 #include <cstdlib>
 #include <cstring>
@@ -15,11 +17,15 @@ namespace greygate {
 // reused by the next key of that size, which under greylist churn (keys of similar lengths
 // coming and going) keeps the arena at its high-water mark rather than growing. Chunks are
 // returned only by clear() or destruction, as malloc rarely returns such memory either.
+// Chunks after the first are 2 MiB huge pages (HugePageAllocator): the keys of a million
+// triplets are read at random, and with small pages each read would also miss the TLB. The
+// first comes from malloc, touched page by page, so the many small tables (a few keys each)
+// do not each fault in a whole huge page.
 class KeyArena
 {
 public:
     static constexpr size_t kGranule = 8;
-    static constexpr size_t kChunkBytes = size_t(1) << 20;
+    static constexpr size_t kChunkBytes = HugePageAllocator<char>::kHugePage;
     static constexpr size_t kMaxBlockBytes = kChunkBytes / 4;
 
     KeyArena() = default;
@@ -39,7 +45,9 @@ public:
         }
         const size_t size = cls * kGranule;
         if (m_left < size) {
-            auto *chunk = static_cast<char *>(std::malloc(kChunkBytes));
+            auto *chunk = static_cast<char *>(m_chunks.empty()
+                                                  ? std::malloc(kChunkBytes)
+                                                  : HugePageAllocator<char>::mapHuge(kChunkBytes));
             if (!chunk)
                 throw std::bad_alloc();
             m_chunks.push_back(chunk);
@@ -64,8 +72,12 @@ public:
 
     void clear()
     {
-        for (char *chunk : m_chunks)
-            std::free(chunk);
+        for (size_t i = 0; i < m_chunks.size(); ++i) {
+            if (i == 0)
+                std::free(m_chunks[i]);
+            else
+                ::munmap(m_chunks[i], kChunkBytes);
+        }
         m_chunks.clear();
         m_free.clear();
         m_next = nullptr;

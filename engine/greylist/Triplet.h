@@ -25,6 +25,23 @@ struct TripletKey
     friend bool operator==(const TripletKey &, const TripletKey &) = default;
 };
 
+// GreylistEngine::prefetch()'s hashes of a triplet, for its decide(). It names the key's
+// byte arrays (their data, not owned) so that a hint made for another key is never used.
+struct TripletLookupHint
+{
+    const char *client = nullptr;
+    const char *sender = nullptr;
+    const char *recipient = nullptr;
+    quint32 tripletHash = 0;
+    quint32 clientHash = 0;
+
+    bool isFor(const TripletKey &key) const
+    {
+        return client && client == key.client.constData() && sender == key.sender.constData() &&
+               recipient == key.recipient.constData();
+    }
+};
+
 enum class TripletStatus : quint8
 {
     Deferred = 0, // seen, not yet retried successfully

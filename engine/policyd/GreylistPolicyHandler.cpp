@@ -201,6 +201,8 @@ QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
         return refuse(QByteArrayLiteral("client_address, sender or recipient unusable for a "
                                         "triplet"));
     ++m_uncommittedDecisions;
+    // The engine's table cells for this triplet load while the policies are evaluated.
+    m_lookup = m_engine.prefetch(*key);
 
     // The normalised sender, so that VERP, SRS, BATV and +tag forms of an address match the
     // policies and auto allow entries written for the address itself.
@@ -379,7 +381,9 @@ QByteArray GreylistPolicyHandler::greylist(const PolicyRequest &request, const T
     m_last.keyWhy = ipKeyWhy();
     m_last.sender = key.sender;
     m_last.recipient = key.recipient;
-    return answer(request, m_engine.decide(key, m_batch), &m_last, &key);
+    const Decision decision = m_engine.decide(key, m_batch, &m_lookup);
+    m_lookup = TripletLookupHint();
+    return answer(request, decision, &m_last, &key);
 }
 
 QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Decision &decision,

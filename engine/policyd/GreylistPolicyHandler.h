@@ -198,6 +198,8 @@ private:
     AutoAllowLearner m_learner;
     Seconds m_lastAutoAllowExpiry = 0;
     RecentSet m_headerSent;
+    // decidePolicies()'s triplet hashes, for greylist() of that triplet.
+    TripletLookupHint m_lookup;
     RecentSet m_blockedLogged; // triplet and minute of the recent "Blocked Sender" rows
     // The header's date changes once a second; formatting it (and glibc's time zone check
     // behind it) for every passed message showed in profiles.
