@@ -628,7 +628,8 @@ void SmtpSession::resume()
     // leaves at once: a posted call cost an eventfd write and read and a wait for the end of
     // the pass (bench/README.md "SMTP proxy", "Round trips"). The answers come from the
     // decider's batch and from the backend's reply handler, which both allow that: nothing
-    // is deleted under them (sessions and backends go by deleteLater()).
+    // is deleted under them (a finished session waits in its SmtpWorker, a backend goes by
+    // deleteLater()).
     if (!m_processing)
         process();
 }

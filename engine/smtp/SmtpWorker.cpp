@@ -74,7 +74,8 @@ void SmtpWorker::onSessionFinished(SmtpSession *session)
     if (it == m_sessions.end())
         return;
     const QHostAddress client = session->clientAddress();
-    // Emitted from inside the session: deleted once its call has returned (m_ended).
+    // Emitted from inside the session: deleted once its call has returned (m_ended), so the
+    // hook below must never adopt a connection in the same call (the server's only counts).
     m_ended.push_back(std::move(it->second));
     m_sessions.erase(it);
     if (!m_sweep.isActive())
