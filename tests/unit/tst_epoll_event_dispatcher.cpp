@@ -422,8 +422,10 @@ void TestEpollEventDispatcher::deleteLaterDeletes()
 
 void TestEpollEventDispatcher::interruptReturnsFromABlockingPass()
 {
-    std::unique_ptr<QThread> interrupter(QThread::create([] {
-        QThread::msleep(50);
+    QAtomicInt interrupted;
+    std::unique_ptr<QThread> interrupter(QThread::create([&interrupted] {
+        QThread::msleep(50); // the loop is blocked in epoll_wait by now
+        interrupted.storeRelease(1);
         dispatcher()->interrupt();
     }));
     // Nothing else ends these blocking passes but the interrupt, or the bound's timer if the
@@ -432,7 +434,7 @@ void TestEpollEventDispatcher::interruptReturnsFromABlockingPass()
     bound.setSingleShot(true);
     bound.start(10'000);
     interrupter->start();
-    while (!interrupter->isFinished() && bound.isActive())
+    while (!interrupted.loadAcquire() && bound.isActive())
         dispatcher()->processEvents(QEventLoop::WaitForMoreEvents);
     interrupter->wait();
     QVERIFY(bound.isActive());
