@@ -45,11 +45,11 @@ struct DaemonOptions
     QString recipientDelimiter;   // --recipient-delimiter; empty keeps extensions
     bool stripSenderTags = true;  // --no-strip-sender-tags turns the sender rewriting table off
     SyncMode sync = SyncMode::Process;
-    QString hostname;                   // --hostname for the X-Greylist header; empty = system's
-    int requestTimeoutSeconds = 30;     // --request-timeout: a request must complete in this time
-    int idleTimeoutSeconds = 600;       // --idle-timeout: above Postfix's 300 s max_idle
-    int maxConnections = 1000;          // --max-connections
-    int policyIoThreads = 0;            // --policy-io-threads: 0 = the main thread
+    QString hostname;               // --hostname for the X-Greylist header; empty = system's
+    int requestTimeoutSeconds = 30; // --request-timeout: a request must complete in this time
+    int idleTimeoutSeconds = 600;   // --idle-timeout: above Postfix's 300 s max_idle
+    int maxConnections = 1000;      // --max-connections
+    int policyIoThreads = 0;        // --policy-io-threads: 0 = the main thread
     // --event-dispatcher=epoll|qt: command line only, main() reads it before the event loop
     // exists (EpollEventDispatcherFactory::fromArguments); kept here for --help and checking.
     QString eventDispatcher = QStringLiteral("epoll");

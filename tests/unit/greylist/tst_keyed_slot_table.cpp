@@ -83,8 +83,8 @@ void TstKeyedSlotTable::matches_a_qhash_through_heavy_insert_and_remove_churn()
         const quint32 found = hashed ? table.find(k, hash) : table.find(k);
         QCOMPARE(found != table.npos, model.contains(k));
         if (found == table.npos) {
-            const quint32 slot = hashed ? table.insert(k, quint32(op), hash)
-                                        : table.insert(k, quint32(op));
+            const quint32 slot =
+                hashed ? table.insert(k, quint32(op), hash) : table.insert(k, quint32(op));
             model.insert(k, quint32(op));
             slotOf.insert(k, slot);
         } else if (next(3) == 0) {
