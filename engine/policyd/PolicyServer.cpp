@@ -159,6 +159,10 @@ PolicyServer::~PolicyServer()
 
 bool PolicyServer::listen(const QHostAddress &address, quint16 port, QString *error)
 {
+    // Postfix opens a connection per smtpd process, and a burst of them (a restart, a
+    // flood) must wait in the kernel rather than have its SYNs dropped and retried a
+    // second or more later, as with Qt's default of 50. The kernel caps it at somaxconn.
+    m_server->setListenBacklogSize(1024);
     if (!m_server->listen(address, port)) {
         *error = u"cannot listen on " + address.toString() + u':' + QString::number(port) + u": " +
                  m_server->errorString();

@@ -62,11 +62,13 @@ int openSockets(qint64 pid)
     return sockets;
 }
 
-int establishedOnPort(quint16 port)
+namespace {
+
+// Rows of /proc/net/tcp{,6} that `counts` accepts. Columns: sl local_address rem_address st
+// ...; addresses are HEX_IP:HEX_PORT, st is the state in hex (01 ESTABLISHED, 06 TIME_WAIT,
+// 0A LISTEN).
+template <typename Counts> int tcpRows(Counts counts)
 {
-    // Columns: sl local_address rem_address st ...; addresses are HEX_IP:HEX_PORT, state 01
-    // is ESTABLISHED.
-    const QByteArray suffix = ':' + QByteArray::number(port, 16).toUpper().rightJustified(4, '0');
     int count = 0;
     for (const char *path : {"/proc/net/tcp", "/proc/net/tcp6"}) {
         QFile table(QString::fromLatin1(path));
@@ -74,13 +76,45 @@ int establishedOnPort(quint16 port)
             continue;
         for (const QByteArray &line : table.readAll().split('\n')) {
             const QList<QByteArray> f = line.simplified().split(' ');
-            if (f.size() < 4 || f[3] != "01")
-                continue;
-            if (f[1].endsWith(suffix) || f[2].endsWith(suffix))
+            if (f.size() >= 4 && counts(f[1], f[2], f[3]))
                 ++count;
         }
     }
     return count;
+}
+
+QByteArray portSuffix(quint16 port)
+{
+    return ':' + QByteArray::number(port, 16).toUpper().rightJustified(4, '0');
+}
+
+} // namespace
+
+int establishedOnPort(quint16 port)
+{
+    const QByteArray suffix = portSuffix(port);
+    return tcpRows([&](const QByteArray &local, const QByteArray &remote, const QByteArray &st) {
+        return st == "01" && (local.endsWith(suffix) || remote.endsWith(suffix));
+    });
+}
+
+int serverConnectionsOnPort(quint16 port)
+{
+    const QByteArray suffix = portSuffix(port);
+    return tcpRows([&](const QByteArray &local, const QByteArray &, const QByteArray &st) {
+        return local.endsWith(suffix) && st != "0A" && st != "06";
+    });
+}
+
+bool waitServerAtRest(quint16 port, int timeoutMs)
+{
+    const QDeadlineTimer deadline(timeoutMs);
+    while (serverConnectionsOnPort(port) > 0) {
+        if (deadline.hasExpired())
+            return false;
+        QThread::msleep(20);
+    }
+    return true;
 }
 
 int raiseFileLimit(int wanted)

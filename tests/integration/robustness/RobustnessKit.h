@@ -19,6 +19,12 @@ int openFds(qint64 pid);
 int openSockets(qint64 pid);
 // Established TCP connections on loopback to or from `port` (from /proc/net/tcp{,6}).
 int establishedOnPort(quint16 port);
+// TCP sockets whose local port is `port`, in any state but LISTEN and TIME_WAIT: the
+// connections a server still holds, closing ones (CLOSE_WAIT, LAST_ACK) included.
+int serverConnectionsOnPort(quint16 port);
+// Waits (up to timeoutMs) until the server on `port` holds no connection, e.g. after a
+// start's readiness probe, so that socket counts start from the daemon at rest.
+bool waitServerAtRest(quint16 port, int timeoutMs = 5'000);
 
 // Raises this process's RLIMIT_NOFILE soft limit to `wanted` (or the hard limit); returns
 // the limit in force afterwards. Children (the daemons) inherit it.

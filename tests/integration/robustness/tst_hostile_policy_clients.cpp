@@ -68,9 +68,17 @@ bool HostilePolicyClientsTest::start(DaemonProcess &daemon, const QStringList &e
                    extra;
         },
         30'000, &error);
-    if (!ok)
+    if (!ok) {
         qWarning("%s", qPrintable(error));
-    return ok;
+        return false;
+    }
+    // The start's readiness probe (a connection opened and closed) must be gone before a
+    // test counts the daemon's sockets, or takes a place under --max-connections.
+    if (!waitServerAtRest(daemon.port())) {
+        qWarning("the readiness probe's connection is still held");
+        return false;
+    }
+    return true;
 }
 
 QString HostilePolicyClientsTest::serveWellBehaved(quint16 port, int count, const QByteArray &tag)
@@ -95,10 +103,6 @@ void HostilePolicyClientsTest::slowlorisUpToTheConnectionLimitStarvesNoOne()
     DaemonProcess daemon(m_work.filePath(QStringLiteral("slowloris.log")));
     QVERIFY(start(daemon, {QStringLiteral("--max-connections=%1").arg(Limit),
                            QStringLiteral("--request-timeout=3")}));
-    // The start's readiness probe (a connection opened and closed) must be gone first, or
-    // it would take a place.
-    QTRY_VERIFY_WITH_TIMEOUT(establishedOnPort(daemon.port()) == 0, 5'000);
-    QThread::msleep(200);
     const int baseline = openSockets(daemon.pid());
 
     // Limit - 1 slowloris connections, each dribbling a request one byte at a time.

@@ -89,9 +89,10 @@ bool HostileSmtpClientsTest::start(DaemonProcess &proxy, const QStringList &extr
     }
     // The start's readiness probe and the proxy's first backend probe gone, so that the
     // test's socket counts start from the daemon at rest.
-    const QDeadlineTimer settle(5'000);
-    while (establishedOnPort(proxy.port()) > 0 && !settle.hasExpired())
-        QThread::msleep(20);
+    if (!waitServerAtRest(proxy.port())) {
+        qWarning("the readiness probe's connection is still held");
+        return false;
+    }
     QThread::msleep(300);
     return true;
 }
