@@ -131,6 +131,9 @@ void LoadSustainedTest::memoryAndDescriptorsStayFlatUnderSustainedLoad()
                  30'000, &error),
              qPrintable(error));
     QVERIFY(portAcceptsConnections(smtpPort, 10'000));
+    // The readiness probes' connections gone, so that a leaked descriptor is not hidden by one.
+    QVERIFY(waitServerAtRest(daemon.port()));
+    QVERIFY(waitServerAtRest(smtpPort));
     const qint64 pid = daemon.pid();
     const int fdsBefore = openFds(pid);
     const qint64 rssBefore = residentKb(pid);
