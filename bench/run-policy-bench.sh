@@ -32,6 +32,10 @@ usage: bench/run-policy-bench.sh [options]
                          decisions/s against plain greygated's (target: ratio >= 0.9)
   --out=DIR              keep logs and results here (default: a new /tmp/greygate-bench.*)
   --perf                 also record a perf profile of greygated on its 4-connection 1M cell
+  --rounds=N             measure each cell N times, the servers taking turns (all of them
+                         running, one loaded at a time), and report the median of each and
+                         every round's ratios (default 1): on a shared or noisy machine the
+                         servers then see the same conditions
 EOF
 }
 
@@ -52,6 +56,7 @@ do_perf=0
 quick=0
 with_policies=0
 io_threads=""
+rounds=1
 
 for arg in "$@"; do
     case "$arg" in
@@ -71,10 +76,12 @@ for arg in "$@"; do
     --out=*) out=${arg#*=} ;;
     --perf) do_perf=1 ;;
     --policies) with_policies=1 ;;
+    --rounds=*) rounds=${arg#*=} ;;
     -h | --help) usage; exit 0 ;;
     *) echo "unknown option: $arg" >&2; usage >&2; exit 2 ;;
     esac
 done
+[[ "$rounds" =~ ^[1-9][0-9]?$ ]] || { echo "--rounds: a number from 1 to 99" >&2; exit 2; }
 if ((quick)); then
     duration=3
     pg_duration=4
@@ -115,12 +122,16 @@ have_server() {
 
 # --- processes, all by PID ---------------------------------------------------------------
 server_pid=""
+declare -A pid_of=() # server -> PID, of the servers running for the current triplet count
 cleanup() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null
-        sleep 1
-        kill -KILL "$server_pid" 2>/dev/null
-    fi
+    local pid
+    for pid in "$server_pid" "${pid_of[@]}"; do
+        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null
+            sleep 1
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -257,15 +268,23 @@ extras="$out/extras.txt"
 started=$(date +%s)
 log "results in $out"
 
-for server in $servers; do
-    have_server "$server" || { log "skipping $server: not built / not installed"; continue; }
-    for triplets in $triplet_counts; do
+# For each triplet count every server runs at once (an idle one costs nothing) and the
+# cells take turns: round r of a connection count loads each server in turn, so that with
+# --rounds the servers are compared under the same conditions.
+for triplets in $triplet_counts; do
+    pid_of=()
+    declare -A port_of=() first_of=() dir_of=()
+    running=""
+    for server in $servers; do
+        have_server "$server" || { log "skipping $server: not built / not installed"; continue; }
         dir="$out/$server-$triplets"
         mkdir -p "$dir"
         port=$(free_port)
         start_server "$server" "$port" "$dir" || continue
-        cell_seconds=$duration
-        [[ "$server" == postgrey ]] && cell_seconds=$pg_duration
+        pid_of[$server]=$server_pid
+        port_of[$server]=$port
+        dir_of[$server]=$dir
+        running="$running $server"
         first_unseen=0
         prefill_count=$(awk -v t="$triplets" -v s="$prefill_share" 'BEGIN { printf "%d", t * s }')
         if [[ "$server" == greygated || "$server" == gdpol || "$server" == postgrey ]]; then
@@ -282,26 +301,40 @@ for server in $servers; do
                 first_unseen=$(field next_unseen "$line")
                 echo "$line" >>"$results"
             fi
-            sleep $((delay + 1)) # so that the prefilled triplets' retries pass
         else
             first_unseen=$prefill_count # stateless: the same request stream, no prefill needed
         fi
-        for conns in $connection_counts; do
-            label="$server-$triplets-c$conns"
-            log "$label: $cell_seconds s"
-            line=$(loadgen "$label" "$port" "$conns" "$triplets" "$first_unseen" "$new_ratio" \
-                "$cell_seconds") || continue
-            first_unseen=$(field next_unseen "$line")
-            echo "$line" >>"$results"
+        first_of[$server]=$first_unseen
+    done
+    sleep $((delay + 1)) # so that the prefilled triplets' retries pass
+    for conns in $connection_counts; do
+        for ((round = 1; round <= rounds; round++)); do
+            for server in $running; do
+                server_pid=${pid_of[$server]}
+                cell_seconds=$duration
+                [[ "$server" == postgrey ]] && cell_seconds=$pg_duration
+                label="$server-$triplets-c$conns"
+                ((rounds > 1)) && label="$label-r$round"
+                log "$label: $cell_seconds s"
+                line=$(loadgen "$label" "${port_of[$server]}" "$conns" "$triplets" \
+                    "${first_of[$server]}" "$new_ratio" "$cell_seconds") || continue
+                first_of[$server]=$(field next_unseen "$line")
+                echo "$line" >>"$results"
+            done
         done
+    done
+    for server in $running; do
+        server_pid=${pid_of[$server]}
+        port=${port_of[$server]}
+        dir=${dir_of[$server]}
         if [[ "$server" == greygated && $do_perf == 1 && "$triplets" == "${triplet_counts##* }" ]] &&
             command -v perf >/dev/null; then
-            log "perf: profiling greygated for $cell_seconds s with 4 connections"
+            log "perf: profiling greygated for $duration s with 4 connections"
             perf record -g -o "$out/greygated.perf.data" -p "$server_pid" \
                 >"$out/perf-record.log" 2>&1 &
             perf_pid=$!
-            loadgen "greygated-$triplets-perf" "$port" 4 "$triplets" "$first_unseen" \
-                "$new_ratio" "$cell_seconds" >/dev/null
+            loadgen "greygated-$triplets-perf" "$port" 4 "$triplets" "${first_of[$server]}" \
+                "$new_ratio" "$duration" >/dev/null
             kill -INT "$perf_pid" 2>/dev/null
             wait "$perf_pid" 2>/dev/null
             perf report -i "$out/greygated.perf.data" --no-children --percent-limit 1.5 \
@@ -311,27 +344,43 @@ for server in $servers; do
         hwm=$(status_kb "$server_pid" VmHWM)
         db_running=$(du -sk "$dir/db" 2>/dev/null | cut -f1)
         stop_server
+        unset "pid_of[$server]"
         db_stopped=$(du -sk "$dir/db" 2>/dev/null | cut -f1)
-        echo "EXTRA server=$server triplets=$triplets known=$first_unseen rss_kb=${rss:-} hwm_kb=${hwm:-} db_kb=${db_running:-} db_stopped_kb=${db_stopped:-}" >>"$extras"
+        echo "EXTRA server=$server triplets=$triplets known=${first_of[$server]} rss_kb=${rss:-} hwm_kb=${hwm:-} db_kb=${db_running:-} db_stopped_kb=${db_stopped:-}" >>"$extras"
     done
 done
 elapsed=$(($(date +%s) - started))
 
 # --- the report --------------------------------------------------------------------------
 report="$out/report.md"
-awk -v elapsed="$elapsed" '
-function f(line, key,   re, m) {
+# What both report programs share: f(line, key) reads a field of a RESULT line; add(key,
+# line) files a cell's round under key (server SUBSEP triplets SUBSEP conns); pick(key)
+# returns the round whose rate is the median (the lower middle one for an even count), so
+# that the latency and CPU shown are that round's own.
+# shellcheck disable=SC2016
+awk_common='
+function f(line, key) {
     if (match(line, " " key "=[^ ]*")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
     return ""
 }
+function add(key, l) { n_of[key]++; round_of[key, n_of[key]] = l }
+function pick(key,   n, i, j, r, tmp, idx) {
+    n = n_of[key]
+    if (n == 0) return ""
+    for (i = 1; i <= n; i++) idx[i] = i
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && f(round_of[key, idx[j - 1]], "rate") + 0 > f(round_of[key, idx[j]], "rate") + 0; j--) {
+        tmp = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = tmp }
+    return round_of[key, idx[int((n + 1) / 2)]]
+}'
+awk -v elapsed="$elapsed" -v rounds="$rounds" "$awk_common"'
 function mb(kb) { return kb == "" ? "-" : sprintf("%.1f MB", kb / 1024) }
-function ratio(a, b) { return (b > 0 && a != "") ? sprintf("%.1fx", a / b) : "-" }
+function ratio(a, b) { return (b > 0 && a != "") ? sprintf(a / b < 10 ? "%.2fx" : "%.1fx", a / b) : "-" }
 FNR == NR && /^RESULT / {
     label = f($0, "label")
     if (label ~ /-prefill$/ || label ~ /-perf$/) { prefill[label] = $0; next }
-    split(label, p, "-")                     # server-triplets-cN
+    split(label, p, "-")                     # server-triplets-cN[-rR]
     key = p[1] SUBSEP p[2] SUBSEP f($0, "conns")
-    rate[key] = f($0, "rate"); line[key] = $0
+    add(key, $0)
     if (!(p[2] in seenT)) { seenT[p[2]] = 1; Ts[++nT] = p[2] }
     if (!(f($0, "conns") in seenC)) { seenC[f($0, "conns")] = 1; Cs[++nC] = f($0, "conns") }
     next
@@ -340,6 +389,10 @@ FNR == NR && /^RESULT / {
     known[s, t] = f($0, "known"); rss[s, t] = f($0, "rss_kb"); hwm[s, t] = f($0, "hwm_kb")
     db[s, t] = f($0, "db_kb"); dbs[s, t] = f($0, "db_stopped_kb") }
 END {
+    for (key in n_of) { line[key] = pick(key); rate[key] = f(line[key], "rate") }
+    if (rounds > 1) {
+        printf "Medians of %d rounds (the servers took turns; the latency and CPU are the median round'"'"'s):\n\n", rounds
+    }
     print "| triplets | conns | greygated dec/s | p99 ms | postgrey dec/s | p99 ms | vs postgrey | trivial dec/s | vs trivial | raw dec/s | loadgen / greygated cores |"
     print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (i = 1; i <= nT; i++) for (j = 1; j <= nC; j++) {
@@ -351,6 +404,21 @@ END {
             pg == "" ? "-" : pg, pl == "" ? "-" : sprintf("%.2f", f(pl, "p99_us") / 1000),
             ratio(g, pg), tr == "" ? "-" : tr, ratio(g, tr), rw == "" ? "-" : rw,
             gl == "" ? "-" : f(gl, "loadgen_cores") " / " f(gl, "server_cores")
+    }
+    if (rounds > 1) {
+        print ""
+        print "Every round (dec/s; a round loads each server in turn, a few seconds apart):"
+        print ""
+        print "| triplets | conns | round | greygated | trivial | vs trivial | postgrey | vs postgrey | raw |"
+        print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        for (i = 1; i <= nT; i++) for (j = 1; j <= nC; j++) for (r = 1; r <= rounds; r++) {
+            t = Ts[i]; c = Cs[j]
+            g = f(round_of["greygated", t, c, r], "rate"); tr = f(round_of["trivial", t, c, r], "rate")
+            pg = f(round_of["postgrey", t, c, r], "rate"); rw = f(round_of["raw", t, c, r], "rate")
+            if (g == "" && tr == "") continue
+            printf "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", t, c, r, g == "" ? "-" : g,
+                tr == "" ? "-" : tr, ratio(g, tr), pg == "" ? "-" : pg, ratio(g, pg), rw == "" ? "-" : rw
+        }
     }
     print ""
     print "| server | triplets | known at end | VmRSS | VmHWM | database (running) | database (stopped) |"
@@ -394,18 +462,15 @@ if [[ " $servers " == *" gdpol "* ]]; then
         echo
         echo '| triplets | conns | greygated dec/s | with policies dec/s | ratio | server CPU µs/decision (none / policies) | p99 ms (none / policies) |'
         echo '|---:|---:|---:|---:|---:|---:|---:|'
-        awk '
-        function f(line, key) {
-            if (match(line, " " key "=[^ ]*")) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2)
-            return ""
-        }
+        awk "$awk_common"'
         /^RESULT / { label = f($0, "label"); if (label ~ /-prefill$|-perf$/) next
             split(label, p, "-"); key = p[2] SUBSEP f($0, "conns")
             if (!(key in seen)) { seen[key] = 1; order[++n] = key }
-            rate[p[1], key] = f($0, "rate"); p99[p[1], key] = f($0, "p99_us")
-            cores[p[1], key] = f($0, "server_cores") }
+            add(p[1] SUBSEP key, $0) }
         function us(s, k) { return (rate[s, k] > 0 && cores[s, k] != "") ? sprintf("%.1f", cores[s, k] / rate[s, k] * 1e6) : "-" }
-        END { for (i = 1; i <= n; i++) { k = order[i]; split(k, q, SUBSEP)
+        END { for (key in n_of) { l = pick(key); rate[key] = f(l, "rate"); p99[key] = f(l, "p99_us")
+                cores[key] = f(l, "server_cores") }
+            for (i = 1; i <= n; i++) { k = order[i]; split(k, q, SUBSEP)
             g = rate["greygated", k]; d = rate["gdpol", k]
             printf "| %s | %s | %s | %s | %s | %s / %s | %s / %s |\n", q[1], q[2], g == "" ? "-" : g,
                 d == "" ? "-" : d, (g > 0 && d != "") ? sprintf("%.2f", d / g) : "-",
