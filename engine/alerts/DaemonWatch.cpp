@@ -92,25 +92,12 @@ QByteArray lowered(const QByteArray &sender)
 
 void DaemonWatch::notePass(const Event &e)
 {
-    const QByteArray sender = lowered(e.sender);
-    // One hash lookup for a sender below the bound (insert() replaces a known one's pass);
-    // the bound is looked at only when the table is full and the sender is new.
-    if (m_passes.size() >= kMaxSenders && !m_passes.contains(sender)) {
-        // Forget the older half: a cheap bound, and the recent passes are what counts.
-        QList<Seconds> times;
-        for (const Pass &p : std::as_const(m_passes))
-            times.append(p.time);
-        std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-        const Seconds median = times[times.size() / 2];
-        m_passes.removeIf([median](const auto &it) { return it.value().time <= median; });
-    }
-    m_passes.insert(sender, Pass{e.client, e.time});
+    m_passes.insert(lowered(e.sender), e.client, e.time);
 }
 
 std::optional<DaemonWatch::Pass> DaemonWatch::lastPass(const QByteArray &sender) const
 {
-    const auto it = m_passes.constFind(lowered(sender));
-    return it == m_passes.cend() ? std::nullopt : std::optional<Pass>(*it);
+    return m_passes.find(lowered(sender));
 }
 
 void DaemonWatch::expireReleases()

@@ -3,10 +3,10 @@
 
 #include "AlertMonitor.h"
 #include "AlertWebhook.h"
+#include "PassTable.h"
 #include "TriageFacts.h"
 #include "events/DelayStats.h"
 
-#include <QHash>
 #include <QObject>
 #include <QTimer>
 #include <functional>
@@ -48,13 +48,9 @@ public:
     const AlertWebhook &webhook() const { return m_webhook; }
 
     // The last time a sender's mail was accepted by greylisting, and from which client: the
-    // triage's "retried from another network". Bounded to kMaxSenders (the oldest half is
-    // forgotten when full); lower-cased senders.
-    struct Pass
-    {
-        QByteArray client;
-        Seconds time = 0;
-    };
+    // triage's "retried from another network". Bounded to kMaxSenders senders (a few more:
+    // PassTable's slots), a new sender taking the place of an older one; lower-cased.
+    using Pass = PassTable::Pass;
     static constexpr qsizetype kMaxSenders = 200'000;
     std::optional<Pass> lastPass(const QByteArray &sender) const;
 
@@ -75,7 +71,7 @@ private:
     AlertWebhook m_webhook;
     DelayStats m_delays;
     TriageFacts m_triage;
-    QHash<QByteArray, Pass> m_passes;
+    PassTable m_passes{kMaxSenders};
     std::function<QString()> m_health;
     QTimer m_timer;
     quint64 m_cursor = 0;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "AttemptHistory.h"
 
+#include "ReleasePrefetch.h"
+
 #include <QDataStream>
 #include <QDir>
 #include <QFile>
@@ -36,6 +38,9 @@ void AttemptHistory::put(AttemptRecord record)
     }
     m_ring[m_next] = std::move(record);
     m_next = (m_next + 1) % m_ring.size();
+    AttemptRecord &later = m_ring[(m_next + 4) % m_ring.size()];
+    for (QByteArray *bytes : {&later.client, &later.sender, &later.recipient})
+        prefetchRelease(*bytes);
 }
 
 void AttemptHistory::append(const Event &e)

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "EventLog.h"
 
+#include "ReleasePrefetch.h"
+
 #include <QRandomGenerator>
 
 namespace greygate {
+
+namespace {
+constexpr quint64 kPrefetchAhead = 4; // appends: a few decisions, so the lines are still there
+}
 
 EventLog::EventLog(qsizetype capacity, qsizetype statsMinutes)
     : m_ring(size_t(std::max<qsizetype>(capacity, 1)))
@@ -14,6 +20,12 @@ EventLog::EventLog(qsizetype capacity, qsizetype statsMinutes)
 quint64 EventLog::append(Event event)
 {
     event.id = m_next++;
+    if (m_next - 1 >= m_ring.size()) {
+        Event &later = m_ring[size_t((event.id + kPrefetchAhead) % m_ring.size())];
+        for (QByteArray *bytes : {&later.client, &later.sender, &later.recipient, &later.clientName,
+                                  &later.key, &later.keyWhy})
+            prefetchRelease(*bytes);
+    }
     if (m_origin && event.type == EventType::Attempt) {
         event.source = m_origin->source;
         event.helo = m_origin->helo;

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "PassTable.h"
+
+#include <QHashFunctions>
+#include <QRandomGenerator>
+#include <bit>
+
+namespace greygate {
+
+PassTable::PassTable(qsizetype capacity)
+    : m_mask(std::bit_ceil(size_t(std::max<qsizetype>(capacity, kWays) + kWays - 1) / kWays) - 1)
+    , m_seed(size_t(QRandomGenerator::system()->generate64()))
+{}
+
+PassTable::~PassTable() = default;
+
+quint64 PassTable::hashOf(QByteArrayView sender) const
+{
+    const quint64 h = qHash(sender, m_seed);
+    return h == 0 ? 1 : h; // 0 marks an empty slot
+}
+
+void PassTable::insert(QByteArrayView loweredSender, const QByteArray &client, Seconds time)
+{
+    if (!m_slots)
+        m_slots = std::make_unique<Slot[]>((m_mask + 1) * kWays);
+    const quint64 h = hashOf(loweredSender);
+    Slot *const bucket = &m_slots[(h & m_mask) * kWays];
+    // The sender's own slot if it has one, else an empty one, else the oldest.
+    Slot *target = bucket;
+    for (qsizetype i = 0; i < kWays; ++i) {
+        Slot &s = bucket[i];
+        if (s.hash == h) {
+            target = &s;
+            break;
+        }
+        if (target->hash != 0 && (s.hash == 0 || s.time < target->time))
+            target = &s;
+    }
+    target->hash = h;
+    target->time = time;
+    target->client = client;
+}
+
+std::optional<PassTable::Pass> PassTable::find(QByteArrayView loweredSender) const
+{
+    if (!m_slots)
+        return std::nullopt;
+    const quint64 h = hashOf(loweredSender);
+    const Slot *const bucket = &m_slots[(h & m_mask) * kWays];
+    for (qsizetype i = 0; i < kWays; ++i) {
+        if (bucket[i].hash == h)
+            return Pass{bucket[i].client, bucket[i].time};
+    }
+    return std::nullopt;
+}
+
+} // namespace greygate
