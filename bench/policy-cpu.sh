@@ -8,10 +8,14 @@
 #
 #   bench/policy-cpu.sh --bin=build-bench/bin [--prefill=300000] [--count=200000]
 #       [--connections=4] [--triplets=1000000] [--callgrind] [--out=DIR] [--label=NAME]
-#       [--io-threads=N] [--server-args="ARGS"]
+#       [--io-threads=N] [--server-args="ARGS"] [--cache-sim]
 # --io-threads=N runs greygated with --policy-io-threads=N and reports the I/O threads' CPU
 # per decision beside the event-loop (decision) thread's. --server-args adds options to
 # greygated's command line (e.g. "--event-dispatcher=qt", to compare with a build without it).
+# --cache-sim (implies --callgrind) simulates the caches too and reports the event-loop
+# thread's first-level and last-level data cache misses per decision: what a change of
+# memory layout saves where instruction counts do not show it (no hardware counters in VMs).
+# The rings of 100,000 events only wrap after a prefill that large.
 #
 # Every process is started here, on loopback, and stopped by its PID.
 set -euo pipefail
@@ -22,6 +26,7 @@ count=200000
 conns=4
 triplets=1000000
 callgrind=0
+cache_sim=0
 out=""
 label=greygated
 io_threads=""
@@ -34,6 +39,7 @@ for arg in "$@"; do
     --connections=*) conns=${arg#*=} ;;
     --triplets=*) triplets=${arg#*=} ;;
     --callgrind) callgrind=1 ;;
+    --cache-sim) callgrind=1 cache_sim=1 ;;
     --out=*) out=${arg#*=} ;;
     --label=*) label=${arg#*=} ;;
     --io-threads=*) io_threads=${arg#*=} ;;
@@ -69,6 +75,7 @@ if ((callgrind)); then
     # decision thread's own instructions and allocations can be told from the store's.
     wrap=(valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes
         "--callgrind-out-file=$out/callgrind.$label.out")
+    ((cache_sim)) && wrap+=(--cache-sim=yes)
 fi
 extra=()
 [[ -n "$io_threads" ]] && extra=("--policy-io-threads=$io_threads")
@@ -133,11 +140,14 @@ n, label, files = int(sys.argv[1]), sys.argv[2], sorted(sys.argv[3:])
 alloc = re.compile(r'^(malloc|calloc|realloc|operator new(\[\])?\(unsigned long\))$')
 total = 0
 for path in files:
-    names, ir, calls, current = {}, 0, 0, None
+    names, ir, calls, current, events, counts = {}, 0, 0, None, [], []
     with open(path, errors='replace') as f:
         for line in f:
-            if line.startswith(('summary:', 'totals:')):
-                ir = int(line.split()[1])
+            if line.startswith('events:'):
+                events = line.split()[1:]
+            elif line.startswith(('summary:', 'totals:')):
+                counts = [int(v) for v in line.split()[1:]]
+                ir = counts[0]
             elif line.startswith('cfn='):
                 m = re.match(r'cfn=\((\d+)\)(?: (.*))?', line.rstrip('\n'))
                 if m:
@@ -154,6 +164,11 @@ for path in files:
     if path.endswith('-01'):
         print(f'{label}: event-loop thread {ir / n:.0f} instructions and {calls / n:.2f} '
               f'allocations/decision (callgrind)')
+        c = dict(zip(events, counts))
+        if 'D1mr' in c:
+            print(f"{label}: event-loop thread {(c['D1mr'] + c.get('D1mw', 0)) / n:.1f} D1 and "
+                  f"{(c.get('DLmr', 0) + c.get('DLmw', 0)) / n:.1f} LL data misses/decision "
+                  f'(callgrind cache simulation)')
 print(f'{label}: {total / n:.0f} instructions/decision (callgrind, all threads)')
 PY
     callgrind_annotate --inclusive=no "$out/callgrind.$label.out"-01 >"$out/callgrind.$label.txt" \

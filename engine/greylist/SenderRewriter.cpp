@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SenderRewriter.h"
 
+#include "ByteAppend.h"
 #include "ControlBytes.h"
 
 #include <QRegularExpression>
@@ -393,8 +394,7 @@ QByteArray SenderRewriter::rewrite(QByteArrayView local, QByteArrayView domain, 
             trace->applied.append(step.id);
     }
     QByteArray out;
-    out.reserve(local.size() + domain.size() + 1);
-    out.append(local).append('@').append(domain);
+    appendBytes(out, {local, "@", domain});
     return out;
 }
 

@@ -2,6 +2,7 @@
 #include "GreylistPolicyHandler.h"
 
 #include "PolicydLog.h"
+#include "greylist/ByteAppend.h"
 #include "greylist/GreylistEngine.h"
 #include "store/Store.h"
 #include "util/LogLine.h"
@@ -545,9 +546,17 @@ QByteArray GreylistPolicyHandler::expandText(QByteArrayView text, qint64 waitSec
     QByteArray out;
     out.reserve(text.size() + 16);
     for (qsizetype i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c != '%' || i + 1 == text.size()) {
-            out.append(c);
+        // The text up to the next '%' in one piece, not a byte at a time.
+        const qsizetype percent = text.indexOf('%', i);
+        const qsizetype runEnd = percent < 0 ? text.size() : percent;
+        if (runEnd > i) {
+            appendBytes(out, {text.sliced(i, runEnd - i)});
+            i = runEnd;
+            if (i == text.size())
+                break;
+        }
+        if (i + 1 == text.size()) {
+            out.append('%');
             continue;
         }
         switch (text[++i]) {
@@ -594,8 +603,7 @@ QByteArray GreylistPolicyHandler::greylistHeader(qint64 delayedSeconds, QByteArr
     const QByteArrayView delay = LogLine::decimal(delayedSeconds, digits);
     static constexpr QByteArrayView kDelayed("X-Greylist: delayed ");
     QByteArray out;
-    out.reserve(prefix.size() + kDelayed.size() + delay.size() + m_date.size());
-    out.append(prefix).append(kDelayed).append(delay).append(m_date);
+    appendBytes(out, {prefix, kDelayed, delay, m_date});
     return out;
 }
 

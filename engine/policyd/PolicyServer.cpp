@@ -5,6 +5,7 @@
 #include "PolicyIoThread.h"
 #include "PolicySocket.h"
 #include "PolicydLog.h"
+#include "greylist/ByteAppend.h"
 #include "util/LogLine.h"
 
 #include <QAbstractEventDispatcher>
@@ -320,7 +321,7 @@ bool PolicyServer::processBuffered(Connection *c, int *budget)
             close(c, CloseReason::ProtocolError, m_handler.protocolError());
             return false;
         }
-        c->out.append("action=", 7).append(action).append("\n\n", 2);
+        appendBytes(c->out, {"action=", action, "\n\n"});
         ++c->awaiting;
         if (!c->pending) {
             c->pending = true;
@@ -399,7 +400,7 @@ void PolicyServer::asyncDone(AsyncSlots &outstanding, quint64 seq, QByteArray &&
     bool moved = false;
     while (!outstanding.answers.empty() && outstanding.answers.front().ready) {
         const QByteArray &a = outstanding.answers.front().action;
-        c->out.append("action=", 7).append(a).append("\n\n", 2);
+        appendBytes(c->out, {"action=", a, "\n\n"});
         ++c->awaiting;
         outstanding.answers.pop_front();
         ++outstanding.firstSeq;
@@ -675,7 +676,7 @@ void PolicyServer::ioAnswer(size_t thread, quint64 conn, quint64 seq, const QByt
         a.error = error;
     } else {
         a.bytes.reserve(action.size() + 9);
-        a.bytes.append("action=", 7).append(action).append("\n\n", 2);
+        appendBytes(a.bytes, {"action=", action, "\n\n"});
     }
     ++m_ioPendingCount;
     scheduleFlush();

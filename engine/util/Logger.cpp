@@ -10,6 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <mutex>
@@ -49,8 +50,17 @@ public:
     void add(std::initializer_list<QByteArrayView> parts, bool urgent)
     {
         std::unique_lock lock(m_mutex);
+        // One size change and a memcpy per part: append() takes the general insert() path.
+        qsizetype total = 0;
         for (const QByteArrayView part : parts)
-            m_buffer.append(part);
+            total += part.size();
+        qsizetype at = m_buffer.size();
+        m_buffer.resize(at + total);
+        for (const QByteArrayView part : parts) {
+            if (!part.isEmpty())
+                std::memcpy(m_buffer.data() + at, part.data(), size_t(part.size()));
+            at += part.size();
+        }
         if (urgent || m_buffer.size() >= kMaxBuffered) {
             writeLocked();
             return;
