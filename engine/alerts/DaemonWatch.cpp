@@ -2,6 +2,7 @@
 #include "DaemonWatch.h"
 
 #include "events/EventLog.h"
+#include "greylist/ControlBytes.h"
 #include "policy/PolicySet.h"
 #include "policy/TimedRelease.h"
 #include "policyd/GreylistPolicyHandler.h"
@@ -81,11 +82,7 @@ namespace {
 // always allocates).
 QByteArray lowered(const QByteArray &sender)
 {
-    for (const char c : sender) {
-        if (c >= 'A' && c <= 'Z')
-            return sender.toLower();
-    }
-    return sender;
+    return containsAsciiUpper(sender) ? sender.toLower() : sender;
 }
 
 } // namespace

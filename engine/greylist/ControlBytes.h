@@ -88,4 +88,27 @@ inline qsizetype firstControlByte(QByteArrayView text)
     return -1;
 }
 
+// True when the bytes hold an ASCII capital ('A'..'Z'): whether a sender needs lowering
+// at all (most are lower case already), sixteen bytes a step where SSE2 is there.
+inline bool containsAsciiUpper(QByteArrayView text)
+{
+    const char *p = text.data();
+    qsizetype left = text.size();
+#if defined(__SSE2__)
+    const __m128i beforeA = _mm_set1_epi8('A' - 1);
+    const __m128i afterZ = _mm_set1_epi8('Z' + 1);
+    for (; left >= 16; p += 16, left -= 16) {
+        // Signed compares: bytes >= 0x80 are negative, below 'A', never a match.
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+        if (_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, beforeA), _mm_cmplt_epi8(v, afterZ))))
+            return true;
+    }
+#endif
+    for (; left > 0; ++p, --left) {
+        if (*p >= 'A' && *p <= 'Z')
+            return true;
+    }
+    return false;
+}
+
 } // namespace greygate

@@ -396,8 +396,9 @@ QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Dec
         outcome->kind = DecisionOutcome::Kind::Deferred;
         ++m_stats.deferred;
         notePoolRetry(request, ipKey);
-        QByteArray action = m_deferPrefix;
-        action.append(expandText(m_options.greylistText, decision.waitSeconds, request.recipient));
+        QByteArray &action = answerBuffer();
+        appendBytes(action, {m_deferPrefix});
+        appendExpandedText(action, m_options.greylistText, decision.waitSeconds, request.recipient);
         return action;
     }
     case Verdict::PassedNow: {
@@ -544,7 +545,14 @@ QByteArray GreylistPolicyHandler::expandText(QByteArrayView text, qint64 waitSec
                                              QByteArrayView recipient)
 {
     QByteArray out;
-    out.reserve(text.size() + 16);
+    appendExpandedText(out, text, waitSeconds, recipient);
+    return out;
+}
+
+void GreylistPolicyHandler::appendExpandedText(QByteArray &out, QByteArrayView text,
+                                               qint64 waitSeconds, QByteArrayView recipient)
+{
+    out.reserve(out.size() + text.size() + 16);
     for (qsizetype i = 0; i < text.size(); ++i) {
         // The text up to the next '%' in one piece, not a byte at a time.
         const qsizetype percent = text.indexOf('%', i);
@@ -577,7 +585,15 @@ QByteArray GreylistPolicyHandler::expandText(QByteArrayView text, qint64 waitSec
             break;
         }
     }
-    return out;
+}
+
+QByteArray &GreylistPolicyHandler::answerBuffer() const
+{
+    if (m_answer.isDetached())
+        m_answer.resize(0); // capacity kept
+    else
+        m_answer = QByteArray(); // still held by a caller (or never made): a new one
+    return m_answer;
 }
 
 QByteArray GreylistPolicyHandler::greylistHeader(qint64 delayedSeconds, QByteArrayView prefix) const
@@ -602,7 +618,7 @@ QByteArray GreylistPolicyHandler::greylistHeader(qint64 delayedSeconds, QByteArr
     char digits[24];
     const QByteArrayView delay = LogLine::decimal(delayedSeconds, digits);
     static constexpr QByteArrayView kDelayed("X-Greylist: delayed ");
-    QByteArray out;
+    QByteArray &out = answerBuffer();
     appendBytes(out, {prefix, kDelayed, delay, m_date});
     return out;
 }

@@ -187,6 +187,10 @@ private:
     // client's own address (not its subnet: nothing is greylisted here), the normalised
     // sender and recipient.
     void logBlocked(const QByteArray &client, const TripletKey &key, Seconds now);
+    static void appendExpandedText(QByteArray &out, QByteArrayView text, qint64 waitSeconds,
+                                   QByteArrayView recipient);
+    // m_answer, emptied for the next answer built in it (see there).
+    QByteArray &answerBuffer() const;
 
     GreylistEngine &m_engine;
     Store &m_store;
@@ -205,6 +209,10 @@ private:
     // behind it) for every passed message showed in profiles.
     mutable Seconds m_dateSecond = -1;
     mutable QByteArray m_date;
+    // Deferrals and headers are built here and returned shared: the server copies them into
+    // its output and drops its reference, so the next one reuses the capacity instead of
+    // allocating (a caller still holding the last answer only makes the next one allocate).
+    mutable QByteArray m_answer;
     WriteBatch m_batch;
     int m_uncommittedDecisions = 0;
     qsizetype m_retainedChanges = 0; // left in m_batch by a failed commit

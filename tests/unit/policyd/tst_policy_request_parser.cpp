@@ -7,6 +7,7 @@
 
 #include <QRandomGenerator>
 #include <QTest>
+#include <algorithm>
 
 using namespace greygate;
 
@@ -105,6 +106,7 @@ private Q_SLOTS:
     void failedParserStaysFailed();
     void fieldsOfTheLastRequestDoNotLeakIntoTheNext();
     void firstControlByteIsTheFirstOfAnyKindAtAnyOffset();
+    void containsAsciiUpperSeesOnlyAsciiCapitalsAtAnyOffset();
     void linesWithTabsReturnsOrControlBytesReadAsByteByByte();
 };
 
@@ -318,6 +320,24 @@ void PolicyRequestParserTest::firstControlByteIsTheFirstOfAnyKindAtAnyOffset()
     }
     QCOMPARE(firstControlByte(QByteArrayView()), qsizetype(-1));
     QCOMPARE(firstControlByte("0123456789abcdef\x7f\n"), qsizetype(16));
+}
+
+void PolicyRequestParserTest::containsAsciiUpperSeesOnlyAsciiCapitalsAtAnyOffset()
+{
+    // Whether a sender needs lowering: 'A'..'Z' only, never '@', '[', bytes >= 0x80 (0xc1 is
+    // 'A' + 0x80), in the 16-byte steps and the tail alike.
+    const char alphabet[] = {'A', 'Z', '@', '[', '\xc1', '\xda', '\x80', 'a', 'z', '\0'};
+    QRandomGenerator rng(20261127);
+    for (int round = 0; round < 20000; ++round) {
+        QByteArray text(int(rng.bounded(60)), 'x');
+        for (char &c : text)
+            c = rng.bounded(8) == 0 ? alphabet[rng.bounded(int(sizeof alphabet))] : 'x';
+        const bool expected =
+            std::any_of(text.cbegin(), text.cend(), [](char c) { return c >= 'A' && c <= 'Z'; });
+        QCOMPARE(containsAsciiUpper(text), expected);
+    }
+    QVERIFY(!containsAsciiUpper(QByteArrayView()));
+    QVERIFY(containsAsciiUpper("0123456789abcdefZ"));
 }
 
 void PolicyRequestParserTest::linesWithTabsReturnsOrControlBytesReadAsByteByByte()
