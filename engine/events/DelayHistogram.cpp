@@ -44,8 +44,13 @@ int DelayHistogram::binOf(Seconds delay)
 
 void DelayHistogram::add(Seconds delay)
 {
-    delay = std::clamp<Seconds>(delay, 0, kMaxDelay);
-    quint32 &bin = m_bins[size_t(binOf(delay))];
+    delay = clamped(delay);
+    addToBin(binOf(delay), delay);
+}
+
+void DelayHistogram::addToBin(int binIndex, Seconds delay)
+{
+    quint32 &bin = m_bins[size_t(binIndex)];
     if (bin == 0xffffffffu)
         return; // saturated: four billion passes in one key and hour
     ++bin;

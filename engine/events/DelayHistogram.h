@@ -4,6 +4,7 @@
 #include "greylist/Clock.h"
 
 #include <QDataStream>
+#include <algorithm>
 #include <array>
 
 namespace greygate {
@@ -29,6 +30,10 @@ public:
     };
 
     void add(Seconds delay);
+    // add() with the bin found already: `delay` clamped to [0, kMaxDelay] and `bin` its
+    // binOf(), so that one delay counted into several histograms is searched for once.
+    void addToBin(int bin, Seconds delay);
+    static Seconds clamped(Seconds delay) { return delay < 0 ? 0 : std::min(delay, kMaxDelay); }
     void merge(const DelayHistogram &other);
     quint64 count() const { return m_count; }
     Seconds max() const { return m_max; }

@@ -4,6 +4,7 @@
 #include <QIODevice>
 #include <QMap>
 #include <algorithm>
+#include <cstring>
 
 namespace greygate {
 
@@ -47,15 +48,20 @@ void DelayStats::count(Seconds time, QByteArrayView sender, qint64 policy, Secon
     if (!counted)
         return; // older than the ring holds
     Slot &slot = *counted;
-    slot.total.add(delay);
+    // One bin search for the three histograms the delay goes into.
+    delay = DelayHistogram::clamped(delay);
+    const int bin = DelayHistogram::binOf(delay);
+    slot.total.addToBin(bin, delay);
     // The domain is lowered into a reused key and looked up once; only a domain seen for
     // the first time this hour is copied (into the hash, apart from the reused key).
-    const qsizetype at = sender.lastIndexOf('@');
+    const void *sign =
+        sender.isEmpty() ? nullptr : memrchr(sender.data(), '@', size_t(sender.size()));
+    const qsizetype at = sign ? static_cast<const char *>(sign) - sender.data() : -1;
     const QByteArrayView domain = at < 0 || at + 1 >= sender.size()
                                       ? QByteArrayView("(none)") // the null sender, no domain
                                       : sender.sliced(at + 1);
     if (domain.size() > kMaxDomainBytes) {
-        slot.domains[kOther].add(delay);
+        slot.domains[kOther].addToBin(bin, delay);
     } else {
         m_domainKey.resize(domain.size());
         char *key = m_domainKey.data();
@@ -68,7 +74,7 @@ void DelayStats::count(Seconds time, QByteArrayView sender, qint64 policy, Secon
                      : slot.domains.insert(QByteArray(key, m_domainKey.size()), {});
         if (it == slot.domains.end())
             it = slot.domains.insert(kOther, {});
-        it->add(delay);
+        it->addToBin(bin, delay);
     }
     // One lookup for a policy already counted this hour (nearly every pass).
     auto policyIt = slot.policies.find(policy);
@@ -77,7 +83,7 @@ void DelayStats::count(Seconds time, QByteArrayView sender, qint64 policy, Secon
                                                         : slot.policies.insert(policy, {});
     if (policyIt == slot.policies.end())
         policyIt = slot.policies.insert(kOtherPolicy, {});
-    policyIt->add(delay);
+    policyIt->addToBin(bin, delay);
 }
 
 DelayStats::Result DelayStats::query(Seconds from, Seconds to, Seconds stepSeconds, int limit) const
