@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "DelayStats.h"
 
+#include "greylist/ControlBytes.h"
+
 #include <QIODevice>
 #include <QMap>
 #include <algorithm>
-#include <cstring>
 
 namespace greygate {
 
@@ -54,9 +55,7 @@ void DelayStats::count(Seconds time, QByteArrayView sender, qint64 policy, Secon
     slot.total.addToBin(bin, delay);
     // The domain is lowered into a reused key and looked up once; only a domain seen for
     // the first time this hour is copied (into the hash, apart from the reused key).
-    const void *sign =
-        sender.isEmpty() ? nullptr : memrchr(sender.data(), '@', size_t(sender.size()));
-    const qsizetype at = sign ? static_cast<const char *>(sign) - sender.data() : -1;
+    const qsizetype at = lastIndexOfByte(sender, '@');
     const QByteArrayView domain = at < 0 || at + 1 >= sender.size()
                                       ? QByteArrayView("(none)") // the null sender, no domain
                                       : sender.sliced(at + 1);

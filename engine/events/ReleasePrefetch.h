@@ -12,7 +12,8 @@ namespace greygate {
 // by then. A hint only: nothing is read or written.
 inline void prefetchRelease(QByteArray &bytes)
 {
-    __builtin_prefetch(bytes.data_ptr().d_ptr(), 1, 1);
+    if (const auto *header = bytes.data_ptr().d_ptr()) // null: nothing to release
+        __builtin_prefetch(header, 1, 1);
 }
 
 } // namespace greygate

@@ -111,4 +111,35 @@ inline bool containsAsciiUpper(QByteArrayView text)
     return false;
 }
 
+// Copies `text` to `to` with ASCII capitals lowered (other bytes as they are), sixteen bytes
+// a step where SSE2 is there: every sender and recipient of every decision goes through it.
+inline void copyLoweredAscii(QByteArrayView text, char *to)
+{
+    const char *p = text.data();
+    qsizetype left = text.size();
+#if defined(__SSE2__)
+    const __m128i beforeA = _mm_set1_epi8('A' - 1);
+    const __m128i afterZ = _mm_set1_epi8('Z' + 1);
+    const __m128i caseBit = _mm_set1_epi8(0x20);
+    for (; left >= 16; p += 16, to += 16, left -= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+        const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, beforeA), _mm_cmplt_epi8(v, afterZ));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(to),
+                         _mm_or_si128(v, _mm_and_si128(upper, caseBit)));
+    }
+#endif
+    for (; left > 0; ++p, ++to, --left)
+        *to = *p >= 'A' && *p <= 'Z' ? char(*p + 0x20) : *p;
+}
+
+// The last `c` in `text`, or -1 (memrchr, where QByteArrayView::lastIndexOf takes Qt's
+// general path).
+inline qsizetype lastIndexOfByte(QByteArrayView text, char c)
+{
+    if (text.isEmpty())
+        return -1;
+    const void *found = memrchr(text.data(), c, size_t(text.size()));
+    return found ? static_cast<const char *>(found) - text.data() : -1;
+}
+
 } // namespace greygate

@@ -22,11 +22,6 @@ bool isControl(char c)
     return u < 0x20 || u == 0x7f;
 }
 
-char lowerAscii(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
-}
-
 QByteArrayView trimSpaces(QByteArrayView v)
 {
     while (!v.isEmpty() && v.front() == ' ')
@@ -50,9 +45,7 @@ QByteArrayView stripAngles(QByteArrayView v)
 QByteArray lowered(QByteArrayView v)
 {
     QByteArray out(v.size(), Qt::Uninitialized);
-    char *d = out.data();
-    for (qsizetype i = 0; i < v.size(); ++i)
-        d[i] = lowerAscii(v[i]);
+    copyLoweredAscii(v, out.data());
     return out;
 }
 
@@ -309,10 +302,9 @@ QByteArray TripletNormaliser::senderOf(QByteArrayView clean, SenderRewriteTrace 
     const QByteArrayView stripped = stripAngles(clean);
     char buffer[kMaxFieldBytes];
     const qsizetype size = std::min(stripped.size(), kMaxFieldBytes);
-    for (qsizetype i = 0; i < size; ++i)
-        buffer[i] = lowerAscii(stripped[i]);
+    copyLoweredAscii(stripped.first(size), buffer);
     const QByteArrayView address(buffer, size);
-    const qsizetype at = address.lastIndexOf('@');
+    const qsizetype at = lastIndexOfByte(address, '@');
     if (!m_config.stripSenderTags || at < 0)
         return address.toByteArray(); // no domain: nothing per-message to recognise
     return m_rewriter->rewrite(address.first(at), address.sliced(at + 1), kMaxFieldBytes, trace);
@@ -325,7 +317,7 @@ QByteArray TripletNormaliser::recipientOf(QByteArrayView clean) const
         const QByteArray &delimiters = m_config.recipientDelimiter;
         if (delimiters.isEmpty())
             return address;
-        qsizetype at = address.lastIndexOf('@');
+        qsizetype at = lastIndexOfByte(address, '@');
         if (at < 0)
             at = address.size();
         // Like Postfix: the first delimiter character in the local part starts the

@@ -107,6 +107,7 @@ private Q_SLOTS:
     void fieldsOfTheLastRequestDoNotLeakIntoTheNext();
     void firstControlByteIsTheFirstOfAnyKindAtAnyOffset();
     void containsAsciiUpperSeesOnlyAsciiCapitalsAtAnyOffset();
+    void copyLoweredAsciiLowersOnlyAsciiCapitals();
     void linesWithTabsReturnsOrControlBytesReadAsByteByByte();
 };
 
@@ -338,6 +339,24 @@ void PolicyRequestParserTest::containsAsciiUpperSeesOnlyAsciiCapitalsAtAnyOffset
     }
     QVERIFY(!containsAsciiUpper(QByteArrayView()));
     QVERIFY(containsAsciiUpper("0123456789abcdefZ"));
+}
+
+void PolicyRequestParserTest::copyLoweredAsciiLowersOnlyAsciiCapitals()
+{
+    // The normaliser lowers every sender and recipient with it: against QByteArray::toLower
+    // (ASCII only in Qt 6) at every length around the 16-byte steps, bytes >= 0x80 kept.
+    const char alphabet[] = {'A', 'Z', '@', '[', '`', '{', '\xc1', '\xda', '\x80', 'a', 'z', '\0'};
+    QRandomGenerator rng(20261128);
+    for (int round = 0; round < 20000; ++round) {
+        QByteArray text(int(rng.bounded(70)), 'x');
+        for (char &c : text)
+            c = rng.bounded(3) == 0 ? alphabet[rng.bounded(int(sizeof alphabet))] : 'M';
+        QByteArray out(text.size(), '?');
+        copyLoweredAscii(text, out.data());
+        QCOMPARE(out, text.toLower());
+        QCOMPARE(lastIndexOfByte(text, '@'), text.lastIndexOf('@'));
+    }
+    QCOMPARE(lastIndexOfByte(QByteArrayView(), '@'), qsizetype(-1));
 }
 
 void PolicyRequestParserTest::linesWithTabsReturnsOrControlBytesReadAsByteByByte()
