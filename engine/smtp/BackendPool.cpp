@@ -34,9 +34,7 @@ BackendPool::BackendPool(const SmtpProxyOptions &options, QObject *parent)
 BackendPool::~BackendPool()
 {
     for (Idle &idle : m_idle)
-        idle.backend->disconnect(this);
-    for (auto &[raw, owned] : m_busy)
-        raw->disconnect(this);
+        idle.backend->setOwner(nullptr);
 }
 
 BackendPool::Stats BackendPool::Stats::snapshot() const
@@ -61,7 +59,7 @@ std::unique_ptr<BackendSession> BackendPool::take(bool fresh)
     ++m_out;
     while (!fresh && !m_idle.empty()) {
         std::unique_ptr<BackendSession> backend = std::move(m_idle.back().backend);
-        QObject::disconnect(m_idle.back().lost); // by its handle: no search by receiver
+        backend->setOwner(nullptr);
         m_idle.pop_back();
         if (!backend->isReusable()) { // something arrived unread: the backend's goodbye
             discard(std::move(backend));
@@ -100,11 +98,8 @@ void BackendPool::keep(std::unique_ptr<BackendSession> backend)
 {
     if (!isEnabled() || !backend->isReusable() || int(m_idle.size()) >= m_size)
         return discard(std::move(backend));
-    BackendSession *raw = backend.get();
-    // An idle connection that fails (EOF, a 421, garbage) leaves the pool at once.
-    const QMetaObject::Connection lost =
-        connect(raw, &BackendSession::lost, this, [this, raw] { dropIdle(raw); });
-    m_idle.push_back({std::move(backend), m_clock.elapsed(), lost});
+    backend->setOwner(this); // backendLost(): dropped at once
+    m_idle.push_back({std::move(backend), m_clock.elapsed()});
     smtpcounter::bump(m_stats.kept);
     m_idleGauge.store(int(m_idle.size()), std::memory_order_relaxed);
     if (!m_expiry.isActive())
@@ -115,7 +110,7 @@ void BackendPool::discard(std::unique_ptr<BackendSession> backend)
 {
     smtpcounter::bump(m_stats.closed);
     m_idleGauge.store(int(m_idle.size()), std::memory_order_relaxed);
-    backend->disconnect(this);
+    backend->setOwner(nullptr);
     backend->quit();
     // Not deleted here: this may run inside one of its own callbacks.
     backend.release()->deleteLater();
@@ -187,7 +182,6 @@ void BackendPool::close()
     for (Idle &each : idle)
         discard(std::move(each.backend));
     for (auto &[raw, owned] : m_busy) {
-        raw->disconnect(this);
         raw->abort();
         owned.release()->deleteLater();
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "BackendSession.h"
 #include "SmtpProxyOptions.h"
 
 #include <QElapsedTimer>
@@ -12,8 +13,6 @@
 #include <vector>
 
 namespace greygate {
-
-class BackendSession;
 
 // Idle, greeted backend connections kept for the next client sessions (docs/smtp.md,
 // "Backend connection pool"). A new backend connection costs five serial waits before MAIL
@@ -35,7 +34,7 @@ class BackendSession;
 //
 // With the PROXY protocol the pool is off: its header names the client once per
 // connection and cannot be sent again.
-class BackendPool : public QObject
+class BackendPool : public QObject, private BackendSession::Owner
 {
     Q_OBJECT
 
@@ -74,8 +73,11 @@ private:
     {
         std::unique_ptr<BackendSession> backend;
         qint64 since = 0;
-        QMetaObject::Connection lost; // to dropIdle(), cut when it is taken
     };
+
+    // BackendSession::Owner: an idle connection that fails (EOF, a 421, garbage) leaves the
+    // pool at once. Idle ones are the pool's (setOwner), cut when taken or discarded.
+    void backendLost(BackendSession *backend) override { dropIdle(backend); }
 
     void keep(std::unique_ptr<BackendSession> backend);
     void discard(std::unique_ptr<BackendSession> backend);

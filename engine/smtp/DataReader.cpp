@@ -7,12 +7,19 @@ DataReader::DataReader(qint64 maxSize, bool normaliseBareLf)
     : m_maxSize(maxSize)
     , m_normalise(normaliseBareLf)
 {
-    m_line.reserve(kMaxLine);
+    // m_line is reserved on its first use: whole lines are checked in place (wholeLines()),
+    // so a message that arrives in whole lines never needs it.
+}
+
+void DataReader::restart(qint64 maxSize)
+{
+    reset();
+    m_maxSize = maxSize;
 }
 
 void DataReader::reset()
 {
-    m_line.clear();
+    m_line.resize(0); // its capacity kept for the next message
     m_lineTooLong = false;
     m_pendingCr = false;
     m_prevStrict = true;
@@ -126,6 +133,8 @@ DataReader::Status DataReader::feed(QByteArrayView input, qsizetype *consumed, Q
         while (j < n && p[j] != '\r' && p[j] != '\n' && p[j] != '\0')
             ++j;
         if (j > i) {
+            if (m_line.capacity() < kMaxLine)
+                m_line.reserve(kMaxLine); // once: a line grows in pieces up to this
             const qsizetype room = kMaxLine - 2 - m_line.size();
             if (j - i > room) {
                 m_lineTooLong = true;

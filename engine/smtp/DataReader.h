@@ -50,6 +50,8 @@ public:
     // Content bytes read so far (un-stuffed, with CRLF ends), also past maxSize.
     qint64 size() const { return m_size; }
     void reset();
+    // A new message, with this size limit (the line buffer's capacity is kept).
+    void restart(qint64 maxSize);
 
 private:
     bool endLine(bool strict, QByteArray *out); // true at the end of the message

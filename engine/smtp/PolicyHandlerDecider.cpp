@@ -168,13 +168,15 @@ void PolicyHandlerDecider::decide(const SmtpRecipientQuery &query, QObject *cont
         m_handler.setHeaderFrom(std::nullopt);
         const GreylistPolicyHandler::Stats &after = m_handler.stats();
         w.verdict = verdictFor(action);
-        w.verdict.reason = after.deferred != before.deferred     ? "greylisted"
-                           : after.passedNow != before.passedNow ? "passed"
-                           : after.accepted != before.accepted   ? "known"
-                           : after.rejected != before.rejected   ? "blocked"
-                           : after.bypassed != before.bypassed   ? "bypassed"
-                           : after.outbound != before.outbound   ? "outbound"
-                                                                 : "refused";
+        // Literals: static data, where a char pointer assigned to QByteArray was an
+        // allocation per recipient.
+        w.verdict.reason = after.deferred != before.deferred     ? QByteArrayLiteral("greylisted")
+                           : after.passedNow != before.passedNow ? QByteArrayLiteral("passed")
+                           : after.accepted != before.accepted   ? QByteArrayLiteral("known")
+                           : after.rejected != before.rejected   ? QByteArrayLiteral("blocked")
+                           : after.bypassed != before.bypassed   ? QByteArrayLiteral("bypassed")
+                           : after.outbound != before.outbound   ? QByteArrayLiteral("outbound")
+                                                                 : QByteArrayLiteral("refused");
     }
     m_waiting.push_back(std::move(w));
     if (!m_flushTimer.isActive())

@@ -202,6 +202,16 @@ void parseMailOrRcpt(QByteArrayView arg, SmtpCommand &cmd)
 SmtpCommandParser::LineStatus SmtpCommandParser::takeLine(QByteArrayView input, qsizetype *consumed,
                                                           QByteArray *line)
 {
+    QByteArrayView view;
+    const LineStatus status = takeLine(input, consumed, &view);
+    if (status == LineStatus::Line)
+        *line = view.toByteArray();
+    return status;
+}
+
+SmtpCommandParser::LineStatus SmtpCommandParser::takeLine(QByteArrayView input, qsizetype *consumed,
+                                                          QByteArrayView *line)
+{
     const qsizetype lf = input.indexOf('\n');
     if (lf < 0) {
         // Without its end the line is already too long: skip what there is, and everything
@@ -227,7 +237,7 @@ SmtpCommandParser::LineStatus SmtpCommandParser::takeLine(QByteArrayView input, 
     const QByteArrayView body = input.first(crlf ? lf - 1 : lf);
     if (body.contains('\r') || body.contains('\0'))
         return LineStatus::BadByte;
-    *line = body.toByteArray();
+    *line = body;
     return LineStatus::Line;
 }
 

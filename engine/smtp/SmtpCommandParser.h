@@ -37,6 +37,8 @@ public:
     // caller drops them). With NeedMore, bytes of an unfinished line are left unconsumed
     // unless the line is already too long (then they are skipped).
     LineStatus takeLine(QByteArrayView input, qsizetype *consumed, QByteArray *line);
+    // The same, *line a view into `input` (valid while `input` is): no copy per command.
+    LineStatus takeLine(QByteArrayView input, qsizetype *consumed, QByteArrayView *line);
 
     // Forget the framing state (after STARTTLS, or when DATA takes over the input).
     void reset()

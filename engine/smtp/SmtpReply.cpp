@@ -98,12 +98,22 @@ QByteArray SmtpReply::format(bool enhanced) const
 
 QByteArray SmtpReply::summary() const
 {
-    QByteArray out = QByteArray::number(code);
+    // Sized once (made per message for the log line and the event).
+    const qsizetype nl = text.indexOf('\n');
+    const QByteArrayView first = QByteArrayView(text).first(nl < 0 ? text.size() : nl);
+    QByteArray out;
+    out.reserve(12 + status.size() + first.size());
+    if (code >= 100 && code <= 999) {
+        const char digits[3] = {char('0' + code / 100), char('0' + code / 10 % 10),
+                                char('0' + code % 10)};
+        out.append(digits, 3);
+    } else {
+        out.append(QByteArray::number(code));
+    }
     if (!status.isEmpty())
         out.append(' ').append(status);
-    const qsizetype nl = text.indexOf('\n');
     out.append(' ');
-    appendSafe(out, QByteArrayView(text).first(nl < 0 ? text.size() : nl));
+    appendSafe(out, first);
     return out;
 }
 

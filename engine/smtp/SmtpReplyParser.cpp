@@ -30,6 +30,24 @@ qsizetype statusLength(QByteArrayView text)
     return i;
 }
 
+// The statuses and texts of nearly every reply to MAIL, RCPT, DATA and the dot (Postfix,
+// smtp-sink, most MTAs), as static data: a reply parsed per command made two allocations.
+QByteArray fromBuffer(QByteArrayView v)
+{
+    static const QByteArray known[] = {
+        QByteArrayLiteral("2.0.0"),
+        QByteArrayLiteral("2.1.0"),
+        QByteArrayLiteral("2.1.5"),
+        QByteArrayLiteral("Ok"),
+        QByteArrayLiteral("End data with <CR><LF>.<CR><LF>"),
+    };
+    for (const QByteArray &k : known) {
+        if (k.size() == v.size() && k == v)
+            return k;
+    }
+    return v.toByteArray();
+}
+
 } // namespace
 
 SmtpReplyParser::Status SmtpReplyParser::take(QByteArray *buffer, SmtpReply *reply,
@@ -63,10 +81,10 @@ SmtpReplyParser::Status SmtpReplyParser::take(QByteArray *buffer, SmtpReply *rep
             r.code = code;
             const qsizetype st = statusLength(t);
             if (st > 0 && t[0] == char('0' + code / 100)) {
-                r.status = t.first(st).toByteArray();
-                r.text = t.sliced(st).trimmed().toByteArray();
+                r.status = fromBuffer(t.first(st));
+                r.text = fromBuffer(t.sliced(st).trimmed());
             } else {
-                r.text = t.toByteArray();
+                r.text = fromBuffer(t);
             }
             if (lines)
                 *lines = QList<QByteArray>{t.toByteArray()};

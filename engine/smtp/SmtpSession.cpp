@@ -7,6 +7,7 @@
 #include "SmtpSocket.h"
 
 #include <QScopeGuard>
+#include <charconv>
 #include <utility>
 
 namespace greygate {
@@ -17,7 +18,7 @@ constexpr qsizetype kMaxInput = 64 * 1024;    // bytes of client input held at o
 constexpr qint64 kMaxOutput = 256 * 1024;     // replies queued to a client that does not read
 constexpr qint64 kBackendHighWater = 1 << 20; // message bytes queued to the backend
 constexpr int kMaxCommandsPerPass = 200;      // then other sessions get their turn
-constexpr qsizetype kMaxLoggedRecipients = 50;
+constexpr int kMaxLoggedRecipients = 50;
 constexpr qsizetype kMaxHelo = 255;
 
 // QHostAddress::toString() goes through QString for an IPv4 address, per connection.
@@ -65,41 +66,17 @@ SmtpSession::SmtpSession(SmtpSocket *socket, quint64 id, const SmtpProxyOptions 
 void SmtpSession::attachSocket()
 {
     m_socket->setParent(this);
-    m_socket->setReader<SmtpSession, &SmtpSession::onReadyRead>(this);
-    connect(m_socket, &SmtpSocket::disconnected, this, [this] {
-        if (m_endReason.isEmpty())
-            m_endReason = QByteArrayLiteral("client closed");
-        closeNow();
-    });
-    connect(m_socket, &SmtpSocket::drained, this, [this] {
-        if (m_phase == Phase::Handshake && !m_tlsStarted) {
-            // The 220 to STARTTLS is out now. Queued: not inside the socket's own call.
-            if (!std::exchange(m_upgradeQueued, true))
-                QMetaObject::invokeMethod(this, &SmtpSession::upgradeSocket, Qt::QueuedConnection);
-            return;
-        }
-        if (!m_waiting)
-            process();
-    });
-    connect(m_socket, &SmtpSocket::failed, this, [this] {
-        if (m_endReason.isEmpty())
-            m_endReason = "socket error: " + m_socket->errorString();
-        closeNow();
-    });
-    connect(m_socket, &SmtpSocket::encrypted, this, [this] {
-        m_tlsActive = true;
-        m_phase = Phase::Commands;
-        armTimer();
-        process();
-    });
+    m_socket->setListener(this);
 }
 
 SmtpSession::~SmtpSession()
 {
     // Its child, deleted after this body: nothing it says then may reach this session.
-    m_socket->blockSignals(true);
-    if (m_backend)
+    m_socket->setListener(nullptr);
+    if (m_backend) {
+        m_backend->setOwner(nullptr);
         m_backend->abort();
+    }
 }
 
 void SmtpSession::setRecording(SmtpStats *stats, MessageSink messages)
@@ -209,8 +186,11 @@ void SmtpSession::process()
             continue;
         }
         qsizetype used = 0;
-        QByteArray line;
+        QByteArrayView line; // into m_in: parsed (its parts copied) before m_in changes
         const SmtpCommandParser::LineStatus status = m_parser.takeLine(m_in, &used, &line);
+        const SmtpCommand cmd = status == SmtpCommandParser::LineStatus::Line
+                                    ? SmtpCommandParser::parse(line)
+                                    : SmtpCommand();
         m_in.remove(0, used);
         progressed = progressed || status != SmtpCommandParser::LineStatus::NeedMore;
         needInput = m_in.isEmpty();
@@ -228,7 +208,7 @@ void SmtpSession::process()
             protocolError(500, "5.5.2", "Bare <CR> or NUL in a command");
             break;
         case SmtpCommandParser::LineStatus::Line:
-            handle(SmtpCommandParser::parse(line));
+            handle(cmd);
             break;
         }
     }
@@ -272,7 +252,7 @@ void SmtpSession::handle(const SmtpCommand &cmd)
         return reply(250, "2.0.0", "Ok");
     case Verb::Quit:
         reply(221, "2.0.0", "Bye");
-        return close("quit");
+        return close(QByteArrayLiteral("quit"));
     case Verb::Vrfy:
     case Verb::Expn:
         return reply(502, "5.5.1", "VRFY and EXPN are disabled");
@@ -393,7 +373,15 @@ SmtpRecipientQuery SmtpSession::query(const QByteArray &recipient) const
     q.protocol = m_esmtp ? QByteArrayLiteral("ESMTP") : QByteArrayLiteral("SMTP");
     q.sender = m_tx.sender;
     q.recipient = recipient;
-    q.instance = "smtp." + QByteArray::number(m_id) + '.' + QByteArray::number(m_tx.number);
+    // "smtp.<session>.<transaction>" made in one piece (QByteArray::number twice was two
+    // allocations more per recipient).
+    char text[48] = "smtp.";
+    char *const end = text + sizeof text;
+    char *w = std::to_chars(text + 5, end - 21, m_id).ptr; // room left for '.' and 20 digits
+    if (w < end - 21)
+        *w++ = '.';
+    w = std::to_chars(w, end, m_tx.number).ptr;
+    q.instance = QByteArray(text, w - text);
     q.tls = m_tlsActive;
     return q;
 }
@@ -406,100 +394,127 @@ void SmtpSession::onVerdict(const QByteArray &recipient, const SmtpVerdict &verd
     case SmtpVerdict::Kind::TempFail:
         smtpcounter::bump(verdict.kind == SmtpVerdict::Kind::Reject ? m_stats->recipientsRejected
                                                                     : m_stats->recipientsDeferred);
-        if (m_rcptLog.size() < kMaxLoggedRecipients)
-            m_rcptLog.append(recipient + '=' + verdict.reason);
+        logRecipient(recipient, {}, verdict.reason);
         reply(verdict.reply);
         resume();
         return;
     case SmtpVerdict::Kind::Accept:
     case SmtpVerdict::Kind::Pending:
-        relayRecipient(recipient, verdict);
+        m_relay.recipient = recipient;
+        m_relay.verdict = verdict;
+        relayRecipient();
         return;
     }
 }
 
-void SmtpSession::relayRecipient(const QByteArray &recipient, const SmtpVerdict &verdict)
+void SmtpSession::logRecipient(QByteArrayView recipient, QByteArrayView prefix,
+                               QByteArrayView reason, int code)
 {
-    // Each step answers the client with the backend's own reply when the backend refuses.
-    const auto answer = [this, recipient, verdict](const SmtpReply &r) {
-        if (retryOnFreshBackend(r, recipient, verdict))
-            return;
-        if (r.isPositive()) {
-            (verdict.kind == SmtpVerdict::Kind::Pending ? m_tx.pending : m_tx.accepted)
-                .append(recipient);
-            if (!verdict.header.isEmpty() && m_tx.header.isEmpty())
-                m_tx.header = verdict.header + "\r\n";
-        }
-        if (m_backend && !m_backend->isOpen()) {
-            dropBackend();
-            // Recipients the lost connection had accepted cannot be delivered any more.
-            m_tx.backendLost = !m_tx.accepted.isEmpty() || !m_tx.pending.isEmpty();
-            m_tx.backendMail = false;
-        }
-        if (m_rcptLog.size() < kMaxLoggedRecipients)
-            m_rcptLog.append(recipient + '=' + verdict.reason +
-                             (r.isPositive() ? QByteArray() : '/' + QByteArray::number(r.code)));
-        reply(r);
-        resume();
-    };
-    const auto sendRcpt = [this, recipient, answer] {
-        m_backend->command("RCPT TO:<" + recipient + '>', answer);
-    };
-    const auto sendMail = [this, recipient, answer, sendRcpt] {
-        const BackendCapabilities &caps = m_backend->capabilities();
-        const SmtpCommand &mail = m_tx.mailCommand;
-        if (mail.smtpUtf8 && !caps.smtpUtf8)
-            return answer(
-                SmtpReply::make(553, "5.6.7", "The mail server does not accept SMTPUTF8"));
-        QByteArray line = "MAIL FROM:<" + m_tx.sender + '>';
-        if (caps.sizeAdvertised && mail.size >= 0)
-            line.append(" SIZE=").append(QByteArray::number(mail.size));
-        if (mail.body == SmtpCommand::Body::EightBitMime && caps.eightBitMime)
-            line.append(" BODY=8BITMIME");
-        if (mail.smtpUtf8)
-            line.append(" SMTPUTF8");
-        if (caps.pipelining) {
-            // RFC 2920: MAIL and the RCPT in one write, replies matched in order. The client
-            // hears the RCPT's reply, or MAIL's when the backend refused the sender.
-            m_backend->cork();
-            const auto mailRefusal = std::make_shared<SmtpReply>();
-            m_backend->command(line, [this, mailRefusal](const SmtpReply &r) {
-                if (r.isPositive())
-                    m_tx.backendMail = true;
-                else
-                    *mailRefusal = r;
-            });
-            m_backend->command("RCPT TO:<" + recipient + '>',
-                               [answer, mailRefusal](const SmtpReply &r) {
-                                   answer(mailRefusal->code != 0 ? *mailRefusal : r);
-                               });
-            m_backend->uncork();
-            return;
-        }
-        m_backend->command(line, [this, answer, sendRcpt](const SmtpReply &r) {
-            if (!r.isPositive())
-                return answer(r);
-            m_tx.backendMail = true;
-            sendRcpt();
-        });
-    };
+    // One line's worth, as text from the start: no list of pieces joined at the end.
+    if (m_rcptCount >= kMaxLoggedRecipients)
+        return;
+    ++m_rcptCount;
+    if (!m_rcptText.isEmpty())
+        m_rcptText.append(',');
+    m_rcptText.append(recipient).append('=').append(prefix).append(reason);
+    if (code != 0) {
+        const char digits[4] = {'/', char('0' + code / 100 % 10), char('0' + code / 10 % 10),
+                                char('0' + code % 10)};
+        m_rcptText.append(digits, 4);
+    }
+}
+
+void SmtpSession::relayRecipient()
+{
+    // One recipient is relayed at a time (the session waits for its answer), so what the
+    // steps below need is in m_relay and each callback holds only `this`: a std::function
+    // that fits its small buffer, no allocation per step.
     if (m_backend && !m_backend->isOpen() && !m_tx.backendMail)
         dropBackend(); // lost between transactions: this one starts on another connection
-    if (!m_backend) {
-        connectBackend([this, answer, sendMail](const SmtpReply &r) {
-            if (!r.isPositive()) {
-                if (!m_backendReused || m_tx.retried)
-                    smtpcounter::bump(
-                        m_stats->backendFailures); // unreachable, or refusing the session
-                return answer(r);
-            }
-            sendMail();
-        });
-    } else if (!m_tx.backendMail) {
+    if (!m_backend)
+        connectBackend([this](const SmtpReply &r) { backendReady(r); });
+    else if (!m_tx.backendMail)
         sendMail();
-    } else {
+    else
         sendRcpt();
+}
+
+void SmtpSession::backendReady(const SmtpReply &r)
+{
+    if (!r.isPositive()) {
+        if (!m_backendReused || m_tx.retried)
+            smtpcounter::bump(m_stats->backendFailures); // unreachable, or refusing the session
+        return answerRecipient(r);
     }
+    sendMail();
+}
+
+void SmtpSession::sendMail()
+{
+    const BackendCapabilities &caps = m_backend->capabilities();
+    const SmtpCommand &mail = m_tx.mailCommand;
+    if (mail.smtpUtf8 && !caps.smtpUtf8)
+        return answerRecipient(
+            SmtpReply::make(553, "5.6.7", "The mail server does not accept SMTPUTF8"));
+    QByteArray line = "MAIL FROM:<" + m_tx.sender + '>';
+    if (caps.sizeAdvertised && mail.size >= 0)
+        line.append(" SIZE=").append(QByteArray::number(mail.size));
+    if (mail.body == SmtpCommand::Body::EightBitMime && caps.eightBitMime)
+        line.append(" BODY=8BITMIME");
+    if (mail.smtpUtf8)
+        line.append(" SMTPUTF8");
+    if (caps.pipelining) {
+        // RFC 2920: MAIL and the RCPT in one write, replies matched in order. The client
+        // hears the RCPT's reply, or MAIL's when the backend refused the sender.
+        m_relay.mailRefusal = SmtpReply();
+        m_backend->cork();
+        m_backend->command(line, [this](const SmtpReply &r) {
+            if (r.isPositive())
+                m_tx.backendMail = true;
+            else
+                m_relay.mailRefusal = r;
+        });
+        m_backend->command("RCPT TO:<" + m_relay.recipient + '>', [this](const SmtpReply &r) {
+            answerRecipient(m_relay.mailRefusal.code != 0 ? m_relay.mailRefusal : r);
+        });
+        m_backend->uncork();
+        return;
+    }
+    m_backend->command(line, [this](const SmtpReply &r) {
+        if (!r.isPositive())
+            return answerRecipient(r);
+        m_tx.backendMail = true;
+        sendRcpt();
+    });
+}
+
+void SmtpSession::sendRcpt()
+{
+    m_backend->command("RCPT TO:<" + m_relay.recipient + '>',
+                       [this](const SmtpReply &r) { answerRecipient(r); });
+}
+
+void SmtpSession::answerRecipient(const SmtpReply &r)
+{
+    // The client hears the backend's own reply when the backend refuses.
+    if (retryOnFreshBackend(r))
+        return;
+    const SmtpVerdict &verdict = m_relay.verdict;
+    if (r.isPositive()) {
+        (verdict.kind == SmtpVerdict::Kind::Pending ? m_tx.pending : m_tx.accepted)
+            .append(m_relay.recipient);
+        if (!verdict.header.isEmpty() && m_tx.header.isEmpty())
+            m_tx.header = verdict.header + "\r\n";
+    }
+    if (m_backend && !m_backend->isOpen()) {
+        dropBackend();
+        // Recipients the lost connection had accepted cannot be delivered any more.
+        m_tx.backendLost = !m_tx.accepted.isEmpty() || !m_tx.pending.isEmpty();
+        m_tx.backendMail = false;
+    }
+    logRecipient(m_relay.recipient, {}, verdict.reason, r.isPositive() ? 0 : r.code);
+    reply(r);
+    resume();
 }
 
 void SmtpSession::connectBackend(std::function<void(const SmtpReply &)> ready)
@@ -510,10 +525,7 @@ void SmtpSession::connectBackend(std::function<void(const SmtpReply &)> ready)
     if (!m_backendReused)
         smtpcounter::bump(m_stats->backendOpened);
     m_backend = pooled ? std::move(pooled) : std::make_unique<BackendSession>(m_options);
-    m_backendDrained = connect(m_backend.get(), &BackendSession::drained, this, [this] {
-        if (!m_waiting)
-            process();
-    });
+    m_backend->setOwner(this); // backendDrained()
     BackendSession::Client client;
     client.address = m_client;
     client.port = m_socket->peerPort();
@@ -528,8 +540,7 @@ void SmtpSession::connectBackend(std::function<void(const SmtpReply &)> ready)
         m_backend->open(client, std::move(ready));
 }
 
-bool SmtpSession::retryOnFreshBackend(const SmtpReply &r, const QByteArray &recipient,
-                                      const SmtpVerdict &verdict)
+bool SmtpSession::retryOnFreshBackend(const SmtpReply &r)
 {
     // Only a pooled connection that is gone (EOF, a 421, a timeout: not a refusal on a live
     // connection, which is the backend's answer), only once, and only while no recipient
@@ -540,7 +551,7 @@ bool SmtpSession::retryOnFreshBackend(const SmtpReply &r, const QByteArray &reci
     m_tx.retried = true;
     m_tx.backendMail = false;
     dropBackend();
-    relayRecipient(recipient, verdict);
+    relayRecipient();
     return true;
 }
 
@@ -643,7 +654,7 @@ void SmtpSession::dropBackend()
 {
     if (!m_backend)
         return;
-    QObject::disconnect(m_backendDrained); // by its handle: no search by receiver
+    m_backend->setOwner(nullptr);
     if (m_pool)
         return m_pool->release(std::move(m_backend), false);
     m_backend->quit();
@@ -655,7 +666,7 @@ void SmtpSession::releaseBackend()
 {
     if (!m_backend || !m_pool)
         return dropBackend();
-    QObject::disconnect(m_backendDrained);
+    m_backend->setOwner(nullptr);
     // A message cut off in DATA is never pooled (not ready): it is closed without its dot.
     m_pool->release(std::move(m_backend), true);
 }

@@ -2,11 +2,13 @@
 #pragma once
 
 #include "BackendCapabilities.h"
+#include "BackendSession.h"
 #include "DataReader.h"
 #include "SmtpCommand.h"
 #include "SmtpCommandParser.h"
 #include "SmtpDecision.h"
 #include "SmtpProxyOptions.h"
+#include "SmtpSocket.h"
 #include "SmtpStats.h"
 
 #include <QBasicTimer>
@@ -20,9 +22,7 @@
 namespace greygate {
 
 class BackendPool;
-class BackendSession;
 class SmtpDecider;
-class SmtpSocket;
 struct Event;
 
 // One client connection: the client-facing ESMTP state machine (docs/smtp.md).
@@ -39,7 +39,11 @@ struct Event;
 // reply is the backend's. STARTTLS throws away every buffered plaintext byte and resets the
 // session. Closing is always by the session: QUIT, a timeout, a protocol violation, too
 // many errors or the server's shutdown.
-class SmtpSession : public QObject
+//
+// The socket and the backend connection tell the session what happens by direct calls
+// (SmtpSocket::Listener, BackendSession::Owner), and the session tells its owner that it
+// ended the same way (setEndHook()): no signal connection is made per connection.
+class SmtpSession : public QObject, private SmtpSocket::Listener, private BackendSession::Owner
 {
     Q_OBJECT
 
@@ -68,8 +72,10 @@ public:
     quint64 id() const { return m_id; }
     const QHostAddress &clientAddress() const { return m_client; }
 
-Q_SIGNALS:
-    void finished(); // the connection is gone; the server deletes the session
+    // Called once the connection is gone (the owner deletes the session later, never inside
+    // the call). `hook` is the owner's and outlives the session.
+    using EndHook = std::function<void(SmtpSession *)>;
+    void setEndHook(const EndHook *hook) { m_endHook = hook; }
 
 private:
     enum class Phase : quint8
@@ -106,11 +112,29 @@ private:
     void mail(const SmtpCommand &cmd);
     void rcpt(const SmtpCommand &cmd);
     void onVerdict(const QByteArray &recipient, const SmtpVerdict &verdict);
-    void relayRecipient(const QByteArray &recipient, const SmtpVerdict &verdict);
+    // An accepted recipient (m_relay) goes to the backend: a connection (backendReady()),
+    // MAIL when this transaction has not sent it yet, RCPT; the client hears the answer.
+    void relayRecipient();
+    void backendReady(const SmtpReply &r);
+    void sendMail();
+    void sendRcpt();
+    void answerRecipient(const SmtpReply &r);
+    // The session log's recipient list: "rcpt=reason", "/code" when the backend refused.
+    void logRecipient(QByteArrayView recipient, QByteArrayView prefix, QByteArrayView reason,
+                      int code = 0);
     void data();
     void rset();
     void startTls();
-    void attachSocket();  // the session's handlers on m_socket's signals
+    // SmtpSocket::Listener (SmtpSessionConnection.cpp)
+    void socketReadable() override { onReadyRead(); }
+    void socketDrained() override;
+    void socketFailed() override;
+    void socketDisconnected() override;
+    void socketEncrypted() override;
+    // BackendSession::Owner
+    void backendDrained(BackendSession *) override;
+
+    void attachSocket();  // the session listens to m_socket
     void upgradeSocket(); // STARTTLS: the connection moves to a QSslSocket, TLS starts
     void inputEnded();    // the client closed (or half-closed) or its connection failed
     void sendBanner();
@@ -122,9 +146,8 @@ private:
     void resetTransaction();
     void connectBackend(std::function<void(const SmtpReply &)> ready);
     // A pooled connection that failed before anything of the transaction was accepted:
-    // true when the recipient is being retried on a fresh connection.
-    bool retryOnFreshBackend(const SmtpReply &r, const QByteArray &recipient,
-                             const SmtpVerdict &verdict);
+    // true when the recipient (m_relay) is being retried on a fresh connection.
+    bool retryOnFreshBackend(const SmtpReply &r);
     void dropBackend();    // closed, never reused (a transaction broken off, a failure)
     void releaseBackend(); // back to the pool when clean (the session is done with it)
     void armTimer();       // the client's timeout starts again (a command, a data block)
@@ -142,7 +165,7 @@ private:
     // SmtpSessionData.cpp: the DATA phase.
     void beginData();
     void processData();
-    void deliverContent(QByteArray content);
+    void deliverContent(QByteArrayView content);
     void decideHeaderFrom();
     void endOfData();
     void finishMessage(const SmtpReply &final);
@@ -162,6 +185,7 @@ private:
     DataReader m_reader;
     QByteArray m_in;
     QByteArray m_out;
+    QByteArray m_content; // DATA: what one read held, un-stuffed (processData())
     // A QBasicTimer: no QObject, connection and signal per session as a QTimer has.
     QBasicTimer m_timer;
     qint64 m_deadline = 0; // m_age time the client's timeout expires (armTimer())
@@ -179,11 +203,18 @@ private:
     QByteArray m_helo;
     int m_errors = 0;
     Transaction m_tx;
+    struct Relay // the recipient being relayed to the backend (one at a time)
+    {
+        QByteArray recipient;
+        SmtpVerdict verdict;
+        SmtpReply mailRefusal; // the backend refused MAIL in a pipelined MAIL and RCPT
+    };
+    Relay m_relay;
     quint64 m_transactions = 0;
     std::unique_ptr<BackendSession> m_backend;
     BackendPool *m_pool = nullptr;
     bool m_backendReused = false; // m_backend came from the pool
-    QMetaObject::Connection m_backendDrained;
+    const EndHook *m_endHook = nullptr;
     // DATA
     QByteArray m_headerBuffer; // header-From pending: the header section, held
     bool m_holdingHeaders = false;
@@ -191,7 +222,8 @@ private:
     SmtpReply m_refusal; // code != 0: the message is read to its end and refused with this
     // The session log line
     QByteArray m_sender;
-    QList<QByteArray> m_rcptLog;
+    QByteArray m_rcptText; // logRecipient()
+    int m_rcptCount = 0;
     qint64 m_bytes = 0;
     int m_messages = 0;
     QByteArray m_backendReply;

@@ -18,6 +18,46 @@ constexpr int kCloseGraceMs = 5000; // for the last replies to a client that doe
 
 } // namespace
 
+void SmtpSession::socketDisconnected()
+{
+    if (m_endReason.isEmpty())
+        m_endReason = QByteArrayLiteral("client closed");
+    closeNow();
+}
+
+void SmtpSession::socketDrained()
+{
+    if (m_phase == Phase::Handshake && !m_tlsStarted) {
+        // The 220 to STARTTLS is out now. Queued: not inside the socket's own call.
+        if (!std::exchange(m_upgradeQueued, true))
+            QMetaObject::invokeMethod(this, &SmtpSession::upgradeSocket, Qt::QueuedConnection);
+        return;
+    }
+    if (!m_waiting)
+        process();
+}
+
+void SmtpSession::socketFailed()
+{
+    if (m_endReason.isEmpty())
+        m_endReason = "socket error: " + m_socket->errorString();
+    closeNow();
+}
+
+void SmtpSession::socketEncrypted()
+{
+    m_tlsActive = true;
+    m_phase = Phase::Commands;
+    armTimer();
+    process();
+}
+
+void SmtpSession::backendDrained(BackendSession *)
+{
+    if (!m_waiting)
+        process();
+}
+
 void SmtpSession::startTls()
 {
     if (!m_tls)
@@ -64,8 +104,10 @@ void SmtpSession::armTimer()
     // after the new deadline or is not running (onTimeout() re-arms it when it fires early).
     const int ms = m_phase == Phase::Data ? m_options.dataTimeoutMs : m_options.commandTimeoutMs;
     m_deadline = m_age.elapsed() + ms;
+    // Started for the shorter of the two timeouts, so that DATA's (3 min against 5) never
+    // has to start it again: one timer registration per session, not two.
     if (!m_timer.isActive() || m_timerDue > m_deadline)
-        restartTimer(ms);
+        restartTimer(qMin(m_options.commandTimeoutMs, m_options.dataTimeoutMs));
 }
 
 void SmtpSession::restartTimer(int ms)
@@ -125,9 +167,10 @@ void SmtpSession::close(const QByteArray &why)
     if (m_endReason.isEmpty())
         m_endReason = why;
     m_phase = Phase::Closing;
-    flush();
     releaseBackend(); // a message without its dot is never delivered (never pooled either)
-    m_socket->disconnectFromHost(); // after the replies are written
+    // The last replies, then the close: with the FIN in their segment when they leave at
+    // once (SmtpSocket::writeAndClose()).
+    m_socket->writeAndClose(m_out);
     // Usually closed at once (closeNow() ran); replies still held, or TLS closing, are
     // given a bounded time.
     if (!m_finished)
@@ -144,7 +187,8 @@ void SmtpSession::closeNow()
     releaseBackend();
     logEnd();
     m_socket->abort();
-    Q_EMIT finished();
+    if (m_endHook && *m_endHook)
+        (*m_endHook)(this);
 }
 
 void SmtpSession::logEnd()
@@ -160,7 +204,7 @@ void SmtpSession::logEnd()
                       .add("helo", m_helo)
                       .add("tls", m_tlsActive ? "yes" : "no")
                       .add("from", m_sender)
-                      .add("rcpts", m_rcptLog.join(','))
+                      .add("rcpts", m_rcptText)
                       .add("messages", m_messages)
                       .add("bytes", m_bytes)
                       .add("backend_reply", m_backendReply)

@@ -16,6 +16,7 @@ namespace greygate {
 namespace {
 
 constexpr qsizetype kMaxHeldHeaders = 64 * 1024; // header section held for header From
+constexpr qsizetype kMaxKeptContent = 64 * 1024; // m_content's capacity kept up to this
 // A Message event's recipient list and reply are bounded: a client may send 100
 // recipients of 256 bytes each, and a backend's reply line is its own.
 constexpr qsizetype kMaxEventRecipients = 1024;
@@ -30,7 +31,7 @@ void SmtpSession::beginData()
     const BackendCapabilities &caps = capabilities();
     if (caps.size > 0 && (limit <= 0 || caps.size < limit))
         limit = caps.size;
-    m_reader = DataReader(limit, m_options.normaliseBareLf);
+    m_reader.restart(limit);
     m_refusal = SmtpReply();
     m_headerBuffer.clear();
     m_endAfterDecision = false;
@@ -50,11 +51,15 @@ void SmtpSession::processData()
             corked->uncork();
     });
     qsizetype used = 0;
-    QByteArray content;
-    const DataReader::Status status = m_reader.feed(m_in, &used, &content);
+    // The un-stuffed content goes through m_content, whose capacity is kept from one read
+    // to the next (a new buffer per read was an allocation per message).
+    m_content.resize(0);
+    const DataReader::Status status = m_reader.feed(m_in, &used, &m_content);
     m_in.remove(0, used);
-    if (!content.isEmpty())
-        deliverContent(std::move(content));
+    if (!m_content.isEmpty())
+        deliverContent(m_content);
+    if (m_content.capacity() > kMaxKeptContent)
+        m_content = QByteArray();
     switch (status) {
     case DataReader::Status::NeedMore:
         return;
@@ -87,7 +92,7 @@ void SmtpSession::processData()
     }
 }
 
-void SmtpSession::deliverContent(QByteArray content)
+void SmtpSession::deliverContent(QByteArrayView content)
 {
     if (m_refusal.code != 0 || m_reader.error() != DataReader::Error::None)
         return;
@@ -115,8 +120,7 @@ void SmtpSession::decideHeaderFrom()
         q.headerFromKnown = true;
         m_decider.decide(q, this, [this, recipient, remaining, verdicts](const SmtpVerdict &v) {
             verdicts->append(v);
-            if (m_rcptLog.size() < 50)
-                m_rcptLog.append(recipient + QByteArrayLiteral("=header_from:") + v.reason);
+            logRecipient(recipient, "header_from:", v.reason);
             if (--*remaining > 0)
                 return;
             // One reply for the message: a block wins over a deferral, which wins over

@@ -39,11 +39,11 @@ ssize_t receive(int fd, char *data, qsizetype size)
     return n;
 }
 
-ssize_t transmit(int fd, const char *data, qsizetype size)
+ssize_t transmit(int fd, const char *data, qsizetype size, int flags = 0)
 {
     ssize_t n;
     do
-        n = ::send(fd, data, size_t(size), MSG_NOSIGNAL | MSG_DONTWAIT);
+        n = ::send(fd, data, size_t(size), MSG_NOSIGNAL | MSG_DONTWAIT | flags);
     while (n < 0 && errno == EINTR);
     return n;
 }
@@ -124,10 +124,34 @@ void SmtpSocket::onReadable()
 
 void SmtpSocket::notifyReadable()
 {
-    if (!m_reader)
+    if (m_listener)
+        m_listener->socketReadable();
+    else
         Q_EMIT readyRead();
-    else if (!signalsBlocked())
-        m_readerCall(m_reader);
+}
+
+void SmtpSocket::notifyDrained()
+{
+    if (m_listener)
+        m_listener->socketDrained();
+    else
+        Q_EMIT drained();
+}
+
+void SmtpSocket::notifyFailed()
+{
+    if (m_listener)
+        m_listener->socketFailed();
+    else
+        Q_EMIT failed();
+}
+
+void SmtpSocket::notifyDisconnected()
+{
+    if (m_listener)
+        m_listener->socketDisconnected();
+    else
+        Q_EMIT disconnected();
 }
 
 qsizetype SmtpSocket::read(QByteArray &buffer, qsizetype limit)
@@ -290,7 +314,10 @@ void SmtpSocket::onWritable()
             qintptr(m_fd), QSocketNotifier::Read, this, &SmtpSocket::onReadable);
         if (m_heldPos >= m_held.size())
             setWriteWatch(false);
-        Q_EMIT connected();
+        if (m_listener)
+            m_listener->socketConnected();
+        else
+            Q_EMIT connected();
         return; // what connected() wrote is sent on the next writability
     }
     sendHeld();
@@ -318,10 +345,10 @@ void SmtpSocket::sendHeld()
     setWriteWatch(false);
     if (m_closing) {
         closeDescriptor();
-        Q_EMIT disconnected();
+        notifyDisconnected();
         return;
     }
-    Q_EMIT drained();
+    notifyDrained();
 }
 
 void SmtpSocket::setWriteWatch(bool on)
@@ -353,7 +380,39 @@ void SmtpSocket::disconnectFromHost()
         return;
     }
     closeDescriptor();
-    Q_EMIT disconnected();
+    notifyDisconnected();
+}
+
+void SmtpSocket::writeAndClose(QByteArray &bytes)
+{
+    if (m_tls || m_fd < 0 || hasFailed() || m_closing || m_connecting ||
+        m_heldPos < m_held.size() || bytes.isEmpty()) {
+        write(bytes);
+        return disconnectFromHost();
+    }
+    const ssize_t sent = transmit(m_fd, bytes.constData(), bytes.size(), MSG_MORE);
+    if (sent != bytes.size()) {
+        // Part or none taken: the rest is held and sent on writability as write() does
+        // (without MSG_MORE, which pushes what was held back too), then the close.
+        if (sent < 0 && !wouldBlock(errno)) {
+            bytes.resize(0);
+            fail(errorText("send", errno));
+            return;
+        }
+        m_held.swap(bytes);
+        m_heldPos = qMax<ssize_t>(sent, 0);
+        bytes.resize(0);
+        setWriteWatch(true);
+        return disconnectFromHost();
+    }
+    bytes.resize(0);
+    // The FIN joins the held bytes and both leave now. shutdown() rather than relying on
+    // close(): close() with input still unread sends a reset instead, which would drop
+    // the held bytes; after the shutdown they have left, as they would have without
+    // MSG_MORE (a reset may still follow for the unread input, as before).
+    ::shutdown(m_fd, SHUT_WR);
+    closeDescriptor();
+    notifyDisconnected();
 }
 
 void SmtpSocket::abort()
@@ -381,18 +440,23 @@ bool SmtpSocket::startServerEncryption(const QSslConfiguration &tls)
     m_fd = -1; // the QSslSocket's now
     m_tls = socket;
     connect(socket, &QSslSocket::readyRead, this, &SmtpSocket::notifyReadable);
-    connect(socket, &QSslSocket::encrypted, this, &SmtpSocket::encrypted);
-    connect(socket, &QSslSocket::disconnected, this, &SmtpSocket::disconnected);
+    connect(socket, &QSslSocket::encrypted, this, [this] {
+        if (m_listener)
+            m_listener->socketEncrypted();
+        else
+            Q_EMIT encrypted();
+    });
+    connect(socket, &QSslSocket::disconnected, this, &SmtpSocket::notifyDisconnected);
     connect(socket, &QSslSocket::bytesWritten, this, [this] {
         if (bytesToWrite() == 0)
-            Q_EMIT drained();
+            notifyDrained();
     });
     connect(socket, &QSslSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
         if (e == QAbstractSocket::RemoteHostClosedError)
             return; // disconnected() follows
         if (m_error.isEmpty())
             m_error = m_tls->errorString().toUtf8();
-        Q_EMIT failed();
+        notifyFailed();
     });
     socket->setSslConfiguration(tls);
     socket->startServerEncryption();
@@ -426,7 +490,7 @@ void SmtpSocket::fail(const QByteArray &why)
     if (std::exchange(m_failSignalled, true))
         return;
     // Queued: the failure is often noticed inside a caller's write() or read().
-    QMetaObject::invokeMethod(this, &SmtpSocket::failed, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(this, &SmtpSocket::notifyFailed, Qt::QueuedConnection);
 }
 
 void SmtpSocket::closeDescriptor()

@@ -56,6 +56,11 @@ public:
     qint64 bytesToWrite() const;
     // Closes once everything written is out (disconnected() then); abort() at once.
     void disconnectFromHost();
+    // write(bytes), the connection's last, then disconnectFromHost(), with the FIN in the
+    // same segment as the bytes when the kernel takes them at once (MSG_MORE holds them
+    // until the shutdown adds the FIN): one packet less per connection, whose delivery on
+    // loopback the sender pays for (bench/README.md "SMTP proxy").
+    void writeAndClose(QByteArray &bytes);
     void abort();
 
     // STARTTLS: the connection moves to a QSslSocket over this descriptor, which starts the
@@ -78,25 +83,29 @@ public:
     // producing long before (their own high-water marks), so beyond this is a bug's bound.
     static constexpr qint64 kMaxHeldOutput = 4 << 20;
 
-    // The one reader told of readability by a direct call of `onReadable` instead of
-    // readyRead() (the proxy's sessions: a signal per command and per reply cost ~2k
-    // instructions a message). Like a connection, it is not called while signals are
-    // blocked; clearReader() (or setting another) cuts it, as disconnect() would a signal.
-    template <typename Reader, void (Reader::*onReadable)()> void setReader(Reader *reader)
+    // The owner told of what happens by direct calls instead of signals: a session connected
+    // four signals to its socket and its socket's reader was a fifth, ~5k instructions per
+    // connection to make and unmake (bench/README.md "SMTP proxy"). With a listener set no
+    // signal is emitted; without one (tests, other users) the signals below are. Like a
+    // connection it is cut by setListener(nullptr), and the listener must outlive the socket
+    // or cut it first.
+    class Listener
     {
-        m_reader = reader;
-        m_readerCall = [](QObject *r) {
-            (static_cast<Reader *>(r)->*onReadable)();
-        };
-    }
-    void clearReader()
-    {
-        m_reader = nullptr;
-        m_readerCall = nullptr;
-    }
+    public:
+        virtual void socketReadable() = 0;
+        virtual void socketDrained() {}
+        virtual void socketConnected() {}
+        virtual void socketFailed() {}
+        virtual void socketDisconnected() {}
+        virtual void socketEncrypted() {}
+
+    protected:
+        ~Listener() = default;
+    };
+    void setListener(Listener *listener) { m_listener = listener; }
 
 Q_SIGNALS:
-    void readyRead();    // when no reader is set
+    void readyRead();    // readable
     void drained();      // everything written is out (after output had been held)
     void connected();    // connectTo() succeeded
     void failed();       // the connection failed (errorString()); queued after the call
@@ -107,13 +116,15 @@ private:
     void onReadable();
     void onWritable();
     void notifyReadable();
+    void notifyDrained();
+    void notifyFailed();
+    void notifyDisconnected();
     void sendHeld();
     void fail(const QByteArray &why);
     void closeDescriptor();
     void setWriteWatch(bool on);
 
-    QObject *m_reader = nullptr;
-    void (*m_readerCall)(QObject *) = nullptr;
+    Listener *m_listener = nullptr;
     int m_fd = -1;
     std::unique_ptr<QSocketNotifier> m_readNotifier;
     std::unique_ptr<QSocketNotifier> m_writeNotifier; // made on the first partial write

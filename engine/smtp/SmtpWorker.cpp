@@ -24,7 +24,7 @@ SmtpWorker::SmtpWorker(const SmtpProxyOptions &options, const std::optional<QSsl
 SmtpWorker::~SmtpWorker()
 {
     for (auto &[session, owned] : m_sessions)
-        session->disconnect(this);
+        session->setEndHook(nullptr);
 }
 
 void SmtpWorker::start(Hooks hooks)
@@ -61,7 +61,7 @@ void SmtpWorker::adopt(int fd, const QHostAddress &client, quint16 port, quint64
     raw->setRecording(&m_stats, m_hooks.messages);
     if (m_pool->isEnabled())
         raw->setBackendPool(m_pool.get());
-    connect(raw, &SmtpSession::finished, this, [this, raw] { onSessionFinished(raw); });
+    raw->setEndHook(&m_sessionEnded);
     m_sessions.emplace(raw, std::move(session));
     raw->start();
     if (m_shuttingDown)
@@ -136,7 +136,7 @@ void SmtpWorker::tearDown()
     m_sweep.stop();
     m_ended.clear();
     for (auto &[session, owned] : m_sessions)
-        session->disconnect(this);
+        session->setEndHook(nullptr);
     m_sessions.clear();
     m_pool.reset();
 }

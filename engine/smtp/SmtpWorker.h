@@ -82,6 +82,10 @@ private:
     Hooks m_hooks;
     BackendCapabilities m_probed;
     std::unique_ptr<BackendPool> m_pool; // made on the worker's thread, before the sessions
+    // Each session's end hook (one for all: no connection per session).
+    const SmtpSession::EndHook m_sessionEnded = [this](SmtpSession *s) {
+        onSessionFinished(s);
+    };
     std::unordered_map<SmtpSession *, std::unique_ptr<SmtpSession>> m_sessions;
     // Finished sessions, deleted at the next connection adopted or by m_sweep, never inside
     // their own call: a deleteLater() each was a posted event (and often an eventfd wake-up)

@@ -62,6 +62,14 @@ public:
                 s->write("220 backend.test ESMTP\r\n");
                 connect(s, &QTcpSocket::readyRead, this, [this, s] { onRead(s); });
                 connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+                // Keyed by the socket's address, which a later connection may get: what a
+                // closed connection left unread must not become the next one's input.
+                connect(s, &QObject::destroyed, this, [this, s] {
+                    m_buffers.remove(s);
+                    m_inData.remove(s);
+                    m_noMail.remove(s);
+                    m_ids.remove(s);
+                });
             }
         });
     }

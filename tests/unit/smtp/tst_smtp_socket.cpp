@@ -3,7 +3,9 @@
 // loopback: a write the kernel does not take at once is held and sent in order as the peer
 // reads (drained() then); reads take what is there and end with the peer's half-close or a
 // reset told apart; a write to a peer that reset fails the socket (failed(), queued); a
-// non-blocking connect to a closed port fails; accept4's descriptor comes from SmtpListener.
+// non-blocking connect to a closed port fails; accept4's descriptor comes from SmtpListener;
+// the last reply and the FIN leave in one segment (writeAndClose()), and reach a peer whose
+// input was left unread too.
 
 #include "smtp/SmtpListener.h"
 #include "smtp/SmtpSocket.h"
@@ -11,6 +13,7 @@
 #include <QSignalSpy>
 #include <QTest>
 #include <cerrno>
+#include <linux/tcp.h> // struct tcp_info with tcpi_segs_in (glibc's is older)
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -101,6 +104,17 @@ struct Pair
         return out.isEmpty() ? sent : QByteArray(); // taken, whether sent or held
     }
 
+    // Segments the peer has received so far (Linux TCP_INFO), -1 when not known.
+    qint64 peerSegmentsIn() const
+    {
+        tcp_info info{};
+        socklen_t length = sizeof info;
+        if (::getsockopt(peer, IPPROTO_TCP, TCP_INFO, &info, &length) != 0 ||
+            length < offsetof(tcp_info, tcpi_segs_in) + sizeof info.tcpi_segs_in)
+            return -1;
+        return info.tcpi_segs_in;
+    }
+
     void resetPeer()
     {
         const linger hard{1, 0}; // close with RST
@@ -137,6 +151,8 @@ private Q_SLOTS:
     void a_write_to_a_peer_that_reset_fails_the_socket_once_queued();
     void disconnect_after_a_held_write_closes_once_it_is_out();
     void a_connect_to_a_closed_port_fails_and_a_listening_one_connects();
+    void the_last_reply_and_the_close_leave_in_one_segment();
+    void the_last_reply_reaches_a_peer_whose_input_was_left_unread();
 };
 
 void TestSmtpSocket::a_write_the_peer_does_not_take_is_held_and_sent_in_order_as_it_reads()
@@ -254,6 +270,49 @@ void TestSmtpSocket::a_connect_to_a_closed_port_fails_and_a_listening_one_connec
     bad.connectTo(QHostAddress::LocalHost, port);
     QVERIFY(failed.wait(5000));
     QVERIFY2(bad.errorString().startsWith("connect: "), bad.errorString().constData());
+}
+
+void TestSmtpSocket::the_last_reply_and_the_close_leave_in_one_segment()
+{
+    Pair pair;
+    QVERIFY(pair.open());
+    QSignalSpy disconnected(&pair.socket, &SmtpSocket::disconnected);
+    const QByteArray quit = QByteArrayLiteral("QUIT\r\n");
+    QCOMPARE(::send(pair.peer, quit.constData(), size_t(quit.size()), 0), ssize_t(quit.size()));
+    QByteArray in;
+    QCOMPARE(readAll(pair.socket, in, quit.size()), quit.size());
+    const qint64 before = pair.peerSegmentsIn();
+    if (before < 0)
+        QSKIP("TCP_INFO has no tcpi_segs_in here");
+    QByteArray bye = QByteArrayLiteral("221 2.0.0 Bye\r\n");
+    pair.socket.writeAndClose(bye);
+    QVERIFY(bye.isEmpty());
+    QCOMPARE(disconnected.size(), 1); // all out at once: closed within the call
+    QVERIFY(!pair.socket.isOpen());
+    QCOMPARE(pair.peerRead(64), QByteArrayLiteral("221 2.0.0 Bye\r\n"));
+    char byte = 0;
+    QCOMPARE(::recv(pair.peer, &byte, 1, MSG_DONTWAIT), ssize_t(0)); // the end came with it
+    // The reply and the FIN in one segment (on loopback the sender pays for the delivery of
+    // each): a separate FIN would make it two.
+    QCOMPARE(pair.peerSegmentsIn() - before, 1);
+}
+
+void TestSmtpSocket::the_last_reply_reaches_a_peer_whose_input_was_left_unread()
+{
+    Pair pair;
+    QVERIFY(pair.open());
+    QSignalSpy disconnected(&pair.socket, &SmtpSocket::disconnected);
+    const QByteArray quit = QByteArrayLiteral("QUIT\r\n");
+    ::send(pair.peer, quit.constData(), size_t(quit.size()), 0);
+    QByteArray in;
+    QCOMPARE(readAll(pair.socket, in, quit.size()), quit.size());
+    // Said after QUIT and never read: the close resets the connection, after the reply.
+    const QByteArray more = QByteArrayLiteral("NOOP\r\n");
+    ::send(pair.peer, more.constData(), size_t(more.size()), 0);
+    QByteArray bye = QByteArrayLiteral("221 2.0.0 Bye\r\n");
+    pair.socket.writeAndClose(bye);
+    QCOMPARE(disconnected.size(), 1);
+    QCOMPARE(pair.peerRead(64), QByteArrayLiteral("221 2.0.0 Bye\r\n"));
 }
 
 QTEST_GUILESS_MAIN(TestSmtpSocket)
