@@ -85,6 +85,7 @@ log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 # shellcheck source=bench/smtp/bench-processes.sh
 source "$repo/bench/smtp/bench-processes.sh"
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+user_ticks() { awk '{ sub(/^.*\) /, ""); print $12 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 sink_port=$(free_port)
 /usr/sbin/smtp-sink -u postfix -c -m 1000 "127.0.0.1:$sink_port" 1024 >"$out/sink.log" 2>&1 &
@@ -175,6 +176,7 @@ for ((r = 1; r <= rounds; r++)); do
     fi
     for ((k = 0; k < ${#builds[@]}; k++)); do
         c0=$(cpu_ticks "${gpids[k]}")
+        u0=$(user_ticks "${gpids[k]}")
         s0=$(cpu_ticks "$sink_pid")
         t0=$(date +%s.%N)
         log_="$out/build$((k + 1))-round$r.log"
@@ -182,14 +184,19 @@ for ((r = 1; r <= rounds; r++)); do
         rc=$?
         t1=$(date +%s.%N)
         c1=$(cpu_ticks "${gpids[k]}")
+        u1=$(user_ticks "${gpids[k]}")
         s1=$(cpu_ticks "$sink_pid")
         extra=""
         ((budget)) && extra=$(printf ' source_us_per_message=%.1f sink_us_per_message=%.1f msg_per_s=%.0f' \
             "$(per_msg "$(source_cpu "$log_")" "$messages")" "$(per_msg "($s1 - $s0) / $hz" "$messages")" \
             "$(echo "$messages / ($t1 - $t0)" | bc -l)")
-        printf 'build%d round=%d build=%s args="%s" exit=%d messages=%d cpu_s=%.2f cpu_us_per_message=%.1f wall_s=%.2f%s\n' \
+        # user and system apart: the kernel's share (the dialogue's sends and receives) and
+        # the proxy's own code move separately
+        printf 'build%d round=%d build=%s args="%s" exit=%d messages=%d cpu_s=%.2f cpu_us_per_message=%.1f user_us=%.1f sys_us=%.1f wall_s=%.2f%s\n' \
             $((k + 1)) "$r" "${builds[k]}" "${build_args[k]}" "$rc" "$messages" "$(echo "($c1 - $c0) / $hz" | bc -l)" \
-            "$(echo "($c1 - $c0) / $hz / $messages * 1000000" | bc -l)" "$(echo "$t1 - $t0" | bc -l)" "$extra" |
+            "$(echo "($c1 - $c0) / $hz / $messages * 1000000" | bc -l)" \
+            "$(per_msg "($u1 - $u0) / $hz" "$messages")" "$(per_msg "($c1 - $c0 - $u1 + $u0) / $hz" "$messages")" \
+            "$(echo "$t1 - $t0" | bc -l)" "$extra" |
             tee -a "$out/results.txt"
     done
 done

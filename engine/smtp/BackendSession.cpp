@@ -2,6 +2,7 @@
 #include "BackendSession.h"
 
 #include "SmtpLog.h"
+#include "greylist/ByteAppend.h"
 #include "util/LogLine.h"
 
 #include <QPointer>
@@ -246,7 +247,7 @@ void BackendSession::startData()
 
 void BackendSession::put(QByteArrayView line)
 {
-    m_out.append(line).append("\r\n");
+    appendBytes(m_out, {line, "\r\n"}); // one resize and a copy, not insert()'s general path
     if (m_corks == 0)
         flushOut();
 }

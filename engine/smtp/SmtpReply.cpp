@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SmtpReply.h"
 
+#include "greylist/ByteAppend.h"
+
 namespace greygate {
 
 namespace {
@@ -69,7 +71,7 @@ void SmtpReply::formatTo(QByteArray &out, int code, QByteArrayView status, QByte
             }
             *w++ = '\r';
             *w++ = '\n';
-            out.append(buffer, w - buffer);
+            appendBytes(out, {QByteArrayView(buffer, w - buffer)});
             if (last)
                 break;
             start = nl + 1;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SmtpReplyParser.h"
 
+#include "DropFront.h"
+
 namespace greygate {
 
 namespace {
@@ -57,7 +59,7 @@ SmtpReplyParser::Status SmtpReplyParser::take(QByteArray *buffer, SmtpReply *rep
     for (;;) {
         const qsizetype lf = buffer->indexOf('\n', pos);
         if (lf < 0) {
-            buffer->remove(0, pos);
+            dropFront(*buffer, pos);
             // The unfinished line may still end in its CR: a line of kMaxLine bytes whose
             // CRLF is split across reads is as good as one read whole.
             return buffer->size() > kMaxLine + 1 ? Status::Error : Status::NeedMore;
@@ -88,7 +90,7 @@ SmtpReplyParser::Status SmtpReplyParser::take(QByteArray *buffer, SmtpReply *rep
             }
             if (lines)
                 *lines = QList<QByteArray>{t.toByteArray()};
-            buffer->remove(0, pos);
+            dropFront(*buffer, pos);
             m_code = 0;
             *reply = std::move(r);
             return Status::Reply;
@@ -98,7 +100,7 @@ SmtpReplyParser::Status SmtpReplyParser::take(QByteArray *buffer, SmtpReply *rep
             return Status::Error;
         if (line.size() > 3 && line[3] == '-')
             continue;
-        buffer->remove(0, pos);
+        dropFront(*buffer, pos);
         SmtpReply r;
         r.code = code;
         const qsizetype st = statusLength(m_lines.first());

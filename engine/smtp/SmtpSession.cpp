@@ -3,8 +3,10 @@
 
 #include "BackendPool.h"
 #include "BackendSession.h"
+#include "DropFront.h"
 #include "SmtpDecider.h"
 #include "SmtpSocket.h"
+#include "greylist/ByteAppend.h"
 
 #include <QScopeGuard>
 #include <charconv>
@@ -191,7 +193,7 @@ void SmtpSession::process()
         const SmtpCommand cmd = status == SmtpCommandParser::LineStatus::Line
                                     ? SmtpCommandParser::parse(line)
                                     : SmtpCommand();
-        m_in.remove(0, used);
+        dropFront(m_in, used);
         progressed = progressed || status != SmtpCommandParser::LineStatus::NeedMore;
         needInput = m_in.isEmpty();
         switch (status) {
@@ -414,14 +416,11 @@ void SmtpSession::logRecipient(QByteArrayView recipient, QByteArrayView prefix,
     if (m_rcptCount >= kMaxLoggedRecipients)
         return;
     ++m_rcptCount;
-    if (!m_rcptText.isEmpty())
-        m_rcptText.append(',');
-    m_rcptText.append(recipient).append('=').append(prefix).append(reason);
-    if (code != 0) {
-        const char digits[4] = {'/', char('0' + code / 100 % 10), char('0' + code / 10 % 10),
-                                char('0' + code % 10)};
-        m_rcptText.append(digits, 4);
-    }
+    const char digits[4] = {'/', char('0' + code / 100 % 10), char('0' + code / 10 % 10),
+                            char('0' + code % 10)};
+    appendBytes(m_rcptText,
+                {m_rcptText.isEmpty() ? QByteArrayView() : QByteArrayView(","), recipient, "=",
+                 prefix, reason, code != 0 ? QByteArrayView(digits, 4) : QByteArrayView()});
 }
 
 void SmtpSession::relayRecipient()

@@ -2,6 +2,7 @@
 // SmtpSession's DATA phase: framing through the DataReader, streaming to the backend,
 // header-From decisions and the final reply.
 #include "BackendSession.h"
+#include "DropFront.h"
 #include "HeaderFrom.h"
 #include "SmtpDecider.h"
 #include "SmtpSession.h"
@@ -55,7 +56,7 @@ void SmtpSession::processData()
     // to the next (a new buffer per read was an allocation per message).
     m_content.resize(0);
     const DataReader::Status status = m_reader.feed(m_in, &used, &m_content);
-    m_in.remove(0, used);
+    dropFront(m_in, used);
     if (!m_content.isEmpty())
         deliverContent(m_content);
     if (m_content.capacity() > kMaxKeptContent)

@@ -156,6 +156,41 @@ private Q_SLOTS:
             QVERIFY(!cmd.error.status.isEmpty());
     }
 
+    void every_verb_is_known_in_any_case_and_nothing_close_to_one_is_data()
+    {
+        QTest::addColumn<QByteArray>("word");
+        QTest::addColumn<Verb>("verb");
+        const QList<std::pair<QByteArray, Verb>> verbs = {
+            {"HELO", Verb::Helo}, {"EHLO", Verb::Ehlo}, {"MAIL", Verb::Mail},
+            {"RCPT", Verb::Rcpt}, {"DATA", Verb::Data}, {"RSET", Verb::Rset},
+            {"NOOP", Verb::Noop}, {"QUIT", Verb::Quit}, {"VRFY", Verb::Vrfy},
+            {"EXPN", Verb::Expn}, {"HELP", Verb::Help}, {"STARTTLS", Verb::StartTls},
+            {"AUTH", Verb::Auth}, {"BDAT", Verb::Bdat}};
+        for (const auto &[name, verb] : verbs) {
+            QTest::newRow(name.constData()) << name << verb;
+            QTest::newRow(name.toLower().constData()) << name.toLower() << verb;
+            QByteArray mixed = name.toLower();
+            mixed[1] = name[1];
+            QTest::newRow(mixed.constData()) << mixed << verb;
+            QTest::newRow(QByteArray(name + "X").constData())
+                << QByteArray(name + "X") << Verb::Unknown;
+            QTest::newRow(name.chopped(1).constData()) << name.chopped(1) << Verb::Unknown;
+        }
+        // Bytes that upper-case to nothing in ASCII, and near misses
+        QTest::newRow("MAI\\xc3") << QByteArray("MAI\xc3") << Verb::Unknown;
+        QTest::newRow("M@IL") << QByteArray("M@IL") << Verb::Unknown;
+        QTest::newRow("STARTTLs") << QByteArray("STARTTLs") << Verb::StartTls;
+        QTest::newRow("STARTTLZ") << QByteArray("STARTTLZ") << Verb::Unknown;
+        QTest::newRow("empty") << QByteArray() << Verb::Unknown;
+    }
+    void every_verb_is_known_in_any_case_and_nothing_close_to_one_is()
+    {
+        QFETCH(QByteArray, word);
+        QFETCH(Verb, verb);
+        QCOMPARE(SmtpCommandParser::parse(word).verb, verb);
+        QCOMPARE(SmtpCommandParser::parse(QByteArray(word + " x")).verb, verb);
+    }
+
     void parse_reads_mail_parameters()
     {
         const SmtpCommand cmd = SmtpCommandParser::parse(
