@@ -114,44 +114,12 @@ void SmtpSocket::connectTo(const QHostAddress &address, quint16 port)
 void SmtpSocket::onReadable()
 {
     m_mayRead = true;
-    notifyReadable();
+    notify<&Listener::socketReadable, &SmtpSocket::readyRead>();
     // Not drained (the reader waits for something else): off until a read() drains it, so
     // that the level-triggered notifier does not wake the loop again and again. A reader
     // that drained it leaves it on: no toggling per command.
     if (m_mayRead && m_readNotifier && m_fd >= 0)
         m_readNotifier->setEnabled(false);
-}
-
-void SmtpSocket::notifyReadable()
-{
-    if (m_listener)
-        m_listener->socketReadable();
-    else
-        Q_EMIT readyRead();
-}
-
-void SmtpSocket::notifyDrained()
-{
-    if (m_listener)
-        m_listener->socketDrained();
-    else
-        Q_EMIT drained();
-}
-
-void SmtpSocket::notifyFailed()
-{
-    if (m_listener)
-        m_listener->socketFailed();
-    else
-        Q_EMIT failed();
-}
-
-void SmtpSocket::notifyDisconnected()
-{
-    if (m_listener)
-        m_listener->socketDisconnected();
-    else
-        Q_EMIT disconnected();
 }
 
 qsizetype SmtpSocket::read(QByteArray &buffer, qsizetype limit)
@@ -314,10 +282,7 @@ void SmtpSocket::onWritable()
             qintptr(m_fd), QSocketNotifier::Read, this, &SmtpSocket::onReadable);
         if (m_heldPos >= m_held.size())
             setWriteWatch(false);
-        if (m_listener)
-            m_listener->socketConnected();
-        else
-            Q_EMIT connected();
+        notify<&Listener::socketConnected, &SmtpSocket::connected>();
         return; // what connected() wrote is sent on the next writability
     }
     sendHeld();
@@ -345,10 +310,10 @@ void SmtpSocket::sendHeld()
     setWriteWatch(false);
     if (m_closing) {
         closeDescriptor();
-        notifyDisconnected();
+        notify<&Listener::socketDisconnected, &SmtpSocket::disconnected>();
         return;
     }
-    notifyDrained();
+    notify<&Listener::socketDrained, &SmtpSocket::drained>();
 }
 
 void SmtpSocket::setWriteWatch(bool on)
@@ -380,7 +345,7 @@ void SmtpSocket::disconnectFromHost()
         return;
     }
     closeDescriptor();
-    notifyDisconnected();
+    notify<&Listener::socketDisconnected, &SmtpSocket::disconnected>();
 }
 
 void SmtpSocket::writeAndClose(QByteArray &bytes)
@@ -412,7 +377,7 @@ void SmtpSocket::writeAndClose(QByteArray &bytes)
     // MSG_MORE (a reset may still follow for the unread input, as before).
     ::shutdown(m_fd, SHUT_WR);
     closeDescriptor();
-    notifyDisconnected();
+    notify<&Listener::socketDisconnected, &SmtpSocket::disconnected>();
 }
 
 void SmtpSocket::abort()
@@ -439,24 +404,22 @@ bool SmtpSocket::startServerEncryption(const QSslConfiguration &tls)
     }
     m_fd = -1; // the QSslSocket's now
     m_tls = socket;
-    connect(socket, &QSslSocket::readyRead, this, &SmtpSocket::notifyReadable);
-    connect(socket, &QSslSocket::encrypted, this, [this] {
-        if (m_listener)
-            m_listener->socketEncrypted();
-        else
-            Q_EMIT encrypted();
-    });
-    connect(socket, &QSslSocket::disconnected, this, &SmtpSocket::notifyDisconnected);
+    connect(socket, &QSslSocket::readyRead, this,
+            &SmtpSocket::notify<&Listener::socketReadable, &SmtpSocket::readyRead>);
+    connect(socket, &QSslSocket::encrypted, this,
+            &SmtpSocket::notify<&Listener::socketEncrypted, &SmtpSocket::encrypted>);
+    connect(socket, &QSslSocket::disconnected, this,
+            &SmtpSocket::notify<&Listener::socketDisconnected, &SmtpSocket::disconnected>);
     connect(socket, &QSslSocket::bytesWritten, this, [this] {
         if (bytesToWrite() == 0)
-            notifyDrained();
+            notify<&Listener::socketDrained, &SmtpSocket::drained>();
     });
     connect(socket, &QSslSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
         if (e == QAbstractSocket::RemoteHostClosedError)
             return; // disconnected() follows
         if (m_error.isEmpty())
             m_error = m_tls->errorString().toUtf8();
-        notifyFailed();
+        notify<&Listener::socketFailed, &SmtpSocket::failed>();
     });
     socket->setSslConfiguration(tls);
     socket->startServerEncryption();
@@ -490,7 +453,9 @@ void SmtpSocket::fail(const QByteArray &why)
     if (std::exchange(m_failSignalled, true))
         return;
     // Queued: the failure is often noticed inside a caller's write() or read().
-    QMetaObject::invokeMethod(this, &SmtpSocket::notifyFailed, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(this,
+                              &SmtpSocket::notify<&Listener::socketFailed, &SmtpSocket::failed>,
+                              Qt::QueuedConnection);
 }
 
 void SmtpSocket::closeDescriptor()

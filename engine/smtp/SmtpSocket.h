@@ -115,10 +115,14 @@ Q_SIGNALS:
 private:
     void onReadable();
     void onWritable();
-    void notifyReadable();
-    void notifyDrained();
-    void notifyFailed();
-    void notifyDisconnected();
+    // Tells the listener when there is one, else emits the signal.
+    template <void (Listener::*Call)(), void (SmtpSocket::*Signal)()> void notify()
+    {
+        if (m_listener)
+            (m_listener->*Call)();
+        else
+            (this->*Signal)();
+    }
     void sendHeld();
     void fail(const QByteArray &why);
     void closeDescriptor();
