@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SenderRewriter.h"
 
-#include "ByteAppend.h"
 #include "ControlBytes.h"
+#include "util/ByteAppend.h"
 
 #include <QRegularExpression>
 #include <QSet>

@@ -2,9 +2,9 @@
 #include "GreylistPolicyHandler.h"
 
 #include "PolicydLog.h"
-#include "greylist/ByteAppend.h"
 #include "greylist/GreylistEngine.h"
 #include "store/Store.h"
+#include "util/ByteAppend.h"
 #include "util/LogLine.h"
 #include "util/Logger.h"
 #include "util/Version.h"

@@ -5,7 +5,7 @@
 #include "PolicyIoThread.h"
 #include "PolicySocket.h"
 #include "PolicydLog.h"
-#include "greylist/ByteAppend.h"
+#include "util/ByteAppend.h"
 #include "util/LogLine.h"
 
 #include <QAbstractEventDispatcher>

@@ -2,7 +2,7 @@
 #include "BackendSession.h"
 
 #include "SmtpLog.h"
-#include "greylist/ByteAppend.h"
+#include "util/ByteAppend.h"
 #include "util/LogLine.h"
 
 #include <QPointer>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "SmtpReply.h"
 
-#include "greylist/ByteAppend.h"
+#include "util/ByteAppend.h"
 
 namespace greygate {
 

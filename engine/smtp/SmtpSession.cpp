@@ -6,7 +6,7 @@
 #include "DropFront.h"
 #include "SmtpDecider.h"
 #include "SmtpSocket.h"
-#include "greylist/ByteAppend.h"
+#include "util/ByteAppend.h"
 
 #include <QScopeGuard>
 #include <charconv>

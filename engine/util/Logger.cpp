@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "Logger.h"
 
+#include "ByteAppend.h"
 #include "LogLine.h"
 
 #include <QDateTime>
@@ -50,17 +51,7 @@ public:
     void add(std::initializer_list<QByteArrayView> parts, bool urgent)
     {
         std::unique_lock lock(m_mutex);
-        // One size change and a memcpy per part: append() takes the general insert() path.
-        qsizetype total = 0;
-        for (const QByteArrayView part : parts)
-            total += part.size();
-        qsizetype at = m_buffer.size();
-        m_buffer.resize(at + total);
-        for (const QByteArrayView part : parts) {
-            if (!part.isEmpty())
-                std::memcpy(m_buffer.data() + at, part.data(), size_t(part.size()));
-            at += part.size();
-        }
+        appendBytes(m_buffer, parts);
         if (urgent || m_buffer.size() >= kMaxBuffered) {
             writeLocked();
             return;
