@@ -7,7 +7,8 @@ set -euo pipefail
 
 build_pkgs=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-websockets-dev
             libqt6sql6-sqlite libsqlite3-dev sqlite3 qt6-charts-dev
-            libgl-dev libqt6opengl6-dev libxkbcommon-dev clang-format libhiredis-dev)
+            libgl-dev libqt6opengl6-dev libxkbcommon-dev clang-format libhiredis-dev
+            libjemalloc-dev)
 test_pkgs=(postfix swaks redis-server postgrey xvfb xauth procps iproute2 libclang-rt-14-dev clang faketime
            dpkg-dev file lintian dnsmasq-base)
 

@@ -3,6 +3,7 @@
 // root only: options, logging, signals, the privilege drop, and the Greygated object that
 // wires the engine.
 
+#include "Allocator.h"
 #include "PrivilegeDrop.h"
 #include "SignalWatcher.h"
 #include "config/DaemonOptions.h"
@@ -60,7 +61,9 @@ int main(int argc, char **argv)
         print(stdout, DaemonOptions::helpText(QStringLiteral("greygated")));
         return ExitOk;
     case DaemonOptions::ParseResult::ShowVersion:
-        print(stdout, QString::fromLatin1(versionString()) + u'\n');
+        print(stdout, QString::fromLatin1(versionString() + QByteArrayLiteral("\nallocator: ") +
+                                          allocatorName()) +
+                          u'\n');
         return ExitOk;
     case DaemonOptions::ParseResult::Error:
         print(stderr, u"greygated: " + error + u"\n");

@@ -8,6 +8,7 @@
 #include "TestSupport.h"
 
 #include <QFile>
+#include <QRegularExpression>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -69,6 +70,16 @@ void GreygatedCliTest::versionPrintsTheVersionAndExitsZero()
     QVERIFY2(r.finished && r.exitStatus == QProcess::NormalExit && r.exitCode == 0,
              describe(r).constData());
     QVERIFY2(r.out.contains(GREYGATE_VERSION), describe(r).constData());
+    // The allocator the build chose, as the running allocator itself reports it: a build
+    // configured for jemalloc whose malloc() still resolves to glibc's fails here.
+#ifdef GREYGATE_ALLOCATOR_JEMALLOC
+    static const QRegularExpression allocator(QStringLiteral("^allocator: jemalloc \\d+\\.\\d+"),
+                                              QRegularExpression::MultilineOption);
+#else
+    static const QRegularExpression allocator(QStringLiteral("^allocator: libc malloc$"),
+                                              QRegularExpression::MultilineOption);
+#endif
+    QVERIFY2(allocator.match(QString::fromUtf8(r.out)).hasMatch(), describe(r).constData());
 }
 
 void GreygatedCliTest::badCommandLineFailsWithAClearError_data()
