@@ -497,15 +497,10 @@ bool GreylistPolicyHandler::commit()
         return !newChanges;
     }
     QList<RejectionEntry> rejections = std::move(m_batch.rejections);
-    // The store keeps (shares) the committed lists: the next batch starts with room for as
-    // many changes as this one had, one allocation per list instead of one per doubling.
-    const qsizetype triplets = m_batch.upsertTriplets.size();
-    const qsizetype clients = m_batch.upsertClients.size();
-    m_batch.clear();
-    if (triplets > 1)
-        m_batch.upsertTriplets.reserve(triplets);
-    if (clients > 1)
-        m_batch.upsertClients.reserve(clients);
+    // The SQLite store copies the records into lists of its own (recycled by its applier),
+    // so these stay unshared and the next batch appends into their room: no allocation per
+    // commit. A store that shares them instead leaves this an allocation per list, as before.
+    m_batch.clearKeepingCapacity();
     m_retainedChanges = 0;
     // Blocked Senders' rows are already in the event stream as blocked attempts: only the
     // sweeps' failures to retry are counted and signalled as such.

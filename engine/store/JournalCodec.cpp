@@ -149,7 +149,14 @@ qsizetype encodedSize(const WriteBatch &b)
 
 QByteArray JournalCodec::encode(const WriteBatch &batch)
 {
-    QByteArray out(encodedSize(batch), Qt::Uninitialized);
+    QByteArray out;
+    encode(batch, out);
+    return out;
+}
+
+void JournalCodec::encode(const WriteBatch &batch, QByteArray &out)
+{
+    out.resize(encodedSize(batch));
     std::memset(out.data(), 0, kHeaderSize);
     Writer w(out, kHeaderSize);
     w.u8(kFormatVersion);
@@ -206,7 +213,6 @@ QByteArray JournalCodec::encode(const WriteBatch &batch)
         w.bytes(a.afterJson);
     }
     w.finish();
-    return out;
 }
 
 void JournalCodec::seal(QByteArray &record, quint64 sequence)

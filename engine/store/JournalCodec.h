@@ -28,6 +28,9 @@ public:
     // The whole record with its header left blank: encoding runs outside any lock, and
     // seal() fills in the sequence number once it is known.
     static QByteArray encode(const WriteBatch &batch);
+    // The same into out, whose room is reused when it is not shared (the store keeps one
+    // buffer for its commits: no allocation per record).
+    static void encode(const WriteBatch &batch, QByteArray &out);
     static void seal(QByteArray &record, quint64 sequence);
 
     struct Header

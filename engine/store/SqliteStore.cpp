@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QScopeGuard>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -28,6 +29,13 @@ constexpr int kReplayChunk = 20'000;
 // What a queued change holds in memory beyond its journal bytes: the WriteBatch list slot
 // and the three QByteArray allocations of a key (header, malloc rounding).
 constexpr qint64 kQueuedChangeOverhead = 160;
+// Emptied batches kept for reuse: the applier gathers for up to 500 ms, i.e. several hundred
+// commits of a busy decision thread, all of which want a batch; lists of at most
+// kMaxSpareRecords each (a pass's changes), so the spares hold a few MB at the most.
+constexpr qsizetype kMaxSpareBatches = 1024;
+constexpr qsizetype kMaxSpareRecords = 32;
+// A journal record buffer grown past this by a large batch is not kept.
+constexpr qsizetype kMaxKeptRecordBytes = 1 << 20;
 // Rows of each log one retention transaction deletes: small enough that the applier is back
 // to committed batches within milliseconds.
 constexpr int kPruneChunk = 5'000;
@@ -225,10 +233,11 @@ void SqliteStore::close()
         qCWarning(lcStore,
                   "closing with %zu batches not in SQLite (%s); the journal keeps "
                   "them for the next start",
-                  m_queue.size(), qPrintable(m_applierError));
+                  size_t(m_queue.size()), qPrintable(m_applierError));
         m_journal->close();
     }
     m_queue.clear();
+    m_spares.clear();
     m_queueBytes = 0;
     m_journal.reset();
     m_writer.close();
@@ -260,16 +269,30 @@ bool SqliteStore::commit(const WriteBatch &batch, QString *error)
             return false;
         }
     }
-    QByteArray record = JournalCodec::encode(batch);
+    // One record buffer reused across commits; a commit running beside another (the store is
+    // thread-safe) encodes into its own.
+    std::unique_lock recordLock(m_recordMutex, std::try_to_lock);
+    QByteArray ownRecord;
+    QByteArray &record = recordLock.owns_lock() ? m_record : ownRecord;
+    JournalCodec::encode(batch, record);
+    const auto releaseLarge = qScopeGuard([&record] {
+        if (record.capacity() > kMaxKeptRecordBytes)
+            record = QByteArray();
+    });
     if (record.size() - JournalCodec::kHeaderSize > JournalCodec::kMaxPayload) {
         *error = QStringLiteral("batch of %1 bytes is too large").arg(record.size());
         return false;
     }
     const qint64 bytes = record.size() + kQueuedChangeOverhead * batch.size();
+    WriteBatch queued;
     {
         // Back-pressure before taking the write lock, so a waiting commit holds up no one
         // the applier could still serve.
         std::unique_lock q(m_queueMutex);
+        if (!m_spares.empty()) {
+            queued = std::move(m_spares.back());
+            m_spares.pop_back();
+        }
         if (m_queueBytes > 0 && m_queueBytes + bytes > m_options.maxQueueBytes) {
             ++m_drainWaiters;
             m_wakeApplier.notify_one();
@@ -287,6 +310,9 @@ bool SqliteStore::commit(const WriteBatch &batch, QString *error)
             }
         }
     }
+    // The queue gets its own copy of the records (their byte arrays shared), in lists the
+    // applier has emptied: the caller's lists stay unshared, so neither side allocates.
+    queued.copyRecordsFrom(batch);
     const std::lock_guard w(m_writeMutex);
     if (!m_accepting) {
         *error = QStringLiteral("store is not open");
@@ -300,7 +326,7 @@ bool SqliteStore::commit(const WriteBatch &batch, QString *error)
     bool wake = false;
     {
         const std::lock_guard q(m_queueMutex);
-        m_queue.push_back({sequence, batch, bytes, SteadyClock::now()});
+        m_queue.push_back({sequence, std::move(queued), bytes, SteadyClock::now()});
         const qint64 before = m_queueBytes;
         m_queueBytes += bytes;
         m_committed = sequence;
@@ -376,6 +402,7 @@ void SqliteStore::applierLoop()
                                                                    : 500;
     milliseconds backoff(100);
     std::vector<WriteBatch> work;
+    std::vector<WriteBatch> done; // applied, emptied outside the lock, then spares
     std::unique_lock q(m_queueMutex);
     for (;;) {
         m_applierState = ApplierState::Idle;
@@ -402,7 +429,7 @@ void SqliteStore::applierLoop()
         m_applierState = ApplierState::Busy;
         work.clear();
         qint64 bytes = 0;
-        for (const Pending &p : m_queue) {
+        for (const Pending &p : std::as_const(m_queue)) {
             work.push_back(p.batch); // shares the lists, copies nothing
             bytes += p.bytes;
             if (bytes >= maxTransactionBytes)
@@ -434,7 +461,23 @@ void SqliteStore::applierLoop()
         if (ok) {
             for (size_t i = 0; i < work.size(); ++i) {
                 m_queueBytes -= m_queue.front().bytes;
+                if (qsizetype(done.size() + m_spares.size()) < kMaxSpareBatches)
+                    done.push_back(std::move(m_queue.front().batch));
                 m_queue.pop_front();
+            }
+            if (!done.empty()) {
+                // Emptied without the lock (their records' byte arrays are freed here, on
+                // this thread), once work no longer shares their lists.
+                q.unlock();
+                work.clear();
+                for (WriteBatch &b : done)
+                    b.clearKeepingCapacity(kMaxSpareRecords);
+                q.lock();
+                for (WriteBatch &b : done) {
+                    if (qsizetype(m_spares.size()) < kMaxSpareBatches)
+                        m_spares.push_back(std::move(b));
+                }
+                done.clear();
             }
             m_applied = last;
             if (!m_applierError.isEmpty())

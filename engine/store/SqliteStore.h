@@ -125,6 +125,10 @@ private:
     std::mutex m_readMutex;
     SqliteDatabase m_reader;
 
+    // commit()'s journal record, reused when no other commit is encoding at the same time.
+    std::mutex m_recordMutex;
+    QByteArray m_record;
+
     std::mutex m_writeMutex; // order: m_writeMutex before m_queueMutex
     std::unique_ptr<Journal> m_journal;
     bool m_accepting = false;
@@ -133,7 +137,13 @@ private:
     mutable std::mutex m_queueMutex;
     std::condition_variable m_wakeApplier;
     std::condition_variable m_progress;
-    std::deque<Pending> m_queue;
+    // A QList, not a std::deque: a deque allocates a block every two or three batches as the
+    // queue moves; the list reuses the room its front left.
+    QList<Pending> m_queue;
+    // Applied batches emptied by the applier, their lists' room kept: commit() copies the
+    // caller's records into one, so the caller's lists stay unshared and are reused too
+    // (no allocation per commit on the decision thread). At most kMaxSpareBatches.
+    std::vector<WriteBatch> m_spares;
     qint64 m_queueBytes = 0;
     quint64 m_committed = 0;
     quint64 m_applied = 0;

@@ -154,6 +154,53 @@ private slots:
         QCOMPARE(store.stats().replayedAtOpen, 0u);
     }
 
+    // commit() copies the records into a batch the applier emptied earlier: the caller's
+    // lists stay its own (reused after clearKeepingCapacity), and every commit's records,
+    // in recycled batches too, are what the store holds.
+    void recycled_batches_carry_each_commits_own_records()
+    {
+        QTemporaryDir dir;
+        SqliteStoreOptions options = optionsFor(dir);
+        options.applyIntervalMs = 10;
+        QString error;
+        WriteBatch batch;
+        quint64 sequence = 0;
+        int n = 0;
+        {
+            SqliteStore store(options);
+            QVERIFY2(store.open(&error), qPrintable(error));
+            for (int round = 0; round < 3; ++round) {
+                for (int i = 0; i < 50; ++i, ++n) {
+                    for (int k = 0; k < 1 + n % 5; ++k) {
+                        const TripletKey key{QByteArray::number(n), QByteArray::number(k), "r"};
+                        batch.upsertTriplets.append(
+                            {key, {n, n, 0, quint32(k + 1), TripletStatus::Deferred}});
+                    }
+                    QVERIFY2(store.commit(batch, &error), qPrintable(error));
+                    QVERIFY(batch.upsertTriplets.isDetached()); // not shared with the queue
+                    batch.clearKeepingCapacity();
+                    ++sequence;
+                }
+                QVERIFY(waitForApplied(store, sequence)); // its batches become spares
+            }
+        }
+        SqliteStore store(options);
+        QVERIFY2(store.open(&error), qPrintable(error));
+        QHash<QByteArray, quint32> attempts;
+        QVERIFY2(store.load(
+                     [&](TripletRecord &&r) { attempts.insert(r.key.joined(), r.state.attempts); },
+                     [](ClientRecord &&) {}, &error),
+                 qPrintable(error));
+        int expected = 0;
+        for (int i = 0; i < n; ++i) {
+            for (int k = 0; k < 1 + i % 5; ++k, ++expected) {
+                const TripletKey key{QByteArray::number(i), QByteArray::number(k), "r"};
+                QCOMPARE(attempts.value(key.joined()), quint32(k + 1));
+            }
+        }
+        QCOMPARE(attempts.size(), expected);
+    }
+
     void the_applier_checkpoints_the_wal_once_it_is_large_data()
     {
         QTest::addColumn<qint64>("walCheckpointBytes");
