@@ -14,17 +14,17 @@ PassTable::PassTable(qsizetype capacity)
 
 PassTable::~PassTable() = default;
 
-quint64 PassTable::hashOf(QByteArrayView sender) const
+quint64 PassTable::hashOf(QByteArrayView key) const
 {
-    const quint64 h = qHash(sender, m_seed);
+    const quint64 h = qHash(key, m_seed);
     return h == 0 ? 1 : h; // 0 marks an empty slot
 }
 
-void PassTable::insert(QByteArrayView loweredSender, const QByteArray &client, Seconds time)
+void PassTable::insert(QByteArrayView key, const QByteArray &client, Seconds time)
 {
     if (!m_slots)
         m_slots = std::make_unique<Slot[]>((m_mask + 1) * kWays);
-    const quint64 h = hashOf(loweredSender);
+    const quint64 h = hashOf(key);
     Slot *const bucket = &m_slots[(h & m_mask) * kWays];
     // The sender's own slot if it has one, else an empty one, else the oldest.
     Slot *target = bucket;
@@ -42,11 +42,11 @@ void PassTable::insert(QByteArrayView loweredSender, const QByteArray &client, S
     target->client = client;
 }
 
-std::optional<PassTable::Pass> PassTable::find(QByteArrayView loweredSender) const
+std::optional<PassTable::Pass> PassTable::find(QByteArrayView key) const
 {
     if (!m_slots)
         return std::nullopt;
-    const quint64 h = hashOf(loweredSender);
+    const quint64 h = hashOf(key);
     const Slot *const bucket = &m_slots[(h & m_mask) * kWays];
     for (qsizetype i = 0; i < kWays; ++i) {
         if (bucket[i].hash == h)

@@ -19,6 +19,9 @@ namespace greygate {
 //
 // Two senders with the same 64-bit hash would share a slot: with a random seed per table
 // that is a chance of about 2^-40 at full size, for a triage hint. Not thread-safe.
+//
+// The key may be any bytes: TriageFacts keeps the client address of each greylisted triplet
+// in one too (keyed by the triplet, "time" its insertion count, so the oldest goes).
 class PassTable
 {
 public:
@@ -34,8 +37,8 @@ public:
     explicit PassTable(qsizetype capacity);
     ~PassTable();
 
-    void insert(QByteArrayView loweredSender, const QByteArray &client, Seconds time);
-    std::optional<Pass> find(QByteArrayView loweredSender) const;
+    void insert(QByteArrayView key, const QByteArray &client, Seconds time);
+    std::optional<Pass> find(QByteArrayView key) const;
     qsizetype slotCount() const { return qsizetype(m_mask + 1) * kWays; }
 
 private:
@@ -45,7 +48,7 @@ private:
         Seconds time = 0;
         QByteArray client;
     };
-    quint64 hashOf(QByteArrayView sender) const;
+    quint64 hashOf(QByteArrayView key) const;
 
     std::unique_ptr<Slot[]> m_slots;
     size_t m_mask = 0; // buckets - 1

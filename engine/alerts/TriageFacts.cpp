@@ -8,6 +8,7 @@
 
 #include <QHostAddress>
 #include <QPointer>
+#include <QVarLengthArray>
 
 namespace greygate {
 
@@ -52,10 +53,16 @@ bool inList(const QByteArray &word, const auto &list)
     return std::any_of(list.begin(), list.end(), [&](const char *w) { return word == w; });
 }
 
-QByteArray tripletId(const QByteArray &network, const QByteArray &sender,
-                     const QByteArray &recipient)
+// The triplet's key for the address table, on the stack.
+using TripletId = QVarLengthArray<char, 384>;
+void tripletId(TripletId &id, QByteArrayView network, QByteArrayView sender,
+               QByteArrayView recipient)
 {
-    return network + '\n' + sender + '\n' + recipient;
+    id.append(network.data(), network.size());
+    id.append('\n');
+    id.append(sender.data(), sender.size());
+    id.append('\n');
+    id.append(recipient.data(), recipient.size());
 }
 
 } // namespace
@@ -104,19 +111,30 @@ void TriageFacts::keep(const QByteArray &client, const QByteArray &clientName,
                        const QByteArray &network, const QByteArray &sender,
                        const QByteArray &recipient)
 {
-    if (m_addresses.size() >= kMaxAddresses)
-        m_addresses.clear(); // a cheap bound: older failures then show their facts as unknown
-    m_addresses.insert(tripletId(network, sender, recipient), client);
-    if (!clientName.isEmpty() && clientName.size() <= 255)
+    TripletId id;
+    tripletId(id, network, sender, recipient);
+    m_addresses.insert(QByteArrayView(id.constData(), id.size()), client, ++m_addressesKept);
+    if (!clientName.isEmpty() && clientName.size() <= 255) {
+        // One client's many triplets: its name is usually known already (no copy, no node).
+        const auto known = m_names.constFind(client);
+        if (known != m_names.cend() && known->source == Name::Source::Postfix &&
+            known->name.size() == clientName.size() &&
+            qstrnicmp(known->name.constData(), known->name.size(), clientName.constData(),
+                      clientName.size()) == 0)
+            return;
         setName(client, Name{clientName.toLower(), Name::Source::Postfix});
+    }
 }
 
 std::optional<QByteArray> TriageFacts::addressOf(const QByteArray &network,
                                                  const QByteArray &sender,
                                                  const QByteArray &recipient) const
 {
-    const auto it = m_addresses.constFind(tripletId(network, sender, recipient));
-    return it == m_addresses.cend() ? std::nullopt : std::optional<QByteArray>(*it);
+    TripletId id;
+    tripletId(id, network, sender, recipient);
+    const std::optional<PassTable::Pass> kept =
+        m_addresses.find(QByteArrayView(id.constData(), id.size()));
+    return kept ? std::optional<QByteArray>(kept->client) : std::nullopt;
 }
 
 void TriageFacts::setName(const QByteArray &client, Name name)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "PassTable.h"
 #include "spf/SpfResult.h"
 
 #include <QByteArray>
@@ -26,17 +27,19 @@ struct Event;
 // run asynchronously on the resolver's event loop and are cached here, so no decision ever waits
 // for them and triage.list answers from what is known.
 //
-// Bounded: kMaxAddresses triplet addresses, kMaxEntries names and as many SPF results (a
-// full table is emptied: names and SPF are re-learnt on demand, a failure whose address was
-// forgotten shows those factors as unknown), kMaxInFlight lookups at once.
+// Bounded: kMaxAddresses triplet addresses (a flat table keyed by a hash of the triplet, the
+// oldest of a bucket replaced: no allocation per greylisted triplet), kMaxEntries names and as
+// many SPF results (a full table is emptied: names and SPF are re-learnt on demand, a failure
+// whose address was forgotten shows those factors as unknown), kMaxInFlight lookups at once.
 class TriageFacts : public QObject
 {
     Q_OBJECT
 
 public:
     static constexpr qsizetype kMaxEntries = 50'000;
-    // Greylisted attempts are many more than failures: the addresses of 200,000 greylisted
-    // triplets (some 30 MiB) cover a retry window of a busy gateway.
+    // Greylisted attempts are many more than failures: the addresses of the last ~200,000
+    // greylisted triplets cover a retry window of a busy gateway (a table of 262,144 slots,
+    // 10 MiB, made at the first deferral).
     static constexpr qsizetype kMaxAddresses = 200'000;
     static constexpr int kMaxInFlight = 64;
 
@@ -105,7 +108,8 @@ private:
 
     const TripletNormaliser *m_normaliser = nullptr;
     DnsLookup *m_dns = nullptr;
-    QHash<QByteArray, QByteArray> m_addresses; // triplet key -> the client's address
+    PassTable m_addresses{kMaxAddresses}; // triplet -> the client's address
+    qint64 m_addressesKept = 0;           // the table's "time": the oldest is replaced
     SpfEvaluator *m_spf = nullptr;
     QHash<QByteArray, Name> m_names;
     QHash<QByteArray, Spf> m_spfResults; // client + '\n' + lower-cased sender

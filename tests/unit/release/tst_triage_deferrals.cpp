@@ -66,6 +66,41 @@ private Q_SLOTS:
                  std::optional<QByteArray>("198.51.100.9"));
     }
 
+    // The addresses live in a flat table of at least kMaxAddresses slots, the oldest of a
+    // bucket replaced: far more greylisted triplets than that keep the newest, forget (all
+    // but a rare few in a bucket that drew few keys) the oldest, and a triplet tried again from
+    // another address shows the latest.
+    void theNewestAddressesAreKeptWithinTheBound()
+    {
+        const TripletNormaliser normaliser{GreylistConfig{}};
+        TriageFacts facts;
+        facts.setNormaliser(&normaliser);
+        constexpr int kTriplets = 3 * int(TriageFacts::kMaxAddresses);
+        const auto sender = [](int i) -> QByteArray {
+            return "s" + QByteArray::number(i) + "@partner.test";
+        };
+        const auto client = [](int i) -> QByteArray {
+            return "10.0." + QByteArray::number(i % 200) + ".9";
+        };
+        for (int i = 0; i < kTriplets; ++i)
+            facts.noteDeferred(quint64(i), client(i), "mx.partner.test", "10.0.0.0/24", sender(i),
+                               "alice@corp.test");
+        int newest = 0;
+        for (int i = kTriplets - 1000; i < kTriplets; ++i)
+            newest += facts.addressOf("10.0.0.0/24", sender(i), "alice@corp.test") ==
+                      std::optional<QByteArray>(client(i));
+        QCOMPARE(newest, 1000);
+        int oldest = 0;
+        for (int i = 0; i < 1000; ++i)
+            oldest += facts.addressOf("10.0.0.0/24", sender(i), "alice@corp.test").has_value();
+        QVERIFY2(oldest <= 10, QByteArray::number(oldest).constData()); // a bucket that got few
+        facts.noteDeferred(1, "203.0.113.5", "", "10.0.0.0/24", sender(kTriplets - 1),
+                           "alice@corp.test");
+        QCOMPARE(facts.addressOf("10.0.0.0/24", sender(kTriplets - 1), "alice@corp.test"),
+                 std::optional<QByteArray>("203.0.113.5"));
+        QCOMPARE(facts.name(client(7))->name, QByteArray("mx.partner.test"));
+    }
+
     void withoutTheEnginesKeyingNothingIsKept()
     {
         TriageFacts facts;

@@ -30,6 +30,9 @@ private Q_SLOTS:
     void retriesFromOneNetworkAreNoPool();
     void groupsStartAgainAfterTheirWindow();
     void detectorStaysBounded();
+    void theLeastRecentlySeenGroupIsTheOneDropped();
+    void aMillionGroupsKeepTheNewestWithinTheBound();
+    void longAndIpv6AddressesAreKeptInOrder();
     void bypassIsHonouredForTheDomainAndItsRangesOnly();
     void bypassExpiresOnTime();
     void flattensIncludesAddressesAndMx();
@@ -100,6 +103,84 @@ void TestPoolRetry::detectorStaysBounded()
         detector.noteDeferred("x@example.com", "b@r.example", "10.0.0." + QByteArray::number(i),
                               "n" + QByteArray::number(i), 2000);
     QCOMPARE(detector.detected(2000).value(0).addresses.size(), 4);
+}
+
+namespace {
+
+// Whether the detector still remembers group i's first attempt (from 192.0.2.1 in n1): two
+// more addresses in a second network raise it only then.
+bool remembers(PoolRetryDetector &detector, int i, qint64 now)
+{
+    const QByteArray sender = "s" + QByteArray::number(i) + "@example.com";
+    detector.noteDeferred(sender, "b@r.example", "198.51.100.1", "n2", now);
+    return detector.noteDeferred(sender, "b@r.example", "198.51.100.2", "n2", now).has_value();
+}
+
+} // namespace
+
+void TestPoolRetry::theLeastRecentlySeenGroupIsTheOneDropped()
+{
+    PoolRetryDetector::Options o;
+    o.maxGroups = 10;
+    PoolRetryDetector detector(o);
+    for (int i = 0; i < 10; ++i)
+        detector.noteDeferred("s" + QByteArray::number(i) + "@example.com", "b@r.example",
+                              "192.0.2.1", "n1", i);
+    // Group 0 is seen again: group 1 is now the least recently seen, and the next new group
+    // takes its place.
+    detector.noteDeferred("s0@example.com", "b@r.example", "192.0.2.1", "n1", 20);
+    detector.noteDeferred("s10@example.com", "b@r.example", "192.0.2.1", "n1", 21);
+    QCOMPARE(detector.size(), 10);
+    QVERIFY(remembers(detector, 0, 22));
+    QVERIFY(!remembers(detector, 1, 22));
+}
+
+void TestPoolRetry::aMillionGroupsKeepTheNewestWithinTheBound()
+{
+    PoolRetryDetector::Options o;
+    o.maxGroups = 1000;
+    PoolRetryDetector detector(o);
+    constexpr int kGroups = 1'000'000;
+    for (int i = 0; i < kGroups; ++i) {
+        detector.noteDeferred("s" + QByteArray::number(i) + "@example.com", "b@r.example",
+                              "192.0.2.1", "n1", i / 1000);
+        QVERIFY(detector.size() <= 1000);
+    }
+    QCOMPARE(detector.size(), 1000);
+    // remembers() adds its attempts to the newest groups (none is dropped by them): the
+    // 1,000 newest are all there, with their first address; an older one is not.
+    const qint64 now = kGroups / 1000;
+    for (int i = kGroups - 1; i >= kGroups - 1000; i -= 37)
+        QVERIFY2(remembers(detector, i, now), QByteArray::number(i).constData());
+    QVERIFY(!remembers(detector, kGroups - 1001, now));
+    QVERIFY(!remembers(detector, 0, now));
+}
+
+void TestPoolRetry::longAndIpv6AddressesAreKeptInOrder()
+{
+    PoolRetryDetector detector;
+    const QByteArray v6 = "2001:db8:ffff:ffff:ffff:ffff:255.255.255.255"; // 44 bytes
+    const QByteArray odd = QByteArray(60, 'x');                           // not an address
+    QVERIFY(!detector.noteDeferred("a@example.com", "b@r.example", odd, "n1", 0));
+    QVERIFY(!detector.noteDeferred("a@example.com", "b@r.example", v6, "n2", 1));
+    QVERIFY(!detector.noteDeferred("a@example.com", "b@r.example", v6, "n2", 2)); // seen
+    const std::optional<PoolRetry> r =
+        detector.noteDeferred("a@example.com", "b@r.example", "192.0.2.9", "n3", 3);
+    QVERIFY(r);
+    QCOMPARE(r->addresses, (QList<QByteArray>{odd, v6, "192.0.2.9"}));
+    QCOMPARE(r->networks, 3);
+    QCOMPARE(r->firstSeen, 0);
+    QCOMPARE(r->lastSeen, 3);
+    QCOMPARE(r->senderDomain, QByteArray("example.com"));
+
+    PoolRetryDetector inline6;
+    QVERIFY(!inline6.noteDeferred("a@example.com", "b@r.example", v6, "n1", 0));
+    QVERIFY(!inline6.noteDeferred("a@example.com", "b@r.example", odd, "n2", 1));
+    const std::optional<PoolRetry> r6 =
+        inline6.noteDeferred("a@example.com", "b@r.example", "192.0.2.9", "n2", 2);
+    QVERIFY(r6);
+    QCOMPARE(r6->addresses, (QList<QByteArray>{v6, odd, "192.0.2.9"}));
+    QCOMPARE(r6->networks, 2);
 }
 
 void TestPoolRetry::bypassIsHonouredForTheDomainAndItsRangesOnly()
