@@ -206,10 +206,11 @@ int Greygated::start()
             m_options.sync == DaemonOptions::SyncMode::Full ? SyncMode::Full : SyncMode::Process;
         m_store = std::make_unique<SqliteStore>(storeOptions);
     }
-    m_engine = std::make_unique<GreylistEngine>(greylistConfig(m_options), m_clock);
-    m_handler = std::make_unique<GreylistPolicyHandler>(*m_engine, *m_store, m_clock, policy, this);
+    m_engine = std::make_unique<GreylistEngine>(greylistConfig(m_options), m_passClock);
+    m_handler =
+        std::make_unique<GreylistPolicyHandler>(*m_engine, *m_store, m_passClock, policy, this);
     m_events = std::make_unique<EventLog>();
-    m_recorder = std::make_unique<DecisionRecorder>(*m_handler, *m_events, m_clock);
+    m_recorder = std::make_unique<DecisionRecorder>(*m_handler, *m_events, m_passClock);
     // Shadow policies' would-be effects on every attempt, with or without the control API.
     m_events->setAttemptAnnotator(ShadowAnnotator(*m_handler, m_engine->normaliser()));
     // Redis mode answers asynchronously (the recorder forwards and records in the callback).

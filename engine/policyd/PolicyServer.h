@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QHostAddress>
 #include <QObject>
+#include <QPointer>
 #include <QTimer>
 #include <memory>
 #include <unordered_map>
@@ -14,6 +15,7 @@
 
 namespace greygate {
 
+class EpollEventDispatcher;
 class PolicyHandler;
 class PolicyIoThread;
 
@@ -77,6 +79,7 @@ private:
     struct Connection;
     struct AsyncSlots;
     class Listener;
+    class ReadNotifier;
     using CloseReason = PolicySocket::CloseReason;
 
     void accepted(qintptr fd);
@@ -87,6 +90,7 @@ private:
     bool processBuffered(Connection *c, int *budget);
     bool processBufferedAsync(Connection *c, int *budget);
     void asyncDone(AsyncSlots &outstanding, quint64 seq, QByteArray &&action, QByteArray &&error);
+    qint64 elapsedMs(); // m_clock.elapsed(), read once per pass on the epoll loop
     void scheduleFlush();
     void flush();
     bool send(Connection *c);  // false if the connection was closed
@@ -106,9 +110,15 @@ private:
     PolicyServerOptions m_options;
     std::unique_ptr<Listener> m_server;
     QTimer m_timeoutTimer;
-    QTimer m_flushTimer; // zero-interval fallback for the end-of-pass flush
+    // The end-of-pass flush: the epoll dispatcher's end-of-pass callback when the thread
+    // runs on it, else a zero timer (and the dispatcher's aboutToBlock).
+    QPointer<EpollEventDispatcher> m_epoll;
+    int m_passEndId = 0;
+    QTimer m_flushTimer;
     QTimer m_graceTimer;
     QElapsedTimer m_clock;
+    quint64 m_elapsedSerial = ~quint64(0); // the epoll dispatcher's passSerial() of m_elapsedMs
+    qint64 m_elapsedMs = 0;
     std::unordered_map<Connection *, std::unique_ptr<Connection>> m_connections;
     std::vector<std::unique_ptr<Connection>> m_closed; // deleted on the next pass
     std::vector<Connection *> m_pending; // connections with answers awaiting the commit

@@ -80,6 +80,7 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
 {
     m_loopThread.storeRelaxed(QThread::currentThreadId());
     m_interrupted.storeRelaxed(0);
+    ++m_passSerial;
     Q_EMIT awake();
     // Cleared before the posted events are sent: whatever is posted from now on (here, by
     // a handler, or by another thread) sets it again, and the wait below does not block.
@@ -89,13 +90,16 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     const bool includeTimers = !(flags & QEventLoop::X11ExcludeTimers);
     const bool includeNotifiers = !(flags & QEventLoop::ExcludeSocketNotifiers);
     bool canWait = (flags & QEventLoop::WaitForMoreEvents) && !m_interrupted.loadRelaxed() &&
-                   !m_wakeUpPending.loadAcquire();
+                   !m_wakeUpPending.loadAcquire() && !m_passEndRequested;
     if (canWait) {
         Q_EMIT aboutToBlock();
-        canWait = !m_wakeUpPending.loadAcquire(); // a handler of aboutToBlock() posted
+        // A handler of aboutToBlock() posted, or asked for the end of a pass.
+        canWait = !m_wakeUpPending.loadAcquire() && !m_passEndRequested;
     }
-    if (m_interrupted.loadRelaxed())
+    if (m_interrupted.loadRelaxed()) {
+        endPass(); // what the posted events asked for is not left until a later pass
         return false;
+    }
     int timeoutMs = 0;
     if (canWait)
         timeoutMs = includeTimers ? m_timers.waitTimeoutMs() : -1;
@@ -128,7 +132,65 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     }
     if (includeTimers)
         handled += m_timers.activateDue();
+    endPass();
     return handled > 0;
+}
+
+void EpollEventDispatcher::endPass()
+{
+    ++m_passSerial;
+    if (m_passEnd.empty())
+        return;
+    if (m_inPassEnd) {
+        // A nested loop's pass inside a callback: the callbacks run again when the outer
+        // run is over, in a pass that does not wait.
+        m_passEndRequested = true;
+        return;
+    }
+    m_passEndRequested = false; // set again by whatever the callbacks leave for the next pass
+    m_inPassEnd = true;
+    // Indexed, and the vector neither grows nor shrinks meanwhile (additions wait in
+    // m_passEndAdded, removals leave an empty id): a callback may add or remove any.
+    for (size_t i = 0; i < m_passEnd.size(); ++i) {
+        if (m_passEnd[i].id != 0)
+            m_passEnd[i].callback();
+    }
+    m_inPassEnd = false;
+    if (m_passEndRemoved) {
+        m_passEndRemoved = false;
+        std::erase_if(m_passEnd, [](const PassEndCallback &c) { return c.id == 0; });
+    }
+    if (!m_passEndAdded.empty()) {
+        for (PassEndCallback &c : m_passEndAdded)
+            m_passEnd.push_back(std::move(c));
+        m_passEndAdded.clear();
+    }
+}
+
+int EpollEventDispatcher::addPassEndCallback(std::function<void()> callback)
+{
+    const int id = m_nextPassEndId++;
+    (m_inPassEnd ? m_passEndAdded : m_passEnd).push_back({id, std::move(callback)});
+    return id;
+}
+
+void EpollEventDispatcher::removePassEndCallback(int id)
+{
+    if (id <= 0)
+        return;
+    std::erase_if(m_passEndAdded, [id](const PassEndCallback &c) { return c.id == id; });
+    for (PassEndCallback &c : m_passEnd) {
+        if (c.id != id)
+            continue;
+        if (!m_inPassEnd) {
+            std::erase_if(m_passEnd, [id](const PassEndCallback &e) { return e.id == id; });
+            return;
+        }
+        // It may be the one running: its function stays alive until the run is over.
+        c.id = 0;
+        m_passEndRemoved = true;
+        return;
+    }
 }
 
 bool EpollEventDispatcher::waitForWakeOnly(int timeoutMs)

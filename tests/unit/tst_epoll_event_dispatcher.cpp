@@ -2,6 +2,7 @@
 // EpollEventDispatcher as the main thread's dispatcher (installed before the application
 // exists, as greygated does) and on a worker QThread: sockets, timers, posted events,
 // nested loops, processes, and notifier edge cases (toggling, closed and reused numbers).
+#include "EpollTestSupport.h"
 #include "util/EpollEventDispatcher.h"
 #include "util/EpollEventDispatcherFactory.h"
 
@@ -29,26 +30,6 @@
 using namespace greygate;
 
 namespace {
-
-EpollEventDispatcher *dispatcher()
-{
-    return qobject_cast<EpollEventDispatcher *>(QCoreApplication::eventDispatcher());
-}
-
-// A connected pair of stream sockets, closed on destruction.
-struct SocketPair
-{
-    int fd[2] = {-1, -1};
-    SocketPair() { ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd); }
-    ~SocketPair()
-    {
-        for (int f : fd) {
-            if (f >= 0)
-                ::close(f);
-        }
-    }
-    bool send(int side = 1) const { return ::write(fd[side], "x", 1) == 1; }
-};
 
 // An object whose timerEvent() runs a callback, to drive raw timer ids.
 class TimerTarget : public QObject
