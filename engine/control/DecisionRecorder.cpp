@@ -4,6 +4,8 @@
 #include "events/EventLog.h"
 #include "policyd/GreylistPolicyHandler.h"
 
+#include <cstring>
+
 namespace greygate {
 
 namespace {
@@ -36,7 +38,31 @@ const QByteArray &kept(QByteArray &last, const QByteArray &value)
     return last;
 }
 
+// Part [from, from + n) of block, sharing its allocation (and reference count).
+QByteArray sliceOf(QByteArray &block, qsizetype from, qsizetype n)
+{
+    QByteArray::DataPointer d = block.data_ptr(); // a copy: one more reference
+    d.ptr += from;
+    d.size = n;
+    return QByteArray(std::move(d));
+}
+
 } // namespace
+
+void DecisionRecorder::copyTogether(QByteArrayView a, QByteArrayView b, QByteArray *first,
+                                    QByteArray *second)
+{
+    // "a\0b": the NUL after a ends the first part's string; the array ends the second's.
+    QByteArray block(a.size() + 1 + b.size(), Qt::Uninitialized);
+    char *p = block.data();
+    if (!a.isEmpty())
+        std::memcpy(p, a.data(), size_t(a.size()));
+    p[a.size()] = '\0';
+    if (!b.isEmpty())
+        std::memcpy(p + a.size() + 1, b.data(), size_t(b.size()));
+    *first = sliceOf(block, 0, a.size());
+    *second = sliceOf(block, a.size() + 1, b.size());
+}
 
 DecisionRecorder::DecisionRecorder(GreylistPolicyHandler &handler, EventLog &events,
                                    const Clock &clock)
@@ -114,6 +140,10 @@ void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &
     e.type = EventType::Attempt;
     e.time = m_clock.now();
     e.attempts = outcome.attempts;
+    // Postfix says "unknown" when the name did not verify: no name, as far as triage goes.
+    const bool named = clientName != "unknown";
+    if (named && !clientName.isEmpty() && client != m_lastClient && clientName != m_lastName)
+        copyTogether(client, clientName, &m_lastClient, &m_lastName); // kept() shares them
     e.client = kept(m_lastClient, client);
     // The normalised sender and recipient are usually the request's bytes (lower case, no
     // tag): the event then shares them, no copy.
@@ -122,8 +152,7 @@ void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &
     e.recipient = !outcome.recipient.isEmpty() && outcome.recipient == recipient
                       ? outcome.recipient
                       : QByteArray(recipient.constData(), recipient.size());
-    // Postfix says "unknown" when the name did not verify: no name, as far as triage goes.
-    if (clientName != "unknown")
+    if (named)
         e.clientName = kept(m_lastName, clientName);
     e.key = outcome.key;
     e.keyWhy = outcome.keyWhy;

@@ -54,6 +54,13 @@ public:
                                            const QByteArray &sender, const QByteArray &recipient)>;
     void setDeferralTap(DeferralTap tap) { m_deferralTap = std::move(tap); }
 
+    // Copies a and b into one allocation that *first and *second then share (each a view of
+    // its part, NUL-terminated like any QByteArray; writing to either detaches it, as for any
+    // shared array): a new client's address and name cost one block, made and later freed
+    // (cold, when the event ring overwrites the event) once instead of twice.
+    static void copyTogether(QByteArrayView a, QByteArrayView b, QByteArray *first,
+                             QByteArray *second);
+
 private:
     GreylistPolicyHandler &m_handler;
     EventLog &m_events;

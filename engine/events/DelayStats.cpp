@@ -64,8 +64,7 @@ void DelayStats::count(Seconds time, QByteArrayView sender, qint64 policy, Secon
     } else {
         m_domainKey.resize(domain.size());
         char *key = m_domainKey.data();
-        for (qsizetype i = 0; i < domain.size(); ++i)
-            key[i] = domain[i] >= 'A' && domain[i] <= 'Z' ? char(domain[i] + 32) : domain[i];
+        copyLoweredAscii(domain, key);
         auto it = slot.domains.find(m_domainKey);
         if (it == slot.domains.end())
             it = slot.domains.size() >= kMaxLiveDomains

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "HourlyBreakdown.h"
 
+#include "greylist/ControlBytes.h"
+
 #include <QDataStream>
 #include <QIODevice>
 #include <algorithm>
@@ -116,12 +118,14 @@ void HourlyBreakdown::count(const Event &attempt)
         ++slot.otherDeferred;
         return;
     }
-    const QByteArray name = domain.toByteArray().toLower();
-    const auto it = slot.domains.find(name);
+    // Lowered into a reused key: a domain costs an allocation only when the hour first sees it.
+    m_domainKey.resize(domain.size());
+    copyLoweredAscii(domain, m_domainKey.data());
+    const auto it = slot.domains.find(m_domainKey);
     if (it != slot.domains.end())
         ++it.value();
     else if (slot.domains.size() < (slot.closed ? kTopDomains : kMaxLiveDomains))
-        slot.domains.insert(name, 1);
+        slot.domains.insert(QByteArray(m_domainKey.constData(), m_domainKey.size()), 1);
     else
         ++slot.otherDeferred;
 }

@@ -85,6 +85,7 @@ private:
 
     std::vector<Slot> m_ring;
     qint64 m_currentHour = -1;
+    QByteArray m_domainKey; // a deferral's domain lowered for the lookup, reused
 };
 
 } // namespace greygate
