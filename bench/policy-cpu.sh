@@ -148,6 +148,12 @@ for path in files:
             elif line.startswith(('summary:', 'totals:')):
                 counts = [int(v) for v in line.split()[1:]]
                 ir = counts[0]
+            elif line.startswith('fn='):
+                # Names are compressed: "(id) name" the first time an id appears, on an fn= or
+                # a cfn= line, "(id)" after; malloc is often first named by its own fn= block.
+                m = re.match(r'fn=\((\d+)\) (.*)', line.rstrip('\n'))
+                if m:
+                    names[m.group(1)] = m.group(2)
             elif line.startswith('cfn='):
                 m = re.match(r'cfn=\((\d+)\)(?: (.*))?', line.rstrip('\n'))
                 if m:
