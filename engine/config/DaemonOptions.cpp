@@ -357,7 +357,7 @@ const QList<Spec> &specs()
          "the recursive DNS server for SPF: an IP address, port 53 unless given "
          "([::1]:53 for IPv6); default: the first nameserver of /etc/resolv.conf",
          true,
-         [](DaemonOptions &o, const QString &v, QString *e) {
+         [](DaemonOptions &o, const QString &v, QString *) {
              // Empty: /etc/resolv.conf's first nameserver (greygated parses the address).
              o.dnsServer = v.trimmed();
              return true;

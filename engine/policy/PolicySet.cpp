@@ -215,7 +215,6 @@ ChangeOutcome PolicySet::updateGroup(SenderGroup g, const QString &who, Seconds 
 {
     if (ChangeOutcome refused = checkVersion(m_groups, u"group", g.id, g.version); !refused.ok())
         return refused;
-    const auto it = m_groups.constFind(g.id);
     return putGroup(g, who, now, QStringLiteral("group.update"));
 }
 

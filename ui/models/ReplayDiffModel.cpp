@@ -97,7 +97,7 @@ QVariant ReplayDiffModel::data(const QModelIndex &index, int role) const
             .arg(sample.value(QStringLiteral("sender")).toString(),
                  sample.value(QStringLiteral("recipient")).toString());
     case Policies: {
-        const auto name = [this](const QJsonObject &s, const char *key) {
+        const auto name = [](const QJsonObject &s, const char *key) {
             const qint64 id = s.value(QLatin1String(key)).toInteger();
             return id > 0 ? tr("policy %1").arg(id) : tr("none");
         };
