@@ -125,7 +125,7 @@ void Greygatectl::poolBypass()
         params.insert(QStringLiteral("reason"), m_values.value(QStringLiteral("reason")));
     if (m_args.size() > 3)
         params.insert(QStringLiteral("ranges"), QJsonArray::fromStringList(m_args.mid(3)));
-    call(QStringLiteral("poolbypass.add"), params, [this, table](const QJsonValue &result) {
+    call(QStringLiteral("poolbypass.add"), params, [table](const QJsonValue &result) {
         table(QJsonObject{{QStringLiteral("bypasses"), QJsonArray{result}}});
     });
 }

@@ -68,7 +68,7 @@ public:
     int addRule(const QString &kind);
     void removeRule(int row);
     void moveRule(int row, int delta);
-    void revert();
+    void revert() override;
     void save();
 
     int rowCount(const QModelIndex &parent = {}) const override;

@@ -55,7 +55,7 @@ QMap<qint64, QJsonObject> byId(const QJsonArray &policies)
     QMap<qint64, QJsonObject> out;
     for (const QJsonValue &v : policies) {
         QJsonObject o = v.toObject();
-        for (const QString key :
+        for (const QString &key :
              {QStringLiteral("version"), QStringLiteral("updatedAt"), QStringLiteral("updatedBy")})
             o.remove(key);
         out.insert(o.value(QStringLiteral("id")).toInteger(), o);
