@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "LogBuffer.h"
+
 #include <QByteArray>
 #include <QString>
-#include <QVarLengthArray>
+#include <cstring>
 
 namespace greygate {
 
@@ -17,15 +19,27 @@ namespace greygate {
 class LogLine
 {
 public:
-    // Room for a typical line without an allocation.
-    using Buffer = QVarLengthArray<char, 256>;
+    using Buffer = LogBuffer;
 
     explicit LogLine(QStringView message);
-    explicit LogLine(const char *message);
+    explicit LogLine(const char *message) { setMessage(literalView(message)); }
 
-    LogLine &add(const char *key, QStringView value);
-    LogLine &add(const char *key, QByteArrayView value); // raw bytes, shown as Latin-1 escapes
-    LogLine &add(const char *key, qint64 value);
+    // The keys are source literals: their length is known where add() is inlined.
+    LogLine &add(const char *key, QStringView value)
+    {
+        addText(literalView(key), value);
+        return *this;
+    }
+    LogLine &add(const char *key, QByteArrayView value) // raw bytes, shown as Latin-1 escapes
+    {
+        addBytes(literalView(key), value);
+        return *this;
+    }
+    LogLine &add(const char *key, qint64 value)
+    {
+        addNumber(literalView(key), value);
+        return *this;
+    }
     LogLine &add(const char *key, const char *value) { return add(key, QByteArrayView(value)); }
     LogLine &add(const char *key, const QString &value) { return add(key, QStringView(value)); }
     LogLine &add(const char *key, const QByteArray &value)
@@ -52,6 +66,16 @@ public:
     static void appendQuoted(Buffer &out, QByteArrayView latin1);
 
 private:
+    // A source literal's length, known where the call is inlined.
+    static QByteArrayView literalView(const char *literal)
+    {
+        return QByteArrayView(literal, qsizetype(std::strlen(literal)));
+    }
+    void setMessage(QByteArrayView utf8);
+    void addText(QByteArrayView key, QStringView value);
+    void addBytes(QByteArrayView key, QByteArrayView value);
+    void addNumber(QByteArrayView key, qint64 value);
+
     Buffer m_bytes;
 };
 
