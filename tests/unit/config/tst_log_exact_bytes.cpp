@@ -21,6 +21,7 @@ private Q_SLOTS:
     void byteValuesAreWrittenExactly();
     void longValuesAreWrittenWhole_data();
     void longValuesAreWrittenWhole();
+    void everyByteIsQuotedAlikeInShortAndLongValues();
     void messagesAreWrittenExactly();
     void timestampsFollowTheInjectedTimeAcrossBoundaries();
     void levelAndCategoryChangesWithinOneMillisecondAreWritten();
@@ -129,6 +130,27 @@ void LogExactBytesTest::longValuesAreWrittenWhole()
     out.append("<", 1);
     LogLine::appendQuoted(out, value);
     QCOMPARE(out.view(), QByteArray('<' + expected));
+}
+
+void LogExactBytesTest::everyByteIsQuotedAlikeInShortAndLongValues()
+{
+    // Each byte, alone or among plain ones, at the start, in the middle and at the end of
+    // values shorter and longer than the scan's eight-byte step, comes out as the text path
+    // (one character at a time, its own code) writes it.
+    for (int b = 0; b < 256; ++b) {
+        for (const qsizetype size : {1, 3, 4, 7, 8, 9, 12, 13, 16, 17, 33}) {
+            for (const qsizetype at : {qsizetype(0), size / 2, size - 1}) {
+                QByteArray value(size, 'a');
+                value[at] = char(b);
+                const QByteArray bytes = LogLine("m").add("v", value).bytes().toByteArray();
+                const QByteArray text =
+                    LogLine("m").add("v", QString::fromLatin1(value)).bytes().toByteArray();
+                QVERIFY2(bytes == text,
+                         qPrintable(u"byte %1, size %2, at %3: %4"_s.arg(b).arg(size).arg(at).arg(
+                             QString::fromLatin1(bytes.toPercentEncoding()))));
+            }
+        }
+    }
 }
 
 void LogExactBytesTest::messagesAreWrittenExactly()
