@@ -10,9 +10,13 @@
 namespace greygate {
 
 // The append-only journal in front of SQLite: what makes commit() cheap. A committed batch
-// is one record (JournalCodec) appended with one write() to the current segment
-// DIR/<first sequence>.journal; segments are rotated by size and deleted once SQLite holds
-// all their records. Not thread-safe: SqliteStore serialises access.
+// is one record (JournalCodec) appended to the current segment DIR/<first sequence>.journal.
+// A segment is mapped MAP_SHARED whole and backed by disk blocks in steps as records arrive
+// (posix_fallocate), so an append is a copy into the page cache, without a system call on
+// most commits, as durable against a killed process as a write(); where it cannot be
+// mapped, records go in with write(). Segments are rotated by
+// size, cut to their records when closed and deleted once SQLite holds all their records.
+// Not thread-safe: SqliteStore serialises access.
 class Journal
 {
 public:
@@ -23,18 +27,22 @@ public:
 
     using RecordHandler =
         std::function<bool(quint64 sequence, const char *payload, qsizetype size, QString *error)>;
-    // Reads every segment, oldest first, and hands each valid record to onRecord. A torn or
-    // corrupt tail (a crash in the middle of a write) is cut off with a warning; only an
-    // I/O error or onRecord's refusal fails. lastSequence: the highest sequence seen.
+    // Reads every segment, oldest first, and hands each valid record to onRecord. A tail of
+    // zeros (the unwritten rest of a segment that was never closed) is cut off silently, a
+    // torn or corrupt one (a crash in the middle of an append) with a warning; only an I/O
+    // error or onRecord's refusal fails. lastSequence: the highest sequence seen.
     bool recover(const RecordHandler &onRecord, quint64 *lastSequence, QString *error);
 
     // Deletes every segment (SQLite holds all of them) and starts an empty one whose first
     // record will be firstSequence.
     bool reset(quint64 firstSequence, QString *error);
 
-    // Appends a sealed record with one write() (looping on partial writes and EINTR), then
-    // fdatasync() in SyncMode::Full. On failure nothing of the record stays in the file,
-    // so a failed commit can never leave a half record ahead of later good ones.
+    // Appends a sealed record: copied into the mapped segment and msync()ed in
+    // SyncMode::Full, or, where it does not fit or the segment is not mapped, with one
+    // write() (looping on partial writes and EINTR) and fdatasync() in SyncMode::Full. A
+    // record that does not fit the mapped rest starts a new segment; space that cannot be
+    // reserved (a full disk) is an error. On failure nothing of the record stays in
+    // the file, so a failed commit can never leave a half record ahead of later good ones.
     bool append(const QByteArray &record, quint64 sequence, QString *error);
 
     // Forgets rotated segments whose records are all at or below appliedSequence and
@@ -63,6 +71,9 @@ private:
         quint64 lastSequence = 0;
     };
     bool openSegment(quint64 firstSequence, QString *error);
+    void closeSegment();
+    bool reserve(qint64 end, QString *error);
+    bool writeRecord(const QByteArray &record, QString *error);
     bool rollback(qint64 size);
     void syncDirectory() const;
     QString segmentPath(quint64 firstSequence) const;
@@ -72,6 +83,10 @@ private:
     qint64 m_segmentBytes;
     QList<Closed> m_closed;
     int m_fd = -1;
+    char *m_map = nullptr; // the current segment's first m_mapped bytes, or none
+    qint64 m_mapped = 0;
+    qint64 m_released = 0; // mapped pages below this were handed back (see append)
+    qint64 m_reserved = 0; // the file's size: the mapped bytes backed by blocks
     QString m_path;
     qint64 m_size = 0;
     quint64 m_lastSequence = 0;

@@ -16,8 +16,8 @@ namespace greygate {
 //         20  payload: the batch, format version 2 (see JournalCodec.cpp); version 1
 //             records, written before policies were stored, are still read
 //
-// A record is written with one write(); a crash can leave only a prefix of the last one,
-// which the length and the CRC expose.
+// A crash can leave part of the last record (any of its bytes: a copy into a mapped segment
+// has no order), which the length and the CRC expose.
 class JournalCodec
 {
 public:

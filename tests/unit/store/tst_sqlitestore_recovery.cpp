@@ -8,6 +8,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 #include <csignal>
@@ -45,6 +46,14 @@ CrashRun writeAndDie(const QString &dbdir, qint64 first, int count)
     return run;
 }
 
+QString lastSegment(const QString &dbdir)
+{
+    const QStringList files =
+        QDir(dbdir + QStringLiteral("/journal"))
+            .entryList({QStringLiteral("*.journal")}, QDir::Files, QDir::Name);
+    return files.isEmpty() ? QString() : dbdir + QStringLiteral("/journal/") + files.last();
+}
+
 QString onlySegment(const QString &dbdir)
 {
     const QStringList files = QDir(dbdir + QStringLiteral("/journal"))
@@ -52,14 +61,29 @@ QString onlySegment(const QString &dbdir)
     return files.size() == 1 ? dbdir + QStringLiteral("/journal/") + files.first() : QString();
 }
 
-// Where the last record of a journal segment starts, following the length fields.
+// Where the records of a journal segment end, following the length fields: a segment the
+// writer had mapped goes on with zeros up to the space it had reserved.
+qint64 recordsEnd(const QByteArray &journal)
+{
+    qint64 pos = 0;
+    while (pos + JournalCodec::kHeaderSize <= journal.size()) {
+        const JournalCodec::Header h = JournalCodec::parseHeader(journal.constData() + pos);
+        if (h.magic != JournalCodec::kMagic)
+            break;
+        pos += JournalCodec::kHeaderSize + h.length;
+    }
+    return pos;
+}
+
+// Where the last record of a journal segment starts.
 qint64 lastRecordStart(const QByteArray &journal)
 {
+    const qint64 end = recordsEnd(journal);
     qint64 pos = 0;
     for (;;) {
         const JournalCodec::Header h = JournalCodec::parseHeader(journal.constData() + pos);
         const qint64 next = pos + JournalCodec::kHeaderSize + h.length;
-        if (next >= journal.size())
+        if (next >= end)
             return pos;
         pos = next;
     }
@@ -121,14 +145,17 @@ private slots:
         QVERIFY(!segment.isEmpty());
         QFile file(segment);
         QVERIFY(file.open(QIODevice::ReadWrite));
-        // cut -1 keeps one byte of the last record, -2 its header without the payload.
-        const qint64 size = file.size();
-        const qint64 last = lastRecordStart(file.readAll());
+        // cut -1 keeps one byte of the last record, -2 its header without the payload. The
+        // damage lands where the records end, before the zeros of the mapped segment's rest,
+        // as a kill in the middle of an append leaves it.
+        const QByteArray bytes = file.readAll();
+        const qint64 size = recordsEnd(bytes);
+        const qint64 last = lastRecordStart(bytes);
         const qint64 keep =
             cut >= 0 ? size - cut : last + (cut == -1 ? 1 : JournalCodec::kHeaderSize);
-        QVERIFY(file.resize(keep));
-        QVERIFY(file.seek(file.size()));
-        QCOMPARE(file.write(junk), junk.size());
+        QVERIFY(file.seek(keep));
+        const QByteArray damage = junk + QByteArray(size - keep, '\0');
+        QCOMPARE(file.write(damage), damage.size());
         file.close();
 
         SqliteStoreOptions options;
@@ -158,15 +185,18 @@ private slots:
 
     void a_failed_write_returns_false_and_leaves_no_half_record()
     {
-        // A full disk without root: RLIMIT_FSIZE makes write() past the limit fail (EFBIG)
-        // after a partial write, which is what ENOSPC looks like to the journal.
+        // A full disk without root: RLIMIT_FSIZE makes reserving space in the next segment
+        // fail (EFBIG), which is what ENOSPC looks like to the journal. The commits that
+        // still fit the space reserved in the current segment succeed.
         std::signal(SIGXFSZ, SIG_IGN);
         QTemporaryDir dir;
         SqliteStoreOptions options;
         options.dbdir = dir.path() + QStringLiteral("/db");
         options.applyIntervalMs = 3'600'000; // keep SQLite out of the way
+        options.segmentBytes = 16 << 10;
         QString error;
         QList<qint64> committed;
+        qint64 failed = 10;
         {
             SqliteStore store(options);
             QVERIFY2(store.open(&error), qPrintable(error));
@@ -174,21 +204,24 @@ private slots:
                 QVERIFY2(store.commit(crashBatch(id, 0), &error), qPrintable(error));
                 committed.append(id);
             }
-            const QString segment = onlySegment(options.dbdir);
-            const qint64 before = QFileInfo(segment).size();
+            const QString segment = lastSegment(options.dbdir);
             rlimit old{};
             QCOMPARE(getrlimit(RLIMIT_FSIZE, &old), 0);
             rlimit tight = old;
-            tight.rlim_cur = rlim_t(before + 10); // room for 10 bytes of the next record
+            tight.rlim_cur = rlim_t(options.segmentBytes - 10);
             QCOMPARE(setrlimit(RLIMIT_FSIZE, &tight), 0);
-            const bool ok = store.commit(crashBatch(10, 0), &error);
-            const qint64 after = QFileInfo(segment).size();
+            while (failed < 1000 && store.commit(crashBatch(failed, 0), &error))
+                committed.append(failed++);
+            QFile file(segment);
+            const bool read = file.open(QIODevice::ReadOnly);
+            const QByteArray after = file.readAll();
             QCOMPARE(setrlimit(RLIMIT_FSIZE, &old), 0);
-            QVERIFY(!ok);
-            QVERIFY2(error.contains(u"cannot write journal"), qPrintable(error));
-            QCOMPARE(after, before); // the 10 bytes that made it were cut off again
+            QVERIFY(read);
+            QVERIFY(failed < 1000);
+            QVERIFY2(error.contains(u"cannot reserve"), qPrintable(error));
+            QCOMPARE(recordsEnd(after), after.size()); // closed: cut to its records
             QVERIFY2(store.checkIntegrity(&error), qPrintable(error));
-            for (qint64 id = 11; id < 20; ++id) { // room again: commits go on
+            for (qint64 id = failed + 1; id < failed + 50; ++id) { // room again: commits go on
                 QVERIFY2(store.commit(crashBatch(id, 0), &error), qPrintable(error));
                 committed.append(id);
             }
@@ -199,7 +232,7 @@ private slots:
         QVERIFY2(loadCrashState(store, &state, &error), qPrintable(error));
         const QString problem = checkCrashRuns(state, {{0, committed}});
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
-        QVERIFY(!state.triplets.contains(crashKeyA(10).joined()));
+        QVERIFY(!state.triplets.contains(crashKeyA(failed).joined()));
         QVERIFY2(store.checkIntegrity(&error), qPrintable(error));
     }
 };
