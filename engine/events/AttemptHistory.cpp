@@ -38,6 +38,7 @@ void AttemptHistory::put(AttemptRecord record)
     }
     m_ring[m_next] = std::move(record);
     m_next = (m_next + 1) % m_ring.size();
+    prefetchSlot(m_ring[(m_next + 8) % m_ring.size()]);
     AttemptRecord &later = m_ring[(m_next + 4) % m_ring.size()];
     for (QByteArray *bytes : {&later.client, &later.sender, &later.recipient})
         prefetchRelease(*bytes);

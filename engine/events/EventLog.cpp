@@ -21,6 +21,7 @@ quint64 EventLog::append(Event event)
 {
     event.id = m_next++;
     if (m_next - 1 >= m_ring.size()) {
+        prefetchSlot(m_ring[size_t((event.id + 2 * kPrefetchAhead) % m_ring.size())]);
         Event &later = m_ring[size_t((event.id + kPrefetchAhead) % m_ring.size())];
         for (QByteArray *bytes : {&later.client, &later.sender, &later.recipient, &later.clientName,
                                   &later.key, &later.keyWhy})
