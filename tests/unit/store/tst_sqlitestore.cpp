@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "JournalBytes.h"
 #include "store/JournalCodec.h"
 #include "store/SqliteStore.h"
 
@@ -360,14 +361,7 @@ private slots:
         QFile file(segment);
         QVERIFY(file.open(QIODevice::ReadWrite));
         // The segment is mapped and reserved ahead: its records end before the zeros.
-        const QByteArray bytes = file.readAll();
-        qint64 end = 0;
-        while (end + JournalCodec::kHeaderSize <= bytes.size()) {
-            const JournalCodec::Header h = JournalCodec::parseHeader(bytes.constData() + end);
-            if (h.magic != JournalCodec::kMagic)
-                break;
-            end += JournalCodec::kHeaderSize + h.length;
-        }
+        const qint64 end = test::recordsEnd(file.readAll());
         QVERIFY(file.seek(end - 3));
         QVERIFY(file.write("\x55") == 1); // a flipped byte in the last record's payload
         file.close();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "CrashBatches.h"
+#include "JournalBytes.h"
 #include "TestSupport.h"
 #include "store/JournalCodec.h"
 #include "store/SqliteStore.h"
@@ -59,20 +60,6 @@ QString onlySegment(const QString &dbdir)
     const QStringList files = QDir(dbdir + QStringLiteral("/journal"))
                                   .entryList({QStringLiteral("*.journal")}, QDir::Files);
     return files.size() == 1 ? dbdir + QStringLiteral("/journal/") + files.first() : QString();
-}
-
-// Where the records of a journal segment end, following the length fields: a segment the
-// writer had mapped goes on with zeros up to the space it had reserved.
-qint64 recordsEnd(const QByteArray &journal)
-{
-    qint64 pos = 0;
-    while (pos + JournalCodec::kHeaderSize <= journal.size()) {
-        const JournalCodec::Header h = JournalCodec::parseHeader(journal.constData() + pos);
-        if (h.magic != JournalCodec::kMagic)
-            break;
-        pos += JournalCodec::kHeaderSize + h.length;
-    }
-    return pos;
 }
 
 // Where the last record of a journal segment starts.
