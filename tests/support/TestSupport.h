@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QList>
 #include <QString>
 
 namespace greygate::test {
@@ -14,5 +15,14 @@ QString program(const QString &name);
 quint16 freeTcpPort();
 // Writes the whole of bytes to path (created or truncated); false when it could not.
 bool writeFile(const QString &path, const QByteArray &bytes);
+
+// first, first + 1, ..., last: the ids or sequence numbers a test expects back.
+template <typename Int> QList<Int> range(Int first, Int last)
+{
+    QList<Int> out;
+    for (Int i = first; i <= last; ++i)
+        out.append(i);
+    return out;
+}
 
 } // namespace greygate::test

@@ -6,6 +6,7 @@
 // told to resync when it reads again.
 
 #include "ControlTestProxy.h"
+#include "TestSupport.h"
 
 #include <QTcpSocket>
 
@@ -67,14 +68,6 @@ QList<qint64> idsOf(const QList<QJsonObject> &events)
     for (const QJsonObject &e : events)
         ids.append(e.value(QStringLiteral("id")).toInteger());
     return ids;
-}
-
-QList<qint64> range(qint64 first, qint64 last)
-{
-    QList<qint64> out;
-    for (qint64 id = first; id <= last; ++id)
-        out.append(id);
-    return out;
 }
 
 // Counted without copying the events (a long stream is polled for often).
@@ -328,7 +321,7 @@ void EventStreamTest::burstOfEventsComesInOneBatchedFrame()
     // Appended within one event-loop pass: one flush, one frame, every event in order.
     appendAttempts(&proxy, 500);
     QVERIFY(client.waitForEvents(500));
-    QCOMPARE(idsOf(client.events()), range(1, 500));
+    QCOMPARE(idsOf(client.events()), range<qint64>(1, 500));
     QCOMPARE(eventFrames(client), 1);
     QCOMPARE(client.events().at(3).value(QStringLiteral("sender")).toString(),
              QStringLiteral("s3@b.example"));
@@ -397,10 +390,10 @@ void EventStreamTest::subscribersAtDifferentCursorsEachGetEveryEventInOrder()
         appendAttempts(&proxy, 100);
     }
     QVERIFY(live.waitForEvents(600));
-    QCOMPARE(idsOf(live.events()), range(1, 600));
+    QCOMPARE(idsOf(live.events()), range<qint64>(1, 600));
     for (qsizetype i = 0; i < since.size(); ++i) {
         QVERIFY(late[i]->waitForEvents(600 - since[i]));
-        QCOMPARE(idsOf(late[i]->events()), range(since[i] + 1, 600));
+        QCOMPARE(idsOf(late[i]->events()), range<qint64>(since[i] + 1, 600));
         for (const QJsonObject &m : std::as_const(late[i]->inbox))
             QVERIFY(m.value(QStringLiteral("events")).toArray().size() <= 40);
     }
@@ -440,7 +433,7 @@ void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain()
         QVERIFY(QTest::qWaitFor([&] { return eventCount(reader) >= sent + 5000; }, 10'000));
     }
     // The one that read got everything, in order.
-    QCOMPARE(idsOf(reader.events()), range(1, kTotal));
+    QCOMPARE(idsOf(reader.events()), range<qint64>(1, kTotal));
     // The stalled one, reading again, gets what was buffered for it, then a resync, then the
     // stream from there on.
     stalled.socket.setReadBufferSize(0);
@@ -483,7 +476,7 @@ void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain()
     const QList<qint64> before = idsBetween(1, at.first());
     QVERIFY(!before.isEmpty());
     QVERIFY(before.size() < kTotal / 2); // bounded: most of the stream was never queued for it
-    QCOMPARE(before, range(1, before.size()));
+    QCOMPARE(before, range<qint64>(1, before.size()));
     // Told to resync only once what it missed had left the log (20,000 events), not sooner.
     const qint64 lastId = resyncId(at.first());
     QVERIFY2(lastId - before.last() >= 20'000,
@@ -493,9 +486,9 @@ void EventStreamTest::subscriberThatStopsReadingIsToldToResyncWhenItReadsAgain()
         const qsizetype end = k + 1 < at.size() ? at[k + 1] : stalled.messages.size();
         const QList<qint64> ids = idsBetween(at[k] + 1, end);
         if (k + 1 == at.size())
-            QCOMPARE(ids, range(resyncId(at[k]) + 1, kTotal + 10));
+            QCOMPARE(ids, range<qint64>(resyncId(at[k]) + 1, kTotal + 10));
         else if (!ids.isEmpty())
-            QCOMPARE(ids, range(resyncId(at[k]) + 1, ids.last()));
+            QCOMPARE(ids, range<qint64>(resyncId(at[k]) + 1, ids.last()));
     }
 }
 
@@ -539,7 +532,7 @@ void EventStreamTest::slowReaderThatKeepsUpOnAverageGetsEveryEventInOrder()
         for (const QJsonValue &e : m.value(QStringLiteral("events")).toArray())
             ids.append(e.toObject().value(QStringLiteral("id")).toInteger());
     }
-    QCOMPARE(ids, range(1, kRounds * kPerRound));
+    QCOMPARE(ids, range<qint64>(1, kRounds * kPerRound));
 }
 
 void EventStreamTest::binaryCodecSubscriberGetsWhatJsonSubscribersGet()
@@ -593,7 +586,7 @@ void EventStreamTest::binaryCodecStreamResumesWithSince()
                     .toString();
         appendAttempts(&proxy, 120);
         QVERIFY(client.waitForEvents(120));
-        QCOMPARE(idsOf(client.events()), range(1, 120));
+        QCOMPARE(idsOf(client.events()), range<qint64>(1, 120));
         client.socket.close();
         QVERIFY(QTest::qWaitFor([&] { return proxy.server->connectionCount() == 0; }, 5000));
     }
@@ -607,7 +600,7 @@ void EventStreamTest::binaryCodecStreamResumesWithSince()
     QVERIFY(!sub.value(QStringLiteral("resync")).toBool());
     appendAttempts(&proxy, 10); // and it goes on live
     QVERIFY(again.waitForEvents(260));
-    QCOMPARE(idsOf(again.events()), range(101, 360));
+    QCOMPARE(idsOf(again.events()), range<qint64>(101, 360));
     QVERIFY(again.codecFrames >= 5);
     QCOMPARE(again.events().at(0).value(QStringLiteral("sender")).toString(),
              QStringLiteral("s100@b.example"));

@@ -3,6 +3,7 @@
 // encoded once, in order, from any cursor the window holds; it forgets what every subscriber
 // has read, never holds more than its bound or what the log dropped, and starts again after
 // the log overtook it.
+#include "TestSupport.h"
 #include "control/EventJson.h"
 #include "events/EventLog.h"
 #include "events/EventWindow.h"
@@ -12,6 +13,7 @@
 #include <QTest>
 
 using namespace greygate;
+using namespace greygate::test;
 
 namespace {
 
@@ -49,14 +51,6 @@ QList<qint64> idsOf(QByteArrayView slice)
     return ids;
 }
 
-QList<qint64> range(qint64 first, qint64 last)
-{
-    QList<qint64> out;
-    for (qint64 id = first; id <= last; ++id)
-        out.append(id);
-    return out;
-}
-
 } // namespace
 
 class EventWindowTest : public QObject
@@ -76,10 +70,10 @@ void EventWindowTest::sliceFromAnyCursorIsItsNextEventsInOrder_data()
     QTest::addColumn<int>("cursor");
     QTest::addColumn<int>("max");
     QTest::addColumn<QList<qint64>>("ids");
-    QTest::newRow("from the start") << 0 << 100 << range(1, 20);
-    QTest::newRow("from the middle") << 7 << 100 << range(8, 20);
-    QTest::newRow("bounded by max") << 3 << 5 << range(4, 8);
-    QTest::newRow("the last one") << 19 << 100 << range(20, 20);
+    QTest::newRow("from the start") << 0 << 100 << range<qint64>(1, 20);
+    QTest::newRow("from the middle") << 7 << 100 << range<qint64>(8, 20);
+    QTest::newRow("bounded by max") << 3 << 5 << range<qint64>(4, 8);
+    QTest::newRow("the last one") << 19 << 100 << range<qint64>(20, 20);
     QTest::newRow("nothing new") << 20 << 100 << QList<qint64>();
     QTest::newRow("max zero") << 3 << 0 << QList<qint64>();
 }
@@ -130,7 +124,7 @@ void EventWindowTest::eachEventIsEncodedOnceForEverySubscriber()
     appendAttempts(&log, 10);
     window.update(log, 5);
     QVERIFY(window.slice(5, 100, &slice, &lastId));
-    QCOMPARE(idsOf(slice), range(6, 40));
+    QCOMPARE(idsOf(slice), range<qint64>(6, 40));
     QCOMPARE(g_encoded, 40);
 }
 
@@ -153,7 +147,7 @@ void EventWindowTest::readEventsAreForgottenAndOlderCursorsAreRefused()
     quint64 lastId = 0;
     QVERIFY(!window.slice(window.after() - 1, 100, &slice, &lastId));
     QVERIFY(window.slice(window.after(), 100, &slice, &lastId));
-    QCOMPARE(idsOf(slice), range(qint64(window.after()) + 1, qint64(log.lastId())));
+    QCOMPARE(idsOf(slice), range<qint64>(qint64(window.after()) + 1, qint64(log.lastId())));
     // All read: the window empties, and starts again where the next subscriber is.
     window.update(log, log.lastId());
     QCOMPARE(window.count(), 0);
@@ -181,14 +175,14 @@ void EventWindowTest::windowIsBoundedAndStartsAgainWhenTheLogOvertakesIt()
     quint64 lastId = 0;
     QVERIFY(!window.slice(0, 100, &slice, &lastId));
     QVERIFY(window.slice(20, 100, &slice, &lastId));
-    QCOMPARE(idsOf(slice), range(21, 60));
+    QCOMPARE(idsOf(slice), range<qint64>(21, 60));
     // ...nor anything the log dropped (it holds 100): far ahead, it starts again.
     appendAttempts(&log, 500);
     window.update(log, 20);
     QCOMPARE(window.after(), 520u);
     QCOMPARE(window.last(), 560u);
     QVERIFY(window.slice(530, 100, &slice, &lastId));
-    QCOMPARE(idsOf(slice), range(531, 560));
+    QCOMPARE(idsOf(slice), range<qint64>(531, 560));
 }
 
 QTEST_GUILESS_MAIN(EventWindowTest)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The journal on its own: mapped segments, what a killed writer leaves in them, and how
 // recovery reads that back.
+#include "TestSupport.h"
 #include "store/Journal.h"
 #include "store/JournalCodec.h"
 
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 using namespace greygate;
+using namespace greygate::test;
 
 namespace {
 
@@ -101,14 +103,6 @@ Recovered recoverAll(const QString &dir)
     return r;
 }
 
-QList<quint64> range(quint64 first, quint64 last)
-{
-    QList<quint64> out;
-    for (quint64 s = first; s <= last; ++s)
-        out.append(s);
-    return out;
-}
-
 qint64 recordBytes(quint64 first, quint64 last, qsizetype size = 200)
 {
     qint64 n = 0;
@@ -157,7 +151,7 @@ private slots:
 
         const Recovered r = recoverAll(dir.path());
         QVERIFY2(r.ok, qPrintable(r.error));
-        QCOMPARE(r.sequences, range(1, 300));
+        QCOMPARE(r.sequences, range<quint64>(1, 300));
         QCOMPARE(r.last, 300u);
         QCOMPARE(r.payloads.at(122), payloadOf(123));
         // The zeros are cut off, so that nothing is ever appended after them.
@@ -183,7 +177,7 @@ private slots:
 
         const Recovered r = recoverAll(dir.path());
         QVERIFY2(r.ok, qPrintable(r.error));
-        QCOMPARE(r.sequences, range(1, 100));
+        QCOMPARE(r.sequences, range<quint64>(1, 100));
         QCOMPARE(QFileInfo(empty.fileName()).size(), 0);
     }
 
@@ -223,7 +217,7 @@ private slots:
                              QRegularExpression(QStringLiteral("offset %1; cutting off").arg(end)));
         const Recovered r = recoverAll(dir.path());
         QVERIFY2(r.ok, qPrintable(r.error));
-        QCOMPARE(r.sequences, range(1, 50));
+        QCOMPARE(r.sequences, range<quint64>(1, 50));
         QCOMPARE(QFileInfo(path).size(), end);
 
         // And the journal goes on from there.
@@ -233,7 +227,7 @@ private slots:
         QVERIFY(appendRange(journal, 51, 60));
         journal.close();
         const Recovered again = recoverAll(dir.path());
-        QCOMPARE(again.sequences, range(51, 60));
+        QCOMPARE(again.sequences, range<quint64>(51, 60));
     }
 
     void records_rotate_across_segments_and_closed_segments_hold_only_records()
@@ -269,7 +263,7 @@ private slots:
             QVERIFY(QFileInfo(path).size() <= qMax(segmentBytes, qint64(41 << 10)));
         const Recovered r = recoverAll(dir.path());
         QVERIFY2(r.ok, qPrintable(r.error));
-        QCOMPARE(r.sequences, range(1, 210));
+        QCOMPARE(r.sequences, range<quint64>(1, 210));
         QCOMPARE(r.payloads.at(200), payloadOf(201, 40 << 10));
         QCOMPARE(r.payloads.at(209), payloadOf(210, 300));
     }
@@ -341,7 +335,7 @@ private slots:
         journal.close();
         const Recovered r = recoverAll(dir.path());
         QVERIFY2(r.ok, qPrintable(r.error));
-        QCOMPARE(r.sequences, range(1, next + 100));
+        QCOMPARE(r.sequences, range<quint64>(1, next + 100));
     }
 };
 
