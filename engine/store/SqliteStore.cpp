@@ -448,12 +448,6 @@ void SqliteStore::applierLoop()
             for (size_t i = 0; i < work.size(); ++i)
                 m_snapshot.add(work[i], last - (work.size() - 1 - i));
             m_snapshot.compactIfDue();
-            QStringList applied;
-            {
-                const std::lock_guard w(m_writeMutex);
-                applied = m_journal->takeApplied(qMin(last, m_snapshot.sequence()));
-            }
-            Journal::removeFiles(applied); // unlinking a big file must not hold up commits
             checkpointIfDue();
         }
 
@@ -485,6 +479,13 @@ void SqliteStore::applierLoop()
             m_applierError.clear();
             backoff = milliseconds(100);
             m_progress.notify_all();
+            // Only now that m_applied says `last`: a snapshot written meanwhile reads it in
+            // its own dropAppliedJournal(), or this one reads the snapshot's new sequence.
+            // Dropping before it was published let both miss, and the segments stayed
+            // until the next transaction.
+            q.unlock();
+            dropAppliedJournal();
+            q.lock();
             continue;
         }
         if (error != m_applierError)
