@@ -148,6 +148,29 @@ QString tail(const QString &path)
     return QString::fromUtf8(file.readAll());
 }
 
+// One line a process: what it runs, its state and where the kernel holds it, so a failure
+// says whether the master is stuck, and where, or never started a daemon.
+QString describeProcesses(const QList<qint64> &pids)
+{
+    QString report;
+    for (qint64 pid : pids) {
+        QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(pid));
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+        QFile wchan(QStringLiteral("/proc/%1/wchan").arg(pid));
+        if (!cmdline.open(QIODevice::ReadOnly) || !stat.open(QIODevice::ReadOnly))
+            continue;
+        wchan.open(QIODevice::ReadOnly);
+        const QByteArray statLine = stat.readAll();
+        const qsizetype paren = statLine.lastIndexOf(')');
+        report += QStringLiteral("  pid %1 [%2] wchan=%3: %4\n")
+                      .arg(pid)
+                      .arg(QString::fromLatin1(statLine.mid(paren + 2, 1)),
+                           QString::fromLatin1(wchan.readAll()),
+                           QString::fromLocal8Bit(cmdline.readAll().replace('\0', ' ').trimmed()));
+    }
+    return report.isEmpty() ? QStringLiteral("  (none)\n") : report;
+}
+
 } // namespace
 
 PostfixInstance::PostfixInstance()
@@ -257,7 +280,20 @@ bool PostfixInstance::writeConfig(QString *error) const
         {QStringLiteral("virtual_uid_maps"), QStringLiteral("static:%1").arg(pw->pw_uid)},
         {QStringLiteral("virtual_gid_maps"), QStringLiteral("static:%1").arg(pw->pw_gid)},
     };
-    params += m_parameters;
+    // Each parameter once: Postfix warns "overriding earlier entry" for a repeated one, in
+    // every daemon as it starts, and those warnings can deadlock a fresh instance. They go
+    // to the postlog socket (a unix datagram queue of 10, net.unix.max_dgram_qlen), where
+    // postlogd writes its own start-up warnings too, before it reads: when the others'
+    // filled the queue first (a loaded machine), postlogd blocks on it, and so does every
+    // daemon after it, smtpd before its greeting.
+    for (const auto &parameter : m_parameters) {
+        const auto same = std::find_if(params.begin(), params.end(),
+                                       [&](const auto &p) { return p.first == parameter.first; });
+        if (same != params.end())
+            same->second = parameter.second;
+        else
+            params.append(parameter);
+    }
     QByteArray mainCf = QByteArrayLiteral("# Written by greygate's PostfixInstance.\n");
     for (const auto &[name, value] : params)
         mainCf += (name + QStringLiteral(" = ") + value).toUtf8() + '\n';
@@ -306,6 +342,18 @@ bool PostfixInstance::startOnce(int timeoutMs, QString *error)
     if (!writeConfig(error))
         return false;
     const QString etc = configDir();
+    // Every daemon logs main.cf's warnings as it starts, and those can deadlock the start
+    // (see writeConfig()): a configuration Postfix warns about is refused here, with why.
+    const ProgramResult check = runProgram(
+        QStringLiteral("/usr/sbin/postconf"),
+        {QStringLiteral("-c"), etc, QStringLiteral("-h"), QStringLiteral("mail_version")},
+        timeoutMs);
+    if (!check.finished || check.exitCode != 0 || check.err.contains("warning:")) {
+        *error = QStringLiteral("cannot use this main.cf, postconf says (%1): %2")
+                     .arg(check.exitCode)
+                     .arg(QString::fromUtf8(check.err.left(2000)));
+        return false;
+    }
     const ProgramResult perms = runProgram(
         PostfixCommand, {QStringLiteral("-c"), etc, QStringLiteral("set-permissions")}, timeoutMs);
     if (!perms.finished || perms.exitCode != 0) {
@@ -361,9 +409,14 @@ bool PostfixInstance::startOnce(int timeoutMs, QString *error)
             processAlive(m_masterPid))
             return true;
         if (deadline.hasExpired()) {
-            *error = QStringLiteral("postfix smtpd on port %1 did not greet (%2):\n%3")
+            QList<qint64> pids = ownProcesses();
+            if (!pids.contains(m_masterPid))
+                pids.prepend(m_masterPid);
+            *error = QStringLiteral("postfix smtpd on port %1 did not greet (%2); its processes:\n"
+                                    "%3its log:\n%4")
                          .arg(m_port)
-                         .arg(why.isEmpty() ? QStringLiteral("not listening") : why, maillog());
+                         .arg(why.isEmpty() ? QStringLiteral("not listening") : why,
+                              describeProcesses(pids), maillog());
             return false;
         }
         QThread::msleep(50);

@@ -25,7 +25,7 @@ public:
     PostfixInstance(const PostfixInstance &) = delete;
     PostfixInstance &operator=(const PostfixInstance &) = delete;
 
-    // A main.cf parameter, written after the defaults (Postfix: the last one wins), e.g.
+    // A main.cf parameter, replacing a default (or an earlier call) of the same name, e.g.
     // setParameter("smtpd_recipient_restrictions", "check_policy_service inet:127.0.0.1:N, ...").
     void setParameter(const QString &name, const QString &value);
     // An address (local@domain) whose mail is delivered to mailboxPath(address).
