@@ -539,6 +539,11 @@ const QList<Spec> &specs()
          "I/O threads that read, parse and write the policy connections; decisions stay on "
          "the main thread (default 0: everything on the main thread)",
          true, intOption(&DaemonOptions::policyIoThreads, 0, 64)},
+        {"policy-busy-poll", Arg::Required, "MICROSECONDS",
+         "after answering, wait this long for the next request without sleeping, while "
+         "requests keep coming that quickly (default 50; 0: always sleep; only without "
+         "policy I/O threads, on the epoll event loop)",
+         true, intOption(&DaemonOptions::policyBusyPollUs, 0, 10'000)},
         {"event-dispatcher", Arg::Required, "epoll|qt",
          "the daemon's event loop: epoll (default) or qt (Qt's poll-based one); command "
          "line only",

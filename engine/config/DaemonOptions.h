@@ -50,6 +50,7 @@ struct DaemonOptions
     int idleTimeoutSeconds = 600;   // --idle-timeout: above Postfix's 300 s max_idle
     int maxConnections = 1000;      // --max-connections
     int policyIoThreads = 0;        // --policy-io-threads: 0 = the main thread
+    int policyBusyPollUs = 50;      // --policy-busy-poll: microseconds, 0 = off
     // --event-dispatcher=epoll|qt: command line only, main() reads it before the event loop
     // exists (EpollEventDispatcherFactory::fromArguments); kept here for --help and checking.
     QString eventDispatcher = QStringLiteral("epoll");

@@ -194,6 +194,7 @@ int Greygated::start()
     serverOptions.idleTimeoutMs = m_options.idleTimeoutSeconds * 1000;
     serverOptions.maxConnections = m_options.maxConnections;
     serverOptions.ioThreads = m_options.policyIoThreads;
+    serverOptions.busyPoll = std::chrono::microseconds(m_options.policyBusyPollUs);
 
     if (m_options.store.startsWith(u"redis://", Qt::CaseInsensitive) ||
         m_options.store.startsWith(u"redis-sentinel://", Qt::CaseInsensitive)) {

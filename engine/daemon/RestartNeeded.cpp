@@ -12,6 +12,7 @@ QStringList restartNeeded(const DaemonOptions &running, const DaemonOptions &nex
     };
     check("inet", running.listenHost != next.listenHost || running.listenPort != next.listenPort);
     check("policy-io-threads", running.policyIoThreads != next.policyIoThreads);
+    check("policy-busy-poll", running.policyBusyPollUs != next.policyBusyPollUs);
     check("control-listen",
           running.controlHost != next.controlHost || running.controlPort != next.controlPort);
     check("metrics-listen",

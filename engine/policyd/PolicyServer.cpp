@@ -134,6 +134,8 @@ PolicyServer::PolicyServer(PolicyHandler &handler, const PolicyServerOptions &op
     QAbstractEventDispatcher *dispatcher = QAbstractEventDispatcher::instance(thread());
     m_epoll = qobject_cast<EpollEventDispatcher *>(dispatcher);
     if (m_epoll) {
+        if (m_options.ioThreads == 0 && m_options.busyPoll.count() > 0)
+            m_epoll->setBusyPoll(m_options.busyPoll);
         m_passEndId = m_epoll->addPassEndCallback([this] {
             if (m_flushScheduled)
                 flush();

@@ -3,6 +3,8 @@
 
 #include "PolicyRequestParser.h"
 
+#include <chrono>
+
 namespace greygate {
 
 struct PolicyServerOptions
@@ -26,6 +28,11 @@ struct PolicyServerOptions
     // thread; N > 0 gives the connections to N threads that read and parse there and hand
     // complete requests, in batches, to the server's thread, which decides them.
     int ioThreads = 0;
+    // Without I/O threads, on the epoll loop: how long the server's thread waits for the
+    // next request without sleeping, while requests keep coming that quickly
+    // (EpollEventDispatcher::setBusyPoll). One connection's throughput is its round trip,
+    // and a sleep adds a wake-up and cold caches to it. 0: always sleep.
+    std::chrono::microseconds busyPoll{0};
 };
 
 } // namespace greygate

@@ -364,6 +364,7 @@ void DaemonOptionsTest::everyConfigKeyIsInTheShippedConfigFile()
     QCOMPARE(fromFile.internalNetworks, defaults.internalNetworks);
     QCOMPARE(fromFile.autoAllowLifetimeDays, defaults.autoAllowLifetimeDays);
     QCOMPARE(fromFile.rejectText, defaults.rejectText);
+    QCOMPARE(fromFile.policyBusyPollUs, defaults.policyBusyPollUs);
 }
 
 QTEST_GUILESS_MAIN(DaemonOptionsTest)
