@@ -103,15 +103,22 @@ bool greets(quint16 port, bool proxyProtocol, const QDeadlineTimer &deadline, QS
     return false;
 }
 
-// A PID is gone when /proc has no entry for it or it is a zombie (nothing runs any more).
-bool processAlive(qint64 pid)
+// The state letter of /proc/PID/stat (R, S, D, Z...), or '\0' when there is no such process.
+char processState(qint64 pid)
 {
     QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
     if (!stat.open(QIODevice::ReadOnly))
-        return false;
+        return '\0';
     const QByteArray line = stat.readAll();
     const qsizetype paren = line.lastIndexOf(')');
-    return paren < 0 || line.mid(paren + 2, 1) != "Z";
+    return paren >= 0 && paren + 2 < line.size() ? line.at(paren + 2) : '?';
+}
+
+// A PID is gone when /proc has no entry for it or it is a zombie (nothing runs any more).
+bool processAlive(qint64 pid)
+{
+    const char state = processState(pid);
+    return state != '\0' && state != 'Z';
 }
 
 // Postfix's master daemonises; with this process as a child subreaper the orphaned master
@@ -155,17 +162,14 @@ QString describeProcesses(const QList<qint64> &pids)
     QString report;
     for (qint64 pid : pids) {
         QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(pid));
-        QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
         QFile wchan(QStringLiteral("/proc/%1/wchan").arg(pid));
-        if (!cmdline.open(QIODevice::ReadOnly) || !stat.open(QIODevice::ReadOnly))
+        const char state = processState(pid);
+        if (state == '\0' || !cmdline.open(QIODevice::ReadOnly))
             continue;
         wchan.open(QIODevice::ReadOnly);
-        const QByteArray statLine = stat.readAll();
-        const qsizetype paren = statLine.lastIndexOf(')');
         report += QStringLiteral("  pid %1 [%2] wchan=%3: %4\n")
                       .arg(pid)
-                      .arg(QString::fromLatin1(statLine.mid(paren + 2, 1)),
-                           QString::fromLatin1(wchan.readAll()),
+                      .arg(QString(QLatin1Char(state)), QString::fromLatin1(wchan.readAll()),
                            QString::fromLocal8Bit(cmdline.readAll().replace('\0', ' ').trimmed()));
     }
     return report.isEmpty() ? QStringLiteral("  (none)\n") : report;
