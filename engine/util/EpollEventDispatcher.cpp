@@ -15,7 +15,6 @@
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 #include <utility>
 
@@ -212,7 +211,7 @@ int EpollEventDispatcher::waitForEvents(epoll_event *events, int timeoutMs)
     // (on a small machine, perhaps the very client we wait for).
     if (m_busyPollNs == 0 || timeoutMs == 0)
         return epoll_wait(m_epollFd, events, kMaxEvents, timeoutMs);
-    const qint64 start = monotonicNs();
+    const qint64 start = EpollEventDispatcherTimers::nowNs();
     if (m_lastGapNs <= m_busyPollNs) {
         ++m_busyPoll.polls;
         // Never past the nearest timer.
@@ -220,7 +219,7 @@ int EpollEventDispatcher::waitForEvents(epoll_event *events, int timeoutMs)
             timeoutMs < 0 ? m_busyPollNs : std::min(m_busyPollNs, timeoutMs * 1'000'000LL);
         while (true) {
             const int ready = epoll_wait(m_epollFd, events, kMaxEvents, 0);
-            const qint64 now = monotonicNs();
+            const qint64 now = EpollEventDispatcherTimers::nowNs();
             if (ready != 0) {
                 if (ready > 0)
                     ++m_busyPoll.hits;
@@ -232,18 +231,13 @@ int EpollEventDispatcher::waitForEvents(epoll_event *events, int timeoutMs)
             sched_yield();
         }
         if (timeoutMs > 0) // rounded down: a timer is never woken for early
-            timeoutMs = int(std::max<qint64>(0, timeoutMs - (monotonicNs() - start) / 1'000'000));
+            timeoutMs = int(std::max<qint64>(
+                0, timeoutMs - (EpollEventDispatcherTimers::nowNs() - start) / 1'000'000));
     }
     const int ready = epoll_wait(m_epollFd, events, kMaxEvents, timeoutMs);
-    m_lastGapNs = ready > 0 ? monotonicNs() - start : std::numeric_limits<qint64>::max();
+    m_lastGapNs = ready > 0 ? EpollEventDispatcherTimers::nowNs() - start
+                            : std::numeric_limits<qint64>::max();
     return ready;
-}
-
-qint64 EpollEventDispatcher::monotonicNs()
-{
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return qint64(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
 bool EpollEventDispatcher::waitForWakeOnly(int timeoutMs)

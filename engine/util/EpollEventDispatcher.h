@@ -111,7 +111,6 @@ private:
     bool anyAlwaysReady() const;
     int deliverAlwaysReady();
     int waitForEvents(epoll_event *events, int timeoutMs);
-    static qint64 monotonicNs();
     bool waitForWakeOnly(int timeoutMs);
     void consumeWakeUp();
     void endPass();
