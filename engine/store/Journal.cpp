@@ -267,6 +267,7 @@ bool Journal::openSegment(quint64 firstSequence, QString *error)
 void Journal::closeSegment()
 {
     if (m_map) {
+        m_prefaulter.cancel();
         ::munmap(m_map, size_t(m_mapped));
         // A closed segment holds its records and nothing else, as if written with write().
         if (::ftruncate(m_fd, m_size) != 0)
@@ -296,8 +297,24 @@ bool Journal::reserve(qint64 end, QString *error)
         *error = QStringLiteral("cannot flush journal %1: %2").arg(m_path, errnoText(errno));
         return false;
     }
+    if (m_map) {
+        const qint64 from = roundUp(m_reserved, pageSize());
+        if (upTo > from)
+            m_prefaulter.request(m_map + from, size_t(upTo - from));
+    }
     m_reserved = upTo;
     return true;
+}
+
+void Journal::reserveAhead()
+{
+    // Best effort: the commit that really needs the space reports a full disk.
+    if (!m_map || m_aheadRefused || m_reserved >= m_mapped ||
+        m_reserved - m_size >= kReserveBytes / 2)
+        return;
+    QString ignored;
+    if (!reserve(m_reserved + 1, &ignored))
+        m_aheadRefused = true;
 }
 
 bool Journal::append(const QByteArray &record, quint64 sequence, QString *error)
@@ -318,8 +335,11 @@ bool Journal::append(const QByteArray &record, quint64 sequence, QString *error)
             qCWarning(lcStore, "%s; staying on %s", qPrintable(rotateError), qPrintable(m_path));
     }
     if (m_map && m_size + size <= m_mapped) {
-        if (m_size + size > m_reserved && !reserve(m_size + size, error))
-            return false;
+        if (m_size + size > m_reserved) {
+            if (!reserve(m_size + size, error))
+                return false;
+            m_aheadRefused = false;
+        }
         // The page cache holds the copy as it would hold a write(): it outlives the process.
         std::memcpy(m_map + m_size, record.constData(), size_t(size));
         if (m_sync == SyncMode::Full) {
@@ -338,6 +358,7 @@ bool Journal::append(const QByteArray &record, quint64 sequence, QString *error)
     m_size += size;
     m_reserved = qMax(m_reserved, m_size);
     m_lastSequence = sequence;
+    reserveAhead();
     if (m_map && m_size - m_released >= kReleaseBytes) {
         // The pages stay in the page cache, dirty ones included: only the mapping lets go.
         const qint64 upTo = qMin(roundDown(m_size, pageSize()), m_mapped);
@@ -382,6 +403,7 @@ bool Journal::rollback(qint64 size)
 {
     // Cutting the file also zeroes what the mapping showed past the cut; a later append
     // reserves the space again before copying, so the mapping stays usable.
+    m_prefaulter.cancel();
     if (::ftruncate(m_fd, size) == 0) {
         m_reserved = size;
         m_tailDirty = false;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "JournalPrefaulter.h"
 #include "SqliteStoreOptions.h"
 
 #include <QList>
@@ -14,7 +15,9 @@ namespace greygate {
 // A segment is mapped MAP_SHARED whole and backed by disk blocks in steps as records arrive
 // (posix_fallocate), so an append is a copy into the page cache, without a system call on
 // most commits, as durable against a killed process as a write(); where it cannot be
-// mapped, records go in with write(). Segments are rotated by
+// mapped, records go in with write(). The next step is reserved half a step ahead and its
+// pages faulted in by another thread (JournalPrefaulter), so the appends rarely wait for
+// the file system. Segments are rotated by
 // size, cut to their records when closed and deleted once SQLite holds all their records.
 // Not thread-safe: SqliteStore serialises access.
 class Journal
@@ -73,6 +76,7 @@ private:
     bool openSegment(quint64 firstSequence, QString *error);
     void closeSegment();
     bool reserve(qint64 end, QString *error);
+    void reserveAhead();
     bool writeRecord(const QByteArray &record, QString *error);
     bool rollback(qint64 size);
     void syncDirectory() const;
@@ -90,7 +94,9 @@ private:
     QString m_path;
     qint64 m_size = 0;
     quint64 m_lastSequence = 0;
-    bool m_tailDirty = false; // a failed append whose bytes could not be cut off yet
+    bool m_tailDirty = false;    // a failed append whose bytes could not be cut off yet
+    bool m_aheadRefused = false; // no space ahead: wait for a commit that needs it
+    JournalPrefaulter m_prefaulter;
 };
 
 } // namespace greygate

@@ -285,6 +285,26 @@ private slots:
         QVERIFY2(error.contains(u"committed bytes"), qPrintable(error));
     }
 
+    void the_next_step_is_reserved_half_a_step_ahead()
+    {
+        // The commit that would cross into unreserved space should find it reserved (and its
+        // pages faulted in by the prefaulter) already.
+        QTemporaryDir dir;
+        QString error;
+        Journal journal(dir.path(), SyncMode::Process, 1 << 20);
+        QVERIFY2(journal.reset(1, &error), qPrintable(error));
+        const QString path = journal.segments().last().path;
+        QVERIFY(appendRange(journal, 1, 10, 1000));
+        QCOMPARE(QFileInfo(path).size(), qint64(64 << 10));
+        const quint64 half = (32 << 10) / record(1, 1000).size() + 1;
+        QVERIFY(appendRange(journal, 11, half + 1, 1000));
+        QCOMPARE(QFileInfo(path).size(), qint64(128 << 10));
+        journal.close();
+        const Recovered r = recoverAll(dir.path());
+        QVERIFY2(r.ok, qPrintable(r.error));
+        QCOMPARE(r.sequences, range<quint64>(1, half + 1));
+    }
+
     void space_that_cannot_be_reserved_fails_the_append_not_the_start()
     {
         // A full disk without root: RLIMIT_FSIZE makes reserving past it fail (EFBIG).
