@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QFile>
 #include <QSaveFile>
+#include <array>
 
 namespace greygate {
 
@@ -37,6 +38,26 @@ void DaemonWatch::start(int intervalMs)
     m_timer.start(intervalMs);
 }
 
+namespace {
+
+// Senders are mostly lower-case already: no copy for them (toLower() on a const array
+// always allocates).
+QByteArray lowered(const QByteArray &sender)
+{
+    return containsAsciiUpper(sender) ? sender.toLower() : sender;
+}
+
+// An accepted message whose sender's last pass the triage wants (lastPass).
+bool countsAsPass(const Event &e)
+{
+    return e.type == EventType::Attempt &&
+           (e.outcome == AttemptOutcome::Passed || e.outcome == AttemptOutcome::PassedKnown ||
+            e.outcome == AttemptOutcome::Whitelisted) &&
+           !e.sender.isEmpty();
+}
+
+} // namespace
+
 void DaemonWatch::tick()
 {
     std::vector<const Event *> batch;
@@ -45,7 +66,20 @@ void DaemonWatch::tick()
         // figures miss that burst, they do not count anything twice.
         m_cursor = m_events.lastId();
     }
-    for (const Event *e : batch) {
+    // A second's passes go into a table far larger than the caches: each one's bucket is
+    // asked for kAhead events before its insert, so the misses overlap instead of queueing.
+    constexpr size_t kAhead = 8;
+    std::array<quint64, kAhead> passHashes{};
+    const auto askForPass = [this](const Event &e) -> quint64 {
+        return countsAsPass(e) ? m_passes.prefetch(lowered(e.sender)) : 0;
+    };
+    for (size_t i = 0; i < std::min(kAhead, batch.size()); ++i)
+        passHashes[i] = askForPass(*batch[i]);
+    for (size_t i = 0; i < batch.size(); ++i) {
+        const Event *e = batch[i];
+        const quint64 passHash = passHashes[i % kAhead];
+        if (i + kAhead < batch.size())
+            passHashes[i % kAhead] = askForPass(*batch[i + kAhead]);
         m_cursor = e->id;
         if (e->type == EventType::Attempt && e->outcome == AttemptOutcome::Passed) {
             const qint64 policy =
@@ -60,11 +94,8 @@ void DaemonWatch::tick()
                     m_triage.addressOf(e->client, e->sender, e->recipient))
                 m_triage.request(*address, e->sender);
         }
-        if (e->type == EventType::Attempt &&
-            (e->outcome == AttemptOutcome::Passed || e->outcome == AttemptOutcome::PassedKnown ||
-             e->outcome == AttemptOutcome::Whitelisted) &&
-            !e->sender.isEmpty())
-            notePass(*e);
+        if (passHash != 0)
+            m_passes.insertHashed(passHash, e->client, e->time);
         if (e->type == EventType::Attempt || e->type == EventType::FailedToRetry)
             m_monitor.observe(*e);
     }
@@ -74,22 +105,6 @@ void DaemonWatch::tick()
         m_lastExpiry = now;
         expireReleases();
     }
-}
-
-namespace {
-
-// Senders are mostly lower-case already: no copy for them (toLower() on a const array
-// always allocates).
-QByteArray lowered(const QByteArray &sender)
-{
-    return containsAsciiUpper(sender) ? sender.toLower() : sender;
-}
-
-} // namespace
-
-void DaemonWatch::notePass(const Event &e)
-{
-    m_passes.insert(lowered(e.sender), e.client, e.time);
 }
 
 std::optional<DaemonWatch::Pass> DaemonWatch::lastPass(const QByteArray &sender) const

@@ -61,7 +61,6 @@ public:
 
 private:
     void expireReleases();
-    void notePass(const Event &attempt);
     void pushAlert(const Alert &alert);
 
     EventLog &m_events;

@@ -20,11 +20,28 @@ quint64 PassTable::hashOf(QByteArrayView key) const
     return h == 0 ? 1 : h; // 0 marks an empty slot
 }
 
+quint64 PassTable::prefetch(QByteArrayView key) const
+{
+    const quint64 h = hashOf(key);
+    if (m_slots) {
+        const char *bucket = reinterpret_cast<const char *>(&m_slots[(h & m_mask) * kWays]);
+        // A bucket is not aligned to cache lines: its last byte's line too.
+        for (size_t at = 0; at < sizeof(Slot) * kWays; at += 64)
+            __builtin_prefetch(bucket + at, 1);
+        __builtin_prefetch(bucket + sizeof(Slot) * kWays - 1, 1);
+    }
+    return h;
+}
+
 void PassTable::insert(QByteArrayView key, const QByteArray &client, Seconds time)
+{
+    insertHashed(hashOf(key), client, time);
+}
+
+void PassTable::insertHashed(quint64 h, const QByteArray &client, Seconds time)
 {
     if (!m_slots)
         m_slots = std::make_unique<Slot[]>((m_mask + 1) * kWays);
-    const quint64 h = hashOf(key);
     Slot *const bucket = &m_slots[(h & m_mask) * kWays];
     // The sender's own slot if it has one, else an empty one, else the oldest.
     Slot *target = bucket;

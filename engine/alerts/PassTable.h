@@ -38,6 +38,10 @@ public:
     ~PassTable();
 
     void insert(QByteArrayView key, const QByteArray &client, Seconds time);
+    // For a batch of inserts: the key's hash, its bucket asked for from memory now, to be
+    // handed to insertHashed() a few inserts later, once it has arrived.
+    quint64 prefetch(QByteArrayView key) const;
+    void insertHashed(quint64 hash, const QByteArray &client, Seconds time);
     std::optional<Pass> find(QByteArrayView key) const;
     qsizetype slotCount() const { return qsizetype(m_mask + 1) * kWays; }
 

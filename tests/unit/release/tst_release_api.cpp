@@ -185,6 +185,48 @@ private Q_SLOTS:
         QCOMPARE(m_watch->lastPass("Inv@Partner.test")->time, t0 + 5);
     }
 
+    void everyPassOfALongTickIsKeptForItsOwnSender()
+    {
+        // One tick reads a second's events in a batch (the table's buckets asked for ahead):
+        // each pass lands on its own sender, whatever its place in the batch, and the
+        // deferrals and null senders between them land nowhere.
+        ControlTestProxy &p = *m_proxy;
+        const Seconds t0 = p.clock.now();
+        constexpr int kSenders = 100;
+        for (int i = 0; i < kSenders; ++i) {
+            Event e;
+            e.type = EventType::Attempt;
+            e.outcome = i % 3 == 0   ? AttemptOutcome::Deferred
+                        : i % 3 == 1 ? AttemptOutcome::Passed
+                                     : AttemptOutcome::Whitelisted;
+            e.time = t0 + i;
+            e.client = "10.0." + QByteArray::number(i) + ".0/24";
+            e.sender = (i % 2 ? "Sender" : "sender") + QByteArray::number(i) + "@batch.test";
+            e.recipient = "alice@corp.test";
+            p.events.append(std::move(e));
+            if (i % 10 == 0) {
+                Event null;
+                null.type = EventType::Attempt;
+                null.outcome = AttemptOutcome::Passed;
+                null.time = t0 + i;
+                null.client = "192.0.2.0/24";
+                p.events.append(std::move(null));
+            }
+        }
+        m_watch->tick();
+        for (int i = 0; i < kSenders; ++i) {
+            const QByteArray sender = "sender" + QByteArray::number(i) + "@batch.test";
+            const auto last = m_watch->lastPass(sender);
+            if (i % 3 == 0) {
+                QVERIFY2(!last, sender.constData());
+                continue;
+            }
+            QVERIFY2(last, sender.constData());
+            QCOMPARE(last->client, "10.0." + QByteArray::number(i) + ".0/24");
+            QCOMPARE(last->time, t0 + i);
+        }
+    }
+
 private:
     std::unique_ptr<ControlTestProxy> m_proxy;
     std::unique_ptr<DaemonWatch> m_watch;
