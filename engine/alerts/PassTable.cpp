@@ -14,6 +14,13 @@ PassTable::PassTable(qsizetype capacity)
 
 PassTable::~PassTable() = default;
 
+size_t PassTable::bucketOf(quint64 hash) const
+{
+    // The hash's high bits, stirred by a multiply: the low bits of qHash alone left some
+    // buckets with far more keys than others for keys that differ in a few characters.
+    return size_t((hash * 0x9E3779B97F4A7C15ull) >> 32) & m_mask;
+}
+
 quint64 PassTable::hashOf(QByteArrayView key) const
 {
     const quint64 h = qHash(key, m_seed);
@@ -24,7 +31,7 @@ quint64 PassTable::prefetch(QByteArrayView key) const
 {
     const quint64 h = hashOf(key);
     if (m_slots) {
-        const char *bucket = reinterpret_cast<const char *>(&m_slots[(h & m_mask) * kWays]);
+        const char *bucket = reinterpret_cast<const char *>(&m_slots[bucketOf(h) * kWays]);
         // A bucket is not aligned to cache lines: its last byte's line too.
         for (size_t at = 0; at < sizeof(Slot) * kWays; at += 64)
             __builtin_prefetch(bucket + at, 1);
@@ -42,7 +49,7 @@ void PassTable::insertHashed(quint64 h, const QByteArray &client, Seconds time)
 {
     if (!m_slots)
         m_slots = std::make_unique<Slot[]>((m_mask + 1) * kWays);
-    Slot *const bucket = &m_slots[(h & m_mask) * kWays];
+    Slot *const bucket = &m_slots[bucketOf(h) * kWays];
     // The sender's own slot if it has one, else an empty one, else the oldest.
     Slot *target = bucket;
     for (qsizetype i = 0; i < kWays; ++i) {
@@ -64,7 +71,7 @@ std::optional<PassTable::Pass> PassTable::find(QByteArrayView key) const
     if (!m_slots)
         return std::nullopt;
     const quint64 h = hashOf(key);
-    const Slot *const bucket = &m_slots[(h & m_mask) * kWays];
+    const Slot *const bucket = &m_slots[bucketOf(h) * kWays];
     for (qsizetype i = 0; i < kWays; ++i) {
         if (bucket[i].hash == h)
             return Pass{bucket[i].client, bucket[i].time};

@@ -53,6 +53,7 @@ private:
         QByteArray client;
     };
     quint64 hashOf(QByteArrayView key) const;
+    size_t bucketOf(quint64 hash) const;
 
     std::unique_ptr<Slot[]> m_slots;
     size_t m_mask = 0; // buckets - 1
