@@ -3,6 +3,9 @@
 
 #include "events/EventLog.h"
 #include "policyd/GreylistPolicyHandler.h"
+#include "policyd/PolicydLog.h"
+#include "util/LogLine.h"
+#include "util/Logger.h"
 
 #include <cstring>
 
@@ -31,10 +34,10 @@ DecidedBy decidedBy(DecisionReason reason)
 
 // `value` for an event: `last` when equal (shared, no allocation), else a copy of its own
 // that becomes `last`.
-const QByteArray &kept(QByteArray &last, const QByteArray &value)
+const QByteArray &kept(QByteArray &last, QByteArrayView value)
 {
-    if (value.size() != last.size() || value != last)
-        last = QByteArray(value.constData(), value.size());
+    if (value.size() != last.size() || value != QByteArrayView(last))
+        last = QByteArray(value.data(), value.size());
     return last;
 }
 
@@ -96,9 +99,9 @@ void DecisionRecorder::recordFailedToRetry(const QList<RejectionEntry> &rejectio
     }
 }
 
-void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &client,
-                              const QByteArray &sender, const QByteArray &recipient,
-                              const QByteArray &clientName)
+void DecisionRecorder::record(const DecisionOutcome &outcome, QByteArrayView client,
+                              QByteArrayView sender, QByteArrayView recipient,
+                              QByteArrayView clientName)
 {
     Event e;
     switch (outcome.kind) {
@@ -110,6 +113,16 @@ void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &
     case Kind::PassedNow:
         e.outcome = AttemptOutcome::Passed;
         e.delayed = outcome.delayedSeconds;
+        // One line per passed message, written as bytes (Logger::write), not through QDebug
+        // and a QString.
+        if (outcome.headerAdded && lcPolicyd().isInfoEnabled())
+            Logger::write(QtInfoMsg, lcPolicyd(),
+                          LogLine("greylisting passed")
+                              .add("client", client)
+                              .add("sender", sender)
+                              .add("recipient", recipient)
+                              .add("delayed", outcome.delayedSeconds)
+                              .add("attempts", qint64(outcome.attempts)));
         break;
     case Kind::PassedKnown:
         e.outcome = AttemptOutcome::PassedKnown;
@@ -141,17 +154,19 @@ void DecisionRecorder::record(const DecisionOutcome &outcome, const QByteArray &
     e.time = m_clock.now();
     e.attempts = outcome.attempts;
     // Postfix says "unknown" when the name did not verify: no name, as far as triage goes.
-    const bool named = clientName != "unknown";
-    if (named && !clientName.isEmpty() && client != m_lastClient && clientName != m_lastName)
+    const bool named = clientName != QByteArrayView("unknown");
+    if (named && !clientName.isEmpty() && client != QByteArrayView(m_lastClient) &&
+        clientName != QByteArrayView(m_lastName))
         copyTogether(client, clientName, &m_lastClient, &m_lastName); // kept() shares them
     e.client = kept(m_lastClient, client);
     // The normalised sender and recipient are usually the request's bytes (lower case, no
     // tag): the event then shares them, no copy.
-    e.sender = !outcome.sender.isEmpty() && outcome.sender == sender ? outcome.sender
-                                                                     : kept(m_lastSender, sender);
-    e.recipient = !outcome.recipient.isEmpty() && outcome.recipient == recipient
+    e.sender = !outcome.sender.isEmpty() && QByteArrayView(outcome.sender) == sender
+                   ? outcome.sender
+                   : kept(m_lastSender, sender);
+    e.recipient = !outcome.recipient.isEmpty() && QByteArrayView(outcome.recipient) == recipient
                       ? outcome.recipient
-                      : QByteArray(recipient.constData(), recipient.size());
+                      : QByteArray(recipient.data(), recipient.size());
     if (named)
         e.clientName = kept(m_lastName, clientName);
     e.key = outcome.key;

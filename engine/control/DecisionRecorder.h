@@ -42,8 +42,10 @@ public:
     // One Attempt event for a decision (nothing for DecisionOutcome::Kind::None).
     // clientName: Postfix's client_name (the SMTP proxy has none: its PTR lookups are the
     // triage's, engine/alerts/TriageFacts).
-    void record(const DecisionOutcome &outcome, const QByteArray &client, const QByteArray &sender,
-                const QByteArray &recipient, const QByteArray &clientName = QByteArray());
+    // The bytes are copied (or shared with the outcome's): views of a buffer that is reused
+    // next are fine.
+    void record(const DecisionOutcome &outcome, QByteArrayView client, QByteArrayView sender,
+                QByteArrayView recipient, QByteArrayView clientName = {});
 
     // Called with each greylisting deferral's event id, the event's client address and name,
     // and the decision's normalised triplet (network, sender, recipient), when the decision

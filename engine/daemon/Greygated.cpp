@@ -7,6 +7,7 @@
 #include "SmtpProxySetup.h"
 #include "alerts/DaemonWatch.h"
 #include "alerts/ShadowAnnotator.h"
+#include "control/AnswerFirstRecorder.h"
 #include "control/ControlServer.h"
 #include "control/DecisionRecorder.h"
 #include "control/MetricsRenderer.h"
@@ -122,6 +123,7 @@ Greygated::~Greygated()
     m_smtpDecider.reset();
     m_control.reset();
     m_server.reset();
+    m_serverHandler.reset();
     m_recorder.reset();
     if (m_events)
         m_events->setAttemptAnnotator(nullptr); // it evaluates with the handler
@@ -239,7 +241,8 @@ int Greygated::start()
                                           .add("dns_server", dns->toString())
                                           .text();
     }
-    m_server = std::make_unique<PolicyServer>(*m_recorder, serverOptions, this);
+    m_serverHandler = std::make_unique<AnswerFirstRecorder>(*m_handler, *m_recorder);
+    m_server = std::make_unique<PolicyServer>(*m_serverHandler, serverOptions, this);
     connect(m_server.get(), &PolicyServer::shutdownFinished, this, &Greygated::finishShutdown);
 
     // Listen first: a port in use fails at once, before a long load; Postfix connections

@@ -12,6 +12,7 @@
 
 namespace greygate {
 
+class AnswerFirstRecorder;
 class ControlServer;
 class DecisionRecorder;
 class EventLog;
@@ -87,6 +88,7 @@ private:
     // recorder, so the statistics and the event stream are the same either way.
     std::unique_ptr<EventLog> m_events;
     std::unique_ptr<DecisionRecorder> m_recorder;
+    std::unique_ptr<AnswerFirstRecorder> m_serverHandler; // the policy server's: m_recorder's
     std::unique_ptr<PolicyServer> m_server;
     std::unique_ptr<ControlServer> m_control;
     std::unique_ptr<MetricsServer> m_metrics;

@@ -177,6 +177,7 @@ QByteArray GreylistPolicyHandler::decidePolicies(const PolicyRequest &request,
                                                  std::optional<TripletKey> *greylistKey)
 {
     m_last.kind = DecisionOutcome::Kind::None;
+    m_last.headerAdded = false;
     m_last.key = QByteArray();
     m_last.keyWhy = QByteArray();
     m_last.sender = QByteArray();
@@ -409,16 +410,9 @@ QByteArray GreylistPolicyHandler::answer(const PolicyRequest &request, const Dec
         // (each its own triplet) but must not add the header again. Keyed with the client
         // because instance values are only unique per smtpd process.
         if (request.instance.isEmpty() || headerFirstFor(request)) {
-            // One line per passed message: written as bytes (Logger::write), not through
-            // QDebug and a QString.
-            if (lcPolicyd().isInfoEnabled())
-                Logger::write(QtInfoMsg, lcPolicyd(),
-                              LogLine("greylisting passed")
-                                  .add("client", request.clientAddress)
-                                  .add("sender", request.sender)
-                                  .add("recipient", request.recipient)
-                                  .add("delayed", decision.delayedSeconds)
-                                  .add("attempts", qint64(decision.attempts)));
+            // The message's "greylisting passed" line is the recorder's (DecisionRecorder),
+            // written once the answer is out.
+            outcome->headerAdded = true;
             return greylistHeader(decision.delayedSeconds, "PREPEND ");
         }
         return QByteArrayLiteral("DUNNO");

@@ -34,6 +34,9 @@ struct DecisionOutcome
     qint64 ref = 0;             // the deciding policy's or group's id (reason Policy / *Sender)
     quint32 attempts = 0;       // the triplet's attempts including this one (greylisting verdicts)
     Seconds delayedSeconds = 0; // PassedNow: first seen -> passed (the engine's or Redis')
+    // PassedNow: the answer carries the X-Greylist header (the message's first recipient):
+    // the recorder logs "greylisting passed" for it, one line per passed message.
+    bool headerAdded = false;
     // Greylisting verdicts: the triplet's client part ("192.0.2.0/24" or "spf:example.com")
     // and why it was chosen (docs/spf.md); shared bytes, no allocation in IP mode.
     QByteArray key;
@@ -88,6 +91,11 @@ public:
     // server then closes the connections of those requests without answering, so Postfix
     // applies its own default instead of a decision that was not recorded.
     virtual bool commit() = 0;
+
+    // Called once the answers of a pass have been handed to the kernel (or the connections
+    // closed, when commit() failed): work a decision needs done but its answer does not wait
+    // for (recording it) can be left until then, off each request's round trip.
+    virtual void answersSent() {}
 
     // Why the last decide() returned an empty result.
     virtual QByteArray protocolError() const { return QByteArrayLiteral("request refused"); }

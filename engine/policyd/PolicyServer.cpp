@@ -531,6 +531,7 @@ void PolicyServer::flush()
             m_pending.swap(batch);
         }
     }
+    m_handler.answersSent();
     if (!m_backlog.empty()) {
         std::vector<Connection *> again;
         again.swap(m_backlog);
