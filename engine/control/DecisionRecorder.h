@@ -17,11 +17,12 @@ class EventLog;
 class GreylistPolicyHandler;
 
 // Records every RCPT decision of a GreylistPolicyHandler into the EventLog (the Live
-// attempts stream, the per-minute statistics and stats.breakdown): the policy server is
-// given this decorator instead of the handler. What was decided, the attempts and the
-// deciding policy come from the handler itself (lastDecision() on the synchronous path,
-// PolicyAnswer::outcome on the asynchronous one), so nothing is evaluated twice and
-// concurrent decisions of the Redis mode cannot mix. The sweeps' "Sender Failed to Retry"
+// attempts stream, the per-minute statistics and stats.breakdown): the SMTP proxy decides
+// through this decorator instead of the handler, the policy server through an
+// AnswerFirstRecorder that calls record() once its answers are written. What was decided,
+// the attempts and the deciding policy come from the handler itself (lastDecision() on the
+// synchronous path, PolicyAnswer::outcome on the asynchronous one), so nothing is evaluated
+// twice and concurrent decisions of the Redis mode cannot mix. The sweeps' "Sender Failed to Retry"
 // rejections are recorded once the handler has committed them (its rejectionsCommitted).
 class DecisionRecorder final : public PolicyHandler
 {
