@@ -22,8 +22,9 @@ class GreylistPolicyHandler;
 // AnswerFirstRecorder that calls record() once its answers are written. What was decided,
 // the attempts and the deciding policy come from the handler itself (lastDecision() on the
 // synchronous path, PolicyAnswer::outcome on the asynchronous one), so nothing is evaluated
-// twice and concurrent decisions of the Redis mode cannot mix. The sweeps' "Sender Failed to Retry"
-// rejections are recorded once the handler has committed them (its rejectionsCommitted).
+// twice and concurrent decisions of the Redis mode cannot mix. The sweeps' "Sender Failed
+// to Retry" rejections are recorded once the handler has committed them (its
+// rejectionsCommitted).
 class DecisionRecorder final : public PolicyHandler
 {
 public:
